@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Signet needs to build, run and test.
+# Does nothing when every package is already present, so repeated runs are fast.
+set -euo pipefail
+
+packages=(
+  meson ninja-build pkg-config gcc
+  libglib2.0-dev libgtk-4-dev libadwaita-1-dev libgpgme-dev libgmime-3.0-dev
+  libsecret-1-dev libcurl4-openssl-dev
+  gettext desktop-file-utils appstream
+  gnupg gpg-agent
+)
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(
+    xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 xdotool
+    imagemagick iproute2 util-linux python3-aiosmtpd gnome-keyring libsecret-tools
+  )
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing packages: ${missing[*]} (run as root to install them)" >&2
+  exit 1
+fi
+if ! apt-cache policy "${missing[0]}" | grep -q 'Candidate: [0-9]'; then
+  apt-get update -q
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define SIGNET_TYPE_ADDRESS (signet_address_get_type ())
+
+typedef struct {
+  char *name;   /* display name, may be NULL */
+  char *email;  /* addr-spec, lower-cased domain */
+} SignetAddress;
+
+GType          signet_address_get_type   (void) G_GNUC_CONST;
+SignetAddress *signet_address_new        (const char    *name,
+                                          const char    *email);
+SignetAddress *signet_address_copy       (const SignetAddress *address);
+void           signet_address_free       (SignetAddress *address);
+char          *signet_address_to_string  (const SignetAddress *address);
+
+SignetAddress *signet_address_parse      (const char    *text,
+                                          GError       **error);
+GPtrArray     *signet_address_parse_list (const char    *text,
+                                          GError       **error);
+gboolean       signet_address_is_valid_email (const char *email);
+gboolean       signet_header_check       (const char    *text,
+                                          GError       **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetAddress, signet_address_free)
+
+G_END_DECLS

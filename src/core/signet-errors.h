@@ -1,0 +1,51 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SIGNET_ADDRESS_ERROR (signet_address_error_quark ())
+#define SIGNET_KEY_MANAGEMENT_ERROR (signet_key_management_error_quark ())
+#define SIGNET_SEALER_ERROR (signet_sealer_error_quark ())
+#define SIGNET_STORE_ERROR (signet_store_error_quark ())
+#define SIGNET_SEND_ERROR (signet_send_error_quark ())
+
+typedef enum {
+  SIGNET_ADDRESS_ERROR_INVALID,
+  SIGNET_ADDRESS_ERROR_CONTROL_CHARACTER,
+  SIGNET_ADDRESS_ERROR_EMPTY,
+} SignetAddressError;
+
+typedef enum {
+  /* Key management needs the directory, which is unavailable offline. */
+  SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE,
+  /* One or more recipients have no usable key; the per-recipient details are
+   * in the SignetKeyResolution that came with the error. */
+  SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
+  /* gpg, gpg-agent or the GnuPG home cannot be used. */
+  SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+} SignetKeyManagementError;
+
+typedef enum {
+  SIGNET_SEALER_ERROR_FAILED,
+  SIGNET_SEALER_ERROR_ATTACHMENT,
+} SignetSealerError;
+
+typedef enum {
+  SIGNET_STORE_ERROR_FAILED,
+  SIGNET_STORE_ERROR_NOT_FOUND,
+} SignetStoreError;
+
+typedef enum {
+  SIGNET_SEND_ERROR_NO_RECIPIENTS,
+  SIGNET_SEND_ERROR_NO_IDENTITY,
+  SIGNET_SEND_ERROR_INVALID_HEADER,
+} SignetSendError;
+
+GQuark signet_address_error_quark (void);
+GQuark signet_key_management_error_quark (void);
+GQuark signet_sealer_error_quark (void);
+GQuark signet_store_error_quark (void);
+GQuark signet_send_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,4 @@
+#pragma once
+
+#include "config.h"
+#include <glib/gi18n-lib.h>

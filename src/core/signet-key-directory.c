@@ -1,0 +1,396 @@
+#define G_LOG_DOMAIN "signet-key-directory"
+
+#include "signet-key-directory.h"
+
+#include "signet-core.h"
+#include "signet-errors.h"
+#include "signet-i18n.h"
+
+/* The directory: the GnuPG keyring that key management asks for each
+ * recipient's public key. All lookups for one message are made in a single
+ * keylist operation (one gpg process) in a worker thread. */
+struct _SignetKeyDirectory
+{
+  GObject        parent_instance;
+
+  char          *homedir;   /* NULL: the user's own GnuPG home */
+  SignetNetwork *network;
+};
+
+G_DEFINE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, G_TYPE_OBJECT)
+G_DEFINE_BOXED_TYPE (SignetKeyResult, signet_key_result, signet_key_result_copy, signet_key_result_free)
+
+SignetKeyResult *
+signet_key_result_copy (const SignetKeyResult *result)
+{
+  SignetKeyResult *copy = g_new0 (SignetKeyResult, 1);
+
+  copy->email = g_strdup (result->email);
+  copy->status = result->status;
+  copy->fingerprint = g_strdup (result->fingerprint);
+  copy->user_id = g_strdup (result->user_id);
+  return copy;
+}
+
+void
+signet_key_result_free (SignetKeyResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->email);
+  g_free (result->fingerprint);
+  g_free (result->user_id);
+  g_free (result);
+}
+
+const char *
+signet_key_status_describe (SignetKeyStatus status)
+{
+  switch (status)
+    {
+    case SIGNET_KEY_STATUS_OK:
+      return _("Valid sealing key");
+    case SIGNET_KEY_STATUS_MISSING:
+      return _("No sealing key was found in the directory");
+    case SIGNET_KEY_STATUS_EXPIRED:
+      return _("The sealing key has expired");
+    case SIGNET_KEY_STATUS_REVOKED:
+      return _("The sealing key has been revoked");
+    case SIGNET_KEY_STATUS_DISABLED:
+      return _("The sealing key is disabled");
+    case SIGNET_KEY_STATUS_INVALID:
+      return _("The sealing key is invalid");
+    case SIGNET_KEY_STATUS_CANNOT_ENCRYPT:
+      return _("The key cannot be used for sealing (no encryption subkey)");
+    case SIGNET_KEY_STATUS_UNTRUSTED:
+      return _("The sealing key is not trusted: it is not certified as belonging to this address");
+    case SIGNET_KEY_STATUS_AMBIGUOUS:
+      return _("Several sealing keys match this address");
+    default:
+      g_return_val_if_reached ("");
+    }
+}
+
+void
+signet_set_gpgme_error (GError      **error,
+                        GQuark        domain,
+                        int           code,
+                        gpgme_error_t err)
+{
+  char buf[256] = "";
+
+  gpgme_strerror_r (err, buf, sizeof buf);
+  /* Translators: %s is GnuPG's own description of the problem */
+  g_set_error (error, domain, code, _("GnuPG reported an error: %s"), buf);
+}
+
+static void
+signet_key_directory_finalize (GObject *object)
+{
+  SignetKeyDirectory *self = SIGNET_KEY_DIRECTORY (object);
+
+  g_free (self->homedir);
+  g_clear_object (&self->network);
+  G_OBJECT_CLASS (signet_key_directory_parent_class)->finalize (object);
+}
+
+static void
+signet_key_directory_class_init (SignetKeyDirectoryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = signet_key_directory_finalize;
+}
+
+static void
+signet_key_directory_init (SignetKeyDirectory *self)
+{
+}
+
+/* @homedir: (nullable): a GnuPG home, or %NULL for the user's own keyring. */
+SignetKeyDirectory *
+signet_key_directory_new (const char    *homedir,
+                          SignetNetwork *network)
+{
+  SignetKeyDirectory *self;
+
+  g_return_val_if_fail (SIGNET_IS_NETWORK (network), NULL);
+
+  signet_core_init ();
+  self = g_object_new (SIGNET_TYPE_KEY_DIRECTORY, NULL);
+  self->homedir = g_strdup (homedir);
+  self->network = g_object_ref (network);
+  return self;
+}
+
+const char *
+signet_key_directory_get_homedir (SignetKeyDirectory *self)
+{
+  return self->homedir;
+}
+
+SignetNetwork *
+signet_key_directory_get_network (SignetKeyDirectory *self)
+{
+  return self->network;
+}
+
+/* A fresh context bound to this directory's GnuPG home. One per task: GPGME
+ * contexts must not be shared between threads. */
+gpgme_ctx_t
+signet_key_directory_new_context (SignetKeyDirectory *self,
+                                  GError            **error)
+{
+  gpgme_ctx_t ctx = NULL;
+  gpgme_error_t err;
+
+  err = gpgme_engine_check_version (GPGME_PROTOCOL_OpenPGP);
+  if (err != 0)
+    {
+      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                   _("GnuPG (gpg) is not installed or cannot be run."));
+      return NULL;
+    }
+  err = gpgme_new (&ctx);
+  if (err == 0)
+    err = gpgme_set_protocol (ctx, GPGME_PROTOCOL_OpenPGP);
+  if (err == 0)
+    err = gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_OpenPGP, NULL, self->homedir);
+  if (err != 0)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR,
+                              SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      g_clear_pointer (&ctx, gpgme_release);
+      return NULL;
+    }
+  return ctx;
+}
+
+/* The one place that decides whether key management may be used: it needs
+ * the directory, and the directory is unavailable offline. */
+gboolean
+signet_key_directory_check_available (SignetKeyDirectory *self,
+                                      GError            **error)
+{
+  if (signet_network_get_online (self->network))
+    return TRUE;
+
+  signet_key_directory_set_offline_error (error);
+  return FALSE;
+}
+
+/* The error key management reports offline; its message is the heading of
+ * the dialog the user sees (Exchange KB Q154089). */
+void
+signet_key_directory_set_offline_error (GError **error)
+{
+  g_set_error_literal (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE,
+                       _("The client operation failed. The recipients could not be validated."));
+}
+
+static gboolean
+subkey_can_encrypt (gpgme_key_t key)
+{
+  for (gpgme_subkey_t sub = key->subkeys; sub != NULL; sub = sub->next)
+    if (sub->can_encrypt && !sub->revoked && !sub->expired && !sub->disabled && !sub->invalid)
+      return TRUE;
+  return FALSE;
+}
+
+/* Why @key (whose user ID @uid carries the address) cannot be used, or OK. */
+static SignetKeyStatus
+classify_key (gpgme_key_t key, gpgme_user_id_t uid)
+{
+  if (key->revoked || uid->revoked)
+    return SIGNET_KEY_STATUS_REVOKED;
+  if (key->expired)
+    return SIGNET_KEY_STATUS_EXPIRED;
+  if (key->disabled)
+    return SIGNET_KEY_STATUS_DISABLED;
+  if (key->invalid || uid->invalid)
+    return SIGNET_KEY_STATUS_INVALID;
+  if (!subkey_can_encrypt (key))
+    return SIGNET_KEY_STATUS_CANNOT_ENCRYPT;
+  if (uid->validity < GPGME_VALIDITY_MARGINAL)
+    return SIGNET_KEY_STATUS_UNTRUSTED;
+  return SIGNET_KEY_STATUS_OK;
+}
+
+/* Of several unusable keys, report the reason a user can most likely act on. */
+static int
+status_rank (SignetKeyStatus status)
+{
+  static const int rank[] = {
+    [SIGNET_KEY_STATUS_OK] = 9, [SIGNET_KEY_STATUS_UNTRUSTED] = 8,
+    [SIGNET_KEY_STATUS_CANNOT_ENCRYPT] = 7, [SIGNET_KEY_STATUS_DISABLED] = 6,
+    [SIGNET_KEY_STATUS_EXPIRED] = 5, [SIGNET_KEY_STATUS_INVALID] = 4,
+    [SIGNET_KEY_STATUS_REVOKED] = 3, [SIGNET_KEY_STATUS_MISSING] = 0,
+    [SIGNET_KEY_STATUS_AMBIGUOUS] = 10,
+  };
+  return rank[status];
+}
+
+static void
+record_key (SignetKeyResult *result, gpgme_key_t key, gpgme_user_id_t uid)
+{
+  SignetKeyStatus status = classify_key (key, uid);
+
+  if (status == SIGNET_KEY_STATUS_OK && result->status == SIGNET_KEY_STATUS_OK)
+    {
+      if (g_strcmp0 (result->fingerprint, key->fpr) != 0)
+        result->status = SIGNET_KEY_STATUS_AMBIGUOUS;
+      return;
+    }
+  if (status_rank (status) <= status_rank (result->status))
+    return;
+  result->status = status;
+  g_free (result->fingerprint);
+  g_free (result->user_id);
+  result->fingerprint = g_strdup (key->fpr);
+  result->user_id = g_strdup (uid->uid);
+}
+
+static void
+match_key (GPtrArray *results, gpgme_key_t key)
+{
+  for (gpgme_user_id_t uid = key->uids; uid != NULL; uid = uid->next)
+    {
+      if (uid->email == NULL)
+        continue;
+      for (guint i = 0; i < results->len; i++)
+        {
+          SignetKeyResult *result = g_ptr_array_index (results, i);
+          g_autofree char *a = g_utf8_casefold (uid->email, -1);
+          g_autofree char *b = g_utf8_casefold (result->email, -1);
+
+          if (g_strcmp0 (a, b) == 0)
+            record_key (result, key, uid);
+        }
+    }
+}
+
+/* Resolves every address in one keylist operation. Does not consult the
+ * network state: callers go through resolve_async, which does. */
+GPtrArray *
+signet_key_directory_resolve_sync (SignetKeyDirectory *self,
+                                   const char * const *emails,
+                                   GCancellable       *cancellable,
+                                   GError            **error)
+{
+  g_auto(gpgme_ctx_t) ctx = NULL;
+  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_key_result_free);
+  g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func (g_free);
+  gpgme_key_t key = NULL;
+  gpgme_error_t err;
+
+  for (guint i = 0; emails[i] != NULL; i++)
+    {
+      SignetKeyResult *result = g_new0 (SignetKeyResult, 1);
+
+      result->email = g_strdup (emails[i]);
+      result->status = SIGNET_KEY_STATUS_MISSING;
+      g_ptr_array_add (results, result);
+      g_ptr_array_add (patterns, g_strdup_printf ("<%s>", emails[i]));
+    }
+  g_ptr_array_add (patterns, NULL);
+  if (results->len == 0)
+    return g_steal_pointer (&results);
+
+  ctx = signet_key_directory_new_context (self, error);
+  if (ctx == NULL)
+    return NULL;
+  gpgme_set_keylist_mode (ctx, GPGME_KEYLIST_MODE_LOCAL);
+  err = gpgme_op_keylist_ext_start (ctx, (const char **) patterns->pdata, 0, 0);
+  while (err == 0 && (err = gpgme_op_keylist_next (ctx, &key)) == 0)
+    {
+      match_key (results, key);
+      gpgme_key_unref (key);
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+    }
+  gpgme_op_keylist_end (ctx);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (err != 0 && gpgme_err_code (err) != GPG_ERR_EOF)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR,
+                              SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      return NULL;
+    }
+  return g_steal_pointer (&results);
+}
+
+static void
+resolve_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GPtrArray *results;
+
+  results = signet_key_directory_resolve_sync (source_object, task_data, cancellable, &error);
+  if (results == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Looks up a sealing key for each of @emails (a %NULL-terminated array of
+ * addr-specs). Fails with SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE, without any
+ * lookup, when offline. The result is an array of SignetKeyResult. */
+void
+signet_key_directory_resolve_async (SignetKeyDirectory *self,
+                                    GPtrArray          *emails,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  GStrv copy;
+
+  g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, signet_key_directory_resolve_async);
+  if (!signet_key_directory_check_available (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  copy = g_new0 (char *, emails->len + 1);
+  for (guint i = 0; i < emails->len; i++)
+    copy[i] = g_strdup (g_ptr_array_index (emails, i));
+  g_task_set_task_data (task, copy, (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, resolve_thread);
+}
+
+GPtrArray *
+signet_key_directory_resolve_finish (SignetKeyDirectory *self,
+                                     GAsyncResult       *result,
+                                     GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+signet_key_results_all_ok (GPtrArray *results)
+{
+  for (guint i = 0; i < results->len; i++)
+    if (((SignetKeyResult *) g_ptr_array_index (results, i))->status != SIGNET_KEY_STATUS_OK)
+      return FALSE;
+  return TRUE;
+}
+
+const SignetKeyResult *
+signet_key_results_lookup (GPtrArray  *results,
+                           const char *email)
+{
+  for (guint i = 0; i < results->len; i++)
+    {
+      const SignetKeyResult *r = g_ptr_array_index (results, i);
+      if (g_ascii_strcasecmp (r->email, email) == 0)
+        return r;
+    }
+  return NULL;
+}

@@ -1,0 +1,406 @@
+#define G_LOG_DOMAIN "signet-sealer"
+#define _GNU_SOURCE
+
+#include "signet-sealer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include "signet-gmime.h"
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "signet-core.h"
+#include "signet-errors.h"
+#include "signet-i18n.h"
+
+/* Builds messages with GMime and seals them with GPGME (RFC 3156
+ * multipart/encrypted). Plaintext never touches the disk: the MIME entity is
+ * streamed through a pipe into gpg, and attachments are read from their files
+ * as gpg consumes them. */
+struct _SignetSealer
+{
+  GObject             parent_instance;
+  SignetKeyDirectory *directory;
+};
+
+G_DEFINE_FINAL_TYPE (SignetSealer, signet_sealer, G_TYPE_OBJECT)
+
+static void
+signet_sealer_dispose (GObject *object)
+{
+  g_clear_object (&SIGNET_SEALER (object)->directory);
+  G_OBJECT_CLASS (signet_sealer_parent_class)->dispose (object);
+}
+
+static void
+signet_sealer_class_init (SignetSealerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = signet_sealer_dispose;
+}
+
+static void
+signet_sealer_init (SignetSealer *self)
+{
+}
+
+SignetSealer *
+signet_sealer_new (SignetKeyDirectory *directory)
+{
+  SignetSealer *self = g_object_new (SIGNET_TYPE_SEALER, NULL);
+
+  signet_core_init ();
+  self->directory = g_object_ref (directory);
+  return self;
+}
+
+static InternetAddressList *
+to_address_list (GPtrArray *addresses)
+{
+  InternetAddressList *list = internet_address_list_new ();
+
+  for (guint i = 0; i < addresses->len; i++)
+    {
+      const SignetAddress *a = g_ptr_array_index (addresses, i);
+      g_autoptr(InternetAddress) ia = internet_address_mailbox_new (a->name, a->email);
+      internet_address_list_add (list, ia);
+    }
+  return list;
+}
+
+static void
+set_address_header (GMimeObject *object, const char *name, GPtrArray *addresses)
+{
+  g_autoptr(InternetAddressList) list = NULL;
+  g_autofree char *value = NULL;
+
+  if (addresses == NULL || addresses->len == 0)
+    return;
+  list = to_address_list (addresses);
+  value = internet_address_list_to_string (list, NULL, TRUE);
+  g_mime_object_set_header (object, name, value, "utf-8");
+}
+
+/* From, To, Cc, Subject: never Bcc, which would reveal Bcc recipients. */
+static void
+set_visible_headers (GMimeObject *object, SignetMessage *message)
+{
+  g_autoptr(GPtrArray) from = g_ptr_array_new ();
+
+  g_ptr_array_add (from, (gpointer) signet_message_get_from (message));
+  set_address_header (object, "From", from);
+  set_address_header (object, "To", signet_message_get_to (message));
+  set_address_header (object, "Cc", signet_message_get_cc (message));
+  g_mime_object_set_header (object, "Subject", signet_message_get_subject (message), "utf-8");
+}
+
+static GMimeObject *
+build_text_part (SignetMessage *message)
+{
+  GMimeTextPart *text = g_mime_text_part_new_with_subtype ("plain");
+
+  g_mime_text_part_set_text (text, signet_message_get_body (message));
+  g_mime_text_part_set_charset (text, "utf-8");
+  g_mime_part_set_content_encoding (GMIME_PART (text), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+  return GMIME_OBJECT (text);
+}
+
+static GMimeObject *
+build_attachment_part (const SignetAttachment *attachment, GError **error)
+{
+  g_autofree char *path = g_file_get_path (attachment->file);
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeDataWrapper) content = NULL;
+  GMimePart *part;
+  int fd;
+
+  fd = path ? g_open (path, O_RDONLY | O_CLOEXEC, 0) : -1;
+  if (fd < 0)
+    {
+      int saved_errno = path ? errno : ENOENT;
+      /* Translators: first %s is a file name, second the system's reason */
+      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
+                   _("The attachment “%s” cannot be read: %s"), attachment->name,
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+  stream = g_mime_stream_fs_new (fd);
+  content = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
+  part = g_mime_part_new_with_type ("application", "octet-stream");
+  {
+    g_autoptr(GMimeContentType) type = g_mime_content_type_parse (NULL, attachment->content_type);
+    if (type != NULL && g_mime_content_type_get_media_type (type) != NULL)
+      g_mime_object_set_content_type (GMIME_OBJECT (part), type);
+  }
+  g_mime_part_set_content (part, content);
+  g_mime_part_set_filename (part, attachment->name);
+  g_mime_object_set_disposition (GMIME_OBJECT (part), GMIME_DISPOSITION_ATTACHMENT);
+  g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
+  return GMIME_OBJECT (part);
+}
+
+/* The message content: a text part, or multipart/mixed with attachments. */
+static GMimeObject *
+build_content (SignetMessage *message, GError **error)
+{
+  GPtrArray *attachments = signet_message_get_attachments (message);
+  g_autoptr(GMimeMultipart) mixed = NULL;
+  g_autoptr(GMimeObject) text = build_text_part (message);
+
+  if (attachments->len == 0)
+    return g_steal_pointer (&text);
+
+  mixed = g_mime_multipart_new_with_subtype ("mixed");
+  g_mime_multipart_add (mixed, text);
+  for (guint i = 0; i < attachments->len; i++)
+    {
+      g_autoptr(GMimeObject) part = build_attachment_part (g_ptr_array_index (attachments, i), error);
+      if (part == NULL)
+        return NULL;
+      g_mime_multipart_add (mixed, part);
+    }
+  return GMIME_OBJECT (g_steal_pointer (&mixed));
+}
+
+static GMimeMessage *
+build_envelope_message (SignetMessage *message, GPtrArray *envelope)
+{
+  GMimeMessage *mime = g_mime_message_new (TRUE);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  const SignetAddress *from = signet_message_get_from (message);
+  const char *domain = strrchr (from->email, '@') + 1;
+  g_autofree char *message_id = g_mime_utils_generate_message_id (domain);
+  g_autoptr(GString) rcpt = g_string_new (NULL);
+
+  set_visible_headers (GMIME_OBJECT (mime), message);
+  g_mime_message_set_date (mime, now);
+  g_mime_message_set_message_id (mime, message_id);
+  g_mime_object_set_header (GMIME_OBJECT (mime), "User-Agent", "Signet/" PACKAGE_VERSION, NULL);
+  /* Who this copy is for. The transport reads it and removes it before
+   * delivery; it keeps Bcc recipients out of every visible header. */
+  for (guint i = 0; i < envelope->len; i++)
+    g_string_append_printf (rcpt, "%s%s", i ? ", " : "", (const char *) g_ptr_array_index (envelope, i));
+  g_mime_object_set_header (GMIME_OBJECT (mime), SIGNET_ENVELOPE_HEADER, rcpt->str, NULL);
+  return mime;
+}
+
+static gboolean
+write_object (GMimeObject *object, int fd, GError **error)
+{
+  g_autoptr(GMimeStream) out = g_mime_stream_fs_new (fd);
+
+  g_mime_stream_fs_set_owner (GMIME_STREAM_FS (out), FALSE);
+  if (g_mime_object_write_to_stream (object, NULL, out) < 0 || g_mime_stream_flush (out) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
+                   _("Could not write the message: %s"), g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+signet_sealer_write_clear (SignetSealer  *self,
+                           SignetMessage *message,
+                           GPtrArray     *envelope,
+                           int            fd,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr(GMimeMessage) mime = build_envelope_message (message, envelope);
+  g_autoptr(GMimeObject) content = build_content (message, error);
+
+  if (content == NULL)
+    return FALSE;
+  g_mime_message_set_mime_part (mime, content);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  return write_object (GMIME_OBJECT (mime), fd, error);
+}
+
+typedef struct {
+  GMimeObject *entity;
+  int          fd;
+  int          saved_errno;
+  gboolean     ok;
+} WriterData;
+
+/* Runs in its own thread: writes the cleartext entity, CRLF-canonical, into
+ * the pipe that gpg reads from. */
+static gpointer
+writer_thread (gpointer user_data)
+{
+  WriterData *data = user_data;
+  g_autoptr(GMimeStream) pipe_stream = g_mime_stream_fs_new (data->fd);
+  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new (pipe_stream);
+  g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new (FALSE);
+
+  g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), crlf);
+  data->ok = g_mime_object_write_to_stream (data->entity, NULL, filtered) >= 0 &&
+             g_mime_stream_flush (filtered) == 0;
+  data->saved_errno = errno;
+  /* Closing the write end (the fs stream owns it) tells gpg the input ended. */
+  return NULL;
+}
+
+static int
+open_cipher_file (SignetSealer *self, GError **error)
+{
+  const char *tmpdir = g_get_tmp_dir ();
+  int fd = g_open (tmpdir, O_RDWR | O_TMPFILE | O_EXCL | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    {
+      g_autofree char *path = g_build_filename (tmpdir, "signet-sealed-XXXXXX", NULL);
+      fd = g_mkstemp_full (path, O_RDWR | O_CLOEXEC, 0600);
+      if (fd >= 0)
+        g_unlink (path);
+    }
+  if (fd < 0)
+    g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
+                 _("Could not create a temporary file: %s"), g_strerror (errno));
+  return fd;
+}
+
+static void
+cancel_gpgme (GCancellable *cancellable, gpointer ctx)
+{
+  gpgme_cancel_async (ctx);
+}
+
+/* Encrypts @entity for @fingerprints into @cipher_fd (ASCII armor). */
+static gboolean
+encrypt_entity (SignetSealer       *self,
+                GMimeObject        *entity,
+                const char * const *fingerprints,
+                int                 cipher_fd,
+                GCancellable       *cancellable,
+                GError            **error)
+{
+  g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self->directory, error);
+  g_auto(gpgme_data_t) in = NULL;
+  g_auto(gpgme_data_t) out = NULL;
+  g_autofree char *recipients = g_strjoinv ("\n", (char **) fingerprints);
+  WriterData writer = { entity, -1, 0, FALSE };
+  GThread *thread;
+  gpgme_error_t err;
+  gulong handler;
+  int fds[2];
+
+  if (ctx == NULL)
+    return FALSE;
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, NULL))
+    {
+      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
+                   _("Could not create a pipe: %s"), g_strerror (errno));
+      return FALSE;
+    }
+  gpgme_set_armor (ctx, 1);
+  gpgme_data_new_from_fd (&in, fds[0]);
+  gpgme_data_new_from_fd (&out, cipher_fd);
+  writer.fd = fds[1];
+  thread = g_thread_new ("signet-seal-writer", writer_thread, &writer);
+
+  handler = g_cancellable_connect (cancellable, G_CALLBACK (cancel_gpgme), ctx, NULL);
+  err = gpgme_op_encrypt_ext (ctx, NULL, recipients,
+                              GPGME_ENCRYPT_NO_COMPRESS, in, out);
+  g_cancellable_disconnect (cancellable, handler);
+  /* Unblocks the writer if gpg stopped reading early. */
+  close (fds[0]);
+  g_thread_join (thread);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (err != 0)
+    {
+      gpgme_encrypt_result_t result = gpgme_op_encrypt_result (ctx);
+      if (result != NULL && result->invalid_recipients != NULL)
+        g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
+                     _("GnuPG refused the sealing key %s."), result->invalid_recipients->fpr);
+      else
+        signet_set_gpgme_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED, err);
+      return FALSE;
+    }
+  if (!writer.ok)
+    {
+      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
+                   _("The message could not be read for sealing: %s"), g_strerror (writer.saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GMimeObject *
+build_encrypted_part (int cipher_fd)
+{
+  GMimeMultipartEncrypted *encrypted = g_mime_multipart_encrypted_new ();
+  g_autoptr(GMimeContentType) type = g_mime_content_type_parse (NULL, "multipart/encrypted");
+  g_autoptr(GMimePart) version = g_mime_part_new_with_type ("application", "pgp-encrypted");
+  g_autoptr(GMimePart) data = g_mime_part_new_with_type ("application", "octet-stream");
+  g_autoptr(GMimeStream) version_stream = g_mime_stream_mem_new_with_buffer ("Version: 1\n", 11);
+  g_autoptr(GMimeDataWrapper) version_content = g_mime_data_wrapper_new_with_stream (version_stream, GMIME_CONTENT_ENCODING_7BIT);
+  g_autoptr(GMimeStream) cipher_stream = g_mime_stream_fs_new (cipher_fd);
+  g_autoptr(GMimeDataWrapper) cipher_content = g_mime_data_wrapper_new_with_stream (cipher_stream, GMIME_CONTENT_ENCODING_7BIT);
+
+  g_mime_stream_fs_set_owner (GMIME_STREAM_FS (cipher_stream), FALSE);
+  g_mime_content_type_set_parameter (type, "protocol", "application/pgp-encrypted");
+  g_mime_object_set_content_type (GMIME_OBJECT (encrypted), type);
+  g_mime_object_set_header (GMIME_OBJECT (version), "Content-Description", "PGP/MIME version identification", NULL);
+  g_mime_part_set_content (version, version_content);
+  g_mime_part_set_content (data, cipher_content);
+  g_mime_part_set_filename (data, "encrypted.asc");
+  g_mime_object_set_disposition (GMIME_OBJECT (data), GMIME_DISPOSITION_INLINE);
+  g_mime_part_set_content_encoding (data, GMIME_CONTENT_ENCODING_7BIT);
+  g_mime_multipart_add (GMIME_MULTIPART (encrypted), GMIME_OBJECT (version));
+  g_mime_multipart_add (GMIME_MULTIPART (encrypted), GMIME_OBJECT (data));
+  return GMIME_OBJECT (encrypted);
+}
+
+/* Writes @message to @fd as multipart/encrypted, readable only with the keys
+ * of @fingerprints. The sealed entity carries the headers too (protected
+ * headers), so a recipient's client can show what was really signed off. */
+gboolean
+signet_sealer_write_sealed (SignetSealer       *self,
+                            SignetMessage      *message,
+                            GPtrArray          *envelope,
+                            const char * const *fingerprints,
+                            int                 fd,
+                            GCancellable       *cancellable,
+                            GError            **error)
+{
+  g_autoptr(GMimeObject) content = NULL;
+  g_autoptr(GMimeMessage) mime = NULL;
+  g_autoptr(GMimeObject) encrypted = NULL;
+  gboolean ok;
+  int cipher_fd;
+
+  g_return_val_if_fail (fingerprints != NULL && fingerprints[0] != NULL, FALSE);
+
+  content = build_content (message, error);
+  if (content == NULL)
+    return FALSE;
+  g_mime_object_set_content_type_parameter (content, "protected-headers", "v1");
+  set_visible_headers (content, message);
+
+  cipher_fd = open_cipher_file (self, error);
+  if (cipher_fd < 0)
+    return FALSE;
+  ok = encrypt_entity (self, content, fingerprints, cipher_fd, cancellable, error);
+  if (ok && lseek (cipher_fd, 0, SEEK_SET) != 0)
+    {
+      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
+                   _("Could not read the sealed message back: %s"), g_strerror (errno));
+      ok = FALSE;
+    }
+  if (ok)
+    {
+      mime = build_envelope_message (message, envelope);
+      encrypted = build_encrypted_part (cipher_fd);
+      g_mime_message_set_mime_part (mime, encrypted);
+      ok = write_object (GMIME_OBJECT (mime), fd, error);
+    }
+  close (cipher_fd);
+  return ok;
+}

@@ -1,0 +1,270 @@
+#define G_LOG_DOMAIN "signet-application"
+
+#include "signet-application.h"
+
+#include "signet-compose-window.h"
+#include "signet-demo.h"
+#include "signet-dialogs.h"
+#include "signet-i18n.h"
+#include "signet-key-directory.h"
+#include "signet-local-transport.h"
+#include "signet-network.h"
+#include "signet-outbox.h"
+#include "signet-send-operation.h"
+#include "signet-store.h"
+
+struct _SignetApplication
+{
+  AdwApplication       parent_instance;
+
+  GSettings           *settings;
+  SignetNetwork       *network;
+  SignetOutbox        *outbox;
+  SignetSendOperation *operation;
+  GCancellable        *cancellable;
+  gboolean             demo;
+  gboolean             starting;
+};
+
+G_DEFINE_FINAL_TYPE (SignetApplication, signet_application, ADW_TYPE_APPLICATION)
+
+static const GOptionEntry options[] = {
+  { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Use the demo directory and the local store"), NULL },
+  { "offline", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Start in Work Offline mode"), NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Show the version and quit"), NULL },
+  { NULL }
+};
+
+static char *
+data_path (const char *name)
+{
+  return g_build_filename (g_get_user_data_dir (), "signet", name, NULL);
+}
+
+static void
+open_compose_window (SignetApplication *self)
+{
+  g_autofree char *identity = NULL;
+  SignetComposeWindow *window;
+
+  identity = self->demo ? g_strdup (SIGNET_DEMO_IDENTITY)
+                        : g_settings_get_string (self->settings, "identity");
+  window = signet_compose_window_new (GTK_APPLICATION (self), self->operation, self->network, identity);
+  g_object_set (window, "seal", g_settings_get_boolean (self->settings, "seal-by-default"), NULL);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+on_startup_flush (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!signet_outbox_flush_finish (SIGNET_OUTBOX (object), result, NULL, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Outbox delivery failed: %s", error->message);
+}
+
+static void
+create_services (SignetApplication *self)
+{
+  g_autofree char *homedir = self->demo ? data_path ("demo-gnupg") : NULL;
+  g_autofree char *mail = data_path ("Mail");
+  g_autofree char *local = data_path ("Local");
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, self->network);
+  g_autoptr(SignetStore) store = signet_store_new (mail);
+  g_autoptr(SignetLocalTransport) transport = signet_local_transport_new (local);
+
+  self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
+  self->operation = signet_send_operation_new (directory, store, self->outbox);
+  /* Whatever waited in Outbox from an earlier run leaves now if it can. */
+  signet_outbox_flush_async (self->outbox, self->cancellable, on_startup_flush, NULL);
+}
+
+static void
+demo_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (signet_demo_ensure_directory (task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_demo_ready (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  SignetApplication *self = SIGNET_APPLICATION (object);
+  g_autoptr(GError) error = NULL;
+
+  self->starting = FALSE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      AdwMessageDialog *dialog;
+
+      g_printerr ("%s\n", error->message);
+      dialog = signet_dialogs_error (NULL, _("The Demo Directory Could Not Be Created"), error->message);
+      gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
+      g_application_release (G_APPLICATION (self));
+      return;
+    }
+  create_services (self);
+  open_compose_window (self);
+  g_application_release (G_APPLICATION (self));
+}
+
+static void
+signet_application_activate (GApplication *app)
+{
+  SignetApplication *self = SIGNET_APPLICATION (app);
+  g_autoptr(GTask) task = NULL;
+
+  if (self->operation != NULL)
+    {
+      open_compose_window (self);
+      return;
+    }
+  if (self->starting)
+    return;
+  if (!self->demo)
+    {
+      create_services (self);
+      open_compose_window (self);
+      return;
+    }
+  /* The demo directory is made on first use: gpg work, so off the main loop. */
+  self->starting = TRUE;
+  g_application_hold (app);
+  task = g_task_new (self, self->cancellable, on_demo_ready, NULL);
+  g_task_set_task_data (task, data_path ("demo-gnupg"), g_free);
+  g_task_run_in_thread (task, demo_thread);
+}
+
+static int
+signet_application_handle_local_options (GApplication *app, GVariantDict *opts)
+{
+  SignetApplication *self = SIGNET_APPLICATION (app);
+
+  if (g_variant_dict_contains (opts, "version"))
+    {
+      g_print ("signet %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  self->demo = g_variant_dict_contains (opts, "demo");
+  if (g_variant_dict_contains (opts, "offline"))
+    g_object_set_data (G_OBJECT (self), "start-offline", GINT_TO_POINTER (TRUE));
+  return -1;
+}
+
+static void
+about_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  const char *developers[] = { "The Signet developers", NULL };
+
+  adw_show_about_window (gtk_application_get_active_window (app),
+                         "application-name", _("Signet"),
+                         "application-icon", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Compose and send sealed mail"),
+                         "developers", developers,
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         NULL);
+}
+
+static void
+quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  GList *windows = gtk_application_get_windows (app);
+
+  while (windows != NULL)
+    {
+      GtkWindow *window = windows->data;
+      windows = windows->next;
+      gtk_window_destroy (window);
+    }
+}
+
+static void
+signet_application_startup (GApplication *app)
+{
+  SignetApplication *self = SIGNET_APPLICATION (app);
+  static const GActionEntry actions[] = {
+    { .name = "about", .activate = about_action },
+    { .name = "quit", .activate = quit_action },
+  };
+  g_autoptr(GAction) work_offline = NULL;
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+  G_APPLICATION_CLASS (signet_application_parent_class)->startup (app);
+
+  self->settings = g_settings_new (APP_ID);
+  if (g_object_get_data (G_OBJECT (self), "start-offline"))
+    g_settings_set_boolean (self->settings, "work-offline", TRUE);
+  self->network = signet_network_new (NULL);
+  g_settings_bind (self->settings, "work-offline", self->network, "work-offline", G_SETTINGS_BIND_DEFAULT);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (app), actions, G_N_ELEMENTS (actions), app);
+  work_offline = g_settings_create_action (self->settings, "work-offline");
+  g_action_map_add_action (G_ACTION_MAP (app), work_offline);
+
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", (const char *[]) { "<Control>q", NULL });
+
+  gtk_css_provider_load_from_resource (css, "/io/github/signetmail/Signet/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static void
+signet_application_shutdown (GApplication *app)
+{
+  SignetApplication *self = SIGNET_APPLICATION (app);
+
+  g_cancellable_cancel (self->cancellable);
+  G_APPLICATION_CLASS (signet_application_parent_class)->shutdown (app);
+}
+
+static void
+signet_application_dispose (GObject *object)
+{
+  SignetApplication *self = SIGNET_APPLICATION (object);
+
+  g_clear_object (&self->operation);
+  g_clear_object (&self->outbox);
+  g_clear_object (&self->network);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (signet_application_parent_class)->dispose (object);
+}
+
+static void
+signet_application_class_init (SignetApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = signet_application_dispose;
+  app_class->activate = signet_application_activate;
+  app_class->startup = signet_application_startup;
+  app_class->shutdown = signet_application_shutdown;
+  app_class->handle_local_options = signet_application_handle_local_options;
+}
+
+static void
+signet_application_init (SignetApplication *self)
+{
+  self->cancellable = g_cancellable_new ();
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+}
+
+SignetApplication *
+signet_application_new (void)
+{
+  return g_object_new (SIGNET_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       NULL);
+}

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "signet-network.h"
+#include "signet-send-operation.h"
+
+G_BEGIN_DECLS
+
+#define SIGNET_TYPE_COMPOSE_WINDOW (signet_compose_window_get_type ())
+G_DECLARE_FINAL_TYPE (SignetComposeWindow, signet_compose_window, SIGNET, COMPOSE_WINDOW, AdwApplicationWindow)
+
+SignetComposeWindow *signet_compose_window_new            (GtkApplication      *application,
+                                                           SignetSendOperation *operation,
+                                                           SignetNetwork       *network,
+                                                           const char          *identity);
+void                 signet_compose_window_add_attachment (SignetComposeWindow *self,
+                                                           GFile               *file);
+guint                signet_compose_window_get_n_attachments (SignetComposeWindow *self);
+
+G_END_DECLS

@@ -1,0 +1,92 @@
+#define G_LOG_DOMAIN "signet-dialogs"
+
+#include "signet-dialogs.h"
+
+#include "signet-errors.h"
+#include "signet-i18n.h"
+#include "signet-key-directory.h"
+
+/* The dialogs that explain why a message could not leave, built in one place
+ * so that every entry point shows the same words. */
+
+static AdwMessageDialog *
+new_dialog (GtkWindow *parent, const char *heading, const char *body)
+{
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (parent, heading, body));
+
+  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  return dialog;
+}
+
+/* Key management needs the directory; offline it cannot be reached
+ * (Exchange KB Q154089). The heading is the key-management error itself. */
+AdwMessageDialog *
+signet_dialogs_offline (GtkWindow *parent)
+{
+  g_autoptr(GError) error = NULL;
+  AdwMessageDialog *dialog;
+
+  signet_key_directory_set_offline_error (&error);
+  dialog = new_dialog (parent, error->message,
+                       _("Sealing a message needs each recipient’s key from the directory, "
+                         "and the directory cannot be reached while you are offline. "
+                         "Connect to a network, or turn off Work Offline in the main menu, "
+                         "then send again.\n\nYour message is still here. You can save it "
+                         "as a draft now."));
+  adw_message_dialog_add_responses (dialog,
+                                    SIGNET_RESPONSE_CLOSE, _("_Close"),
+                                    SIGNET_RESPONSE_SAVE_DRAFT, _("_Save Draft"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_SAVE_DRAFT,
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, SIGNET_RESPONSE_SAVE_DRAFT);
+  adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CLOSE);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+/* Lists each recipient without a usable sealing key, with the reason. */
+AdwMessageDialog *
+signet_dialogs_recipient_problems (GtkWindow *parent,
+                                   GPtrArray *key_results)
+{
+  AdwMessageDialog *dialog;
+  GtkWidget *list = gtk_list_box_new ();
+
+  dialog = new_dialog (parent, _("Some Recipients Cannot Receive Sealed Mail"),
+                       _("Nothing was sent. Remove these recipients, get a valid key for them, "
+                         "or turn off Seal to send the message unsealed."));
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Recipients without a usable key"), -1);
+  for (guint i = 0; key_results != NULL && i < key_results->len; i++)
+    {
+      const SignetKeyResult *r = g_ptr_array_index (key_results, i);
+      GtkWidget *row;
+
+      if (r->status == SIGNET_KEY_STATUS_OK)
+        continue;
+      row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), r->email);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), signet_key_status_describe (r->status));
+      gtk_list_box_append (GTK_LIST_BOX (list), row);
+    }
+  adw_message_dialog_set_extra_child (dialog, list);
+  adw_message_dialog_add_response (dialog, SIGNET_RESPONSE_CLOSE, _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+AdwMessageDialog *
+signet_dialogs_error (GtkWindow  *parent,
+                      const char *heading,
+                      const char *body)
+{
+  AdwMessageDialog *dialog = new_dialog (parent, heading, body);
+
+  adw_message_dialog_add_response (dialog, SIGNET_RESPONSE_CLOSE, _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
