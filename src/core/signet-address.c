@@ -171,6 +171,32 @@ collect_mailboxes (InternetAddressList *list,
   return TRUE;
 }
 
+/* The number of '@' outside quoted strings and comments: one per address.
+ * GMime's lenient parser silently drops what it cannot read ("a@b@c" becomes
+ * "a@b"), so the count catches text that would otherwise vanish unseen. */
+static guint
+count_at_signs (const char *text)
+{
+  gboolean quoted = FALSE;
+  int comment = 0;
+  guint n = 0;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == '"' && comment == 0)
+        quoted = !quoted;
+      else if (!quoted && *p == '(')
+        comment++;
+      else if (!quoted && *p == ')' && comment > 0)
+        comment--;
+      else if (!quoted && comment == 0 && *p == '@')
+        n++;
+    }
+  return n;
+}
+
 /* Parses a comma-separated address list as typed into a To/Cc/Bcc field.
  * Empty or blank text yields an empty array. */
 GPtrArray *
@@ -199,6 +225,12 @@ signet_address_parse_list (const char *text,
     }
   if (!collect_mailboxes (list, out, error))
     return NULL;
+  if (count_at_signs (stripped) != out->len)
+    {
+      g_set_error (error, SIGNET_ADDRESS_ERROR, SIGNET_ADDRESS_ERROR_INVALID,
+                   _("“%s” is not a valid email address."), stripped);
+      return NULL;
+    }
   return g_steal_pointer (&out);
 }
 

@@ -233,15 +233,20 @@ static gpointer
 writer_thread (gpointer user_data)
 {
   WriterData *data = user_data;
-  g_autoptr(GMimeStream) pipe_stream = g_mime_stream_fs_new (data->fd);
+  g_autoptr(GMimeStream) pipe_stream = g_mime_stream_pipe_new (data->fd);
   g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new (pipe_stream);
   g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new (FALSE);
 
+  /* The fd is closed here, not when the stream is finalised: gpg only sees
+   * the end of its input once the write end is closed, and GMime may hold a
+   * reference to the stream longer than this function. */
+  g_mime_stream_pipe_set_owner (GMIME_STREAM_PIPE (pipe_stream), FALSE);
   g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), crlf);
+  errno = 0;
   data->ok = g_mime_object_write_to_stream (data->entity, NULL, filtered) >= 0 &&
              g_mime_stream_flush (filtered) == 0;
   data->saved_errno = errno;
-  /* Closing the write end (the fs stream owns it) tells gpg the input ended. */
+  close (data->fd);
   return NULL;
 }
 
@@ -303,10 +308,11 @@ encrypt_entity (SignetSealer       *self,
   writer.fd = fds[1];
   thread = g_thread_new ("signet-seal-writer", writer_thread, &writer);
 
-  handler = g_cancellable_connect (cancellable, G_CALLBACK (cancel_gpgme), ctx, NULL);
+  handler = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (cancel_gpgme), ctx, NULL) : 0;
   err = gpgme_op_encrypt_ext (ctx, NULL, recipients,
                               GPGME_ENCRYPT_NO_COMPRESS, in, out);
-  g_cancellable_disconnect (cancellable, handler);
+  if (cancellable != NULL)
+    g_cancellable_disconnect (cancellable, handler);
   /* Unblocks the writer if gpg stopped reading early. */
   close (fds[0]);
   g_thread_join (thread);
@@ -347,6 +353,7 @@ build_encrypted_part (int cipher_fd)
   g_mime_stream_fs_set_owner (GMIME_STREAM_FS (cipher_stream), FALSE);
   g_mime_content_type_set_parameter (type, "protocol", "application/pgp-encrypted");
   g_mime_object_set_content_type (GMIME_OBJECT (encrypted), type);
+  g_mime_multipart_set_boundary (GMIME_MULTIPART (encrypted), NULL);
   g_mime_object_set_header (GMIME_OBJECT (version), "Content-Description", "PGP/MIME version identification", NULL);
   g_mime_part_set_content (version, version_content);
   g_mime_part_set_content (data, cipher_content);

@@ -83,13 +83,16 @@ copy_add (Copy *copy, const SignetAddress *address, GPtrArray *key_results)
     }
 }
 
+/* Sealed copies are sealed to the sender too, so Sent stays readable. */
 static void
 copy_add_self (Copy *copy, SignetMessage *message, GPtrArray *key_results)
 {
-  const SignetKeyResult *r = signet_key_results_lookup (key_results, signet_message_get_from (message)->email);
+  const SignetKeyResult *r;
 
-  if (copy->fingerprints != NULL)
-    g_ptr_array_add (copy->fingerprints, g_strdup (r->fingerprint));
+  if (copy->fingerprints == NULL)
+    return;
+  r = signet_key_results_lookup (key_results, signet_message_get_from (message)->email);
+  g_ptr_array_add (copy->fingerprints, g_strdup (r->fingerprint));
 }
 
 /* Sealed mail: one copy for To+Cc (and the sender), one per Bcc recipient,
@@ -225,6 +228,7 @@ on_queued (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) outer = user_data;
   SignetSendOperation *self = g_task_get_source_object (outer);
+  GCancellable *cancellable;
   GError *error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -232,8 +236,8 @@ on_queued (GObject *object, GAsyncResult *result, gpointer user_data)
       g_task_return_error (outer, error);
       return;
     }
-  signet_outbox_flush_async (self->outbox, g_task_get_cancellable (outer),
-                             on_flushed, g_steal_pointer (&outer));
+  cancellable = g_task_get_cancellable (outer);
+  signet_outbox_flush_async (self->outbox, cancellable, on_flushed, g_steal_pointer (&outer));
 }
 
 static void

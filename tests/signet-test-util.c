@@ -1,0 +1,369 @@
+#include "signet-test-util.h"
+
+#include "signet-gmime.h"
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "signet-core.h"
+#include "signet-demo.h"
+
+/* A network monitor whose availability the test sets. */
+struct _SignetTestMonitor
+{
+  GObject  parent_instance;
+  gboolean available;
+};
+
+static void signet_test_monitor_iface_init (GNetworkMonitorInterface *iface);
+static void signet_test_monitor_initable_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (SignetTestMonitor, signet_test_monitor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, signet_test_monitor_initable_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, signet_test_monitor_iface_init))
+
+static gboolean
+signet_test_monitor_initable (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  return TRUE;
+}
+
+static void
+signet_test_monitor_initable_init (GInitableIface *iface)
+{
+  iface->init = signet_test_monitor_initable;
+}
+
+enum { PROP_0, PROP_AVAILABLE, PROP_METERED, PROP_CONNECTIVITY };
+
+static void
+signet_test_monitor_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SignetTestMonitor *self = SIGNET_TEST_MONITOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_AVAILABLE:
+      g_value_set_boolean (value, self->available);
+      break;
+    case PROP_METERED:
+      g_value_set_boolean (value, FALSE);
+      break;
+    case PROP_CONNECTIVITY:
+      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL : G_NETWORK_CONNECTIVITY_LOCAL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+signet_test_monitor_class_init (SignetTestMonitorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = signet_test_monitor_get_property;
+  g_object_class_override_property (object_class, PROP_AVAILABLE, "network-available");
+  g_object_class_override_property (object_class, PROP_METERED, "network-metered");
+  g_object_class_override_property (object_class, PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+signet_test_monitor_iface_init (GNetworkMonitorInterface *iface)
+{
+}
+
+static void
+signet_test_monitor_init (SignetTestMonitor *self)
+{
+}
+
+SignetTestMonitor *
+signet_test_monitor_new (gboolean available)
+{
+  SignetTestMonitor *self = g_object_new (SIGNET_TYPE_TEST_MONITOR, NULL);
+
+  self->available = available;
+  return self;
+}
+
+void
+signet_test_monitor_set_available (SignetTestMonitor *self,
+                                   gboolean           available)
+{
+  self->available = available;
+  g_object_notify (G_OBJECT (self), "network-available");
+  g_signal_emit_by_name (self, "network-changed", available);
+}
+
+static void
+run_or_fail (const char *const *argv, const char *homedir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err_out = NULL;
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "GNUPGHOME", homedir, TRUE);
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err_out, &status, &error))
+    g_error ("%s: %s", argv[0], error->message);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err_out);
+}
+
+char *
+signet_test_make_tmpdir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("sg.XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+/* The demo directory plus two keys the demo lacks: a second valid key for
+ * dup@example.org (ambiguous) and a key for stranger@example.org that no
+ * one certified (untrusted). */
+char *
+signet_test_make_gnupghome (void)
+{
+  g_autofree char *home = signet_test_make_tmpdir ();
+  g_autofree char *other = signet_test_make_tmpdir ();
+  g_autofree char *agent_conf = g_build_filename (home, "gpg-agent.conf", NULL);
+  g_autofree char *export_path = g_build_filename (other, "stranger.asc", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *gen[] = { "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                        "--quick-gen-key", NULL, "future-default", "default", "never", NULL };
+  const char *export[] = { "gpg", "--batch", "--armor", "--output", export_path, "--export",
+                           "stranger@example.org", NULL };
+  const char *import[] = { "gpg", "--batch", "--import", export_path, NULL };
+  const char *kill[] = { "gpgconf", "--kill", "all", NULL };
+
+  g_assert_true (g_file_set_contents (agent_conf, "allow-loopback-pinentry\n", -1, NULL));
+  g_assert_true (signet_demo_ensure_directory (home, NULL, &error));
+  g_assert_no_error (error);
+
+  gen[7] = "Dup One <dup@example.org>";
+  run_or_fail (gen, home);
+  gen[7] = "Dup Two <dup@example.org>";
+  run_or_fail (gen, home);
+  gen[7] = "Stranger <stranger@example.org>";
+  run_or_fail (gen, other);
+  run_or_fail (export, other);
+  run_or_fail (kill, other);
+  run_or_fail (import, home);
+  signet_test_remove_tree (other);
+  return g_steal_pointer (&home);
+}
+
+void
+signet_test_remove_gnupghome (char *homedir)
+{
+  const char *kill[] = { "gpgconf", "--kill", "all", NULL };
+
+  run_or_fail (kill, homedir);
+  signet_test_remove_tree (homedir);
+  g_free (homedir);
+}
+
+void
+signet_test_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      dir = g_dir_open (path, 0, NULL);
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          signet_test_remove_tree (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+/* Runs gpg in @homedir on @input_path; returns its standard output. */
+char *
+signet_test_gpg_output (const char         *homedir,
+                        const char * const *args,
+                        const char         *input_path,
+                        gboolean            expect_success)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err_out = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (char *) "gpg");
+  g_ptr_array_add (argv, (char *) "--homedir");
+  g_ptr_array_add (argv, (char *) homedir);
+  g_ptr_array_add (argv, (char *) "--batch");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, (char *) input_path);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH,
+                               NULL, NULL, &out, &err_out, &status, &error));
+  g_assert_no_error (error);
+  if (expect_success && !g_spawn_check_wait_status (status, NULL))
+    g_error ("gpg failed: %s", err_out);
+  return out;
+}
+
+/* Writes the application/octet-stream part of a multipart/encrypted message
+ * to a file next to it and returns that file's path. */
+char *
+signet_test_extract_ciphertext (const char *message_path)
+{
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  g_autoptr(GMimeMessage) message = NULL;
+  g_autoptr(GMimeStream) out = NULL;
+  GMimeObject *part;
+  GMimePart *cipher;
+  char *out_path = g_strconcat (message_path, ".asc", NULL);
+
+  signet_core_init ();
+  stream = g_mime_stream_file_open (message_path, "r", NULL);
+  g_assert_nonnull (stream);
+  parser = g_mime_parser_new_with_stream (stream);
+  message = g_mime_parser_construct_message (parser, NULL);
+  g_assert_nonnull (message);
+  part = g_mime_message_get_mime_part (message);
+  g_assert_true (GMIME_IS_MULTIPART_ENCRYPTED (part));
+  g_assert_cmpstr (g_mime_object_get_content_type_parameter (part, "protocol"), ==, "application/pgp-encrypted");
+  g_assert_cmpint (g_mime_multipart_get_count (GMIME_MULTIPART (part)), ==, 2);
+  g_assert_cmpstr (g_mime_content_type_get_mime_type (g_mime_object_get_content_type (
+                     g_mime_multipart_get_part (GMIME_MULTIPART (part), 0))), ==, "application/pgp-encrypted");
+  cipher = GMIME_PART (g_mime_multipart_get_part (GMIME_MULTIPART (part), 1));
+  out = g_mime_stream_file_open (out_path, "w", NULL);
+  g_assert_nonnull (out);
+  g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (cipher), out);
+  g_mime_stream_flush (out);
+  return out_path;
+}
+
+/* What gpg decrypts from the sealed message at @message_path. */
+char *
+signet_test_decrypt_message (const char *homedir,
+                             const char *message_path)
+{
+  g_autofree char *cipher = signet_test_extract_ciphertext (message_path);
+  const char *args[] = { "--decrypt", NULL };
+  char *plain = signet_test_gpg_output (homedir, args, cipher, TRUE);
+
+  g_unlink (cipher);
+  return plain;
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return g_strcmp0 (*(char * const *) a, *(char * const *) b);
+}
+
+/* The long key IDs a sealed message was encrypted to, sorted. */
+GStrv
+signet_test_packet_keyids (const char *homedir,
+                           const char *message_path)
+{
+  g_autofree char *cipher = signet_test_extract_ciphertext (message_path);
+  const char *args[] = { "--list-packets", "--pinentry-mode", "cancel", NULL };
+  g_autofree char *packets = signet_test_gpg_output (homedir, args, cipher, FALSE);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) lines = g_strsplit (packets, "\n", -1);
+  GStrv ids;
+
+  g_unlink (cipher);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *keyid = strstr (lines[i], "keyid ");
+      if (g_str_has_prefix (lines[i], ":pubkey enc packet:") && keyid != NULL)
+        g_strv_builder_add (builder, keyid + 6);
+    }
+  ids = g_strv_builder_end (builder);
+  qsort (ids, g_strv_length (ids), sizeof (char *), compare_strings);
+  return ids;
+}
+
+/* The encryption subkey IDs of @emails' keys, sorted like packet_keyids. */
+GStrv
+signet_test_key_ids (const char         *homedir,
+                     const char * const *emails)
+{
+  guint n = g_strv_length ((char **) emails);
+  GStrv ids = g_new0 (char *, n + 1);
+
+  for (guint i = 0; i < n; i++)
+    ids[i] = signet_test_key_id (homedir, emails[i]);
+  qsort (ids, n, sizeof (char *), compare_strings);
+  return ids;
+}
+
+/* The key ID of the encryption subkey of @email's key. */
+char *
+signet_test_key_id (const char *homedir,
+                    const char *email)
+{
+  const char *args[] = { "--with-colons", "--list-keys", NULL };
+  g_autofree char *listing = signet_test_gpg_output (homedir, args, email, TRUE);
+  g_auto(GStrv) lines = g_strsplit (listing, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], ":", -1);
+      if (g_strcmp0 (fields[0], "sub") == 0 && g_strv_length (fields) > 11 && strchr (fields[11], 'e'))
+        return g_strdup (fields[4]);
+    }
+  g_error ("no encryption subkey for %s", email);
+}
+
+/* Number of entries in @dir and, for a Maildir folder, its new/, cur/ and tmp/. */
+guint
+signet_test_count_files (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (dir, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        n += signet_test_count_files (child);
+      else
+        n++;
+    }
+  return n;
+}
+
+char *
+signet_test_read_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
+/* Iterates the default main context until @predicate holds; fails after 20 s. */
+void
+signet_test_wait_until (gboolean (*predicate) (gpointer),
+                        gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!predicate (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for a condition");
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define SIGNET_TYPE_TEST_MONITOR (signet_test_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (SignetTestMonitor, signet_test_monitor, SIGNET, TEST_MONITOR, GObject)
+
+SignetTestMonitor *signet_test_monitor_new           (gboolean available);
+void               signet_test_monitor_set_available (SignetTestMonitor *self,
+                                                      gboolean           available);
+
+char      *signet_test_make_gnupghome   (void);
+void       signet_test_remove_gnupghome (char       *homedir);
+char      *signet_test_make_tmpdir      (void);
+void       signet_test_remove_tree      (const char *path);
+char      *signet_test_gpg_output       (const char *homedir,
+                                         const char *const *args,
+                                         const char *input_path,
+                                         gboolean    expect_success);
+char      *signet_test_extract_ciphertext (const char *message_path);
+char      *signet_test_decrypt_message  (const char *homedir,
+                                         const char *message_path);
+GStrv      signet_test_packet_keyids    (const char *homedir,
+                                         const char *message_path);
+GStrv      signet_test_key_ids          (const char *homedir,
+                                         const char *const *emails);
+char      *signet_test_key_id           (const char *homedir,
+                                         const char *email);
+guint      signet_test_count_files      (const char *dir);
+char      *signet_test_read_file        (const char *path);
+void       signet_test_wait_until       (gboolean  (*predicate) (gpointer),
+                                         gpointer    data);
+
+G_END_DECLS
