@@ -25,6 +25,7 @@ struct _SignetComposeWindow
   GtkRevealer          *offline_revealer;
   GtkWidget            *work_online_button;
   GtkSpinner           *spinner;
+  GtkToggleButton      *seal_button;
   GtkEntry             *from_entry;
   GtkEntry             *to_entry;
   GtkEntry             *cc_entry;
@@ -582,6 +583,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, offline_revealer);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, work_online_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, seal_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, from_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, to_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, cc_entry);
