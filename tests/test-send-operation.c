@@ -319,6 +319,12 @@ sent_one (gpointer data)
   return count (data, "Sent") == 1;
 }
 
+static gboolean
+queue_empty (gpointer outbox)
+{
+  return signet_outbox_get_n_queued (outbox) == 0;
+}
+
 static void
 test_clear_offline_then_online (Fixture *f, gconstpointer data)
 {
@@ -335,10 +341,12 @@ test_clear_offline_then_online (Fixture *f, gconstpointer data)
   g_assert_false (o.delivered);
   g_assert_cmpuint (count (f, "Outbox"), ==, 1);
   g_assert_cmpuint (count (f, "Sent"), ==, 0);
+  g_assert_cmpuint (signet_outbox_get_n_queued (f->outbox), ==, 1);
 
   signet_test_monitor_set_available (f->monitor, TRUE);
   signet_test_wait_until (sent_one, f);
   g_assert_cmpuint (count (f, "Outbox"), ==, 0);
+  signet_test_wait_until (queue_empty, f->outbox);
   alice = inbox_message (f, "alice@example.org");
   carol = inbox_message (f, "carol@example.org");
   raw = signet_test_read_file (alice);

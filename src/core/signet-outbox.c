@@ -16,9 +16,67 @@ struct _SignetOutbox
   SignetTransport *transport;
   GMutex           flush_lock;   /* one delivery run at a time */
   GCancellable    *cancellable;
+  guint            n_queued;
 };
 
 G_DEFINE_FINAL_TYPE (SignetOutbox, signet_outbox, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_N_QUEUED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+typedef struct {
+  guint n_sent;
+  guint n_queued;
+} FlushResult;
+
+static void
+set_n_queued (SignetOutbox *self, guint n_queued)
+{
+  if (self->n_queued == n_queued)
+    return;
+  self->n_queued = n_queued;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_QUEUED]);
+}
+
+static void
+count_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  SignetOutbox *self = source_object;
+  g_autoptr(GPtrArray) queued = NULL;
+  FlushResult *result = task_data;
+  GError *error = NULL;
+
+  queued = signet_store_list (self->store, SIGNET_FOLDER_OUTBOX, &error);
+  if (queued == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  result->n_queued = queued->len;
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+deliver_one (SignetOutbox *self, const char *path, GCancellable *cancellable, GError **error)
+{
+  g_auto(GStrv) recipients = signet_transport_read_envelope (path, error);
+  g_autofree char *sent_path = NULL;
+
+  if (recipients == NULL ||
+      !signet_transport_deliver (self->transport, path, (const char * const *) recipients,
+                                 cancellable, error))
+    return FALSE;
+  sent_path = signet_store_move (self->store, path, SIGNET_FOLDER_SENT, error);
+  return sent_path != NULL;
+}
 
 static void
 flush_thread (GTask        *task,
@@ -30,8 +88,8 @@ flush_thread (GTask        *task,
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->flush_lock);
   g_autoptr(GPtrArray) queued = NULL;
   g_autoptr(GError) first_error = NULL;
+  FlushResult *result = task_data;
   GError *error = NULL;
-  guint n_sent = 0;
 
   queued = signet_store_list (self->store, SIGNET_FOLDER_OUTBOX, &error);
   if (queued == NULL)
@@ -39,47 +97,58 @@ flush_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
+  result->n_queued = queued->len;
   for (guint i = 0; i < queued->len; i++)
     {
-      const char *path = g_ptr_array_index (queued, i);
-      g_auto(GStrv) recipients = NULL;
-      g_autofree char *sent_path = NULL;
       g_autoptr(GError) local_error = NULL;
 
-      if (g_task_return_error_if_cancelled (task))
-        return;
-      recipients = signet_transport_read_envelope (path, &local_error);
-      if (recipients != NULL &&
-          signet_transport_deliver (self->transport, path, (const char * const *) recipients,
-                                    cancellable, &local_error))
-        sent_path = signet_store_move (self->store, path, SIGNET_FOLDER_SENT, &local_error);
-      if (sent_path != NULL)
-        n_sent++;
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      if (deliver_one (self, g_ptr_array_index (queued, i), cancellable, &local_error))
+        {
+          result->n_sent++;
+          result->n_queued--;
+        }
       else if (first_error == NULL)
         first_error = g_steal_pointer (&local_error);
     }
+  if (g_task_return_error_if_cancelled (task))
+    return;
   if (first_error != NULL)
     g_task_return_error (task, g_steal_pointer (&first_error));
   else
-    g_task_return_int (task, n_sent);
+    g_task_return_boolean (task, TRUE);
 }
 
-/* Delivers everything in Outbox. Does nothing (and sends nothing) offline. */
+static void
+on_flush_thread_done (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) outer = user_data;
+  FlushResult *counts = g_task_get_task_data (G_TASK (result));
+  GError *error = NULL;
+
+  set_n_queued (SIGNET_OUTBOX (object), counts->n_queued);
+  g_task_set_task_data (outer, g_memdup2 (counts, sizeof *counts), g_free);
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_boolean (outer, TRUE);
+  else
+    g_task_return_error (outer, error);
+}
+
+/* Delivers everything in Outbox. Offline it only counts what is queued. */
 void
 signet_outbox_flush_async (SignetOutbox       *self,
                            GCancellable       *cancellable,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GTask) outer = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GTask) inner = NULL;
 
-  g_task_set_source_tag (task, signet_outbox_flush_async);
-  if (!signet_network_get_online (self->network))
-    {
-      g_task_return_int (task, 0);
-      return;
-    }
-  g_task_run_in_thread (task, flush_thread);
+  g_task_set_source_tag (outer, signet_outbox_flush_async);
+  inner = g_task_new (self, cancellable, on_flush_thread_done, g_steal_pointer (&outer));
+  g_task_set_task_data (inner, g_new0 (FlushResult, 1), g_free);
+  g_task_run_in_thread (inner, signet_network_get_online (self->network) ? flush_thread : count_thread);
 }
 
 /* @n_sent: (out) (optional): how many messages moved to Sent in this run. */
@@ -89,11 +158,19 @@ signet_outbox_flush_finish (SignetOutbox *self,
                             guint        *n_sent,
                             GError      **error)
 {
-  gssize n = g_task_propagate_int (G_TASK (result), error);
+  FlushResult *counts = g_task_get_task_data (G_TASK (result));
 
   if (n_sent != NULL)
-    *n_sent = n < 0 ? 0 : (guint) n;
-  return n >= 0;
+    *n_sent = counts != NULL ? counts->n_sent : 0;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* How many messages wait in Outbox, as of the last flush. */
+guint
+signet_outbox_get_n_queued (SignetOutbox *self)
+{
+  g_return_val_if_fail (SIGNET_IS_OUTBOX (self), 0);
+  return self->n_queued;
 }
 
 static void
@@ -141,10 +218,31 @@ signet_outbox_finalize (GObject *object)
 }
 
 static void
+signet_outbox_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_N_QUEUED:
+      g_value_set_uint (value, SIGNET_OUTBOX (object)->n_queued);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 signet_outbox_class_init (SignetOutboxClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = signet_outbox_dispose;
-  G_OBJECT_CLASS (klass)->finalize = signet_outbox_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = signet_outbox_dispose;
+  object_class->finalize = signet_outbox_finalize;
+  object_class->get_property = signet_outbox_get_property;
+
+  properties[PROP_N_QUEUED] =
+    g_param_spec_uint ("n-queued", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void

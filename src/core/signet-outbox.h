@@ -15,6 +15,7 @@ SignetOutbox    *signet_outbox_new           (SignetNetwork   *network,
                                               SignetStore     *store,
                                               SignetTransport *transport);
 SignetTransport *signet_outbox_get_transport (SignetOutbox    *self);
+guint            signet_outbox_get_n_queued  (SignetOutbox    *self);
 void             signet_outbox_flush_async   (SignetOutbox    *self,
                                               GCancellable    *cancellable,
                                               GAsyncReadyCallback callback,

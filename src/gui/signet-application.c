@@ -24,6 +24,7 @@ struct _SignetApplication
   GCancellable        *cancellable;
   gboolean             demo;
   gboolean             starting;
+  gboolean             holding_for_outbox;
 };
 
 G_DEFINE_FINAL_TYPE (SignetApplication, signet_application, ADW_TYPE_APPLICATION)
@@ -67,6 +68,24 @@ on_startup_flush (GObject *object, GAsyncResult *result, gpointer user_data)
     g_warning ("Outbox delivery failed: %s", error->message);
 }
 
+/* Like Evolution, keep running while mail waits in Outbox, so it leaves when
+ * the network comes back even after the last window was closed. */
+static void
+on_queue_changed (SignetOutbox      *outbox,
+                  GParamSpec        *pspec,
+                  SignetApplication *self)
+{
+  gboolean queued = signet_outbox_get_n_queued (outbox) > 0;
+
+  if (queued == self->holding_for_outbox)
+    return;
+  self->holding_for_outbox = queued;
+  if (queued)
+    g_application_hold (G_APPLICATION (self));
+  else
+    g_application_release (G_APPLICATION (self));
+}
+
 static void
 create_services (SignetApplication *self)
 {
@@ -79,6 +98,7 @@ create_services (SignetApplication *self)
 
   self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
   self->operation = signet_send_operation_new (directory, store, self->outbox);
+  g_signal_connect_object (self->outbox, "notify::n-queued", G_CALLBACK (on_queue_changed), self, 0);
   /* Whatever waited in Outbox from an earlier run leaves now if it can. */
   signet_outbox_flush_async (self->outbox, self->cancellable, on_startup_flush, NULL);
 }
@@ -178,8 +198,16 @@ about_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 static void
 quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
+  SignetApplication *self = SIGNET_APPLICATION (user_data);
   GtkApplication *app = GTK_APPLICATION (user_data);
   GList *windows = gtk_application_get_windows (app);
+
+  /* Quitting on purpose leaves queued mail for the next start. */
+  if (self->holding_for_outbox)
+    {
+      self->holding_for_outbox = FALSE;
+      g_application_release (G_APPLICATION (self));
+    }
 
   while (windows != NULL)
     {

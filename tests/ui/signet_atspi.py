@@ -1,0 +1,131 @@
+"""Drive the real signet binary through the accessibility tree (AT-SPI)."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import gi
+
+gi.require_version("Atspi", "2.0")
+from gi.repository import Atspi  # noqa: E402
+
+KB_HEADING = "The client operation failed. The recipients could not be validated."
+
+
+def wait_for(predicate, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def walk(node):
+    yield node
+    for i in range(node.get_child_count()):
+        child = node.get_child_at_index(i)
+        if child is not None:
+            yield from walk(child)
+
+
+def text_of(node):
+    try:
+        return Atspi.Text.get_text(node, 0, Atspi.Text.get_character_count(node))
+    except Exception:
+        return ""
+
+
+class App:
+    """A signet process with its own data dirs, and helpers to find its widgets."""
+
+    def __init__(self, binary, *args, schema_dir, tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="sgu.")
+        env = dict(os.environ)
+        env.pop("NO_AT_BRIDGE", None)
+        env.update({
+            "XDG_DATA_HOME": os.path.join(self.tmp, "data"),
+            "XDG_CONFIG_HOME": os.path.join(self.tmp, "config"),
+            "XDG_CACHE_HOME": os.path.join(self.tmp, "cache"),
+            "GSETTINGS_BACKEND": "memory",
+            "GSETTINGS_SCHEMA_DIR": schema_dir,
+            "GDK_BACKEND": "x11",
+            "GSK_RENDERER": "cairo",
+            "GTK_A11Y": "atspi",
+        })
+        self.data_dir = os.path.join(self.tmp, "data", "signet")
+        self.proc = subprocess.Popen([binary, *args], env=env)
+        self.node = wait_for(self._find_app, "signet on the accessibility bus")
+
+    def _find_app(self):
+        desktop = Atspi.get_desktop(0)
+        for i in range(desktop.get_child_count()):
+            app = desktop.get_child_at_index(i)
+            if app is not None and app.get_name() == "signet":
+                return app
+        return None
+
+    def find(self, role, name=None, contains=None):
+        for node in walk(self.node):
+            try:
+                if node.get_role_name() != role:
+                    continue
+                if name is not None and node.get_name() != name:
+                    continue
+                if contains is not None and contains not in text_of(node):
+                    continue
+                return node
+            except Exception:
+                continue
+        return None
+
+    def wait_find(self, role, name=None, contains=None, timeout=30.0):
+        return wait_for(lambda: self.find(role, name, contains), f"{role} {name or contains!r}", timeout)
+
+    def files_in(self, folder):
+        root = os.path.join(self.data_dir, "Mail", folder)
+        return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+
+    def close(self, remove=True):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        home = os.path.join(self.data_dir, "demo-gnupg")
+        if os.path.isdir(home):
+            subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], check=False)
+        if remove:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def type_into(app, entry_name, text):
+    entry = app.wait_find("text", entry_name)
+    try:
+        Atspi.EditableText.set_text_contents(entry, text)
+    except Exception:
+        Atspi.Component.grab_focus(entry)
+        subprocess.run(["xdotool", "type", "--delay", "5", text], check=True)
+    wait_for(lambda: text_of(entry) == text, f"{entry_name} to read {text!r}")
+
+
+def click(node):
+    node.get_action_iface().do_action(0)
+
+
+def button_labelled(root, label):
+    """The push button whose visible label is @label (libadwaita 1.2 names
+    response buttons after their mnemonic text, e.g. '_Close Close')."""
+    for node in walk(root):
+        try:
+            if node.get_role_name() == "label" and node.get_name() == label:
+                parent = node.get_parent()
+                if parent is not None and parent.get_role_name() == "push button":
+                    return parent
+        except Exception:
+            continue
+    return None
