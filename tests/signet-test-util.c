@@ -223,6 +223,7 @@ signet_test_extract_ciphertext (const char *message_path)
   g_autoptr(GMimeParser) parser = NULL;
   g_autoptr(GMimeMessage) message = NULL;
   g_autoptr(GMimeStream) out = NULL;
+  g_autofree char *version_type = NULL;
   GMimeObject *part;
   GMimePart *cipher;
   char *out_path = g_strconcat (message_path, ".asc", NULL);
@@ -237,8 +238,9 @@ signet_test_extract_ciphertext (const char *message_path)
   g_assert_true (GMIME_IS_MULTIPART_ENCRYPTED (part));
   g_assert_cmpstr (g_mime_object_get_content_type_parameter (part, "protocol"), ==, "application/pgp-encrypted");
   g_assert_cmpint (g_mime_multipart_get_count (GMIME_MULTIPART (part)), ==, 2);
-  g_assert_cmpstr (g_mime_content_type_get_mime_type (g_mime_object_get_content_type (
-                     g_mime_multipart_get_part (GMIME_MULTIPART (part), 0))), ==, "application/pgp-encrypted");
+  version_type = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (
+                     g_mime_multipart_get_part (GMIME_MULTIPART (part), 0)));
+  g_assert_cmpstr (version_type, ==, "application/pgp-encrypted");
   cipher = GMIME_PART (g_mime_multipart_get_part (GMIME_MULTIPART (part), 1));
   out = g_mime_stream_file_open (out_path, "w", NULL);
   g_assert_nonnull (out);

@@ -54,6 +54,7 @@ class App:
             "GSETTINGS_SCHEMA_DIR": schema_dir,
             "GDK_BACKEND": "x11",
             "GSK_RENDERER": "cairo",
+            "GDK_DEBUG": "gl-disable",
             "GTK_A11Y": "atspi",
         })
         self.data_dir = os.path.join(self.tmp, "data", "signet")

@@ -68,7 +68,8 @@ def main():
         [delivered] = mailbox(app, "bob@example.org")
         with open(delivered, encoding="utf-8") as f:
             assert "Queued while offline." in f.read()
-        app.proc.wait(timeout=30)
+        # Its own exit: under ASan this is where leaks would be reported.
+        assert app.proc.wait(timeout=30) == 0, app.proc.returncode
         print("ok 2 - it left by itself when the network came back, and signet exited")
     finally:
         app.close(remove=False)
