@@ -2,6 +2,9 @@
 
 #include "signet-application.h"
 
+#include <glib-unix.h>
+#include <signal.h>
+
 #include "signet-compose-window.h"
 #include "signet-demo.h"
 #include "signet-dialogs.h"
@@ -217,6 +220,16 @@ quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
     }
 }
 
+/* SIGTERM (session end, `kill`) and SIGINT quit like app.quit does, so
+ * shutdown runs. */
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  g_action_group_activate_action (G_ACTION_GROUP (user_data), "quit", NULL);
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 signet_application_startup (GApplication *app)
 {
@@ -241,10 +254,28 @@ signet_application_startup (GApplication *app)
   g_action_map_add_action (G_ACTION_MAP (app), work_offline);
 
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", (const char *[]) { "<Control>q", NULL });
+  g_unix_signal_add (SIGTERM, on_quit_signal, app);
+  g_unix_signal_add (SIGINT, on_quit_signal, app);
 
   gtk_css_provider_load_from_resource (css, "/io/github/signetmail/Signet/style.css");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+/* The demo directory is ours: stop the gpg-agent that GnuPG started in it,
+ * so nothing of Signet outlives it (in a Flatpak a live agent would keep the
+ * sandbox running). The user's own agent is left alone. */
+static void
+stop_demo_agent (void)
+{
+  g_autofree char *homedir = data_path ("demo-gnupg");
+  const char *argv[] = { "gpgconf", "--homedir", homedir, "--kill", "gpg-agent", NULL };
+  g_autoptr(GError) error = NULL;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, NULL, &error))
+    g_debug ("Could not stop the demo gpg-agent: %s", error->message);
 }
 
 static void
@@ -253,6 +284,8 @@ signet_application_shutdown (GApplication *app)
   SignetApplication *self = SIGNET_APPLICATION (app);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->demo && self->operation != NULL)
+    stop_demo_agent ();
   G_APPLICATION_CLASS (signet_application_parent_class)->shutdown (app);
 }
 

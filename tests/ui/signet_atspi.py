@@ -86,22 +86,42 @@ class App:
     def wait_find(self, role, name=None, contains=None, timeout=30.0):
         return wait_for(lambda: self.find(role, name, contains), f"{role} {name or contains!r}", timeout)
 
+    @staticmethod
+    def _agents(home):
+        agents = subprocess.run(["pgrep", "-a", "-x", "gpg-agent"], capture_output=True, text=True).stdout
+        return [line for line in agents.splitlines() if home in line]
+
     def files_in(self, folder):
         root = os.path.join(self.data_dir, "Mail", folder)
         return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
 
     def close(self, remove=True):
-        self.proc.terminate()
+        """Ends signet as a session would (SIGTERM) and checks it shut down
+        cleanly: exit status 0 (under ASan: no leaks) and no gpg-agent left."""
+        running = self.proc.poll() is None
+        if running:
+            self.proc.terminate()
         try:
-            self.proc.wait(timeout=10)
+            code = self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.wait()
+            code = self.proc.wait()
         home = os.path.join(self.data_dir, "demo-gnupg")
+        left = []
+        if running:
+            # gpgconf --kill asks the agent to exit; it takes a moment. (The
+            # test's own gpg calls may start an agent later: not checked.)
+            try:
+                wait_for(lambda: not self._agents(home), "the demo gpg-agent to exit", 10)
+            except AssertionError:
+                left = self._agents(home)
         if os.path.isdir(home):
             subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], check=False)
         if remove:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if running:
+            assert code == 0, f"signet exited with {code}"
+            assert not left, f"gpg-agent left running: {left}"
 
 
 def type_into(app, entry_name, text):

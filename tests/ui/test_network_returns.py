@@ -79,6 +79,8 @@ def main():
     try:
         compose(app, "alice@example.org", "Sealed online.", bcc="carol@example.org", seal=True)
         wait_for(lambda: len(app.files_in("Sent")) == 3, "two sealed copies in Sent", 60)
+        # Nothing queued and no window left: signet ends by itself, cleanly.
+        assert app.proc.wait(timeout=30) == 0, app.proc.returncode
         home = os.path.join(app.data_dir, "demo-gnupg")
         [to_alice] = mailbox(app, "alice@example.org")
         [to_carol] = mailbox(app, "carol@example.org")
