@@ -117,6 +117,25 @@ test_cancelled (void)
   g_clear_error (&r.error);
 }
 
+/* No usable gpg: a clear error, no crash. Runs last: it changes GPGME's
+ * process-wide engine path. */
+static void
+test_gpg_missing (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  const char *emails[] = { "alice@example.org", NULL };
+  Resolved r;
+
+  g_assert_cmpint (gpgme_set_engine_info (GPGME_PROTOCOL_OpenPGP, "/nonexistent/gpg", NULL), ==, 0);
+  r = resolve (directory, emails);
+  g_assert_null (r.results);
+  g_assert_error (r.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE);
+  g_assert_cmpstr (r.error->message, ==, "GnuPG (gpg) is not installed or cannot be run.");
+  g_clear_error (&r.error);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -127,6 +146,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/key-directory/statuses", test_statuses);
   g_test_add_func ("/key-directory/offline", test_offline);
   g_test_add_func ("/key-directory/cancelled", test_cancelled);
+  g_test_add_func ("/key-directory/gpg-missing", test_gpg_missing);
   ret = g_test_run ();
   signet_test_remove_gnupghome (homedir);
   return ret;
