@@ -302,6 +302,8 @@ encrypt_entity (SignetSealer       *self,
                    _("Could not create a pipe: %s"), g_strerror (errno));
       return FALSE;
     }
+  /* Fewer, larger transfers between the writer and gpgme; best effort. */
+  (void) fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
   gpgme_set_armor (ctx, 1);
   gpgme_data_new_from_fd (&in, fds[0]);
   gpgme_data_new_from_fd (&out, cipher_fd);
