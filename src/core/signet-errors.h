@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 #define SIGNET_SEALER_ERROR (signet_sealer_error_quark ())
 #define SIGNET_STORE_ERROR (signet_store_error_quark ())
 #define SIGNET_SEND_ERROR (signet_send_error_quark ())
+#define SIGNET_MAILTO_ERROR (signet_mailto_error_quark ())
 
 typedef enum {
   SIGNET_ADDRESS_ERROR_INVALID,
@@ -47,5 +48,10 @@ GQuark signet_key_management_error_quark (void);
 GQuark signet_sealer_error_quark (void);
 GQuark signet_store_error_quark (void);
 GQuark signet_send_error_quark (void);
+GQuark signet_mailto_error_quark (void);
+
+typedef enum {
+  SIGNET_MAILTO_ERROR_INVALID,
+} SignetMailtoError;
 
 G_END_DECLS

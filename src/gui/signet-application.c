@@ -11,6 +11,7 @@
 #include "signet-i18n.h"
 #include "signet-key-directory.h"
 #include "signet-local-transport.h"
+#include "signet-mailto.h"
 #include "signet-network.h"
 #include "signet-outbox.h"
 #include "signet-send-operation.h"
@@ -25,6 +26,7 @@ struct _SignetApplication
   SignetOutbox        *outbox;
   SignetSendOperation *operation;
   GCancellable        *cancellable;
+  GPtrArray           *pending;   /* SignetMessage to open once services are up */
   gboolean             demo;
   gboolean             starting;
   gboolean             holding_for_outbox;
@@ -37,8 +39,18 @@ static const GOptionEntry options[] = {
     N_("Use the demo directory and the local store"), NULL },
   { "offline", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Start in Work Offline mode"), NULL },
+  { "to", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+    N_("Add a recipient"), N_("ADDRESS") },
+  { "cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+    N_("Add a Cc recipient"), N_("ADDRESS") },
+  { "subject", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Set the subject"), N_("TEXT") },
+  { "attach", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL,
+    N_("Attach a file"), N_("FILE") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Show the version and quit"), NULL },
+  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+    NULL, N_("[MAILTO-LINK…]") },
   { NULL }
 };
 
@@ -49,7 +61,7 @@ data_path (const char *name)
 }
 
 static void
-open_compose_window (SignetApplication *self)
+open_compose_window (SignetApplication *self, SignetMessage *message)
 {
   g_autofree char *identity = NULL;
   SignetComposeWindow *window;
@@ -58,7 +70,19 @@ open_compose_window (SignetApplication *self)
                         : g_settings_get_string (self->settings, "identity");
   window = signet_compose_window_new (GTK_APPLICATION (self), self->operation, self->network, identity);
   g_object_set (window, "seal", g_settings_get_boolean (self->settings, "seal-by-default"), NULL);
+  if (message != NULL)
+    signet_compose_window_load_message (window, message);
   gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+open_pending (SignetApplication *self)
+{
+  g_autoptr(GPtrArray) pending = g_steal_pointer (&self->pending);
+
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < pending->len; i++)
+    open_compose_window (self, g_ptr_array_index (pending, i));
 }
 
 static void
@@ -135,19 +159,20 @@ on_demo_ready (GObject *object, GAsyncResult *result, gpointer user_data)
       return;
     }
   create_services (self);
-  open_compose_window (self);
+  open_pending (self);
   g_application_release (G_APPLICATION (self));
 }
 
+/* Opens a composer for each pending message, once the services are up (the
+ * demo directory is made on first use: gpg work, so off the main loop). */
 static void
-signet_application_activate (GApplication *app)
+open_when_ready (SignetApplication *self)
 {
-  SignetApplication *self = SIGNET_APPLICATION (app);
   g_autoptr(GTask) task = NULL;
 
   if (self->operation != NULL)
     {
-      open_compose_window (self);
+      open_pending (self);
       return;
     }
   if (self->starting)
@@ -155,15 +180,120 @@ signet_application_activate (GApplication *app)
   if (!self->demo)
     {
       create_services (self);
-      open_compose_window (self);
+      open_pending (self);
       return;
     }
-  /* The demo directory is made on first use: gpg work, so off the main loop. */
   self->starting = TRUE;
-  g_application_hold (app);
+  g_application_hold (G_APPLICATION (self));
   task = g_task_new (self, self->cancellable, on_demo_ready, NULL);
   g_task_set_task_data (task, data_path ("demo-gnupg"), g_free);
   g_task_run_in_thread (task, demo_thread);
+}
+
+static void
+signet_application_activate (GApplication *app)
+{
+  SignetApplication *self = SIGNET_APPLICATION (app);
+
+  g_ptr_array_add (self->pending, signet_message_new ());
+  open_when_ready (self);
+}
+
+static void
+show_link_error (SignetApplication *self, GApplicationCommandLine *cmdline, const GError *error)
+{
+  AdwMessageDialog *dialog;
+
+  g_application_command_line_printerr (cmdline, "%s\n", error->message);
+  dialog = signet_dialogs_error (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                 _("Cannot Open Mail Link"), error->message);
+  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
+}
+
+/* --to/--cc/--subject/--attach as one message; NULL if none was given. */
+static SignetMessage *
+message_from_options (GVariantDict *opts, GApplicationCommandLine *cmdline, GError **error)
+{
+  g_autoptr(SignetMessage) message = signet_message_new ();
+  g_autofree const char **to = NULL, **cc = NULL;
+  g_auto(GStrv) attach = NULL;
+  const char *subject = NULL;
+  gboolean any = FALSE;
+
+  if (g_variant_dict_lookup (opts, "to", "^a&s", &to))
+    for (guint i = 0; to[i] != NULL; i++, any = TRUE)
+      {
+        g_autoptr(GPtrArray) list = signet_address_parse_list (to[i], error);
+        if (list == NULL)
+          return NULL;
+        for (guint j = 0; j < list->len; j++)
+          signet_message_add_to (message, g_ptr_array_index (list, j));
+      }
+  if (g_variant_dict_lookup (opts, "cc", "^a&s", &cc))
+    for (guint i = 0; cc[i] != NULL; i++, any = TRUE)
+      {
+        g_autoptr(GPtrArray) list = signet_address_parse_list (cc[i], error);
+        if (list == NULL)
+          return NULL;
+        for (guint j = 0; j < list->len; j++)
+          signet_message_add_cc (message, g_ptr_array_index (list, j));
+      }
+  if (g_variant_dict_lookup (opts, "subject", "&s", &subject))
+    {
+      if (!signet_header_check (subject, error))
+        return NULL;
+      signet_message_set_subject (message, subject);
+      any = TRUE;
+    }
+  if (g_variant_dict_lookup (opts, "attach", "^aay", &attach))
+    for (guint i = 0; attach[i] != NULL; i++, any = TRUE)
+      {
+        g_autoptr(GFile) file = g_application_command_line_create_file_for_arg (cmdline, attach[i]);
+        g_autoptr(SignetAttachment) attachment = signet_attachment_new (file, NULL, NULL, 0);
+        signet_message_add_attachment (message, attachment);
+      }
+  return any ? g_steal_pointer (&message) : NULL;
+}
+
+/* Each invocation (this one or a later one, forwarded to this instance) opens
+ * a composer per mailto: link, or one from the options, or a blank one. */
+static int
+signet_application_command_line (GApplication *app, GApplicationCommandLine *cmdline)
+{
+  SignetApplication *self = SIGNET_APPLICATION (app);
+  GVariantDict *opts = g_application_command_line_get_options_dict (cmdline);
+  g_autoptr(SignetMessage) from_options = NULL;
+  g_autofree const char **links = NULL;
+  g_autoptr(GError) error = NULL;
+  guint before = self->pending->len;
+  int status = 0;
+
+  from_options = message_from_options (opts, cmdline, &error);
+  if (error != NULL)
+    {
+      show_link_error (self, cmdline, error);
+      return 1;
+    }
+  if (from_options != NULL)
+    g_ptr_array_add (self->pending, g_steal_pointer (&from_options));
+  if (g_variant_dict_lookup (opts, G_OPTION_REMAINING, "^a&s", &links))
+    for (guint i = 0; links[i] != NULL; i++)
+      {
+        g_autoptr(GError) link_error = NULL;
+        SignetMessage *message = signet_mailto_parse (links[i], &link_error);
+
+        if (message == NULL)
+          {
+            show_link_error (self, cmdline, link_error);
+            status = 1;
+            continue;
+          }
+        g_ptr_array_add (self->pending, message);
+      }
+  if (self->pending->len == before && status == 0)
+    g_ptr_array_add (self->pending, signet_message_new ());
+  open_when_ready (self);
+  return status;
 }
 
 static int
@@ -294,6 +424,7 @@ signet_application_dispose (GObject *object)
 {
   SignetApplication *self = SIGNET_APPLICATION (object);
 
+  g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_object (&self->operation);
   g_clear_object (&self->outbox);
   g_clear_object (&self->network);
@@ -312,12 +443,14 @@ signet_application_class_init (SignetApplicationClass *klass)
   app_class->startup = signet_application_startup;
   app_class->shutdown = signet_application_shutdown;
   app_class->handle_local_options = signet_application_handle_local_options;
+  app_class->command_line = signet_application_command_line;
 }
 
 static void
 signet_application_init (SignetApplication *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   g_application_add_main_option_entries (G_APPLICATION (self), options);
 }
 
@@ -326,6 +459,6 @@ signet_application_new (void)
 {
   return g_object_new (SIGNET_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
                        NULL);
 }

@@ -431,6 +431,43 @@ signet_compose_window_add_attachment (SignetComposeWindow *self,
                            on_attachment_info, g_object_ref (self));
 }
 
+static void
+set_addresses (GtkEntry *entry, GPtrArray *addresses)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < addresses->len; i++)
+    {
+      g_autofree char *one = signet_address_to_string (g_ptr_array_index (addresses, i));
+      g_string_append_printf (text, "%s%s", i ? ", " : "", one);
+    }
+  gtk_editable_set_text (GTK_EDITABLE (entry), text->str);
+}
+
+/* Fills the composer from @message (a mailto: link, the command line); the
+ * sender stays the window's identity unless @message names one. */
+void
+signet_compose_window_load_message (SignetComposeWindow *self,
+                                    SignetMessage       *message)
+{
+  GPtrArray *attachments = signet_message_get_attachments (message);
+
+  g_return_if_fail (SIGNET_IS_COMPOSE_WINDOW (self));
+
+  if (signet_message_get_from (message) != NULL)
+    {
+      g_autofree char *from = signet_address_to_string (signet_message_get_from (message));
+      gtk_editable_set_text (GTK_EDITABLE (self->from_entry), from);
+    }
+  set_addresses (self->to_entry, signet_message_get_to (message));
+  set_addresses (self->cc_entry, signet_message_get_cc (message));
+  set_addresses (self->bcc_entry, signet_message_get_bcc (message));
+  gtk_editable_set_text (GTK_EDITABLE (self->subject_entry), signet_message_get_subject (message));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->body_view), signet_message_get_body (message), -1);
+  for (guint i = 0; i < attachments->len; i++)
+    signet_compose_window_add_attachment (self, ((SignetAttachment *) g_ptr_array_index (attachments, i))->file);
+}
+
 guint
 signet_compose_window_get_n_attachments (SignetComposeWindow *self)
 {

@@ -16,6 +16,8 @@ SignetComposeWindow *signet_compose_window_new            (GtkApplication      *
                                                            const char          *identity);
 void                 signet_compose_window_add_attachment (SignetComposeWindow *self,
                                                            GFile               *file);
+void                 signet_compose_window_load_message   (SignetComposeWindow *self,
+                                                           SignetMessage       *message);
 guint                signet_compose_window_get_n_attachments (SignetComposeWindow *self);
 
 G_END_DECLS

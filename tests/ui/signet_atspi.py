@@ -58,6 +58,7 @@ class App:
             "GTK_A11Y": "atspi",
         })
         self.data_dir = os.path.join(self.tmp, "data", "signet")
+        self.env = env
         self.proc = subprocess.Popen([binary, *args], env=env)
         self.node = wait_for(self._find_app, "signet on the accessibility bus")
 
