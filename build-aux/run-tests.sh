@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, builds Signet twice
+# The README's test command: installs what is missing, builds Signet
 # (a normal build and an AddressSanitizer/UBSan build, both with warnings as
 # errors) and runs the whole suite on each under a private D-Bus session and
-# X server. Ends with one line "N passed, N failed[, N skipped]" counted from
+# X server; the development profile's build runs the packaging checks. Ends with one line "N passed, N failed[, N skipped]" counted from
 # meson's own test log, and exits non-zero if anything failed.
 set -uo pipefail
 
@@ -38,7 +38,7 @@ PY
 }
 
 run_suite () {
-  local build=$1; shift
+  local build=$1 suite=$2; shift 2
   echo "== $build: configure and build"
   if [ -d "$build" ]; then
     meson setup --reconfigure "$build" "$@" >/dev/null || return 1
@@ -49,13 +49,16 @@ run_suite () {
   rm -f "$build/meson-logs/testlog.json"
   echo "== $build: tests"
   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24 -noreset" \
-    meson test -C "$build" --print-errorlogs --num-processes 2
+    meson test -C "$build" --print-errorlogs --num-processes 2 $suite
 }
 
-run_suite _build -Dbuildtype=debugoptimized --werror || status=1
+run_suite _build "" -Dbuildtype=debugoptimized --werror || status=1
 count_results _build
-run_suite _build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false --werror || status=1
+run_suite _build-asan "" -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false --werror || status=1
 count_results _build-asan
+# The development profile: its own app id, files and validators.
+run_suite _build-devel "--suite data" -Dprofile=development --werror || status=1
+count_results _build-devel
 
 # Anything a test left behind (a gpg-agent of a crashed test) goes with it.
 pkill -f 'gpg-agent --homedir /tmp/sg' 2>/dev/null || true

@@ -1,5 +1,7 @@
 #define G_LOG_DOMAIN "signet-compose-window"
 
+#include "config.h"
+
 #include "signet-compose-window.h"
 
 #include "signet-address.h"
@@ -646,6 +648,10 @@ static void
 signet_compose_window_init (SignetComposeWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+#ifdef DEVELOPMENT_PROFILE
+  /* libadwaita's striped header bar: this is not the release. */
+  gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+#endif
   self->cancellable = g_cancellable_new ();
   self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_attachment_free);
   g_signal_connect (self->to_entry, "changed", G_CALLBACK (on_address_changed), NULL);
