@@ -14,15 +14,27 @@ if [ "${1:-}" = "--tests" ]; then
   packages+=(
     xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 xdotool
     imagemagick iproute2 util-linux python3-aiosmtpd gnome-keyring libsecret-tools
+    locales
   )
 fi
+
+# The translated-UI test runs under de_DE.UTF-8.
+ensure_locales () {
+  [ "${1:-}" = "--tests" ] || return 0
+  locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$' && return 0
+  [ "$(id -u)" -eq 0 ] || { echo "The de_DE.UTF-8 locale is missing (run as root to generate it)" >&2; return 1; }
+  localedef -i de_DE -c -f UTF-8 de_DE.UTF-8
+}
 
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  ensure_locales "${1:-}"
+  exit
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing packages: ${missing[*]} (run as root to install them)" >&2
@@ -32,3 +44,4 @@ if ! apt-cache policy "${missing[0]}" | grep -q 'Candidate: [0-9]'; then
   apt-get update -q
 fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+ensure_locales "${1:-}"

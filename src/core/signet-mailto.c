@@ -13,12 +13,11 @@
  * unreasonably long is refused; attachments are ignored, since a link must
  * never make us read and send a local file. */
 
+/* @reason is a whole sentence; the caller's heading says which link. */
 static gboolean
 fail (GError **error, const char *reason)
 {
-  /* Translators: %s says what is wrong with the link */
-  g_set_error (error, SIGNET_MAILTO_ERROR, SIGNET_MAILTO_ERROR_INVALID,
-               _("The mail link cannot be opened: %s"), reason);
+  g_set_error_literal (error, SIGNET_MAILTO_ERROR, SIGNET_MAILTO_ERROR_INVALID, reason);
   return FALSE;
 }
 
@@ -97,11 +96,11 @@ take_field (Fields *fields, const char *pair, GError **error)
   g_autofree char *value = NULL;
 
   if (eq == NULL || eq == pair)
-    return fail (error, _("a part of it is not of the form name=value."));
+    return fail (error, _("A part of the link is not of the form name=value."));
   name = decode (pair, eq - pair);
   value = decode (eq + 1, strlen (eq + 1));
   if (name == NULL || value == NULL)
-    return fail (error, _("it is not correctly encoded."));
+    return fail (error, _("The link is not correctly encoded."));
 
   if (g_ascii_strcasecmp (name, "to") == 0)
     append_list (fields->to, value);
@@ -129,14 +128,14 @@ fill_message (SignetMessage *message, Fields *fields, GError **error)
   if (fields->subject != NULL)
     {
       if (!signet_header_check (fields->subject, &local_error))
-        return fail (error, _("its subject contains line breaks or control characters."));
+        return fail (error, _("The link’s subject contains line breaks or control characters."));
       signet_message_set_subject (message, fields->subject);
     }
   if (fields->body != NULL)
     {
       g_autofree char *body = normalise_body (fields->body);
       if (body == NULL)
-        return fail (error, _("its text contains control characters."));
+        return fail (error, _("The link’s text contains control characters."));
       signet_message_set_body (message, body);
     }
   return TRUE;
@@ -156,9 +155,9 @@ signet_mailto_parse (const char *uri,
   g_return_val_if_fail (uri != NULL, NULL);
 
   if (strlen (uri) > SIGNET_MAILTO_MAX_LENGTH)
-    ok = fail (error, _("it is too long."));
+    ok = fail (error, _("The link is too long."));
   else if (g_ascii_strncasecmp (uri, "mailto:", 7) != 0)
-    ok = fail (error, _("it is not a mailto: link."));
+    ok = fail (error, _("This is not a mailto: link."));
   if (ok)
     {
       g_autofree char *to = NULL;
@@ -167,7 +166,7 @@ signet_mailto_parse (const char *uri,
       query = strchr (rest, '?');
       to = decode (rest, query ? (gsize) (query - rest) : strlen (rest));
       if (to == NULL)
-        ok = fail (error, _("it is not correctly encoded."));
+        ok = fail (error, _("The link is not correctly encoded."));
       else
         append_list (fields.to, to);
       if (ok && query != NULL)

@@ -25,6 +25,7 @@ struct _SignetComposeWindow
 
   AdwToastOverlay      *toast_overlay;
   GtkRevealer          *offline_revealer;
+  GtkLabel             *offline_label;
   GtkWidget            *work_online_button;
   GtkSpinner           *spinner;
   GtkToggleButton      *seal_button;
@@ -620,6 +621,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/signetmail/Signet/signet-compose-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, offline_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, offline_label);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, work_online_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, seal_button);

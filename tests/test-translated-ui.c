@@ -1,0 +1,92 @@
+/* The composer under a translated locale: a German user sees German, the KB
+ * dialog included. */
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "config.h"
+#include "signet-compose-window.h"
+#include "signet-dialogs.h"
+#include "signet-local-transport.h"
+#include "signet-test-util.h"
+
+static AdwMessageDialog *
+find_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (window))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+static gboolean
+dialog_shown (gpointer data)
+{
+  return find_dialog () != NULL;
+}
+
+static void
+test_german (void)
+{
+  g_autofree char *dir = signet_test_make_tmpdir ();
+  g_autofree char *mail = g_build_filename (dir, "Mail", NULL);
+  g_autofree char *local = g_build_filename (dir, "Local", NULL);
+  g_autofree char *home = g_build_filename (dir, "never-used", NULL);
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (FALSE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (home, network);
+  g_autoptr(SignetStore) store = signet_store_new (mail);
+  g_autoptr(SignetLocalTransport) transport = signet_local_transport_new (local);
+  g_autoptr(SignetOutbox) outbox = signet_outbox_new (network, store, SIGNET_TRANSPORT (transport));
+  g_autoptr(SignetSendOperation) operation = signet_send_operation_new (directory, store, outbox);
+  SignetComposeWindow *window;
+  AdwMessageDialog *dialog;
+  GtkWidget *label;
+
+  window = signet_compose_window_new (NULL, operation, network, "Signet Demo <demo@example.org>");
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Neue Nachricht");
+  label = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "offline_label"));
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (label)), ==,
+                   "Sie sind offline. Versiegelte Nachrichten können nicht gesendet werden; andere Nachrichten warten im Postausgang.");
+
+  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "to_entry")),
+                         "alice@example.org");
+  g_object_set (window, "seal", TRUE, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "compose.send", NULL));
+  signet_test_wait_until (dialog_shown, NULL);
+  dialog = find_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==,
+                   "Der Clientvorgang ist fehlgeschlagen. Die Empfänger konnten nicht überprüft werden.");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_SAVE_DRAFT), ==, "Entwurf _speichern");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_CLOSE), ==, "_Schließen");
+  g_assert_cmpuint (signet_test_count_files (mail), ==, 0);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  signet_test_remove_tree (dir);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autofree char *localedir = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "..", "po", NULL);
+
+  if (setlocale (LC_ALL, "de_DE.UTF-8") == NULL)
+    g_error ("The de_DE.UTF-8 locale is not available (build-aux/install-deps.sh --tests generates it)");
+  g_setenv ("LC_ALL", "de_DE.UTF-8", TRUE);
+  g_setenv ("LANGUAGE", "de", TRUE);
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_test_add_func ("/translated-ui/german", test_german);
+  return g_test_run ();
+}
