@@ -320,6 +320,51 @@ test_clear_with_attachment (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (raw, "filename=notes.txt"));
 }
 
+/* The composer fits a 360 px wide phone screen. */
+static void
+test_narrow (Fixture *f, gconstpointer data)
+{
+  int minimum = 0, natural = 0;
+
+  fill (f, "Alice Demo <alice@example.org>, Bob Demo <bob@example.org>, carol@example.org", NULL,
+        "A long line of text that must wrap rather than widen the window beyond a phone's screen.");
+  gtk_widget_measure (GTK_WIDGET (f->window), GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
+  g_test_message ("minimum width %d, natural %d", minimum, natural);
+  g_assert_cmpint (minimum, <=, 360);
+}
+
+/* Removing an attachment takes it out of the message. */
+static void
+test_remove_attachment (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "draft.odt", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  GtkListBoxRow *row;
+  GtkWidget *remove = NULL;
+
+  g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+  signet_compose_window_add_attachment (f->window, file);
+  signet_test_wait_until (has_attachment, f->window);
+  row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (child (f, "attachment_list")), 0);
+  for (GtkWidget *w = GTK_WIDGET (row); w != NULL && remove == NULL; )
+    {
+      if (GTK_IS_BUTTON (w) && g_strcmp0 (gtk_widget_get_tooltip_text (w), "Remove draft.odt") == 0)
+        remove = w;
+      else if (gtk_widget_get_first_child (w) != NULL)
+        w = gtk_widget_get_first_child (w);
+      else
+        {
+          while (w != NULL && gtk_widget_get_next_sibling (w) == NULL && w != GTK_WIDGET (row))
+            w = gtk_widget_get_parent (w);
+          w = (w == NULL || w == GTK_WIDGET (row)) ? NULL : gtk_widget_get_next_sibling (w);
+        }
+    }
+  g_assert_nonnull (remove);
+  g_signal_emit_by_name (remove, "clicked");
+  g_assert_cmpuint (signet_compose_window_get_n_attachments (f->window), ==, 0);
+  g_assert_false (gtk_widget_get_visible (child (f, "attachment_list")));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -336,6 +381,8 @@ main (int argc, char *argv[])
   ADD ("missing-key", TRUE, test_missing_key);
   ADD ("invalid-address", TRUE, test_invalid_address);
   ADD ("clear-with-attachment", TRUE, test_clear_with_attachment);
+  ADD ("narrow", TRUE, test_narrow);
+  ADD ("remove-attachment", TRUE, test_remove_attachment);
 #undef ADD
   ret = g_test_run ();
   signet_test_remove_gnupghome (homedir);

@@ -329,6 +329,15 @@ about_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+new_message_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SignetApplication *self = SIGNET_APPLICATION (user_data);
+
+  g_ptr_array_add (self->pending, signet_message_new ());
+  open_when_ready (self);
+}
+
+static void
 quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   SignetApplication *self = SIGNET_APPLICATION (user_data);
@@ -366,6 +375,7 @@ signet_application_startup (GApplication *app)
   SignetApplication *self = SIGNET_APPLICATION (app);
   static const GActionEntry actions[] = {
     { .name = "about", .activate = about_action },
+    { .name = "new-message", .activate = new_message_action },
     { .name = "quit", .activate = quit_action },
   };
   g_autoptr(GAction) work_offline = NULL;
@@ -384,6 +394,7 @@ signet_application_startup (GApplication *app)
   g_action_map_add_action (G_ACTION_MAP (app), work_offline);
 
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", (const char *[]) { "<Control>q", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.new-message", (const char *[]) { "<Control>n", NULL });
   g_unix_signal_add (SIGTERM, on_quit_signal, app);
   g_unix_signal_add (SIGINT, on_quit_signal, app);
 
@@ -457,8 +468,10 @@ signet_application_init (SignetApplication *self)
 SignetApplication *
 signet_application_new (void)
 {
+  /* The Devel profile shares the release's resources (help overlay, etc.). */
   return g_object_new (SIGNET_TYPE_APPLICATION,
                        "application-id", APP_ID,
+                       "resource-base-path", "/io/github/signetmail/Signet",
                        "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
                        NULL);
 }

@@ -29,6 +29,7 @@ struct _SignetComposeWindow
   GtkWidget            *work_online_button;
   GtkSpinner           *spinner;
   GtkToggleButton      *seal_button;
+  GtkMenuButton        *menu_button;
   GtkEntry             *from_entry;
   GtkEntry             *to_entry;
   GtkEntry             *cc_entry;
@@ -625,6 +626,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, work_online_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, seal_button);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, from_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, to_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, cc_entry);
@@ -654,6 +656,9 @@ signet_compose_window_init (SignetComposeWindow *self)
   /* libadwaita's striped header bar: this is not the release. */
   gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
 #endif
+  /* The menu's popover is otherwise announced by its type name. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_menu_button_get_popover (self->menu_button)),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Main Menu"), -1);
   self->cancellable = g_cancellable_new ();
   self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_attachment_free);
   g_signal_connect (self->to_entry, "changed", G_CALLBACK (on_address_changed), NULL);

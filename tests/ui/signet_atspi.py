@@ -136,7 +136,13 @@ def type_into(app, entry_name, text):
 
 
 def click(node):
-    node.get_action_iface().do_action(0)
+    """Activates @node, or (a GtkMenuButton) the first descendant that acts."""
+    for candidate in walk(node):
+        action = candidate.get_action_iface()
+        if action is not None and action.get_n_actions() > 0:
+            action.do_action(0)
+            return
+    raise AssertionError(f"{node.get_role_name()} {node.get_name()!r} cannot be activated")
 
 
 def button_labelled(root, label):
