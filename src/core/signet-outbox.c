@@ -30,8 +30,9 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 typedef struct {
-  guint n_sent;
-  guint n_queued;
+  gboolean deliver;   /* FALSE offline: only count what waits */
+  guint    n_sent;
+  guint    n_queued;
 } FlushResult;
 
 static void
@@ -41,27 +42,6 @@ set_n_queued (SignetOutbox *self, guint n_queued)
     return;
   self->n_queued = n_queued;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_QUEUED]);
-}
-
-static void
-count_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  SignetOutbox *self = source_object;
-  g_autoptr(GPtrArray) queued = NULL;
-  FlushResult *result = task_data;
-  GError *error = NULL;
-
-  queued = signet_store_list (self->store, SIGNET_FOLDER_OUTBOX, &error);
-  if (queued == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  result->n_queued = queued->len;
-  g_task_return_boolean (task, TRUE);
 }
 
 static gboolean
@@ -98,7 +78,7 @@ flush_thread (GTask        *task,
       return;
     }
   result->n_queued = queued->len;
-  for (guint i = 0; i < queued->len; i++)
+  for (guint i = 0; result->deliver && i < queued->len; i++)
     {
       g_autoptr(GError) local_error = NULL;
 
@@ -144,11 +124,14 @@ signet_outbox_flush_async (SignetOutbox       *self,
 {
   g_autoptr(GTask) outer = g_task_new (self, cancellable, callback, user_data);
   g_autoptr(GTask) inner = NULL;
+  FlushResult *counts;
 
   g_task_set_source_tag (outer, signet_outbox_flush_async);
+  counts = g_new0 (FlushResult, 1);
+  counts->deliver = signet_network_get_online (self->network);
   inner = g_task_new (self, cancellable, on_flush_thread_done, g_steal_pointer (&outer));
-  g_task_set_task_data (inner, g_new0 (FlushResult, 1), g_free);
-  g_task_run_in_thread (inner, signet_network_get_online (self->network) ? flush_thread : count_thread);
+  g_task_set_task_data (inner, counts, g_free);
+  g_task_run_in_thread (inner, flush_thread);
 }
 
 /* @n_sent: (out) (optional): how many messages moved to Sent in this run. */

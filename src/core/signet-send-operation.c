@@ -38,6 +38,25 @@ send_data_free (SendData *data)
   g_free (data);
 }
 
+static GTask *
+new_task (SignetSendOperation *self,
+          SignetMessage       *message,
+          SignetFolder         folder,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data,
+          gpointer             source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  SendData *data = g_new0 (SendData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  data->message = g_object_ref (message);
+  data->folder = folder;
+  g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
+  return task;
+}
+
 /* One message file to write: who it is for and, when sealed, whose keys. */
 typedef struct {
   GPtrArray *envelope;      /* char * addr-specs */
@@ -294,14 +313,9 @@ signet_send_operation_send_async (SignetSendOperation *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  SendData *data = g_new0 (SendData, 1);
+  g_autoptr(GTask) task = new_task (self, message, SIGNET_FOLDER_OUTBOX, cancellable, callback, user_data,
+                                    signet_send_operation_send_async);
   GError *error = NULL;
-
-  g_task_set_source_tag (task, signet_send_operation_send_async);
-  data->message = g_object_ref (message);
-  data->folder = SIGNET_FOLDER_OUTBOX;
-  g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
 
   if (!signet_message_validate (message, TRUE, &error))
     {
@@ -425,14 +439,10 @@ signet_send_operation_save_draft_async (SignetSendOperation *self,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  SendData *data = g_new0 (SendData, 1);
+  g_autoptr(GTask) task = new_task (self, message, SIGNET_FOLDER_DRAFTS, cancellable, callback, user_data,
+                                    signet_send_operation_save_draft_async);
   GError *error = NULL;
 
-  g_task_set_source_tag (task, signet_send_operation_save_draft_async);
-  data->message = g_object_ref (message);
-  data->folder = SIGNET_FOLDER_DRAFTS;
-  g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
   if (!signet_message_validate (message, FALSE, &error))
     {
       g_task_return_error (task, error);

@@ -178,6 +178,24 @@ show_key_status (SignetComposeWindow *self, GPtrArray *key_results)
 
 static void
 save_draft (SignetComposeWindow *self);
+static void
+show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_results);
+
+/* The message to act on, or NULL if the window is busy or a field is
+ * invalid (then the user has been told which, and nothing is lost). */
+static SignetMessage *
+take_message (SignetComposeWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  SignetMessage *message;
+
+  if (self->busy)
+    return NULL;
+  message = build_message (self, &error);
+  if (message == NULL)
+    show_failure (self, error, NULL);
+  return message;
+}
 
 static void
 on_offline_response (AdwMessageDialog    *dialog,
@@ -247,17 +265,10 @@ static void
 send_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (widget);
-  g_autoptr(SignetMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(SignetMessage) message = take_message (self);
 
-  if (self->busy)
-    return;
-  message = build_message (self, &error);
   if (message == NULL)
-    {
-      show_failure (self, error, NULL);
-      return;
-    }
+    return;
   set_busy (self, TRUE);
   signet_send_operation_send_async (self->operation, message, self->cancellable,
                                     on_sent, g_object_ref (self));
@@ -288,17 +299,10 @@ static void
 check_names_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (widget);
-  g_autoptr(SignetMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(SignetMessage) message = take_message (self);
 
-  if (self->busy)
-    return;
-  message = build_message (self, &error);
   if (message == NULL)
-    {
-      show_failure (self, error, NULL);
-      return;
-    }
+    return;
   if (!self->seal)
     {
       toast (self, _("All addresses are valid"));
@@ -328,17 +332,10 @@ on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 save_draft (SignetComposeWindow *self)
 {
-  g_autoptr(SignetMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(SignetMessage) message = take_message (self);
 
-  if (self->busy)
-    return;
-  message = build_message (self, &error);
   if (message == NULL)
-    {
-      show_failure (self, error, NULL);
-      return;
-    }
+    return;
   set_busy (self, TRUE);
   signet_send_operation_save_draft_async (self->operation, message, self->cancellable,
                                           on_draft_saved, g_object_ref (self));
