@@ -14,7 +14,7 @@ if [ "${1:-}" = "--tests" ]; then
   packages+=(
     xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 xdotool
     imagemagick iproute2 util-linux python3-aiosmtpd gnome-keyring libsecret-tools
-    locales
+    locales flatpak flatpak-builder elfutils appstream-util
   )
 fi
 

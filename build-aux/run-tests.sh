@@ -54,7 +54,7 @@ run_suite () {
 
 run_suite _build "" -Dbuildtype=debugoptimized --werror || status=1
 count_results _build
-run_suite _build-asan "" -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false --werror || status=1
+run_suite _build-asan "--no-suite flatpak" -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false --werror || status=1
 count_results _build-asan
 # The development profile: its own app id, files and validators.
 run_suite _build-devel "--suite data" -Dprofile=development --werror || status=1

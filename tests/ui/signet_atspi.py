@@ -42,7 +42,7 @@ def text_of(node):
 class App:
     """A signet process with its own data dirs, and helpers to find its widgets."""
 
-    def __init__(self, binary, *args, schema_dir, tmp=None):
+    def __init__(self, binary, *args, schema_dir, tmp=None, extra_env=None):
         self.tmp = tmp or tempfile.mkdtemp(prefix="sgu.")
         env = dict(os.environ)
         env.pop("NO_AT_BRIDGE", None)
@@ -51,12 +51,14 @@ class App:
             "XDG_CONFIG_HOME": os.path.join(self.tmp, "config"),
             "XDG_CACHE_HOME": os.path.join(self.tmp, "cache"),
             "GSETTINGS_BACKEND": "memory",
-            "GSETTINGS_SCHEMA_DIR": schema_dir,
             "GDK_BACKEND": "x11",
             "GSK_RENDERER": "cairo",
             "GDK_DEBUG": "gl-disable",
             "GTK_A11Y": "atspi",
         })
+        if schema_dir:
+            env["GSETTINGS_SCHEMA_DIR"] = schema_dir
+        env.update(extra_env or {})
         self.data_dir = os.path.join(self.tmp, "data", "signet")
         self.env = env
         self.proc = subprocess.Popen([binary, *args], env=env)
@@ -87,6 +89,9 @@ class App:
     def wait_find(self, role, name=None, contains=None, timeout=30.0):
         return wait_for(lambda: self.find(role, name, contains), f"{role} {name or contains!r}", timeout)
 
+    def terminate(self):
+        self.proc.terminate()
+
     @staticmethod
     def _agents(home):
         agents = subprocess.run(["pgrep", "-a", "-x", "gpg-agent"], capture_output=True, text=True).stdout
@@ -101,7 +106,7 @@ class App:
         cleanly: exit status 0 (under ASan: no leaks) and no gpg-agent left."""
         running = self.proc.poll() is None
         if running:
-            self.proc.terminate()
+            self.terminate()
         try:
             code = self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
