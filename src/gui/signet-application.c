@@ -14,6 +14,7 @@
 #include "signet-mailto.h"
 #include "signet-network.h"
 #include "signet-outbox.h"
+#include "signet-preferences-window.h"
 #include "signet-send-operation.h"
 #include "signet-store.h"
 
@@ -329,6 +330,17 @@ about_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+preferences_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SignetApplication *self = SIGNET_APPLICATION (user_data);
+  SignetPreferencesWindow *window;
+
+  window = signet_preferences_window_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                          self->settings);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
 new_message_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   SignetApplication *self = SIGNET_APPLICATION (user_data);
@@ -376,6 +388,7 @@ signet_application_startup (GApplication *app)
   static const GActionEntry actions[] = {
     { .name = "about", .activate = about_action },
     { .name = "new-message", .activate = new_message_action },
+    { .name = "preferences", .activate = preferences_action },
     { .name = "quit", .activate = quit_action },
   };
   g_autoptr(GAction) work_offline = NULL;
@@ -395,6 +408,7 @@ signet_application_startup (GApplication *app)
 
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", (const char *[]) { "<Control>q", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.new-message", (const char *[]) { "<Control>n", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", (const char *[]) { "<Control>comma", NULL });
   g_unix_signal_add (SIGTERM, on_quit_signal, app);
   g_unix_signal_add (SIGINT, on_quit_signal, app);
 

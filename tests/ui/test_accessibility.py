@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Every control a user can reach has a name a screen reader can say, and
-can take keyboard focus: the compose window, its main menu and the KB
-dialog; the keyboard shortcuts and About windows open and are named. A name
+can take keyboard focus: the compose window, its main menu, preferences
+and the KB dialog; the keyboard shortcuts and About windows open and are named. A name
 that is empty or a widget type name (GtkImage, AdwGizmo…) is a missing
 label."""
 
@@ -20,6 +20,17 @@ def unnamed(name):
     return not name or name.startswith(("Gtk", "Adw"))
 
 
+def on_screen(node):
+    """Shown with a size: a hidden or collapsed widget (say, a closed search
+    bar's entry) is not something a user can reach."""
+    if not node.get_state_set().contains(Atspi.StateType.VISIBLE):
+        return False
+    if "Component" not in node.get_interfaces():
+        return True  # nothing to measure (the application node, menus): judged as shown
+    box = Atspi.Component.get_extents(node, Atspi.CoordType.WINDOW)
+    return box.width > 0 and box.height > 0
+
+
 def focusable(node):
     return any(n.get_state_set().contains(Atspi.StateType.FOCUSABLE) for n in walk(node))
 
@@ -28,13 +39,17 @@ def check(root, where):
     problems = []
     for node in walk(root):
         role = node.get_role_name()
+        if not on_screen(node):
+            continue
         if role in CONTROLS or role in TOPLEVELS:
             if unnamed(node.get_name()):
                 problems.append(f"{where}: {role} without a name ({node.get_name()!r})")
             elif role in CONTROLS and role != "menu" and not focusable(node):
                 problems.append(f"{where}: {role} {node.get_name()!r} cannot take keyboard focus")
     assert not problems, "\n".join(problems)
-    return sum(1 for n in walk(root) if n.get_role_name() in CONTROLS)
+    n = sum(1 for n in walk(root) if n.get_role_name() in CONTROLS and on_screen(n))
+    assert n > 0, f"{where}: no visible control found to check"
+    return n
 
 
 def toplevel(app, name):
@@ -68,6 +83,13 @@ def main():
         toplevel(app, "About")
         print("ok 3 - About opens from the main menu")
 
+        click(app.wait_find("push button", "Main Menu"))
+        click(app.wait_find("menu item", "Preferences"))
+        preferences = toplevel(app, "Preferences")
+        wait_for(lambda: app.find("text", "Name and address"), "the identity field")
+        n = check(preferences, "preferences")
+        print(f"ok 4 - preferences: {n} controls, all named and focusable")
+
         type_into(app, "To", "alice@example.org")
         seal = app.wait_find("push button", "Seal")
         click(seal)
@@ -75,7 +97,7 @@ def main():
         click(app.wait_find("push button", "Send"))
         dialog = app.wait_find("dialog", KB_HEADING)
         n = check(dialog, "KB dialog")
-        print(f"ok 4 - the KB dialog: {n} controls, all named and focusable")
+        print(f"ok 5 - the KB dialog: {n} controls, all named and focusable")
     finally:
         app.close()
 

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define SIGNET_TYPE_PREFERENCES_WINDOW (signet_preferences_window_get_type ())
+G_DECLARE_FINAL_TYPE (SignetPreferencesWindow, signet_preferences_window, SIGNET, PREFERENCES_WINDOW, AdwPreferencesWindow)
+
+SignetPreferencesWindow *signet_preferences_window_new (GtkWindow *parent,
+                                                        GSettings *settings);
+
+G_END_DECLS
