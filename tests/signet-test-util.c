@@ -110,6 +110,40 @@ run_or_fail (const char *const *argv, const char *homedir)
     g_error ("%s failed: %s", argv[0], err_out);
 }
 
+void
+signet_test_services_init (SignetTestServices *s,
+                           const char         *homedir,
+                           gboolean            online)
+{
+  g_autofree char *local = NULL;
+
+  s->dir = signet_test_make_tmpdir ();
+  s->mail = g_build_filename (s->dir, "Mail", NULL);
+  local = g_build_filename (s->dir, "Local", NULL);
+  s->monitor = signet_test_monitor_new (online);
+  s->network = signet_network_new (G_NETWORK_MONITOR (s->monitor));
+  s->directory = signet_key_directory_new (homedir, s->network);
+  s->store = signet_store_new (s->mail);
+  s->transport = signet_local_transport_new (local);
+  s->outbox = signet_outbox_new (s->network, s->store, SIGNET_TRANSPORT (s->transport));
+  s->operation = signet_send_operation_new (s->directory, s->store, s->outbox);
+}
+
+void
+signet_test_services_clear (SignetTestServices *s)
+{
+  g_clear_object (&s->operation);
+  g_clear_object (&s->outbox);
+  g_clear_object (&s->transport);
+  g_clear_object (&s->store);
+  g_clear_object (&s->directory);
+  g_clear_object (&s->network);
+  g_clear_object (&s->monitor);
+  signet_test_remove_tree (s->dir);
+  g_clear_pointer (&s->mail, g_free);
+  g_clear_pointer (&s->dir, g_free);
+}
+
 char *
 signet_test_make_tmpdir (void)
 {

@@ -2,6 +2,9 @@
 
 #include <gio/gio.h>
 
+#include "signet-local-transport.h"
+#include "signet-send-operation.h"
+
 G_BEGIN_DECLS
 
 #define SIGNET_TYPE_TEST_MONITOR (signet_test_monitor_get_type ())
@@ -10,6 +13,25 @@ G_DECLARE_FINAL_TYPE (SignetTestMonitor, signet_test_monitor, SIGNET, TEST_MONIT
 SignetTestMonitor *signet_test_monitor_new           (gboolean available);
 void               signet_test_monitor_set_available (SignetTestMonitor *self,
                                                       gboolean           available);
+
+/* The core services over a fresh temporary store, as the application wires
+ * them, with a network monitor the test controls. */
+typedef struct {
+  char                 *dir;
+  char                 *mail;    /* the store's root */
+  SignetTestMonitor    *monitor;
+  SignetNetwork        *network;
+  SignetKeyDirectory   *directory;
+  SignetStore          *store;
+  SignetLocalTransport *transport;
+  SignetOutbox         *outbox;
+  SignetSendOperation  *operation;
+} SignetTestServices;
+
+void       signet_test_services_init    (SignetTestServices *services,
+                                         const char         *homedir,
+                                         gboolean            online);
+void       signet_test_services_clear   (SignetTestServices *services);
 
 char      *signet_test_make_gnupghome   (void);
 void       signet_test_remove_gnupghome (char       *homedir);

@@ -3,7 +3,6 @@
 
 #include "signet-compose-window.h"
 #include "signet-dialogs.h"
-#include "signet-local-transport.h"
 #include "signet-test-util.h"
 
 #define KB_HEADING "The client operation failed. The recipients could not be validated."
@@ -11,34 +10,15 @@
 static char *homedir;
 
 typedef struct {
-  char                 *dir;
-  char                 *mail;
-  SignetTestMonitor    *monitor;
-  SignetNetwork        *network;
-  SignetSendOperation  *operation;
-  SignetComposeWindow  *window;
+  SignetTestServices   s;
+  SignetComposeWindow *window;
 } Fixture;
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autofree char *local = NULL;
-  g_autoptr(SignetKeyDirectory) directory = NULL;
-  g_autoptr(SignetStore) store = NULL;
-  g_autoptr(SignetLocalTransport) transport = NULL;
-  g_autoptr(SignetOutbox) outbox = NULL;
-
-  f->dir = signet_test_make_tmpdir ();
-  f->mail = g_build_filename (f->dir, "Mail", NULL);
-  local = g_build_filename (f->dir, "Local", NULL);
-  f->monitor = signet_test_monitor_new (GPOINTER_TO_INT (data));
-  f->network = signet_network_new (G_NETWORK_MONITOR (f->monitor));
-  directory = signet_key_directory_new (homedir, f->network);
-  store = signet_store_new (f->mail);
-  transport = signet_local_transport_new (local);
-  outbox = signet_outbox_new (f->network, store, SIGNET_TRANSPORT (transport));
-  f->operation = signet_send_operation_new (directory, store, outbox);
-  f->window = signet_compose_window_new (NULL, f->operation, f->network, "Signet Demo <demo@example.org>");
+  signet_test_services_init (&f->s, homedir, GPOINTER_TO_INT (data));
+  f->window = signet_compose_window_new (NULL, f->s.operation, f->s.network, "Signet Demo <demo@example.org>");
   g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
   gtk_window_present (GTK_WINDOW (f->window));
 }
@@ -56,12 +36,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_null (f->window);
-  g_clear_object (&f->operation);
-  g_clear_object (&f->network);
-  g_clear_object (&f->monitor);
-  signet_test_remove_tree (f->dir);
-  g_free (f->mail);
-  g_free (f->dir);
+  signet_test_services_clear (&f->s);
 }
 
 static GtkWidget *
@@ -124,8 +99,8 @@ wait_for_dialog (void)
 static guint
 count (Fixture *f, const char *folder)
 {
-  g_autofree char *new_dir = g_build_filename (f->mail, folder, "new", NULL);
-  g_autofree char *cur_dir = g_build_filename (f->mail, folder, "cur", NULL);
+  g_autofree char *new_dir = g_build_filename (f->s.mail, folder, "new", NULL);
+  g_autofree char *cur_dir = g_build_filename (f->s.mail, folder, "cur", NULL);
   return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
 }
 
@@ -174,7 +149,7 @@ test_offline_send (Fixture *f, gconstpointer data)
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (f->window));
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "save-draft"), ==, "_Save Draft");
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "close"), ==, "_Close");
-  g_assert_cmpuint (signet_test_count_files (f->mail), ==, 0);
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
   /* Everything typed is still there. */
   g_assert_nonnull (f->window);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (f, "to_entry"))), ==, "alice@example.org");
@@ -182,7 +157,7 @@ test_offline_send (Fixture *f, gconstpointer data)
 
   adw_message_dialog_response (dialog, SIGNET_RESPONSE_SAVE_DRAFT);
   signet_test_wait_until (drafts_written, f);
-  drafts = g_build_filename (f->mail, "Drafts", NULL);
+  drafts = g_build_filename (f->s.mail, "Drafts", NULL);
   draft = first_file (drafts);
   raw = signet_test_read_file (draft);
   g_assert_null (strstr (raw, "Do not leak this."));
@@ -201,14 +176,14 @@ test_work_offline_check_names (Fixture *f, gconstpointer data)
   fill (f, "alice@example.org", NULL, "x");
   set_seal (f, TRUE);
   g_assert_false (gtk_revealer_get_reveal_child (GTK_REVEALER (child (f, "offline_revealer"))));
-  signet_network_set_work_offline (f->network, TRUE);
+  signet_network_set_work_offline (f->s.network, TRUE);
   g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (child (f, "offline_revealer"))));
   g_assert_true (gtk_widget_get_visible (child (f, "work_online_button")));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
   dialog = wait_for_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, KB_HEADING);
   adw_message_dialog_response (dialog, SIGNET_RESPONSE_CLOSE);
-  g_assert_cmpuint (signet_test_count_files (f->mail), ==, 0);
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
 }
 
 static gboolean
@@ -232,7 +207,7 @@ test_online_send (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
   signet_test_wait_until (window_closed_and_sent, f);
   g_assert_cmpuint (count (f, "Outbox"), ==, 0);
-  sent = g_build_filename (f->mail, "Sent", NULL);
+  sent = g_build_filename (f->s.mail, "Sent", NULL);
   message = first_file (sent);
   raw = signet_test_read_file (message);
   g_assert_null (strstr (raw, "Sealed and delivered."));
@@ -264,7 +239,7 @@ test_missing_key (Fixture *f, gconstpointer data)
   g_assert_cmpstr (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "to_entry")), GTK_ENTRY_ICON_SECONDARY), ==, "dialog-warning-symbolic");
   tooltip = gtk_entry_get_icon_tooltip_text (GTK_ENTRY (child (f, "to_entry")), GTK_ENTRY_ICON_SECONDARY);
   g_assert_nonnull (strstr (tooltip, "nobody@example.org: No sealing key was found in the directory"));
-  g_assert_cmpuint (signet_test_count_files (f->mail), ==, 0);
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
   g_assert_nonnull (f->window);
 }
 
@@ -278,7 +253,7 @@ test_invalid_address (Fixture *f, gconstpointer data)
   dialog = wait_for_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Invalid Address");
   g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==, "“bob” is not a valid email address.");
-  g_assert_cmpuint (signet_test_count_files (f->mail), ==, 0);
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
 }
 
 static gboolean
@@ -297,7 +272,7 @@ sent_one (gpointer data)
 static void
 test_clear_with_attachment (Fixture *f, gconstpointer data)
 {
-  g_autofree char *path = g_build_filename (f->dir, "notes.txt", NULL);
+  g_autofree char *path = g_build_filename (f->s.dir, "notes.txt", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autofree char *sent = NULL;
   g_autofree char *message = NULL;
@@ -313,7 +288,7 @@ test_clear_with_attachment (Fixture *f, gconstpointer data)
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "15 bytes");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
   signet_test_wait_until (sent_one, f);
-  sent = g_build_filename (f->mail, "Sent", NULL);
+  sent = g_build_filename (f->s.mail, "Sent", NULL);
   message = first_file (sent);
   raw = signet_test_read_file (message);
   g_assert_nonnull (strstr (raw, "See attachment."));
@@ -337,7 +312,7 @@ test_narrow (Fixture *f, gconstpointer data)
 static void
 test_remove_attachment (Fixture *f, gconstpointer data)
 {
-  g_autofree char *path = g_build_filename (f->dir, "draft.odt", NULL);
+  g_autofree char *path = g_build_filename (f->s.dir, "draft.odt", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   GtkListBoxRow *row;
   GtkWidget *remove = NULL;

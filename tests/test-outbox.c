@@ -104,96 +104,113 @@ count (SignetStore *store, SignetFolder folder)
   return list->len;
 }
 
+typedef struct {
+  char              *root;
+  SignetStore       *store;
+  SignetTestMonitor *monitor;
+  SignetNetwork     *network;
+  TestTransport     *transport;
+  SignetOutbox      *outbox;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer online)
+{
+  f->root = signet_test_make_tmpdir ();
+  f->store = signet_store_new (f->root);
+  f->monitor = signet_test_monitor_new (GPOINTER_TO_INT (online));
+  f->network = signet_network_new (G_NETWORK_MONITOR (f->monitor));
+  f->transport = g_object_new (TEST_TYPE_TRANSPORT, NULL);
+  f->outbox = signet_outbox_new (f->network, f->store, SIGNET_TRANSPORT (f->transport));
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer online)
+{
+  g_clear_object (&f->outbox);
+  g_clear_object (&f->transport);
+  g_clear_object (&f->network);
+  g_clear_object (&f->monitor);
+  g_clear_object (&f->store);
+  signet_test_remove_tree (f->root);
+  g_free (f->root);
+}
+
+static void
+flush (Fixture *f, Flushed *flushed)
+{
+  signet_outbox_flush_async (f->outbox, NULL, on_flushed, flushed);
+  signet_test_wait_until (is_done, flushed);
+}
+
 /* A delivery failure keeps the message in Outbox, with the transport's
  * reason; the next run delivers it. */
 static void
-test_failure_keeps_message (void)
+test_failure_keeps_message (Fixture *f, gconstpointer data)
 {
-  g_autofree char *root = signet_test_make_tmpdir ();
-  g_autoptr(SignetStore) store = signet_store_new (root);
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(TestTransport) transport = g_object_new (TEST_TYPE_TRANSPORT, NULL);
-  g_autoptr(SignetOutbox) outbox = signet_outbox_new (network, store, SIGNET_TRANSPORT (transport));
   Flushed first = { 0 }, second = { 0 };
 
-  queue_message (store, "alice@example.org, Bob <bob@example.org>");
-  transport->fail = TRUE;
-  signet_outbox_flush_async (outbox, NULL, on_flushed, &first);
-  signet_test_wait_until (is_done, &first);
+  queue_message (f->store, "alice@example.org, Bob <bob@example.org>");
+  f->transport->fail = TRUE;
+  flush (f, &first);
   g_assert_false (first.ok);
   g_assert_error (first.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-  g_assert_cmpuint (count (store, SIGNET_FOLDER_OUTBOX), ==, 1);
-  g_assert_cmpuint (count (store, SIGNET_FOLDER_SENT), ==, 0);
-  g_assert_cmpuint (signet_outbox_get_n_queued (outbox), ==, 1);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 1);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_SENT), ==, 0);
+  g_assert_cmpuint (signet_outbox_get_n_queued (f->outbox), ==, 1);
   g_clear_error (&first.error);
 
-  transport->fail = FALSE;
-  signet_outbox_flush_async (outbox, NULL, on_flushed, &second);
-  signet_test_wait_until (is_done, &second);
+  f->transport->fail = FALSE;
+  flush (f, &second);
   g_assert_no_error (second.error);
   g_assert_cmpuint (second.n_sent, ==, 1);
-  g_assert_cmpuint (count (store, SIGNET_FOLDER_OUTBOX), ==, 0);
-  g_assert_cmpuint (count (store, SIGNET_FOLDER_SENT), ==, 1);
-  g_assert_cmpuint (signet_outbox_get_n_queued (outbox), ==, 0);
-  g_assert_cmpuint (transport->recipients->len, ==, 2);
-  g_assert_cmpstr (g_ptr_array_index (transport->recipients, 0), ==, "alice@example.org");
-  g_assert_cmpstr (g_ptr_array_index (transport->recipients, 1), ==, "bob@example.org");
-  signet_test_remove_tree (root);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 0);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_SENT), ==, 1);
+  g_assert_cmpuint (signet_outbox_get_n_queued (f->outbox), ==, 0);
+  g_assert_cmpuint (f->transport->recipients->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (f->transport->recipients, 0), ==, "alice@example.org");
+  g_assert_cmpstr (g_ptr_array_index (f->transport->recipients, 1), ==, "bob@example.org");
 }
 
 /* Offline nothing is handed to the transport. */
 static void
-test_offline_sends_nothing (void)
+test_offline_sends_nothing (Fixture *f, gconstpointer data)
 {
-  g_autofree char *root = signet_test_make_tmpdir ();
-  g_autoptr(SignetStore) store = signet_store_new (root);
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (FALSE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(TestTransport) transport = g_object_new (TEST_TYPE_TRANSPORT, NULL);
-  g_autoptr(SignetOutbox) outbox = signet_outbox_new (network, store, SIGNET_TRANSPORT (transport));
   Flushed flushed = { 0 };
 
-  queue_message (store, "alice@example.org");
-  signet_outbox_flush_async (outbox, NULL, on_flushed, &flushed);
-  signet_test_wait_until (is_done, &flushed);
+  queue_message (f->store, "alice@example.org");
+  flush (f, &flushed);
   g_assert_true (flushed.ok);
   g_assert_cmpuint (flushed.n_sent, ==, 0);
-  g_assert_cmpuint (transport->recipients->len, ==, 0);
-  g_assert_cmpuint (signet_outbox_get_n_queued (outbox), ==, 1);
-  g_assert_cmpuint (count (store, SIGNET_FOLDER_OUTBOX), ==, 1);
-  signet_test_remove_tree (root);
+  g_assert_cmpuint (f->transport->recipients->len, ==, 0);
+  g_assert_cmpuint (signet_outbox_get_n_queued (f->outbox), ==, 1);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 1);
 }
 
 /* A queued file without recipients is reported, not sent anywhere. */
 static void
-test_damaged_message (void)
+test_damaged_message (Fixture *f, gconstpointer data)
 {
-  g_autofree char *root = signet_test_make_tmpdir ();
-  g_autoptr(SignetStore) store = signet_store_new (root);
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(TestTransport) transport = g_object_new (TEST_TYPE_TRANSPORT, NULL);
-  g_autoptr(SignetOutbox) outbox = signet_outbox_new (network, store, SIGNET_TRANSPORT (transport));
   Flushed flushed = { 0 };
 
-  queue_message (store, "");
-  signet_outbox_flush_async (outbox, NULL, on_flushed, &flushed);
-  signet_test_wait_until (is_done, &flushed);
+  queue_message (f->store, "");
+  flush (f, &flushed);
   g_assert_error (flushed.error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED);
   g_assert_true (g_str_has_suffix (flushed.error->message, "has no recipients."));
-  g_assert_cmpuint (transport->recipients->len, ==, 0);
-  g_assert_cmpuint (count (store, SIGNET_FOLDER_OUTBOX), ==, 1);
+  g_assert_cmpuint (f->transport->recipients->len, ==, 0);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 1);
   g_clear_error (&flushed.error);
-  signet_test_remove_tree (root);
 }
 
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/outbox/failure-keeps-message", test_failure_keeps_message);
-  g_test_add_func ("/outbox/offline-sends-nothing", test_offline_sends_nothing);
-  g_test_add_func ("/outbox/damaged-message", test_damaged_message);
+  g_test_add ("/outbox/failure-keeps-message", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_failure_keeps_message, fixture_teardown);
+  g_test_add ("/outbox/offline-sends-nothing", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_setup, test_offline_sends_nothing, fixture_teardown);
+  g_test_add ("/outbox/damaged-message", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_damaged_message, fixture_teardown);
   return g_test_run ();
 }

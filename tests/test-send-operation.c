@@ -8,17 +8,7 @@
 
 static char *homedir;
 
-typedef struct {
-  char                 *dir;
-  char                 *mail;
-  SignetTestMonitor    *monitor;
-  SignetNetwork        *network;
-  SignetKeyDirectory   *directory;
-  SignetStore          *store;
-  SignetLocalTransport *transport;
-  SignetOutbox         *outbox;
-  SignetSendOperation  *operation;
-} Fixture;
+typedef SignetTestServices Fixture;
 
 typedef struct {
   gboolean   done;
@@ -39,33 +29,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Outcome, outcome_clear)
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autofree char *local = NULL;
-
-  f->dir = signet_test_make_tmpdir ();
-  f->mail = g_build_filename (f->dir, "Mail", NULL);
-  local = g_build_filename (f->dir, "Local", NULL);
-  f->monitor = signet_test_monitor_new (TRUE);
-  f->network = signet_network_new (G_NETWORK_MONITOR (f->monitor));
-  f->directory = signet_key_directory_new (homedir, f->network);
-  f->store = signet_store_new (f->mail);
-  f->transport = signet_local_transport_new (local);
-  f->outbox = signet_outbox_new (f->network, f->store, SIGNET_TRANSPORT (f->transport));
-  f->operation = signet_send_operation_new (f->directory, f->store, f->outbox);
+  signet_test_services_init (f, homedir, TRUE);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->operation);
-  g_clear_object (&f->outbox);
-  g_clear_object (&f->transport);
-  g_clear_object (&f->store);
-  g_clear_object (&f->directory);
-  g_clear_object (&f->network);
-  g_clear_object (&f->monitor);
-  signet_test_remove_tree (f->dir);
-  g_free (f->mail);
-  g_free (f->dir);
+  signet_test_services_clear (f);
 }
 
 static char *

@@ -7,7 +7,6 @@
 #include "config.h"
 #include "signet-compose-window.h"
 #include "signet-dialogs.h"
-#include "signet-local-transport.h"
 #include "signet-test-util.h"
 
 static AdwMessageDialog *
@@ -33,22 +32,14 @@ dialog_shown (gpointer data)
 static void
 test_german (void)
 {
-  g_autofree char *dir = signet_test_make_tmpdir ();
-  g_autofree char *mail = g_build_filename (dir, "Mail", NULL);
-  g_autofree char *local = g_build_filename (dir, "Local", NULL);
-  g_autofree char *home = g_build_filename (dir, "never-used", NULL);
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (FALSE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (home, network);
-  g_autoptr(SignetStore) store = signet_store_new (mail);
-  g_autoptr(SignetLocalTransport) transport = signet_local_transport_new (local);
-  g_autoptr(SignetOutbox) outbox = signet_outbox_new (network, store, SIGNET_TRANSPORT (transport));
-  g_autoptr(SignetSendOperation) operation = signet_send_operation_new (directory, store, outbox);
+  SignetTestServices s;
   SignetComposeWindow *window;
   AdwMessageDialog *dialog;
   GtkWidget *label;
 
-  window = signet_compose_window_new (NULL, operation, network, "Signet Demo <demo@example.org>");
+  /* Offline: no key lookup happens, so no GnuPG home is needed. */
+  signet_test_services_init (&s, "/nonexistent", FALSE);
+  window = signet_compose_window_new (NULL, s.operation, s.network, "Signet Demo <demo@example.org>");
   gtk_window_present (GTK_WINDOW (window));
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Neue Nachricht");
   label = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "offline_label"));
@@ -65,13 +56,13 @@ test_german (void)
                    "Der Clientvorgang ist fehlgeschlagen. Die Empfänger konnten nicht überprüft werden.");
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_SAVE_DRAFT), ==, "Entwurf _speichern");
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_CLOSE), ==, "_Schließen");
-  g_assert_cmpuint (signet_test_count_files (mail), ==, 0);
+  g_assert_cmpuint (signet_test_count_files (s.mail), ==, 0);
 
   gtk_window_destroy (GTK_WINDOW (dialog));
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  signet_test_remove_tree (dir);
+  signet_test_services_clear (&s);
 }
 
 int

@@ -211,34 +211,44 @@ show_link_error (SignetApplication *self, GApplicationCommandLine *cmdline, cons
   gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
 }
 
+/* Adds the addresses of every --to (or --cc) option to @message. */
+static gboolean
+add_option_addresses (GVariantDict  *opts,
+                      const char    *option,
+                      SignetMessage *message,
+                      void         (*add) (SignetMessage *, const SignetAddress *),
+                      gboolean      *any,
+                      GError       **error)
+{
+  g_autofree const char **values = NULL;
+
+  if (!g_variant_dict_lookup (opts, option, "^a&s", &values))
+    return TRUE;
+  for (guint i = 0; values[i] != NULL; i++)
+    {
+      g_autoptr(GPtrArray) list = signet_address_parse_list (values[i], error);
+
+      if (list == NULL)
+        return FALSE;
+      for (guint j = 0; j < list->len; j++)
+        add (message, g_ptr_array_index (list, j));
+      *any = TRUE;
+    }
+  return TRUE;
+}
+
 /* --to/--cc/--subject/--attach as one message; NULL if none was given. */
 static SignetMessage *
 message_from_options (GVariantDict *opts, GApplicationCommandLine *cmdline, GError **error)
 {
   g_autoptr(SignetMessage) message = signet_message_new ();
-  g_autofree const char **to = NULL, **cc = NULL;
   g_auto(GStrv) attach = NULL;
   const char *subject = NULL;
   gboolean any = FALSE;
 
-  if (g_variant_dict_lookup (opts, "to", "^a&s", &to))
-    for (guint i = 0; to[i] != NULL; i++, any = TRUE)
-      {
-        g_autoptr(GPtrArray) list = signet_address_parse_list (to[i], error);
-        if (list == NULL)
-          return NULL;
-        for (guint j = 0; j < list->len; j++)
-          signet_message_add_to (message, g_ptr_array_index (list, j));
-      }
-  if (g_variant_dict_lookup (opts, "cc", "^a&s", &cc))
-    for (guint i = 0; cc[i] != NULL; i++, any = TRUE)
-      {
-        g_autoptr(GPtrArray) list = signet_address_parse_list (cc[i], error);
-        if (list == NULL)
-          return NULL;
-        for (guint j = 0; j < list->len; j++)
-          signet_message_add_cc (message, g_ptr_array_index (list, j));
-      }
+  if (!add_option_addresses (opts, "to", message, signet_message_add_to, &any, error) ||
+      !add_option_addresses (opts, "cc", message, signet_message_add_cc, &any, error))
+    return NULL;
   if (g_variant_dict_lookup (opts, "subject", "&s", &subject))
     {
       if (!signet_header_check (subject, error))
