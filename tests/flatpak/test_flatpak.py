@@ -121,8 +121,23 @@ def offline_dialog(home):
         app.close(remove=False)
 
 
+def enough_disk():
+    """The local runtime takes about 2.5 GB once built; building it needs more."""
+    if os.path.exists(os.path.join(CACHE, "user", "runtime", "org.signet.LocalPlatform")):
+        return True
+    probe = CACHE
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    st = os.statvfs(probe)
+    return st.f_bavail * st.f_frsize >= 6 * 1024**3
+
+
 def main():
     source = sys.argv[1]
+    if not enough_disk():
+        # meson counts exit status 77 as skipped, and the test command says so.
+        print(f"1..0 # SKIP less than 6 GiB free under {CACHE} for the local Flatpak runtime")
+        sys.exit(77)
     seconds = build_and_install(source)
     print(f"ok 1 - built with flatpak-builder and installed with flatpak --user ({seconds:.0f} s)")
     home = tempfile.mkdtemp(prefix="sgf.")
