@@ -154,9 +154,10 @@ signet_test_make_tmpdir (void)
   return dir;
 }
 
-/* The demo directory plus two keys the demo lacks: a second valid key for
- * dup@example.org (ambiguous) and a key for stranger@example.org that no
- * one certified (untrusted). */
+/* The demo directory plus keys the demo lacks: a second valid key for
+ * dup@example.org (ambiguous), a key for stranger@example.org that no one
+ * certified (untrusted), a disabled key (disabled@) and a key that can only
+ * sign (signer@). */
 char *
 signet_test_make_gnupghome (void)
 {
@@ -171,6 +172,10 @@ signet_test_make_gnupghome (void)
                            "stranger@example.org", NULL };
   const char *import[] = { "gpg", "--batch", "--import", export_path, NULL };
   const char *kill[] = { "gpgconf", "--kill", "all", NULL };
+  /* --quick-set-... has no "disable"; the key editor's command does it. */
+  const char *disable[] = { "sh", "-c", "printf 'disable\\nsave\\n' | gpg --batch --command-fd 0 --edit-key disabled@example.org", NULL };
+  const char *sign_only[] = { "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                              "--quick-gen-key", "Signer <signer@example.org>", "ed25519", "sign", "never", NULL };
 
   g_assert_true (g_file_set_contents (agent_conf, "allow-loopback-pinentry\n", -1, NULL));
   g_assert_true (signet_demo_ensure_directory (home, NULL, &error));
@@ -180,6 +185,10 @@ signet_test_make_gnupghome (void)
   run_or_fail (gen, home);
   gen[7] = "Dup Two <dup@example.org>";
   run_or_fail (gen, home);
+  gen[7] = "Disabled <disabled@example.org>";
+  run_or_fail (gen, home);
+  run_or_fail (disable, home);
+  run_or_fail (sign_only, home);
   gen[7] = "Stranger <stranger@example.org>";
   run_or_fail (gen, other);
   run_or_fail (export, other);

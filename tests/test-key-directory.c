@@ -48,11 +48,12 @@ test_statuses (void)
   g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
   const char *emails[] = { "alice@example.org", "ERIN@example.org", "rex@example.org",
                            "nobody@example.org", "dup@example.org", "stranger@example.org",
-                           "Carol@Example.Org", NULL };
+                           "Carol@Example.Org", "disabled@example.org", "signer@example.org", NULL };
   const SignetKeyStatus expected[] = { SIGNET_KEY_STATUS_OK, SIGNET_KEY_STATUS_EXPIRED,
                                        SIGNET_KEY_STATUS_REVOKED, SIGNET_KEY_STATUS_MISSING,
                                        SIGNET_KEY_STATUS_AMBIGUOUS, SIGNET_KEY_STATUS_UNTRUSTED,
-                                       SIGNET_KEY_STATUS_OK };
+                                       SIGNET_KEY_STATUS_OK, SIGNET_KEY_STATUS_DISABLED,
+                                       SIGNET_KEY_STATUS_CANNOT_ENCRYPT };
   Resolved r = resolve (directory, emails);
 
   g_assert_no_error (r.error);
