@@ -353,10 +353,8 @@ preferences_action (GSimpleAction *action, GVariant *parameter, gpointer user_da
 static void
 new_message_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  SignetApplication *self = SIGNET_APPLICATION (user_data);
-
-  g_ptr_array_add (self->pending, signet_message_new ());
-  open_when_ready (self);
+  /* Activating the application is exactly "open a blank composer". */
+  g_application_activate (G_APPLICATION (user_data));
 }
 
 static void
@@ -366,7 +364,10 @@ quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   GtkApplication *app = GTK_APPLICATION (user_data);
   GList *windows = gtk_application_get_windows (app);
 
-  /* Quitting on purpose leaves queued mail for the next start. */
+  /* Quitting on purpose leaves queued mail for the next start: let go of
+   * the Outbox's hold, and do not take it again while shutting down. */
+  if (self->outbox != NULL)
+    g_signal_handlers_disconnect_by_func (self->outbox, on_queue_changed, self);
   if (self->holding_for_outbox)
     {
       self->holding_for_outbox = FALSE;
