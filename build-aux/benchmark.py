@@ -9,7 +9,6 @@ the ratio is far below 1).
 usage: build-aux/benchmark.py [BUILD_DIR] [SIZE_MIB]   (after a build)"""
 
 import os
-import resource
 import shutil
 import subprocess
 import sys

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "ui"))
-from signet_atspi import KB_HEADING, App, Atspi, click, type_into, wait_for  # noqa: E402
+from signet_atspi import KB_HEADING, App, Atspi, click, type_into  # noqa: E402
 
 
 def shoot(path, width, height, x=0, y=0):
@@ -28,9 +28,7 @@ def main():
         type_into(app, "Cc", "bob@example.org")
         type_into(app, "Subject", "Q3 figures")
         type_into(app, "Message body", "Hi Alice,\n\nthe figures are attached. Sealed, as agreed.\n\nSam")
-        seal = app.wait_find("push button", "Seal")
-        click(seal)
-        wait_for(lambda: seal.get_state_set().contains(Atspi.StateType.PRESSED), "Seal to be on")
+        app.seal_on()
         subprocess.run(["sleep", "0.5"], check=True)
         shoot(os.path.join(out, "compose.png"), 760, 620)
         click(app.wait_find("push button", "Send"))

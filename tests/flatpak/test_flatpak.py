@@ -14,7 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ui"))
-from signet_atspi import KB_HEADING, App, Atspi, click, type_into, wait_for  # noqa: E402
+from signet_atspi import KB_HEADING, App, click, type_into, wait_for  # noqa: E402
 
 APP_ID = "io.github.signetmail.Signet"
 CACHE = os.environ.get("SIGNET_FLATPAK_CACHE", "/var/cache/signet-flatpak")
@@ -87,9 +87,7 @@ def sealed_send(home):
         app.wait_find("frame", "New Message")
         type_into(app, "To", "alice@example.org")
         type_into(app, "Message body", "Sealed inside the sandbox.")
-        seal = app.wait_find("push button", "Seal")
-        click(seal)
-        wait_for(lambda: seal.get_state_set().contains(Atspi.StateType.PRESSED), "Seal to be on")
+        app.seal_on()
         click(app.wait_find("push button", "Send"))
         sent = os.path.join(app_data(home), "Mail", "Sent")
         files = wait_for(lambda: [os.path.join(d, f) for d, _, fs in os.walk(sent) for f in fs], "a message in Sent", 60)
@@ -112,9 +110,7 @@ def offline_dialog(home):
     try:
         app.wait_find("label", contains="You are offline")
         type_into(app, "To", "alice@example.org")
-        seal = app.wait_find("push button", "Seal")
-        click(seal)
-        wait_for(lambda: seal.get_state_set().contains(Atspi.StateType.PRESSED), "Seal to be on")
+        app.seal_on()
         click(app.wait_find("push button", "Send"))
         app.wait_find("dialog", KB_HEADING)
     finally:

@@ -97,6 +97,23 @@ class App:
         agents = subprocess.run(["pgrep", "-a", "-x", "gpg-agent"], capture_output=True, text=True).stdout
         return [line for line in agents.splitlines() if home in line]
 
+    def toplevels(self, role=None, name=None):
+        """The app's windows (frames and dialogs), optionally by role and name."""
+        found = []
+        for i in range(self.node.get_child_count()):
+            child = self.node.get_child_at_index(i)
+            if child is None:
+                continue
+            if (role is None or child.get_role_name() == role) and (name is None or child.get_name() == name):
+                found.append(child)
+        return found
+
+    def seal_on(self):
+        """Presses Seal in the composer and waits until it shows as on."""
+        seal = self.wait_find("push button", "Seal")
+        click(seal)
+        wait_for(lambda: seal.get_state_set().contains(Atspi.StateType.PRESSED), "Seal to be on")
+
     def files_in(self, folder):
         root = os.path.join(self.data_dir, "Mail", folder)
         return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]

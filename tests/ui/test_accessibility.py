@@ -53,13 +53,7 @@ def check(root, where):
 
 
 def toplevel(app, name):
-    def find():
-        for i in range(app.node.get_child_count()):
-            child = app.node.get_child_at_index(i)
-            if child is not None and child.get_name() == name:
-                return child
-        return None
-    return wait_for(find, f"the window {name!r}")
+    return wait_for(lambda: (app.toplevels(name=name) or [None])[0], f"the window {name!r}")
 
 
 def main():
@@ -91,9 +85,7 @@ def main():
         print(f"ok 4 - preferences: {n} controls, all named and focusable")
 
         type_into(app, "To", "alice@example.org")
-        seal = app.wait_find("push button", "Seal")
-        click(seal)
-        wait_for(lambda: seal.get_state_set().contains(Atspi.StateType.PRESSED), "Seal to be on")
+        app.seal_on()
         click(app.wait_find("push button", "Send"))
         dialog = app.wait_find("dialog", KB_HEADING)
         n = check(dialog, "KB dialog")

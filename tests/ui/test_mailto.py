@@ -14,7 +14,7 @@ from signet_atspi import App, text_of, wait_for, walk  # noqa: E402
 
 
 def frames(app):
-    return [n for n in walk(app.node) if n.get_role_name() == "frame" and n.get_name() == "New Message"]
+    return app.toplevels("frame", "New Message")
 
 
 def field(frame, name):

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import App, Atspi, click, type_into, wait_for  # noqa: E402
+from signet_atspi import App, click, type_into, wait_for  # noqa: E402
 
 
 def network_up():
@@ -34,9 +34,7 @@ def compose(app, to, body, bcc=None, seal=False):
     type_into(app, "Subject", "Network test")
     type_into(app, "Message body", body)
     if seal:
-        button = app.wait_find("push button", "Seal")
-        click(button)
-        wait_for(lambda: button.get_state_set().contains(Atspi.StateType.PRESSED), "Seal to be on")
+        app.seal_on()
     click(app.wait_find("push button", "Send"))
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import (KB_HEADING, App, Atspi, button_labelled, click,  # noqa: E402
+from signet_atspi import (KB_HEADING, App, button_labelled, click,  # noqa: E402
                           text_of, type_into, wait_for, walk)
 
 BODY = "Meet at the usual place."
@@ -24,9 +24,7 @@ def main():
         type_into(app, "To", "alice@example.org")
         type_into(app, "Subject", "Offline test")
         type_into(app, "Message body", BODY)
-        seal = app.wait_find("push button", "Seal")
-        click(seal)
-        wait_for(lambda: seal.get_state_set().contains(Atspi.StateType.PRESSED), "Seal to be on")
+        app.seal_on()
         click(app.wait_find("push button", "Send"))
 
         dialog = app.wait_find("dialog", KB_HEADING)

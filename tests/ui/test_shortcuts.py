@@ -8,23 +8,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import KB_HEADING, App, Atspi, click, type_into, wait_for  # noqa: E402
+from signet_atspi import KB_HEADING, App, type_into, wait_for  # noqa: E402
 
 
 def press(keys):
     subprocess.run(["xdotool", "mousemove", "200", "200"], check=True)
     subprocess.run(["xdotool", "key", "--clearmodifiers", keys], check=True)
-
-
-def toplevels(app, role=None, name=None):
-    found = []
-    for i in range(app.node.get_child_count()):
-        child = app.node.get_child_at_index(i)
-        if child is None:
-            continue
-        if (role is None or child.get_role_name() == role) and (name is None or child.get_name() == name):
-            found.append(child)
-    return found
 
 
 def drafts(app):
@@ -38,15 +27,13 @@ def main():
         app.wait_find("frame", "New Message")
         type_into(app, "To", "alice@example.org")
         type_into(app, "Message body", "Typed, then shortcuts.")
-        seal = app.wait_find("push button", "Seal")
-        click(seal)
-        wait_for(lambda: seal.get_state_set().contains(Atspi.StateType.PRESSED), "Seal to be on")
+        app.seal_on()
 
         for keys, what in (("ctrl+k", "Check Names"), ("ctrl+Return", "Send")):
             press(keys)
-            wait_for(lambda: toplevels(app, "dialog", KB_HEADING), f"the KB dialog after {keys}")
+            wait_for(lambda: app.toplevels("dialog", KB_HEADING), f"the KB dialog after {keys}")
             press("Escape")
-            wait_for(lambda: not toplevels(app, "dialog", KB_HEADING), "the dialog to close")
+            wait_for(lambda: not app.toplevels("dialog", KB_HEADING), "the dialog to close")
             print(f"ok - {keys} ({what}) with Seal on, offline: the KB dialog; Escape closes it")
         assert app.files_in("Outbox") == [] and app.files_in("Sent") == []
 
@@ -57,21 +44,21 @@ def main():
         print("ok - ctrl+s saves a sealed draft")
 
         press("ctrl+question")
-        wait_for(lambda: toplevels(app, name="Keyboard Shortcuts"), "the shortcuts window after ctrl+?")
+        wait_for(lambda: app.toplevels(name="Keyboard Shortcuts"), "the shortcuts window after ctrl+?")
         press("Escape")
-        wait_for(lambda: not toplevels(app, name="Keyboard Shortcuts"), "the shortcuts window to close")
+        wait_for(lambda: not app.toplevels(name="Keyboard Shortcuts"), "the shortcuts window to close")
         print("ok - ctrl+? shows the keyboard shortcuts; Escape closes them")
 
         press("ctrl+comma")
-        wait_for(lambda: toplevels(app, name="Preferences"), "preferences after ctrl+,")
+        wait_for(lambda: app.toplevels(name="Preferences"), "preferences after ctrl+,")
         press("ctrl+w")
-        wait_for(lambda: not toplevels(app, name="Preferences"), "preferences to close")
+        wait_for(lambda: not app.toplevels(name="Preferences"), "preferences to close")
         print("ok - ctrl+, opens preferences; ctrl+w closes them")
 
         press("ctrl+n")
-        wait_for(lambda: len(toplevels(app, "frame", "New Message")) == 2, "a second composer after ctrl+n")
+        wait_for(lambda: len(app.toplevels("frame", "New Message")) == 2, "a second composer after ctrl+n")
         press("ctrl+w")
-        wait_for(lambda: len(toplevels(app, "frame", "New Message")) == 1, "ctrl+w to close one composer")
+        wait_for(lambda: len(app.toplevels("frame", "New Message")) == 1, "ctrl+w to close one composer")
         print("ok - ctrl+n opens a new message; ctrl+w closes it")
 
         press("ctrl+q")
