@@ -37,7 +37,7 @@ test_invalid (void)
 {
   const char *bad[] = { "bob", "bob@", "@example.org", "a..b@example.org", ".a@example.org",
                         "a@example..org", "a@-example.org", "a@exa mple.org", "alice@example.org, carol",
-                        "a@b@c" };
+                        "a@b@c", "ali\tce@example.org" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -55,7 +55,7 @@ static void
 test_header_injection (void)
 {
   const char *bad[] = { "alice@example.org\r\nBcc: eve@example.org", "alice@example.org\nX: y",
-                        "alice@example.org\r", "ali\tce@example.org", "a\x7f@example.org" };
+                        "alice@example.org\r", "a\x7f@example.org", "a\xc2\x85@example.org" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {

@@ -4,12 +4,12 @@
 #include "signet-mailto.h"
 
 static char *
-joined (GPtrArray *addresses)
+joined (SignetMessage *m, SignetRecipientKind kind)
 {
   g_autoptr(GString) out = g_string_new (NULL);
 
-  for (guint i = 0; i < addresses->len; i++)
-    g_string_append_printf (out, "%s%s", i ? "," : "", ((SignetAddress *) g_ptr_array_index (addresses, i))->email);
+  for (guint i = 0; i < signet_message_get_n_recipients (m, kind); i++)
+    g_string_append_printf (out, "%s%s", i ? "," : "", signet_message_get_recipient (m, kind, i)->email);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -44,15 +44,15 @@ test_rfc6068_examples (void)
 
       g_test_message ("%s", cases[i].uri);
       g_assert_no_error (error);
-      to = joined (signet_message_get_to (m));
-      cc = joined (signet_message_get_cc (m));
-      bcc = joined (signet_message_get_bcc (m));
+      to = joined (m, SIGNET_RECIPIENT_TO);
+      cc = joined (m, SIGNET_RECIPIENT_CC);
+      bcc = joined (m, SIGNET_RECIPIENT_BCC);
       g_assert_cmpstr (to, ==, cases[i].to);
       g_assert_cmpstr (cc, ==, cases[i].cc);
       g_assert_cmpstr (bcc, ==, cases[i].bcc);
       g_assert_cmpstr (signet_message_get_subject (m), ==, cases[i].subject);
       g_assert_cmpstr (signet_message_get_body (m), ==, cases[i].body);
-      g_assert_cmpuint (signet_message_get_attachments (m)->len, ==, 0);
+      g_assert_cmpuint (g_list_model_get_n_items (signet_message_get_attachments (m)), ==, 0);
     }
 }
 
@@ -133,8 +133,8 @@ test_fuzz (void)
       g_assert_no_error (error);
       g_assert_true (signet_header_check (signet_message_get_subject (m), NULL));
       g_assert_true (g_utf8_validate (signet_message_get_body (m), -1, NULL));
-      for (guint i = 0; i < signet_message_get_to (m)->len; i++)
-        g_assert_true (signet_address_is_valid_email (((SignetAddress *) g_ptr_array_index (signet_message_get_to (m), i))->email));
+      for (guint i = 0; i < signet_message_get_n_recipients (m, SIGNET_RECIPIENT_TO); i++)
+        g_assert_true (signet_address_is_valid_email (signet_message_get_recipient (m, SIGNET_RECIPIENT_TO, i)->email));
     }
   g_test_message ("%u of 20000 random links accepted", accepted);
   g_assert_cmpuint (accepted, >, 0);

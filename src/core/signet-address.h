@@ -23,6 +23,11 @@ SignetAddress *signet_address_parse      (const char    *text,
 GPtrArray     *signet_address_parse_list (const char    *text,
                                           GError       **error);
 gboolean       signet_address_is_valid_email (const char *email);
+char          *signet_address_join       (GPtrArray     *addresses,
+                                          gboolean       for_header);
+char          *signet_address_normalize  (const char    *email);
+gboolean       signet_address_equal_email (const char   *a,
+                                          const char   *b);
 gboolean       signet_header_check       (const char    *text,
                                           GError       **error);
 

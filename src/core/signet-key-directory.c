@@ -2,6 +2,7 @@
 
 #include "signet-key-directory.h"
 
+#include "signet-address.h"
 #include "signet-core.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -389,7 +390,7 @@ signet_key_results_lookup (GPtrArray  *results,
   for (guint i = 0; i < results->len; i++)
     {
       const SignetKeyResult *r = g_ptr_array_index (results, i);
-      if (g_ascii_strcasecmp (r->email, email) == 0)
+      if (signet_address_equal_email (r->email, email))
         return r;
     }
   return NULL;

@@ -7,56 +7,43 @@
 #include "signet-errors.h"
 #include "signet-i18n.h"
 
-G_DEFINE_BOXED_TYPE (SignetAttachment, signet_attachment, signet_attachment_copy, signet_attachment_free)
-
-SignetAttachment *
-signet_attachment_new (GFile      *file,
-                       const char *name,
-                       const char *content_type,
-                       goffset     size)
-{
-  SignetAttachment *attachment = g_new0 (SignetAttachment, 1);
-
-  attachment->file = g_object_ref (file);
-  attachment->name = name ? g_strdup (name) : g_file_get_basename (file);
-  attachment->content_type = g_strdup (content_type ? content_type : "application/octet-stream");
-  attachment->size = size;
-  return attachment;
-}
-
-SignetAttachment *
-signet_attachment_copy (const SignetAttachment *attachment)
-{
-  return signet_attachment_new (attachment->file, attachment->name,
-                                attachment->content_type, attachment->size);
-}
-
-void
-signet_attachment_free (SignetAttachment *attachment)
-{
-  if (attachment == NULL)
-    return;
-  g_clear_object (&attachment->file);
-  g_free (attachment->name);
-  g_free (attachment->content_type);
-  g_free (attachment);
-}
-
+/* The message model: who it is from and for (name and address kept apart),
+ * subject, body, attachments and whether it is sealed. Getters hand out
+ * read-only views; changes go through the setters. */
 struct _SignetMessage
 {
   GObject        parent_instance;
 
   SignetAddress *from;
-  GPtrArray     *to;
-  GPtrArray     *cc;
-  GPtrArray     *bcc;
+  GPtrArray     *recipients[SIGNET_N_RECIPIENT_KINDS];  /* SignetAddress */
   char          *subject;
   char          *body;
-  GPtrArray     *attachments;
+  GListStore    *attachments;
   gboolean       seal;
 };
 
 G_DEFINE_FINAL_TYPE (SignetMessage, signet_message, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_FROM,
+  PROP_SUBJECT,
+  PROP_BODY,
+  PROP_SEAL,
+  PROP_ATTACHMENTS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+wipe_string (char **text)
+{
+  /* The body of a sealed message is a secret: do not leave it in freed memory. */
+  if (*text != NULL)
+    explicit_bzero (*text, strlen (*text));
+  g_clear_pointer (text, g_free);
+}
 
 static void
 signet_message_finalize (GObject *object)
@@ -64,34 +51,92 @@ signet_message_finalize (GObject *object)
   SignetMessage *self = SIGNET_MESSAGE (object);
 
   g_clear_pointer (&self->from, signet_address_free);
-  g_clear_pointer (&self->to, g_ptr_array_unref);
-  g_clear_pointer (&self->cc, g_ptr_array_unref);
-  g_clear_pointer (&self->bcc, g_ptr_array_unref);
-  g_clear_pointer (&self->attachments, g_ptr_array_unref);
-  g_free (self->subject);
-  /* The body of a sealed message is a secret: do not leave it in freed memory. */
-  if (self->body != NULL)
-    {
-      explicit_bzero (self->body, strlen (self->body));
-      g_free (self->body);
-    }
+  for (guint k = 0; k < SIGNET_N_RECIPIENT_KINDS; k++)
+    g_clear_pointer (&self->recipients[k], g_ptr_array_unref);
+  g_clear_object (&self->attachments);
+  wipe_string (&self->subject);
+  wipe_string (&self->body);
 
   G_OBJECT_CLASS (signet_message_parent_class)->finalize (object);
 }
 
 static void
+signet_message_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SignetMessage *self = SIGNET_MESSAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_FROM:
+      g_value_set_boxed (value, self->from);
+      break;
+    case PROP_SUBJECT:
+      g_value_set_string (value, self->subject);
+      break;
+    case PROP_BODY:
+      g_value_set_string (value, self->body);
+      break;
+    case PROP_SEAL:
+      g_value_set_boolean (value, self->seal);
+      break;
+    case PROP_ATTACHMENTS:
+      g_value_set_object (value, self->attachments);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+signet_message_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  SignetMessage *self = SIGNET_MESSAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_FROM:
+      signet_message_set_from (self, g_value_get_boxed (value));
+      break;
+    case PROP_SUBJECT:
+      signet_message_set_subject (self, g_value_get_string (value));
+      break;
+    case PROP_BODY:
+      signet_message_set_body (self, g_value_get_string (value));
+      break;
+    case PROP_SEAL:
+      signet_message_set_seal (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 signet_message_class_init (SignetMessageClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = signet_message_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = signet_message_finalize;
+  object_class->get_property = signet_message_get_property;
+  object_class->set_property = signet_message_set_property;
+
+  properties[PROP_FROM] = g_param_spec_boxed ("from", NULL, NULL, SIGNET_TYPE_ADDRESS, flags);
+  properties[PROP_SUBJECT] = g_param_spec_string ("subject", NULL, NULL, "", flags);
+  properties[PROP_BODY] = g_param_spec_string ("body", NULL, NULL, "", flags);
+  properties[PROP_SEAL] = g_param_spec_boolean ("seal", NULL, NULL, FALSE, flags);
+  properties[PROP_ATTACHMENTS] =
+    g_param_spec_object ("attachments", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 signet_message_init (SignetMessage *self)
 {
-  self->to = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
-  self->cc = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
-  self->bcc = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
-  self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_attachment_free);
+  for (guint k = 0; k < SIGNET_N_RECIPIENT_KINDS; k++)
+    self->recipients[k] = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
+  self->attachments = g_list_store_new (SIGNET_TYPE_ATTACHMENT);
   self->subject = g_strdup ("");
   self->body = g_strdup ("");
 }
@@ -116,109 +161,153 @@ signet_message_set_from (SignetMessage       *self,
   g_return_if_fail (SIGNET_IS_MESSAGE (self));
   g_clear_pointer (&self->from, signet_address_free);
   self->from = from ? signet_address_copy (from) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FROM]);
 }
 
-GPtrArray *
-signet_message_get_to (SignetMessage *self)
+guint
+signet_message_get_n_recipients (SignetMessage      *self,
+                                 SignetRecipientKind kind)
 {
-  return self->to;
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), 0);
+  g_return_val_if_fail (kind < SIGNET_N_RECIPIENT_KINDS, 0);
+  return self->recipients[kind]->len;
 }
 
-GPtrArray *
-signet_message_get_cc (SignetMessage *self)
+const SignetAddress *
+signet_message_get_recipient (SignetMessage      *self,
+                              SignetRecipientKind kind,
+                              guint               index)
 {
-  return self->cc;
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (kind < SIGNET_N_RECIPIENT_KINDS, NULL);
+  g_return_val_if_fail (index < self->recipients[kind]->len, NULL);
+  return g_ptr_array_index (self->recipients[kind], index);
 }
 
-GPtrArray *
-signet_message_get_bcc (SignetMessage *self)
+static gpointer
+copy_address (gconstpointer address, gpointer unused)
 {
-  return self->bcc;
+  return signet_address_copy (address);
+}
+
+/* A copy of the addresses of one field (transfer full). */
+GPtrArray *
+signet_message_dup_recipients (SignetMessage      *self,
+                               SignetRecipientKind kind)
+{
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (kind < SIGNET_N_RECIPIENT_KINDS, NULL);
+  return g_ptr_array_copy (self->recipients[kind], copy_address, NULL);
+}
+
+void
+signet_message_add_recipient (SignetMessage      *self,
+                              SignetRecipientKind kind,
+                              const SignetAddress *address)
+{
+  g_return_if_fail (SIGNET_IS_MESSAGE (self));
+  g_return_if_fail (kind < SIGNET_N_RECIPIENT_KINDS);
+  g_return_if_fail (address != NULL && address->email != NULL);
+  g_ptr_array_add (self->recipients[kind], signet_address_copy (address));
 }
 
 void
 signet_message_add_to (SignetMessage *self, const SignetAddress *address)
 {
-  g_ptr_array_add (self->to, signet_address_copy (address));
+  signet_message_add_recipient (self, SIGNET_RECIPIENT_TO, address);
 }
 
 void
 signet_message_add_cc (SignetMessage *self, const SignetAddress *address)
 {
-  g_ptr_array_add (self->cc, signet_address_copy (address));
+  signet_message_add_recipient (self, SIGNET_RECIPIENT_CC, address);
 }
 
 void
 signet_message_add_bcc (SignetMessage *self, const SignetAddress *address)
 {
-  g_ptr_array_add (self->bcc, signet_address_copy (address));
+  signet_message_add_recipient (self, SIGNET_RECIPIENT_BCC, address);
 }
 
 const char *
 signet_message_get_subject (SignetMessage *self)
 {
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), NULL);
   return self->subject;
 }
 
 void
 signet_message_set_subject (SignetMessage *self, const char *subject)
 {
-  g_free (self->subject);
+  g_return_if_fail (SIGNET_IS_MESSAGE (self));
+  wipe_string (&self->subject);
   self->subject = g_strdup (subject ? subject : "");
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUBJECT]);
 }
 
 const char *
 signet_message_get_body (SignetMessage *self)
 {
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), NULL);
   return self->body;
 }
 
 void
 signet_message_set_body (SignetMessage *self, const char *body)
 {
-  g_free (self->body);
+  g_return_if_fail (SIGNET_IS_MESSAGE (self));
+  wipe_string (&self->body);
   self->body = g_strdup (body ? body : "");
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BODY]);
 }
 
-GPtrArray *
+/* The attachments, as a read-only list of SignetAttachment. */
+GListModel *
 signet_message_get_attachments (SignetMessage *self)
 {
-  return self->attachments;
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), NULL);
+  return G_LIST_MODEL (self->attachments);
 }
 
 void
-signet_message_add_attachment (SignetMessage *self, const SignetAttachment *attachment)
+signet_message_add_attachment (SignetMessage    *self,
+                               SignetAttachment *attachment)
 {
-  g_ptr_array_add (self->attachments, signet_attachment_copy (attachment));
+  g_return_if_fail (SIGNET_IS_MESSAGE (self));
+  g_return_if_fail (SIGNET_IS_ATTACHMENT (attachment));
+  g_list_store_append (self->attachments, attachment);
 }
 
 gboolean
 signet_message_get_seal (SignetMessage *self)
 {
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), FALSE);
   return self->seal;
 }
 
 void
 signet_message_set_seal (SignetMessage *self, gboolean seal)
 {
+  g_return_if_fail (SIGNET_IS_MESSAGE (self));
+  if (self->seal == !!seal)
+    return;
   self->seal = !!seal;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEAL]);
 }
 
-/* To, Cc and Bcc in that order, duplicates (by address) removed. */
+/* To, Cc and Bcc in that order, each address once (compared normalised). */
 GPtrArray *
 signet_message_dup_all_recipients (SignetMessage *self)
 {
-  GPtrArray *lists[] = { self->to, self->cc, self->bcc };
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GPtrArray *all = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
 
-  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
-    for (guint i = 0; i < lists[l]->len; i++)
+  for (guint k = 0; k < SIGNET_N_RECIPIENT_KINDS; k++)
+    for (guint i = 0; i < self->recipients[k]->len; i++)
       {
-        const SignetAddress *a = g_ptr_array_index (lists[l], i);
-        char *key = g_utf8_strdown (a->email, -1);
+        const SignetAddress *a = g_ptr_array_index (self->recipients[k], i);
 
-        if (g_hash_table_add (seen, key))
+        if (g_hash_table_add (seen, signet_address_normalize (a->email)))
           g_ptr_array_add (all, signet_address_copy (a));
       }
   return all;
@@ -229,13 +318,17 @@ signet_message_validate (SignetMessage *self,
                          gboolean       need_recipients,
                          GError       **error)
 {
+  guint n = 0;
+
+  for (guint k = 0; k < SIGNET_N_RECIPIENT_KINDS; k++)
+    n += self->recipients[k]->len;
   if (self->from == NULL)
     {
       g_set_error (error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_NO_IDENTITY,
                    _("Choose who the message is from before sending."));
       return FALSE;
     }
-  if (need_recipients && self->to->len + self->cc->len + self->bcc->len == 0)
+  if (need_recipients && n == 0)
     {
       g_set_error (error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_NO_RECIPIENTS,
                    _("Add at least one recipient in To, Cc or Bcc."));

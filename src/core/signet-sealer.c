@@ -55,30 +55,14 @@ signet_sealer_new (SignetKeyDirectory *directory)
   return self;
 }
 
-static InternetAddressList *
-to_address_list (GPtrArray *addresses)
-{
-  InternetAddressList *list = internet_address_list_new ();
-
-  for (guint i = 0; i < addresses->len; i++)
-    {
-      const SignetAddress *a = g_ptr_array_index (addresses, i);
-      g_autoptr(InternetAddress) ia = internet_address_mailbox_new (a->name, a->email);
-      internet_address_list_add (list, ia);
-    }
-  return list;
-}
-
 static void
 set_address_header (GMimeObject *object, const char *name, GPtrArray *addresses)
 {
-  g_autoptr(InternetAddressList) list = NULL;
   g_autofree char *value = NULL;
 
   if (addresses == NULL || addresses->len == 0)
     return;
-  list = to_address_list (addresses);
-  value = internet_address_list_to_string (list, NULL, TRUE);
+  value = signet_address_join (addresses, TRUE);
   g_mime_object_set_header (object, name, value, "utf-8");
 }
 
@@ -90,8 +74,11 @@ set_visible_headers (GMimeObject *object, SignetMessage *message)
 
   g_ptr_array_add (from, (gpointer) signet_message_get_from (message));
   set_address_header (object, "From", from);
-  set_address_header (object, "To", signet_message_get_to (message));
-  set_address_header (object, "Cc", signet_message_get_cc (message));
+  g_autoptr(GPtrArray) to = signet_message_dup_recipients (message, SIGNET_RECIPIENT_TO);
+  g_autoptr(GPtrArray) cc = signet_message_dup_recipients (message, SIGNET_RECIPIENT_CC);
+
+  set_address_header (object, "To", to);
+  set_address_header (object, "Cc", cc);
   g_mime_object_set_header (object, "Subject", signet_message_get_subject (message), "utf-8");
 }
 
@@ -107,9 +94,9 @@ build_text_part (SignetMessage *message)
 }
 
 static GMimeObject *
-build_attachment_part (const SignetAttachment *attachment, GError **error)
+build_attachment_part (SignetAttachment *attachment, GError **error)
 {
-  g_autofree char *path = g_file_get_path (attachment->file);
+  g_autofree char *path = g_file_get_path (signet_attachment_get_file (attachment));
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeDataWrapper) content = NULL;
   GMimePart *part;
@@ -121,7 +108,7 @@ build_attachment_part (const SignetAttachment *attachment, GError **error)
       int saved_errno = path ? errno : ENOENT;
       /* Translators: first %s is a file name, second the system's reason */
       g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
-                   _("The attachment “%s” cannot be read: %s"), attachment->name,
+                   _("The attachment “%s” cannot be read: %s"), signet_attachment_get_name (attachment),
                    g_strerror (saved_errno));
       return NULL;
     }
@@ -129,12 +116,12 @@ build_attachment_part (const SignetAttachment *attachment, GError **error)
   content = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
   part = g_mime_part_new_with_type ("application", "octet-stream");
   {
-    g_autoptr(GMimeContentType) type = g_mime_content_type_parse (NULL, attachment->content_type);
+    g_autoptr(GMimeContentType) type = g_mime_content_type_parse (NULL, signet_attachment_get_content_type (attachment));
     if (type != NULL && g_mime_content_type_get_media_type (type) != NULL)
       g_mime_object_set_content_type (GMIME_OBJECT (part), type);
   }
   g_mime_part_set_content (part, content);
-  g_mime_part_set_filename (part, attachment->name);
+  g_mime_part_set_filename (part, signet_attachment_get_name (attachment));
   g_mime_object_set_disposition (GMIME_OBJECT (part), GMIME_DISPOSITION_ATTACHMENT);
   g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
   return GMIME_OBJECT (part);
@@ -144,18 +131,20 @@ build_attachment_part (const SignetAttachment *attachment, GError **error)
 static GMimeObject *
 build_content (SignetMessage *message, GError **error)
 {
-  GPtrArray *attachments = signet_message_get_attachments (message);
+  GListModel *attachments = signet_message_get_attachments (message);
+  guint n_attachments = g_list_model_get_n_items (attachments);
   g_autoptr(GMimeMultipart) mixed = NULL;
   g_autoptr(GMimeObject) text = build_text_part (message);
 
-  if (attachments->len == 0)
+  if (n_attachments == 0)
     return g_steal_pointer (&text);
 
   mixed = g_mime_multipart_new_with_subtype ("mixed");
   g_mime_multipart_add (mixed, text);
-  for (guint i = 0; i < attachments->len; i++)
+  for (guint i = 0; i < n_attachments; i++)
     {
-      g_autoptr(GMimeObject) part = build_attachment_part (g_ptr_array_index (attachments, i), error);
+      g_autoptr(SignetAttachment) attachment = g_list_model_get_item (attachments, i);
+      g_autoptr(GMimeObject) part = build_attachment_part (attachment, error);
       if (part == NULL)
         return NULL;
       g_mime_multipart_add (mixed, part);

@@ -122,9 +122,9 @@ plan_copies (SignetMessage *message, GPtrArray *key_results)
 {
   gboolean sealed = signet_message_get_seal (message);
   GPtrArray *copies = g_ptr_array_new_with_free_func ((GDestroyNotify) copy_free);
-  GPtrArray *to = signet_message_get_to (message);
-  GPtrArray *cc = signet_message_get_cc (message);
-  GPtrArray *bcc = signet_message_get_bcc (message);
+  g_autoptr(GPtrArray) to = signet_message_dup_recipients (message, SIGNET_RECIPIENT_TO);
+  g_autoptr(GPtrArray) cc = signet_message_dup_recipients (message, SIGNET_RECIPIENT_CC);
+  g_autoptr(GPtrArray) bcc = signet_message_dup_recipients (message, SIGNET_RECIPIENT_BCC);
   Copy *main_copy = copy_new (sealed);
 
   for (guint i = 0; i < to->len; i++)

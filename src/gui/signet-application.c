@@ -261,6 +261,7 @@ message_from_options (GVariantDict *opts, GApplicationCommandLine *cmdline, GErr
       {
         g_autoptr(GFile) file = g_application_command_line_create_file_for_arg (cmdline, attach[i]);
         g_autoptr(SignetAttachment) attachment = signet_attachment_new (file, NULL, NULL, 0);
+
         signet_message_add_attachment (message, attachment);
       }
   return any ? g_steal_pointer (&message) : NULL;

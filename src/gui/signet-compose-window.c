@@ -19,7 +19,7 @@ struct _SignetComposeWindow
   SignetSendOperation  *operation;
   SignetNetwork        *network;
   GCancellable         *cancellable;
-  GPtrArray            *attachments;   /* SignetAttachment */
+  GListStore           *attachments;   /* SignetAttachment, shown in attachment_list */
   gboolean              seal;
   gboolean              busy;
 
@@ -130,8 +130,11 @@ build_message (SignetComposeWindow *self,
     }
   signet_message_set_subject (message, gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)));
   signet_message_set_body (message, body);
-  for (guint i = 0; i < self->attachments->len; i++)
-    signet_message_add_attachment (message, g_ptr_array_index (self->attachments, i));
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->attachments)); i++)
+    {
+      g_autoptr(SignetAttachment) attachment = g_list_model_get_item (G_LIST_MODEL (self->attachments), i);
+      signet_message_add_attachment (message, attachment);
+    }
   signet_message_set_seal (message, self->seal);
   return g_steal_pointer (&message);
 }
@@ -350,35 +353,43 @@ save_draft_action (GtkWidget *widget, const char *action_name, GVariant *paramet
 static void
 remove_attachment (GtkButton *button, SignetComposeWindow *self)
 {
-  GtkWidget *row = g_object_get_data (G_OBJECT (button), "row");
-  int index = gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (row));
+  SignetAttachment *attachment = g_object_get_data (G_OBJECT (button), "attachment");
+  guint position;
 
-  g_ptr_array_remove_index (self->attachments, index);
-  gtk_list_box_remove (self->attachment_list, row);
-  gtk_widget_set_visible (GTK_WIDGET (self->attachment_list), self->attachments->len > 0);
+  if (g_list_store_find (self->attachments, attachment, &position))
+    g_list_store_remove (self->attachments, position);
 }
 
-static void
-append_attachment_row (SignetComposeWindow *self, const SignetAttachment *attachment)
+/* One row of the attachment list, made by the list box from the store. */
+static GtkWidget *
+create_attachment_row (gpointer item, gpointer user_data)
 {
+  SignetComposeWindow *self = user_data;
+  SignetAttachment *attachment = item;
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
-  g_autofree char *size = g_format_size (attachment->size);
+  g_autofree char *size = g_format_size (signet_attachment_get_size (attachment));
   /* Translators: %s is a file name */
-  g_autofree char *remove_label = g_strdup_printf (_("Remove %s"), attachment->name);
+  g_autofree char *remove_label = g_strdup_printf (_("Remove %s"), signet_attachment_get_name (attachment));
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), attachment->name);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), signet_attachment_get_name (attachment));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), size);
   gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (remove, "flat");
   gtk_widget_set_tooltip_text (remove, remove_label);
   gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label, -1);
-  g_object_set_data (G_OBJECT (remove), "row", row);
+  g_object_set_data_full (G_OBJECT (remove), "attachment", g_object_ref (attachment), g_object_unref);
   g_signal_connect_object (remove, "clicked", G_CALLBACK (remove_attachment), self, 0);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
-  gtk_list_box_append (self->attachment_list, row);
-  gtk_widget_set_visible (GTK_WIDGET (self->attachment_list), TRUE);
+  return row;
+}
+
+static void
+on_attachments_changed (GListModel *model, guint position, guint removed, guint added,
+                        SignetComposeWindow *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->attachment_list), g_list_model_get_n_items (model) > 0);
 }
 
 static void
@@ -413,8 +424,7 @@ on_attachment_info (GObject *object, GAsyncResult *result, gpointer user_data)
   content_type = g_content_type_get_mime_type (g_file_info_get_content_type (info));
   attachment = signet_attachment_new (file, g_file_info_get_display_name (info),
                                       content_type, g_file_info_get_size (info));
-  g_ptr_array_add (self->attachments, signet_attachment_copy (attachment));
-  append_attachment_row (self, attachment);
+  g_list_store_append (self->attachments, attachment);
 }
 
 void
@@ -433,16 +443,12 @@ signet_compose_window_add_attachment (SignetComposeWindow *self,
 }
 
 static void
-set_addresses (GtkEntry *entry, GPtrArray *addresses)
+set_addresses (GtkEntry *entry, SignetMessage *message, SignetRecipientKind kind)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GPtrArray) addresses = signet_message_dup_recipients (message, kind);
+  g_autofree char *text = signet_address_join (addresses, FALSE);
 
-  for (guint i = 0; i < addresses->len; i++)
-    {
-      g_autofree char *one = signet_address_to_string (g_ptr_array_index (addresses, i));
-      g_string_append_printf (text, "%s%s", i ? ", " : "", one);
-    }
-  gtk_editable_set_text (GTK_EDITABLE (entry), text->str);
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
 }
 
 /* Fills the composer from @message (a mailto: link, the command line); the
@@ -451,7 +457,7 @@ void
 signet_compose_window_load_message (SignetComposeWindow *self,
                                     SignetMessage       *message)
 {
-  GPtrArray *attachments = signet_message_get_attachments (message);
+  GListModel *attachments = signet_message_get_attachments (message);
 
   g_return_if_fail (SIGNET_IS_COMPOSE_WINDOW (self));
 
@@ -460,19 +466,22 @@ signet_compose_window_load_message (SignetComposeWindow *self,
       g_autofree char *from = signet_address_to_string (signet_message_get_from (message));
       gtk_editable_set_text (GTK_EDITABLE (self->from_entry), from);
     }
-  set_addresses (self->to_entry, signet_message_get_to (message));
-  set_addresses (self->cc_entry, signet_message_get_cc (message));
-  set_addresses (self->bcc_entry, signet_message_get_bcc (message));
+  set_addresses (self->to_entry, message, SIGNET_RECIPIENT_TO);
+  set_addresses (self->cc_entry, message, SIGNET_RECIPIENT_CC);
+  set_addresses (self->bcc_entry, message, SIGNET_RECIPIENT_BCC);
   gtk_editable_set_text (GTK_EDITABLE (self->subject_entry), signet_message_get_subject (message));
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->body_view), signet_message_get_body (message), -1);
-  for (guint i = 0; i < attachments->len; i++)
-    signet_compose_window_add_attachment (self, ((SignetAttachment *) g_ptr_array_index (attachments, i))->file);
+  for (guint i = 0; i < g_list_model_get_n_items (attachments); i++)
+    {
+      g_autoptr(SignetAttachment) attachment = g_list_model_get_item (attachments, i);
+      signet_compose_window_add_attachment (self, signet_attachment_get_file (attachment));
+    }
 }
 
 guint
 signet_compose_window_get_n_attachments (SignetComposeWindow *self)
 {
-  return self->attachments->len;
+  return g_list_model_get_n_items (G_LIST_MODEL (self->attachments));
 }
 
 static void
@@ -540,7 +549,7 @@ signet_compose_window_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->operation);
   g_clear_object (&self->network);
-  g_clear_pointer (&self->attachments, g_ptr_array_unref);
+  g_clear_object (&self->attachments);
   G_OBJECT_CLASS (signet_compose_window_parent_class)->dispose (object);
 }
 
@@ -657,7 +666,10 @@ signet_compose_window_init (SignetComposeWindow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_menu_button_get_popover (self->menu_button)),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Main Menu"), -1);
   self->cancellable = g_cancellable_new ();
-  self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_attachment_free);
+  self->attachments = g_list_store_new (SIGNET_TYPE_ATTACHMENT);
+  gtk_list_box_bind_model (self->attachment_list, G_LIST_MODEL (self->attachments),
+                           create_attachment_row, self, NULL);
+  g_signal_connect_object (self->attachments, "items-changed", G_CALLBACK (on_attachments_changed), self, 0);
   g_signal_connect (self->to_entry, "changed", G_CALLBACK (on_address_changed), NULL);
   g_signal_connect (self->cc_entry, "changed", G_CALLBACK (on_address_changed), NULL);
   g_signal_connect (self->bcc_entry, "changed", G_CALLBACK (on_address_changed), NULL);

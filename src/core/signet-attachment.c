@@ -1,0 +1,201 @@
+#define G_LOG_DOMAIN "signet-attachment"
+
+#include "signet-attachment.h"
+
+#include <string.h>
+
+/* A file attached to a message: immutable once made, so a message and the
+ * composer can share it. The name is what recipients see as the file name;
+ * it is cleaned of control characters here, before it can reach a header. */
+struct _SignetAttachment
+{
+  GObject  parent_instance;
+
+  GFile   *file;
+  char    *name;
+  char    *content_type;
+  goffset  size;
+};
+
+G_DEFINE_FINAL_TYPE (SignetAttachment, signet_attachment, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_FILE,
+  PROP_NAME,
+  PROP_CONTENT_TYPE,
+  PROP_SIZE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* A name fit for a Content-Disposition filename: valid UTF-8, no control
+ * character (C0, DEL, C1, line and paragraph separators), no path
+ * separator, never empty. */
+char *
+signet_attachment_clean_name (const char *name)
+{
+  g_autofree char *valid = g_utf8_make_valid (name != NULL ? name : "", -1);
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029 ||
+          c == '/' || c == '\\')
+        g_string_append_c (out, '_');
+      else
+        g_string_append_unichar (out, c);
+    }
+  g_strstrip (out->str);
+  out->len = strlen (out->str);
+  if (out->len == 0 || strcmp (out->str, ".") == 0 || strcmp (out->str, "..") == 0)
+    g_string_assign (out, "attachment");
+  return g_string_free (out, FALSE);
+}
+
+static void
+signet_attachment_finalize (GObject *object)
+{
+  SignetAttachment *self = SIGNET_ATTACHMENT (object);
+
+  g_clear_object (&self->file);
+  g_free (self->name);
+  g_free (self->content_type);
+  G_OBJECT_CLASS (signet_attachment_parent_class)->finalize (object);
+}
+
+static void
+signet_attachment_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SignetAttachment *self = SIGNET_ATTACHMENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_FILE:
+      g_value_set_object (value, self->file);
+      break;
+    case PROP_NAME:
+      g_value_set_string (value, self->name);
+      break;
+    case PROP_CONTENT_TYPE:
+      g_value_set_string (value, self->content_type);
+      break;
+    case PROP_SIZE:
+      g_value_set_int64 (value, self->size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+signet_attachment_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  SignetAttachment *self = SIGNET_ATTACHMENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_FILE:
+      self->file = g_value_dup_object (value);
+      break;
+    case PROP_NAME:
+      self->name = g_value_get_string (value) ? signet_attachment_clean_name (g_value_get_string (value)) : NULL;
+      break;
+    case PROP_CONTENT_TYPE:
+      self->content_type = g_value_dup_string (value);
+      break;
+    case PROP_SIZE:
+      self->size = g_value_get_int64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+signet_attachment_constructed (GObject *object)
+{
+  SignetAttachment *self = SIGNET_ATTACHMENT (object);
+
+  G_OBJECT_CLASS (signet_attachment_parent_class)->constructed (object);
+  g_assert (G_IS_FILE (self->file));
+  if (self->name == NULL)
+    {
+      g_autofree char *base = g_file_get_basename (self->file);
+      self->name = signet_attachment_clean_name (base);
+    }
+  if (self->content_type == NULL || *self->content_type == '\0')
+    {
+      g_free (self->content_type);
+      self->content_type = g_strdup ("application/octet-stream");
+    }
+}
+
+static void
+signet_attachment_class_init (SignetAttachmentClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = signet_attachment_finalize;
+  object_class->constructed = signet_attachment_constructed;
+  object_class->get_property = signet_attachment_get_property;
+  object_class->set_property = signet_attachment_set_property;
+
+  properties[PROP_FILE] = g_param_spec_object ("file", NULL, NULL, G_TYPE_FILE, flags);
+  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, flags);
+  properties[PROP_CONTENT_TYPE] = g_param_spec_string ("content-type", NULL, NULL, NULL, flags);
+  properties[PROP_SIZE] = g_param_spec_int64 ("size", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+signet_attachment_init (SignetAttachment *self)
+{
+}
+
+/* @name: (nullable): the file name recipients see; the file's own by default.
+ * @content_type: (nullable): a MIME type; application/octet-stream by default. */
+SignetAttachment *
+signet_attachment_new (GFile      *file,
+                       const char *name,
+                       const char *content_type,
+                       goffset     size)
+{
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  return g_object_new (SIGNET_TYPE_ATTACHMENT,
+                       "file", file, "name", name, "content-type", content_type,
+                       "size", (gint64) MAX (size, 0), NULL);
+}
+
+GFile *
+signet_attachment_get_file (SignetAttachment *self)
+{
+  g_return_val_if_fail (SIGNET_IS_ATTACHMENT (self), NULL);
+  return self->file;
+}
+
+const char *
+signet_attachment_get_name (SignetAttachment *self)
+{
+  g_return_val_if_fail (SIGNET_IS_ATTACHMENT (self), NULL);
+  return self->name;
+}
+
+const char *
+signet_attachment_get_content_type (SignetAttachment *self)
+{
+  g_return_val_if_fail (SIGNET_IS_ATTACHMENT (self), NULL);
+  return self->content_type;
+}
+
+goffset
+signet_attachment_get_size (SignetAttachment *self)
+{
+  g_return_val_if_fail (SIGNET_IS_ATTACHMENT (self), 0);
+  return self->size;
+}
