@@ -356,6 +356,7 @@ signet_address_join (GPtrArray *addresses,
                      gboolean   for_header)
 {
   g_autoptr(InternetAddressList) list = NULL;
+  char *text;
 
   signet_core_init ();
   list = internet_address_list_new ();
@@ -365,7 +366,8 @@ signet_address_join (GPtrArray *addresses,
       g_autoptr(InternetAddress) ia = internet_address_mailbox_new (a->name, a->email);
       internet_address_list_add (list, ia);
     }
-  return internet_address_list_to_string (list, NULL, for_header);
+  text = internet_address_list_to_string (list, NULL, for_header);
+  return text != NULL ? text : g_strdup ("");
 }
 
 /* The one form in which addresses are compared, wherever they are: Unicode
