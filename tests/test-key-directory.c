@@ -1,7 +1,7 @@
 #include <string.h>
 
 #include "signet-errors.h"
-#include "signet-key-directory.h"
+#include "signet-key-directory-private.h"
 #include "signet-test-util.h"
 
 static char *homedir;

@@ -6,6 +6,7 @@
 #include "signet-errors.h"
 #include "signet-gmime.h"
 #include "signet-sealer.h"
+#include "signet-key-directory-private.h"
 #include "signet-test-util.h"
 
 static char *homedir;

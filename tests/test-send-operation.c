@@ -109,8 +109,11 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Outcome *o = user_data;
 
+  g_autoptr(SignetSendReport) report = NULL;
+
   o->ok = signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
-                                             &o->delivered, &o->key_results, &o->error);
+                                             &report, &o->key_results, &o->error);
+  o->delivered = report != NULL && report->delivered;
   o->done = TRUE;
 }
 
@@ -119,7 +122,7 @@ on_draft (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Outcome *o = user_data;
 
-  o->ok = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &o->error);
+  o->ok = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, NULL, &o->error);
   o->done = TRUE;
 }
 

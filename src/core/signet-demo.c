@@ -9,7 +9,7 @@
 #include "signet-core.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
-#include "signet-key-directory.h"
+#include "signet-key-directory-private.h"
 
 /* The demo directory: a GnuPG home with the demo sender's key pair, three
  * recipients with valid keys, one with an expired and one with a revoked key.

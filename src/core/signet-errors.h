@@ -25,6 +25,8 @@ typedef enum {
   SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
   /* gpg, gpg-agent or the GnuPG home cannot be used. */
   SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+  /* The sender has no usable key pair of their own. */
+  SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY,
 } SignetKeyManagementError;
 
 typedef enum {

@@ -1,6 +1,6 @@
 #define G_LOG_DOMAIN "signet-key-directory"
 
-#include "signet-key-directory.h"
+#include "signet-key-directory-private.h"
 
 #include "signet-address.h"
 #include "signet-core.h"
@@ -20,6 +20,27 @@ struct _SignetKeyDirectory
 
 G_DEFINE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, G_TYPE_OBJECT)
 G_DEFINE_BOXED_TYPE (SignetKeyResult, signet_key_result, signet_key_result_copy, signet_key_result_free)
+G_DEFINE_BOXED_TYPE (SignetOwnKey, signet_own_key, signet_own_key_copy, signet_own_key_free)
+
+SignetOwnKey *
+signet_own_key_copy (const SignetOwnKey *key)
+{
+  SignetOwnKey *copy = g_memdup2 (key, sizeof *key);
+
+  copy->fingerprint = g_strdup (key->fingerprint);
+  copy->user_id = g_strdup (key->user_id);
+  return copy;
+}
+
+void
+signet_own_key_free (SignetOwnKey *key)
+{
+  if (key == NULL)
+    return;
+  g_free (key->fingerprint);
+  g_free (key->user_id);
+  g_free (key);
+}
 
 SignetKeyResult *
 signet_key_result_copy (const SignetKeyResult *result)
@@ -128,12 +149,6 @@ signet_key_directory_get_homedir (SignetKeyDirectory *self)
   return self->homedir;
 }
 
-SignetNetwork *
-signet_key_directory_get_network (SignetKeyDirectory *self)
-{
-  return self->network;
-}
-
 /* A fresh context bound to this directory's GnuPG home. One per task: GPGME
  * contexts must not be shared between threads. */
 gpgme_ctx_t
@@ -229,6 +244,18 @@ status_rank (SignetKeyStatus status)
   return rank[status];
 }
 
+/* Usable keys first, then the newest. */
+static int
+compare_own_keys (gconstpointer a, gconstpointer b)
+{
+  const SignetOwnKey *ka = *(const SignetOwnKey * const *) a;
+  const SignetOwnKey *kb = *(const SignetOwnKey * const *) b;
+
+  if ((ka->status == SIGNET_KEY_STATUS_OK) != (kb->status == SIGNET_KEY_STATUS_OK))
+    return ka->status == SIGNET_KEY_STATUS_OK ? -1 : 1;
+  return (kb->created > ka->created) - (kb->created < ka->created);
+}
+
 static void
 record_key (SignetKeyResult *result, gpgme_key_t key, gpgme_user_id_t uid)
 {
@@ -256,13 +283,14 @@ match_key (GPtrArray *results, gpgme_key_t key)
     {
       if (uid->email == NULL)
         continue;
+      g_autofree char *uid_email = signet_address_normalize (uid->email);
+
       for (guint i = 0; i < results->len; i++)
         {
           SignetKeyResult *result = g_ptr_array_index (results, i);
-          g_autofree char *a = g_utf8_casefold (uid->email, -1);
-          g_autofree char *b = g_utf8_casefold (result->email, -1);
+          g_autofree char *wanted = signet_address_normalize (result->email);
 
-          if (g_strcmp0 (a, b) == 0)
+          if (g_strcmp0 (uid_email, wanted) == 0)
             record_key (result, key, uid);
         }
     }
@@ -394,4 +422,151 @@ signet_key_results_lookup (GPtrArray  *results,
         return r;
     }
   return NULL;
+}
+
+/* The key pairs for @email whose secret part is in the keyring, newest first;
+ * each with the status of its public part for sealing to oneself. */
+GPtrArray *
+signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
+                                         const char         *email,
+                                         GCancellable       *cancellable,
+                                         GError            **error)
+{
+  g_auto(gpgme_ctx_t) ctx = NULL;
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_own_key_free);
+  g_autoptr(GPtrArray) fingerprints = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *wanted = signet_address_normalize (email);
+  g_autofree char *pattern = g_strdup_printf ("<%s>", email);
+  gpgme_key_t key = NULL;
+  gpgme_error_t err;
+
+  ctx = signet_key_directory_new_context (self, error);
+  if (ctx == NULL)
+    return NULL;
+  /* Secret keys first, then their public parts with validity: a key whose
+   * secret part is missing is never one's own, whatever its user ID says. */
+  gpgme_set_keylist_mode (ctx, GPGME_KEYLIST_MODE_LOCAL);
+  err = gpgme_op_keylist_start (ctx, pattern, 1);
+  while (err == 0 && (err = gpgme_op_keylist_next (ctx, &key)) == 0)
+    {
+      if (key->fpr != NULL && key->secret)
+        g_ptr_array_add (fingerprints, g_strdup (key->fpr));
+      gpgme_key_unref (key);
+    }
+  gpgme_op_keylist_end (ctx);
+  if (err != 0 && gpgme_err_code (err) != GPG_ERR_EOF)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      return NULL;
+    }
+  for (guint i = 0; i < fingerprints->len; i++)
+    {
+      g_auto(gpgme_key_t) pub = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      if (gpgme_get_key (ctx, g_ptr_array_index (fingerprints, i), &pub, 0) != 0 || pub == NULL)
+        continue;
+      for (gpgme_user_id_t uid = pub->uids; uid != NULL; uid = uid->next)
+        {
+          g_autofree char *uid_email = signet_address_normalize (uid->email);
+          SignetOwnKey *own;
+
+          if (uid->email == NULL || g_strcmp0 (uid_email, wanted) != 0)
+            continue;
+          own = g_new0 (SignetOwnKey, 1);
+          own->fingerprint = g_strdup (pub->fpr);
+          own->user_id = g_strdup (uid->uid);
+          own->created = pub->subkeys ? pub->subkeys->timestamp : 0;
+          own->expires = pub->subkeys ? pub->subkeys->expires : 0;
+          own->status = classify_key (pub, uid);
+          /* One's own key needs no certification by oneself to be usable. */
+          if (own->status == SIGNET_KEY_STATUS_UNTRUSTED)
+            own->status = SIGNET_KEY_STATUS_OK;
+          g_ptr_array_add (keys, own);
+          break;
+        }
+    }
+  g_ptr_array_sort (keys, compare_own_keys);
+  return g_steal_pointer (&keys);
+}
+
+/* The own key to seal drafts and sent copies to: @preferred (a fingerprint
+ * chosen in Preferences) when it is one of the usable own keys for @email,
+ * otherwise the newest usable one. Fails with a message naming the address
+ * when there is none. */
+SignetOwnKey *
+signet_key_directory_choose_own_key (SignetKeyDirectory *self,
+                                     const char         *email,
+                                     const char         *preferred,
+                                     GCancellable       *cancellable,
+                                     GError            **error)
+{
+  g_autoptr(GPtrArray) keys = signet_key_directory_list_own_keys_sync (self, email, cancellable, error);
+  const SignetOwnKey *newest = NULL;
+
+  if (keys == NULL)
+    return NULL;
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const SignetOwnKey *k = g_ptr_array_index (keys, i);
+
+      if (k->status != SIGNET_KEY_STATUS_OK)
+        continue;
+      if (preferred != NULL && *preferred != '\0' && g_ascii_strcasecmp (k->fingerprint, preferred) == 0)
+        return signet_own_key_copy (k);
+      if (newest == NULL)
+        newest = k;
+    }
+  if (newest != NULL)
+    return signet_own_key_copy (newest);
+  if (keys->len > 0)
+    /* Translators: the first %s is an email address, the second why its key cannot be used */
+    g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY,
+                 _("Your own key for %s cannot be used: %s."), email,
+                 signet_key_status_describe (((SignetOwnKey *) g_ptr_array_index (keys, 0))->status));
+  else
+    /* Translators: %s is an email address */
+    g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY,
+                 _("You have no key of your own for %s: sealing needs a key pair (with its secret key) "
+                   "for this address in your keyring. Create or import one, or send from another address."),
+                 email);
+  return NULL;
+}
+
+static void
+own_keys_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GPtrArray *keys = signet_key_directory_list_own_keys_sync (source, task_data, cancellable, &error);
+
+  if (keys == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, keys, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Lists the user's own key pairs for @email (SignetOwnKey, newest first).
+ * The secret keyring is local: this works offline too. */
+void
+signet_key_directory_list_own_keys_async (SignetKeyDirectory *self,
+                                          const char         *email,
+                                          GCancellable       *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, signet_key_directory_list_own_keys_async);
+  g_task_set_task_data (task, g_strdup (email), g_free);
+  g_task_run_in_thread (task, own_keys_thread);
+}
+
+GPtrArray *
+signet_key_directory_list_own_keys_finish (SignetKeyDirectory *self,
+                                           GAsyncResult       *result,
+                                           GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -1,16 +1,10 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <gpgme.h>
 
 #include "signet-network.h"
 
 G_BEGIN_DECLS
-
-/* GPGME's handle types are pointers already: use g_auto(), not g_autoptr(). */
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gpgme_ctx_t, gpgme_release, NULL)
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gpgme_data_t, gpgme_data_release, NULL)
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gpgme_key_t, gpgme_key_unref, NULL)
 
 typedef enum {
   SIGNET_KEY_STATUS_OK,
@@ -39,15 +33,28 @@ void             signet_key_result_free     (SignetKeyResult *result);
 const char      *signet_key_status_describe (SignetKeyStatus status);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetKeyResult, signet_key_result_free)
 
+/* A key pair of the user's own (its secret part is in the keyring). */
+#define SIGNET_TYPE_OWN_KEY (signet_own_key_get_type ())
+
+typedef struct {
+  char            *fingerprint;
+  char            *user_id;
+  gint64           created;   /* seconds since the epoch */
+  gint64           expires;   /* 0: never */
+  SignetKeyStatus  status;    /* OK: usable to seal to oneself */
+} SignetOwnKey;
+
+GType         signet_own_key_get_type (void) G_GNUC_CONST;
+SignetOwnKey *signet_own_key_copy     (const SignetOwnKey *key);
+void          signet_own_key_free     (SignetOwnKey *key);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetOwnKey, signet_own_key_free)
+
 #define SIGNET_TYPE_KEY_DIRECTORY (signet_key_directory_get_type ())
 G_DECLARE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, SIGNET, KEY_DIRECTORY, GObject)
 
 SignetKeyDirectory *signet_key_directory_new            (const char         *homedir,
                                                          SignetNetwork      *network);
 const char         *signet_key_directory_get_homedir    (SignetKeyDirectory *self);
-SignetNetwork      *signet_key_directory_get_network    (SignetKeyDirectory *self);
-gpgme_ctx_t         signet_key_directory_new_context    (SignetKeyDirectory *self,
-                                                         GError            **error);
 void                signet_key_directory_set_offline_error (GError **error);
 gboolean            signet_key_directory_check_available (SignetKeyDirectory *self,
                                                          GError            **error);
@@ -59,16 +66,16 @@ void                signet_key_directory_resolve_async  (SignetKeyDirectory *sel
 GPtrArray          *signet_key_directory_resolve_finish (SignetKeyDirectory *self,
                                                          GAsyncResult       *result,
                                                          GError            **error);
-GPtrArray          *signet_key_directory_resolve_sync   (SignetKeyDirectory *self,
-                                                         const char * const *emails,
+void                signet_key_directory_list_own_keys_async  (SignetKeyDirectory *self,
+                                                         const char         *email,
                                                          GCancellable       *cancellable,
+                                                         GAsyncReadyCallback callback,
+                                                         gpointer            user_data);
+GPtrArray          *signet_key_directory_list_own_keys_finish (SignetKeyDirectory *self,
+                                                         GAsyncResult       *result,
                                                          GError            **error);
 gboolean            signet_key_results_all_ok           (GPtrArray          *results);
 const SignetKeyResult *signet_key_results_lookup        (GPtrArray          *results,
                                                          const char         *email);
-void                signet_set_gpgme_error              (GError            **error,
-                                                         GQuark              domain,
-                                                         int                 code,
-                                                         gpgme_error_t       err);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 
 #include "signet-sealer.h"
+#include "signet-key-directory-private.h"
 
 #include <errno.h>
 #include <fcntl.h>

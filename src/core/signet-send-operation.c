@@ -2,6 +2,9 @@
 
 #include "signet-send-operation.h"
 
+#include "signet-key-directory-private.h"
+#include "signet-sealer.h"
+
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -19,9 +22,41 @@ struct _SignetSendOperation
   SignetSealer       *sealer;
   SignetStore        *store;
   SignetOutbox       *outbox;
+  gboolean            encrypt_subject;
+  char               *own_key;
 };
 
 G_DEFINE_FINAL_TYPE (SignetSendOperation, signet_send_operation, G_TYPE_OBJECT)
+G_DEFINE_BOXED_TYPE (SignetSendReport, signet_send_report, signet_send_report_copy, signet_send_report_free)
+
+enum {
+  PROP_0,
+  PROP_ENCRYPT_SUBJECT,
+  PROP_OWN_KEY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+SignetSendReport *
+signet_send_report_copy (const SignetSendReport *report)
+{
+  SignetSendReport *copy = g_memdup2 (report, sizeof *report);
+
+  copy->own_fingerprint = g_strdup (report->own_fingerprint);
+  copy->undelivered = g_strdupv (report->undelivered);
+  return copy;
+}
+
+void
+signet_send_report_free (SignetSendReport *report)
+{
+  if (report == NULL)
+    return;
+  g_free (report->own_fingerprint);
+  g_strfreev (report->undelivered);
+  g_free (report);
+}
 
 typedef struct {
   SignetMessage *message;
@@ -338,14 +373,18 @@ signet_send_operation_send_async (SignetSendOperation *self,
 gboolean
 signet_send_operation_send_finish (SignetSendOperation *self,
                                    GAsyncResult        *result,
-                                   gboolean            *delivered,
+                                   SignetSendReport   **report,
                                    GPtrArray          **key_results,
                                    GError             **error)
 {
   SendData *data = g_task_get_task_data (G_TASK (result));
 
-  if (delivered != NULL)
-    *delivered = data->delivered;
+  if (report != NULL)
+    {
+      *report = g_new0 (SignetSendReport, 1);
+      (*report)->delivered = data->delivered;
+      (*report)->undelivered = g_new0 (char *, 1);
+    }
   if (key_results != NULL)
     *key_results = data->key_results ? g_ptr_array_ref (data->key_results) : NULL;
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -454,8 +493,14 @@ signet_send_operation_save_draft_async (SignetSendOperation *self,
 gboolean
 signet_send_operation_save_draft_finish (SignetSendOperation *self,
                                          GAsyncResult        *result,
+                                         SignetSendReport   **report,
                                          GError             **error)
 {
+  if (report != NULL)
+    {
+      *report = g_new0 (SignetSendReport, 1);
+      (*report)->undelivered = g_new0 (char *, 1);
+    }
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -472,14 +517,75 @@ signet_send_operation_dispose (GObject *object)
 }
 
 static void
+signet_send_operation_finalize (GObject *object)
+{
+  g_free (SIGNET_SEND_OPERATION (object)->own_key);
+  G_OBJECT_CLASS (signet_send_operation_parent_class)->finalize (object);
+}
+
+static void
+signet_send_operation_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SignetSendOperation *self = SIGNET_SEND_OPERATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENCRYPT_SUBJECT:
+      g_value_set_boolean (value, self->encrypt_subject);
+      break;
+    case PROP_OWN_KEY:
+      g_value_set_string (value, self->own_key);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+signet_send_operation_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  SignetSendOperation *self = SIGNET_SEND_OPERATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENCRYPT_SUBJECT:
+      self->encrypt_subject = g_value_get_boolean (value);
+      break;
+    case PROP_OWN_KEY:
+      g_free (self->own_key);
+      self->own_key = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 signet_send_operation_class_init (SignetSendOperationClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = signet_send_operation_dispose;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = signet_send_operation_dispose;
+  object_class->finalize = signet_send_operation_finalize;
+  object_class->get_property = signet_send_operation_get_property;
+  object_class->set_property = signet_send_operation_set_property;
+
+  /* The outer Subject of a sealed message is "..." (the real one is inside
+   * the ciphertext, as a protected header) unless this is turned off. */
+  properties[PROP_ENCRYPT_SUBJECT] =
+    g_param_spec_boolean ("encrypt-subject", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* The fingerprint of the own key to seal to; empty: the newest usable. */
+  properties[PROP_OWN_KEY] =
+    g_param_spec_string ("own-key", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 signet_send_operation_init (SignetSendOperation *self)
 {
+  self->encrypt_subject = TRUE;
 }
 
 SignetSendOperation *
@@ -502,8 +608,4 @@ signet_send_operation_get_directory (SignetSendOperation *self)
   return self->directory;
 }
 
-SignetStore *
-signet_send_operation_get_store (SignetSendOperation *self)
-{
-  return self->store;
-}
+

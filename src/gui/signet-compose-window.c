@@ -241,17 +241,19 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr(SignetComposeWindow) self = user_data;
   g_autoptr(GPtrArray) key_results = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean delivered = FALSE;
+  g_autoptr(SignetSendReport) report = NULL;
+  gboolean delivered;
   GApplication *app;
   g_autoptr(GNotification) notification = NULL;
 
   if (!signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
-                                          &delivered, &key_results, &error))
+                                          &report, &key_results, &error))
     {
       set_busy (self, FALSE);
       show_failure (self, error, key_results);
       return;
     }
+  delivered = report->delivered;
   app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
   if (app != NULL)
     {
@@ -323,7 +325,7 @@ on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   set_busy (self, FALSE);
-  if (!signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &error))
+  if (!signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, NULL, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         signet_dialogs_error (GTK_WINDOW (self), _("The Draft Was Not Saved"), error->message);

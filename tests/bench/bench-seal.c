@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "signet-sealer.h"
+#include "signet-key-directory-private.h"
 
 static long
 peak_rss_kib (void)
