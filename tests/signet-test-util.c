@@ -198,6 +198,18 @@ signet_test_make_gnupghome (void)
   return g_steal_pointer (&home);
 }
 
+/* A new valid key pair (ultimately trusted, as keys made here are) for
+ * @user_id in @homedir. */
+void
+signet_test_add_key (const char *homedir,
+                     const char *user_id)
+{
+  const char *gen[] = { "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                        "--quick-gen-key", user_id, "future-default", "default", "never", NULL };
+
+  run_or_fail (gen, homedir);
+}
+
 void
 signet_test_remove_gnupghome (char *homedir)
 {

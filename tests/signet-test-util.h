@@ -35,6 +35,8 @@ void       signet_test_services_clear   (SignetTestServices *services);
 
 char      *signet_test_make_gnupghome   (void);
 void       signet_test_remove_gnupghome (char       *homedir);
+void       signet_test_add_key          (const char *homedir,
+                                         const char *user_id);
 char      *signet_test_make_tmpdir      (void);
 void       signet_test_remove_tree      (const char *path);
 char      *signet_test_gpg_output       (const char *homedir,

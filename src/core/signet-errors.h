@@ -37,7 +37,21 @@ typedef enum {
 typedef enum {
   SIGNET_STORE_ERROR_FAILED,
   SIGNET_STORE_ERROR_NOT_FOUND,
+  /* A symbolic link (or something else) was planted where a folder or a
+   * message belongs; the store does not follow it. */
+  SIGNET_STORE_ERROR_LINK,
+  /* A queued message cannot be read back (its files are damaged). */
+  SIGNET_STORE_ERROR_DAMAGED,
 } SignetStoreError;
+
+#define SIGNET_TRANSPORT_ERROR (signet_transport_error_quark ())
+
+typedef enum {
+  /* Worth trying again later (the server or disk is unavailable). */
+  SIGNET_TRANSPORT_ERROR_TEMPORARY,
+  /* Will not succeed however often it is tried. */
+  SIGNET_TRANSPORT_ERROR_PERMANENT,
+} SignetTransportError;
 
 typedef enum {
   SIGNET_SEND_ERROR_NO_RECIPIENTS,
@@ -51,6 +65,7 @@ GQuark signet_sealer_error_quark (void);
 GQuark signet_store_error_quark (void);
 GQuark signet_send_error_quark (void);
 GQuark signet_mailto_error_quark (void);
+GQuark signet_transport_error_quark (void);
 
 typedef enum {
   SIGNET_MAILTO_ERROR_INVALID,

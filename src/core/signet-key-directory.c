@@ -2,6 +2,8 @@
 
 #include "signet-key-directory-private.h"
 
+#include <string.h>
+
 #include "signet-address.h"
 #include "signet-core.h"
 #include "signet-errors.h"
@@ -296,6 +298,45 @@ match_key (GPtrArray *results, gpgme_key_t key)
     }
 }
 
+static void
+add_pattern (GPtrArray *patterns, char *pattern)
+{
+  if (g_ptr_array_find_with_equal_func (patterns, pattern, g_str_equal, NULL))
+    g_free (pattern);
+  else
+    g_ptr_array_add (patterns, pattern);
+}
+
+/* GnuPG matches "<address>" exactly, folding ASCII case only. An address
+ * can be written in other forms (Unicode case, NFC or NFD, the domain in
+ * Unicode or punycode), so ask for each form; the results are then matched
+ * in the one normalised form. A local part outside ASCII, which GnuPG
+ * cannot fold, is looked for by its domain. */
+static void
+add_patterns (GPtrArray *patterns, const char *email)
+{
+  g_autofree char *normal = signet_address_normalize (email);
+  const char *at = strrchr (normal, '@');
+
+  add_pattern (patterns, g_strdup_printf ("<%s>", email));
+  add_pattern (patterns, g_strdup_printf ("<%s>", normal));
+  if (at == NULL)
+    return;
+  {
+    g_autofree char *local = g_strndup (normal, at - normal);
+    g_autofree char *unicode_domain = g_hostname_to_unicode (at + 1);
+
+    if (unicode_domain != NULL)
+      add_pattern (patterns, g_strdup_printf ("<%s@%s>", local, unicode_domain));
+    if (!g_str_is_ascii (local))
+      {
+        add_pattern (patterns, g_strdup_printf ("@%s", at + 1));
+        if (unicode_domain != NULL)
+          add_pattern (patterns, g_strdup_printf ("@%s", unicode_domain));
+      }
+  }
+}
+
 /* Resolves every address in one keylist operation. Does not consult the
  * network state: callers go through resolve_async, which does. */
 GPtrArray *
@@ -317,7 +358,7 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
       result->email = g_strdup (emails[i]);
       result->status = SIGNET_KEY_STATUS_MISSING;
       g_ptr_array_add (results, result);
-      g_ptr_array_add (patterns, g_strdup_printf ("<%s>", emails[i]));
+      add_patterns (patterns, emails[i]);
     }
   g_ptr_array_add (patterns, NULL);
   if (results->len == 0)

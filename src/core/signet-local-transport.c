@@ -2,8 +2,12 @@
 
 #include "signet-local-transport.h"
 
+#include <errno.h>
 #include <unistd.h>
 
+#include "signet-address.h"
+#include "signet-errors.h"
+#include "signet-i18n.h"
 #include "signet-store.h"
 
 /* The embedded default: delivers into a local Maildir per recipient under one
@@ -24,51 +28,47 @@ char *
 signet_local_transport_get_mailbox_path (SignetLocalTransport *self,
                                          const char           *email)
 {
-  g_autofree char *name = g_utf8_strdown (email, -1);
+  g_autofree char *name = signet_address_normalize (email);
 
   /* Addresses we accept never start with a dot; a slash would leave the root. */
   g_strdelimit (name, "/", '_');
   return g_build_filename (self->root, name, NULL);
 }
 
+/* Each copy lands in the recipient's Inbox under its copy ID: delivering it
+ * again (a retry after a crash) finds it there and adds nothing. */
 static gboolean
-deliver_one (SignetLocalTransport *self,
-             const char           *path,
-             const char           *email,
-             GError              **error)
-{
-  g_autofree char *mailbox = signet_local_transport_get_mailbox_path (self, email);
-  g_autoptr(SignetStore) store = signet_store_new (mailbox);
-  g_autofree char *tmp_path = NULL;
-  int fd;
-
-  fd = signet_store_open_tmp (store, SIGNET_FOLDER_INBOX, &tmp_path, error);
-  if (fd < 0)
-    return FALSE;
-  if (!signet_transport_write_without_envelope (path, fd, error))
-    {
-      close (fd);
-      signet_store_discard (tmp_path);
-      return FALSE;
-    }
-  return signet_store_commit (store, SIGNET_FOLDER_INBOX, tmp_path, fd, NULL, error);
-}
-
-static gboolean
-signet_local_transport_deliver (SignetTransport    *transport,
-                                const char         *path,
-                                const char * const *recipients,
-                                GCancellable       *cancellable,
-                                GError            **error)
+signet_local_transport_deliver (SignetTransport          *transport,
+                                int                       message_fd,
+                                const char               *copy_id,
+                                const char * const       *recipients,
+                                SignetTransportDelivered  delivered,
+                                gpointer                  user_data,
+                                GCancellable             *cancellable,
+                                GError                  **error)
 {
   SignetLocalTransport *self = SIGNET_LOCAL_TRANSPORT (transport);
 
   for (guint i = 0; recipients[i] != NULL; i++)
     {
+      g_autofree char *mailbox = signet_local_transport_get_mailbox_path (self, recipients[i]);
+      g_autoptr(SignetStore) store = signet_store_new (mailbox);
+      g_autoptr(GError) local_error = NULL;
+      gboolean added;
+
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      if (!deliver_one (self, path, recipients[i], error))
-        return FALSE;
+      if (lseek (message_fd, 0, SEEK_SET) != 0 ||
+          !signet_store_add_once (store, SIGNET_FOLDER_INBOX, copy_id, message_fd, &added, &local_error))
+        {
+          /* Translators: first %s is an address, second the reason */
+          g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TEMPORARY,
+                       _("Could not deliver to %s: %s"), recipients[i],
+                       local_error ? local_error->message : g_strerror (errno));
+          return FALSE;
+        }
+      if (delivered != NULL)
+        delivered (recipients[i], user_data);
     }
   return TRUE;
 }

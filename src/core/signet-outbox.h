@@ -16,6 +16,8 @@ SignetOutbox    *signet_outbox_new           (SignetNetwork   *network,
                                               SignetTransport *transport);
 SignetTransport *signet_outbox_get_transport (SignetOutbox    *self);
 guint            signet_outbox_get_n_queued  (SignetOutbox    *self);
+guint            signet_outbox_get_n_failed  (SignetOutbox    *self);
+void             signet_outbox_queue_flush   (SignetOutbox    *self);
 void             signet_outbox_flush_async   (SignetOutbox    *self,
                                               GCancellable    *cancellable,
                                               GAsyncReadyCallback callback,

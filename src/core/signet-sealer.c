@@ -67,20 +67,99 @@ set_address_header (GMimeObject *object, const char *name, GPtrArray *addresses)
   g_mime_object_set_header (object, name, value, "utf-8");
 }
 
-/* From, To, Cc, Subject: never Bcc, which would reveal Bcc recipients. */
 static void
-set_visible_headers (GMimeObject *object, SignetMessage *message)
+append_q_encoded (GString *out, const char *start, const char *end)
+{
+  for (const char *c = start; c < end; c++)
+    {
+      guchar b = *c;
+
+      if (g_ascii_isalnum (b))
+        g_string_append_c (out, b);
+      else if (b == ' ')
+        g_string_append_c (out, '_');
+      else
+        g_string_append_printf (out, "=%02X", b);
+    }
+}
+
+/* Free text as encoded words, every character of it: what the recipient's
+ * client decodes is exactly @text, even where @text itself looks like
+ * encoded words. Q encoding, whole characters per word, words at most 75
+ * characters, so that decoders which join adjacent words agree. */
+static char *
+encode_text_words (const char *text)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) word = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      g_autoptr(GString) one = g_string_new (NULL);
+
+      append_q_encoded (one, p, g_utf8_next_char (p));
+      if (word->len + one->len > 63)
+        {
+          g_string_append_printf (out, "%s=?UTF-8?Q?%s?=", out->len ? " " : "", word->str);
+          g_string_truncate (word, 0);
+        }
+      g_string_append (word, one->str);
+    }
+  if (word->len > 0)
+    g_string_append_printf (out, "%s=?UTF-8?Q?%s?=", out->len ? " " : "", word->str);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Sets a header of free text (the Subject). GMime writes ASCII text as it
+ * is, so a subject typed as "=?utf-8?q?=0D=0A...?=" would decode, at the
+ * recipient, into line breaks the user never typed: such text is encoded
+ * here instead. */
+static void
+set_text_header (GMimeObject *object, const char *name, const char *text)
+{
+  g_autofree char *encoded = NULL;
+
+  if (strstr (text, "=?") == NULL)
+    {
+      g_mime_object_set_header (object, name, text, "utf-8");
+      return;
+    }
+  encoded = encode_text_words (text);
+  g_mime_object_set_header (object, name, encoded, NULL);
+}
+
+/* Subject shown outside the ciphertext of a sealed message whose subject is
+ * protected, as Thunderbird, K-9 and Delta Chat do. */
+#define PROTECTED_SUBJECT "..."
+
+/* From, To, Cc and Subject; Bcc only in a draft (which is never sent, and
+ * whose Bcc must come back when it is reopened). */
+static void
+set_message_headers (GMimeObject   *object,
+                     SignetMessage *message,
+                     gboolean       with_recipients,
+                     gboolean       with_bcc,
+                     const char    *subject)
 {
   g_autoptr(GPtrArray) from = g_ptr_array_new ();
 
   g_ptr_array_add (from, (gpointer) signet_message_get_from (message));
   set_address_header (object, "From", from);
-  g_autoptr(GPtrArray) to = signet_message_dup_recipients (message, SIGNET_RECIPIENT_TO);
-  g_autoptr(GPtrArray) cc = signet_message_dup_recipients (message, SIGNET_RECIPIENT_CC);
+  if (with_recipients)
+    {
+      const char *names[] = { "To", "Cc", "Bcc" };
 
-  set_address_header (object, "To", to);
-  set_address_header (object, "Cc", cc);
-  g_mime_object_set_header (object, "Subject", signet_message_get_subject (message), "utf-8");
+      for (SignetRecipientKind k = SIGNET_RECIPIENT_TO; k <= SIGNET_RECIPIENT_BCC; k++)
+        {
+          g_autoptr(GPtrArray) list = NULL;
+
+          if (k == SIGNET_RECIPIENT_BCC && !with_bcc)
+            continue;
+          list = signet_message_dup_recipients (message, k);
+          set_address_header (object, names[k], list);
+        }
+    }
+  set_text_header (object, "Subject", subject);
 }
 
 static GMimeObject *
@@ -153,26 +232,35 @@ build_content (SignetMessage *message, GError **error)
   return GMIME_OBJECT (g_steal_pointer (&mixed));
 }
 
+/* The outer message: what anyone who handles it can read. */
 static GMimeMessage *
-build_envelope_message (SignetMessage *message, GPtrArray *envelope)
+build_outer_message (SignetMessage           *message,
+                     const SignetSealOptions *options,
+                     gboolean                 sealed,
+                     const char              *message_id,
+                     GDateTime               *date)
 {
   GMimeMessage *mime = g_mime_message_new (TRUE);
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  const SignetAddress *from = signet_message_get_from (message);
-  const char *domain = strrchr (from->email, '@') + 1;
-  g_autofree char *message_id = g_mime_utils_generate_message_id (domain);
-  g_autoptr(GString) rcpt = g_string_new (NULL);
+  const char *subject = signet_message_get_subject (message);
 
-  set_visible_headers (GMIME_OBJECT (mime), message);
-  g_mime_message_set_date (mime, now);
+  if (sealed && (options->draft || options->encrypt_subject))
+    subject = PROTECTED_SUBJECT;
+  /* A sealed draft tells nobody whom it is for. */
+  set_message_headers (GMIME_OBJECT (mime), message, !(sealed && options->draft),
+                       options->draft && !sealed, subject);
+  g_mime_message_set_date (mime, date);
   g_mime_message_set_message_id (mime, message_id);
   g_mime_object_set_header (GMIME_OBJECT (mime), "User-Agent", "Signet/" PACKAGE_VERSION, NULL);
-  /* Who this copy is for. The transport reads it and removes it before
-   * delivery; it keeps Bcc recipients out of every visible header. */
-  for (guint i = 0; i < envelope->len; i++)
-    g_string_append_printf (rcpt, "%s%s", i ? ", " : "", (const char *) g_ptr_array_index (envelope, i));
-  g_mime_object_set_header (GMIME_OBJECT (mime), SIGNET_ENVELOPE_HEADER, rcpt->str, NULL);
   return mime;
+}
+
+static char *
+new_message_id (SignetMessage *message)
+{
+  const SignetAddress *from = signet_message_get_from (message);
+  const char *at = strrchr (from->email, '@');
+
+  return g_mime_utils_generate_message_id (at != NULL ? at + 1 : "localhost");
 }
 
 static gboolean
@@ -191,15 +279,18 @@ write_object (GMimeObject *object, int fd, GError **error)
   return TRUE;
 }
 
+/* Writes @message to @fd as it is, unsealed. */
 gboolean
-signet_sealer_write_clear (SignetSealer  *self,
-                           SignetMessage *message,
-                           GPtrArray     *envelope,
-                           int            fd,
-                           GCancellable  *cancellable,
-                           GError       **error)
+signet_sealer_write_clear (SignetSealer            *self,
+                           SignetMessage           *message,
+                           const SignetSealOptions *options,
+                           int                      fd,
+                           GCancellable            *cancellable,
+                           GError                 **error)
 {
-  g_autoptr(GMimeMessage) mime = build_envelope_message (message, envelope);
+  g_autofree char *message_id = new_message_id (message);
+  g_autoptr(GDateTime) date = g_date_time_new_now_local ();
+  g_autoptr(GMimeMessage) mime = build_outer_message (message, options, FALSE, message_id, date);
   g_autoptr(GMimeObject) content = build_content (message, error);
 
   if (content == NULL)
@@ -358,17 +449,20 @@ build_encrypted_part (int cipher_fd)
 }
 
 /* Writes @message to @fd as multipart/encrypted, readable only with the keys
- * of @fingerprints. The sealed entity carries the headers too (protected
- * headers), so a recipient's client can show what was really signed off. */
+ * of @fingerprints (lines as GPGME takes them: "--hidden" before keys whose
+ * IDs must not show). The sealed entity carries the headers (protected
+ * headers v1): the real Subject, and for a draft every recipient, Bcc too. */
 gboolean
-signet_sealer_write_sealed (SignetSealer       *self,
-                            SignetMessage      *message,
-                            GPtrArray          *envelope,
-                            const char * const *fingerprints,
-                            int                 fd,
-                            GCancellable       *cancellable,
-                            GError            **error)
+signet_sealer_write_sealed (SignetSealer            *self,
+                            SignetMessage           *message,
+                            const SignetSealOptions *options,
+                            const char * const      *fingerprints,
+                            int                      fd,
+                            GCancellable            *cancellable,
+                            GError                 **error)
 {
+  g_autofree char *message_id = new_message_id (message);
+  g_autoptr(GDateTime) date = g_date_time_new_now_local ();
   g_autoptr(GMimeObject) content = NULL;
   g_autoptr(GMimeMessage) mime = NULL;
   g_autoptr(GMimeObject) encrypted = NULL;
@@ -381,7 +475,13 @@ signet_sealer_write_sealed (SignetSealer       *self,
   if (content == NULL)
     return FALSE;
   g_mime_object_set_content_type_parameter (content, "protected-headers", "v1");
-  set_visible_headers (content, message);
+  set_message_headers (content, message, TRUE, options->draft, signet_message_get_subject (message));
+  {
+    g_autofree char *date_text = g_mime_utils_header_format_date (date);
+    g_autofree char *id_text = g_strdup_printf ("<%s>", message_id);
+    g_mime_object_set_header (content, "Date", date_text, NULL);
+    g_mime_object_set_header (content, "Message-ID", id_text, NULL);
+  }
 
   cipher_fd = open_cipher_file (self, error);
   if (cipher_fd < 0)
@@ -395,7 +495,7 @@ signet_sealer_write_sealed (SignetSealer       *self,
     }
   if (ok)
     {
-      mime = build_envelope_message (message, envelope);
+      mime = build_outer_message (message, options, TRUE, message_id, date);
       encrypted = build_encrypted_part (cipher_fd);
       g_mime_message_set_mime_part (mime, encrypted);
       ok = write_object (GMIME_OBJECT (mime), fd, error);

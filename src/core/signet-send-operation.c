@@ -6,8 +6,10 @@
 #include "signet-sealer.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "signet-envelope.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 
@@ -45,6 +47,7 @@ signet_send_report_copy (const SignetSendReport *report)
 
   copy->own_fingerprint = g_strdup (report->own_fingerprint);
   copy->undelivered = g_strdupv (report->undelivered);
+  copy->batch_id = g_strdup (report->batch_id);
   return copy;
 }
 
@@ -55,28 +58,32 @@ signet_send_report_free (SignetSendReport *report)
     return;
   g_free (report->own_fingerprint);
   g_strfreev (report->undelivered);
+  g_free (report->batch_id);
   g_free (report);
 }
 
+/* What one operation works on, snapshotted on the main thread. */
 typedef struct {
-  SignetMessage *message;
-  GPtrArray     *key_results;
-  SignetFolder   folder;
-  gboolean       delivered;
+  SignetMessage    *message;
+  gboolean          encrypt_subject;
+  char             *own_key;        /* preferred fingerprint, or NULL */
+  GPtrArray        *key_results;    /* set by the worker when recipients fail */
+  SignetSendReport *report;
 } SendData;
 
 static void
 send_data_free (SendData *data)
 {
   g_clear_object (&data->message);
+  g_free (data->own_key);
   g_clear_pointer (&data->key_results, g_ptr_array_unref);
+  g_clear_pointer (&data->report, signet_send_report_free);
   g_free (data);
 }
 
 static GTask *
 new_task (SignetSendOperation *self,
           SignetMessage       *message,
-          SignetFolder         folder,
           GCancellable        *cancellable,
           GAsyncReadyCallback  callback,
           gpointer             user_data,
@@ -86,8 +93,14 @@ new_task (SignetSendOperation *self,
   SendData *data = g_new0 (SendData, 1);
 
   g_task_set_source_tag (task, source_tag);
+  /* Once a message is committed it is reported as such, even if Cancel was
+   * pressed a moment too late. */
+  g_task_set_check_cancellable (task, FALSE);
   data->message = g_object_ref (message);
-  data->folder = folder;
+  data->encrypt_subject = self->encrypt_subject;
+  data->own_key = g_strdup (self->own_key);
+  data->report = g_new0 (SignetSendReport, 1);
+  data->report->sealed = signet_message_get_seal (message);
   g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
   return task;
 }
@@ -96,251 +109,280 @@ new_task (SignetSendOperation *self,
 typedef struct {
   GPtrArray *envelope;      /* char * addr-specs */
   GPtrArray *fingerprints;  /* char *, NULL-terminated; NULL for cleartext */
-  char      *tmp_path;
-  char      *final_path;
 } Copy;
-
-static void copy_free (Copy *copy);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Copy, copy_free)
 
 static void
 copy_free (Copy *copy)
 {
   g_ptr_array_unref (copy->envelope);
   g_clear_pointer (&copy->fingerprints, g_ptr_array_unref);
-  if (copy->tmp_path != NULL)
-    signet_store_discard (copy->tmp_path);
-  g_free (copy->tmp_path);
-  g_free (copy->final_path);
   g_free (copy);
 }
 
+static void add_fingerprint (Copy *copy, const char *fingerprint, gboolean hidden);
+
+/* A copy; a sealed one (@own set) is sealed to the sender's own key too.
+ * That key comes first: GPGME's "--hidden" applies to every key after it. */
 static Copy *
-copy_new (gboolean sealed)
+copy_new (const SignetOwnKey *own)
 {
   Copy *copy = g_new0 (Copy, 1);
 
   copy->envelope = g_ptr_array_new_with_free_func (g_free);
-  if (sealed)
-    copy->fingerprints = g_ptr_array_new_with_free_func (g_free);
+  if (own != NULL)
+    {
+      copy->fingerprints = g_ptr_array_new_with_free_func (g_free);
+      add_fingerprint (copy, own->fingerprint, FALSE);
+    }
   return copy;
 }
 
 static void
-copy_add (Copy *copy, const SignetAddress *address, GPtrArray *key_results)
+add_fingerprint (Copy *copy, const char *fingerprint, gboolean hidden)
 {
-  g_ptr_array_add (copy->envelope, g_strdup (address->email));
-  if (copy->fingerprints != NULL)
-    {
-      const SignetKeyResult *r = signet_key_results_lookup (key_results, address->email);
-      g_ptr_array_add (copy->fingerprints, g_strdup (r->fingerprint));
-    }
-}
-
-/* Sealed copies are sealed to the sender too, so Sent stays readable. */
-static void
-copy_add_self (Copy *copy, SignetMessage *message, GPtrArray *key_results)
-{
-  const SignetKeyResult *r;
-
-  if (copy->fingerprints == NULL)
+  if (g_ptr_array_find_with_equal_func (copy->fingerprints, fingerprint, g_str_equal, NULL))
     return;
-  r = signet_key_results_lookup (key_results, signet_message_get_from (message)->email);
-  g_ptr_array_add (copy->fingerprints, g_strdup (r->fingerprint));
+  if (hidden)
+    g_ptr_array_add (copy->fingerprints, g_strdup ("--hidden"));
+  g_ptr_array_add (copy->fingerprints, g_strdup (fingerprint));
 }
 
-/* Sealed mail: one copy for To+Cc (and the sender), one per Bcc recipient,
- * so no Bcc key ID ever appears in what To/Cc receive. Cleartext: one copy,
- * Bcc only in the envelope. */
-static GPtrArray *
-plan_copies (SignetMessage *message, GPtrArray *key_results)
+/* The recipients of @message, each once (compared normalised): To and Cc,
+ * then the Bcc recipients who are not already among them. */
+static void
+distinct_recipients (SignetMessage *message, GPtrArray *visible, GPtrArray *hidden)
 {
-  gboolean sealed = signet_message_get_seal (message);
-  GPtrArray *copies = g_ptr_array_new_with_free_func ((GDestroyNotify) copy_free);
-  g_autoptr(GPtrArray) to = signet_message_dup_recipients (message, SIGNET_RECIPIENT_TO);
-  g_autoptr(GPtrArray) cc = signet_message_dup_recipients (message, SIGNET_RECIPIENT_CC);
-  g_autoptr(GPtrArray) bcc = signet_message_dup_recipients (message, SIGNET_RECIPIENT_BCC);
-  Copy *main_copy = copy_new (sealed);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  for (guint i = 0; i < to->len; i++)
-    copy_add (main_copy, g_ptr_array_index (to, i), key_results);
-  for (guint i = 0; i < cc->len; i++)
-    copy_add (main_copy, g_ptr_array_index (cc, i), key_results);
-  if (!sealed)
-    for (guint i = 0; i < bcc->len; i++)
-      copy_add (main_copy, g_ptr_array_index (bcc, i), key_results);
-  if (main_copy->envelope->len > 0)
-    {
-      copy_add_self (main_copy, message, key_results);
-      g_ptr_array_add (copies, main_copy);
-    }
-  else
-    copy_free (main_copy);
+  for (SignetRecipientKind k = SIGNET_RECIPIENT_TO; k <= SIGNET_RECIPIENT_BCC; k++)
+    for (guint i = 0; i < signet_message_get_n_recipients (message, k); i++)
+      {
+        const char *email = signet_message_get_recipient (message, k, i)->email;
 
-  for (guint i = 0; sealed && i < bcc->len; i++)
-    {
-      Copy *bcc_copy = copy_new (TRUE);
-      copy_add (bcc_copy, g_ptr_array_index (bcc, i), key_results);
-      copy_add_self (bcc_copy, message, key_results);
-      g_ptr_array_add (copies, bcc_copy);
-    }
-  for (guint i = 0; i < copies->len; i++)
-    {
-      Copy *c = g_ptr_array_index (copies, i);
-      if (c->fingerprints != NULL)
-        g_ptr_array_add (c->fingerprints, NULL);
-    }
-  return copies;
+        if (g_hash_table_add (seen, signet_address_normalize (email)))
+          g_ptr_array_add (k == SIGNET_RECIPIENT_BCC ? hidden : visible, g_strdup (email));
+      }
 }
 
 static gboolean
-write_copy (SignetSendOperation *self,
-            SignetMessage       *message,
-            SignetFolder         folder,
-            Copy                *copy,
-            GCancellable        *cancellable,
-            GError             **error)
+add_recipient_key (Copy *copy, GPtrArray *key_results, const char *email, gboolean hidden, GError **error)
 {
-  gboolean ok;
-  int fd;
+  const SignetKeyResult *r = signet_key_results_lookup (key_results, email);
 
-  fd = signet_store_open_tmp (self->store, folder, &copy->tmp_path, error);
+  if (r == NULL || r->status != SIGNET_KEY_STATUS_OK || r->fingerprint == NULL)
+    {
+      /* Translators: %s is an email address */
+      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
+                   _("No usable sealing key was found for %s."), email);
+      return FALSE;
+    }
+  add_fingerprint (copy, r->fingerprint, hidden);
+  return TRUE;
+}
+
+/* Sealed mail: one copy for To+Cc (and the sender), one per Bcc recipient,
+ * whose key ID is hidden too, so no Bcc recipient shows in what To/Cc
+ * receive, nor in another Bcc copy. Cleartext: one copy, Bcc only in its
+ * envelope. Every sealed copy is sealed to the sender's own key as well. */
+static GPtrArray *
+plan_copies (SignetMessage *message, GPtrArray *key_results, const SignetOwnKey *own, GError **error)
+{
+  g_autoptr(GPtrArray) copies = g_ptr_array_new_with_free_func ((GDestroyNotify) copy_free);
+  g_autoptr(GPtrArray) visible = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) hidden = g_ptr_array_new_with_free_func (g_free);
+  gboolean sealed = own != NULL;
+  Copy *main_copy = copy_new (own);
+
+  distinct_recipients (message, visible, hidden);
+  g_ptr_array_add (copies, main_copy);
+  for (guint i = 0; i < visible->len; i++)
+    {
+      g_ptr_array_add (main_copy->envelope, g_strdup (g_ptr_array_index (visible, i)));
+      if (sealed && !add_recipient_key (main_copy, key_results, g_ptr_array_index (visible, i), FALSE, error))
+        return NULL;
+    }
+  for (guint i = 0; i < hidden->len; i++)
+    {
+      Copy *copy = main_copy;
+
+      if (sealed)
+        {
+          copy = copy_new (own);
+          g_ptr_array_add (copies, copy);
+          if (!add_recipient_key (copy, key_results, g_ptr_array_index (hidden, i), TRUE, error))
+            return NULL;
+        }
+      g_ptr_array_add (copy->envelope, g_strdup (g_ptr_array_index (hidden, i)));
+    }
+  if (main_copy->envelope->len == 0)
+    g_ptr_array_remove_index (copies, 0);
+  for (guint i = 0; sealed && i < copies->len; i++)
+    g_ptr_array_add (((Copy *) g_ptr_array_index (copies, i))->fingerprints, NULL);
+  return g_steal_pointer (&copies);
+}
+
+/* Writes @message to @fd, sealed to @fingerprints or (NULL) in the clear. */
+static gboolean
+write_message (SignetSendOperation     *self,
+               SignetMessage           *message,
+               const SignetSealOptions *options,
+               GPtrArray               *fingerprints,
+               int                      fd,
+               GCancellable            *cancellable,
+               GError                 **error)
+{
+  if (fingerprints != NULL)
+    return signet_sealer_write_sealed (self->sealer, message, options,
+                                       (const char * const *) fingerprints->pdata, fd, cancellable, error);
+  return signet_sealer_write_clear (self->sealer, message, options, fd, cancellable, error);
+}
+
+static gboolean
+write_batch_file (SignetStoreBatch *batch, const char *name, const char *text, GError **error)
+{
+  int fd = signet_store_batch_create (batch, name, error);
+
   if (fd < 0)
     return FALSE;
-  if (copy->fingerprints != NULL)
-    ok = signet_sealer_write_sealed (self->sealer, message, copy->envelope,
-                                     (const char * const *) copy->fingerprints->pdata,
-                                     fd, cancellable, error);
-  else
-    ok = signet_sealer_write_clear (self->sealer, message, copy->envelope, fd, cancellable, error);
-  if (!ok)
+  if (!signet_store_write_all (fd, text, strlen (text), error))
     {
       close (fd);
       return FALSE;
     }
-  ok = signet_store_commit (self->store, folder, copy->tmp_path, fd, &copy->final_path, error);
-  g_clear_pointer (&copy->tmp_path, g_free);  /* committed or already removed */
-  return ok;
+  return signet_store_batch_finish_file (batch, fd, error);
 }
 
-/* Writes every copy; if any fails, none is left behind. */
 static gboolean
-write_copies (SignetSendOperation *self,
-              SignetMessage       *message,
-              SignetFolder         folder,
-              GPtrArray           *copies,
-              GCancellable        *cancellable,
-              GError             **error)
+write_copy (SignetSendOperation     *self,
+            SignetMessage           *message,
+            const SignetSealOptions *options,
+            SignetStoreBatch        *batch,
+            guint                    index,
+            Copy                    *copy,
+            GCancellable            *cancellable,
+            GError                 **error)
 {
-  for (guint i = 0; i < copies->len; i++)
+  g_autofree char *eml = g_strdup_printf ("%03u" SIGNET_ENVELOPE_MESSAGE_SUFFIX, index);
+  g_autofree char *rcpt = g_strdup_printf ("%03u" SIGNET_ENVELOPE_RECIPIENTS_SUFFIX, index);
+  g_autofree char *envelope = NULL;
+  int fd;
+
+  g_ptr_array_add (copy->envelope, NULL);
+  envelope = signet_envelope_format ((const char * const *) copy->envelope->pdata, error);
+  g_ptr_array_remove_index (copy->envelope, copy->envelope->len - 1);
+  if (envelope == NULL)
+    return FALSE;
+  fd = signet_store_batch_create (batch, eml, error);
+  if (fd < 0)
+    return FALSE;
+  if (!write_message (self, message, options, copy->fingerprints, fd, cancellable, error))
     {
-      if (write_copy (self, message, folder, g_ptr_array_index (copies, i), cancellable, error))
-        continue;
-      for (guint j = 0; j < i; j++)
-        {
-          Copy *done = g_ptr_array_index (copies, j);
-          g_unlink (done->final_path);
-        }
+      close (fd);
       return FALSE;
     }
+  return signet_store_batch_finish_file (batch, fd, error) &&
+         write_batch_file (batch, rcpt, envelope, error);
+}
+
+/* The sender's own key, for a sealed message; NULL with an error when there
+ * is none (nothing is written then). */
+static SignetOwnKey *
+own_key_for (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
+{
+  const SignetAddress *from = signet_message_get_from (data->message);
+  SignetOwnKey *own;
+
+  own = signet_key_directory_choose_own_key (self->directory, from->email, data->own_key, cancellable, error);
+  if (own != NULL)
+    data->report->own_fingerprint = g_strdup (own->fingerprint);
+  return own;
+}
+
+static GPtrArray *
+resolve_recipients (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) results = NULL;
+
+  distinct_recipients (data->message, emails, emails);
+  g_ptr_array_add (emails, NULL);
+  results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
+                                               cancellable, error);
+  if (results == NULL)
+    return NULL;
+  if (!signet_key_results_all_ok (results))
+    {
+      data->key_results = g_ptr_array_ref (results);
+      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
+                   _("Some recipients cannot receive sealed mail."));
+      return NULL;
+    }
+  return g_steal_pointer (&results);
+}
+
+/* Everything of a send that is not the main thread's: keys, sealing, and
+ * the one commit that puts all copies into the Outbox together. */
+static gboolean
+send_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
+{
+  SignetSealOptions options = { FALSE, data->encrypt_subject };
+  g_autoptr(SignetOwnKey) own = NULL;
+  g_autoptr(GPtrArray) key_results = NULL;
+  g_autoptr(GPtrArray) copies = NULL;
+  g_autoptr(SignetStoreBatch) batch = NULL;
+  g_autoptr(GStrvBuilder) everyone = g_strv_builder_new ();
+
+  if (signet_message_get_seal (data->message))
+    {
+      own = own_key_for (self, data, cancellable, error);
+      if (own == NULL)
+        return FALSE;
+      key_results = resolve_recipients (self, data, cancellable, error);
+      if (key_results == NULL)
+        return FALSE;
+    }
+  copies = plan_copies (data->message, key_results, own, error);
+  if (copies == NULL)
+    return FALSE;
+  batch = signet_store_batch_new (self->store, error);
+  if (batch == NULL)
+    return FALSE;
+  for (guint i = 0; i < copies->len; i++)
+    {
+      Copy *copy = g_ptr_array_index (copies, i);
+
+      if (!write_copy (self, data->message, &options, batch, i + 1, copy, cancellable, error))
+        return FALSE;
+      for (guint j = 0; j < copy->envelope->len; j++)
+        g_strv_builder_add (everyone, g_ptr_array_index (copy->envelope, j));
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+      !signet_store_batch_commit (batch, error))
+    return FALSE;
+  data->report->n_copies = copies->len;
+  data->report->undelivered = g_strv_builder_end (everyone);
+  data->report->n_recipients = g_strv_length (data->report->undelivered);
+  data->report->batch_id = g_strdup (signet_store_batch_get_id (batch));
+  signet_outbox_queue_flush (self->outbox);
   return TRUE;
 }
 
 static void
-write_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+send_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
-  SendData *data = task_data;
-  g_autoptr(GPtrArray) copies = plan_copies (data->message, data->key_results);
   GError *error = NULL;
 
-  if (write_copies (source_object, data->message, data->folder, copies, cancellable, &error))
+  if (send_in_worker (source_object, task_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
 
-static void
-on_flushed (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SendData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  guint n_sent = 0;
-
-  /* A delivery problem is not a send failure: the message waits in Outbox. */
-  if (!signet_outbox_flush_finish (SIGNET_OUTBOX (object), result, &n_sent, &error))
-    g_debug ("Delivery deferred: %s", error->message);
-  data->delivered = error == NULL && n_sent > 0;
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-on_queued (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) outer = user_data;
-  SignetSendOperation *self = g_task_get_source_object (outer);
-  GCancellable *cancellable;
-  GError *error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (outer, error);
-      return;
-    }
-  cancellable = g_task_get_cancellable (outer);
-  signet_outbox_flush_async (self->outbox, cancellable, on_flushed, g_steal_pointer (&outer));
-}
-
-static void
-start_writing (GTask *outer, GAsyncReadyCallback done)
-{
-  SignetSendOperation *self = g_task_get_source_object (outer);
-  g_autoptr(GTask) task = g_task_new (self, g_task_get_cancellable (outer), done, g_object_ref (outer));
-
-  g_task_set_task_data (task, g_task_get_task_data (outer), NULL);
-  g_task_run_in_thread (task, write_thread);
-}
-
-static GPtrArray *
-all_emails (SignetMessage *message, gboolean include_self)
-{
-  g_autoptr(GPtrArray) recipients = signet_message_dup_all_recipients (message);
-  GPtrArray *emails = g_ptr_array_new_with_free_func (g_free);
-
-  for (guint i = 0; i < recipients->len; i++)
-    g_ptr_array_add (emails, g_strdup (((SignetAddress *) g_ptr_array_index (recipients, i))->email));
-  if (include_self && signet_message_get_from (message) != NULL &&
-      !g_ptr_array_find_with_equal_func (emails, signet_message_get_from (message)->email,
-                                         (GEqualFunc) g_str_equal, NULL))
-    g_ptr_array_add (emails, g_strdup (signet_message_get_from (message)->email));
-  return emails;
-}
-
-static void
-on_resolved_for_send (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SendData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  data->key_results = signet_key_directory_resolve_finish (SIGNET_KEY_DIRECTORY (object), result, &error);
-  if (data->key_results == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  if (!signet_key_results_all_ok (data->key_results))
-    {
-      g_task_return_new_error (task, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
-                               _("Some recipients cannot receive sealed mail."));
-      return;
-    }
-  start_writing (task, on_queued);
-}
-
+/* Sends @message: validated here; then, off the main thread, the recipients'
+ * keys and the sender's own key are looked up (sealed mail: offline this
+ * fails at once with SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE), every copy is
+ * written and all enter the Outbox in one commit; delivery follows (see
+ * SignetOutbox's signals). Nothing reaches the Outbox unless all of it does. */
 void
 signet_send_operation_send_async (SignetSendOperation *self,
                                   SignetMessage       *message,
@@ -348,26 +390,31 @@ signet_send_operation_send_async (SignetSendOperation *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = new_task (self, message, SIGNET_FOLDER_OUTBOX, cancellable, callback, user_data,
+  g_autoptr(GTask) task = new_task (self, message, cancellable, callback, user_data,
                                     signet_send_operation_send_async);
   GError *error = NULL;
 
-  if (!signet_message_validate (message, TRUE, &error))
+  if (!signet_message_validate (message, TRUE, &error) ||
+      (signet_message_get_seal (message) && !signet_key_directory_check_available (self->directory, &error)))
     {
       g_task_return_error (task, error);
       return;
     }
-  if (signet_message_get_seal (message))
-    {
-      g_autoptr(GPtrArray) emails = all_emails (message, TRUE);
-      signet_key_directory_resolve_async (self->directory, emails, cancellable,
-                                          on_resolved_for_send, g_steal_pointer (&task));
-      return;
-    }
-  start_writing (task, on_queued);
+  g_task_run_in_thread (task, send_thread);
 }
 
-/* @delivered: (out) (optional): %TRUE when the message already left Outbox.
+static SignetSendReport *
+take_report (GAsyncResult *result)
+{
+  SendData *data = g_task_get_task_data (G_TASK (result));
+  SignetSendReport *report = g_steal_pointer (&data->report);
+
+  if (report->undelivered == NULL)
+    report->undelivered = g_new0 (char *, 1);
+  return report;
+}
+
+/* @report: (out) (optional) (transfer full): what was done, on success.
  * @key_results: (out) (optional) (transfer container): per-recipient key
  *   status when the error is SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS. */
 gboolean
@@ -377,26 +424,31 @@ signet_send_operation_send_finish (SignetSendOperation *self,
                                    GPtrArray          **key_results,
                                    GError             **error)
 {
-  SendData *data = g_task_get_task_data (G_TASK (result));
+  SendData *data;
 
-  if (report != NULL)
-    {
-      *report = g_new0 (SignetSendReport, 1);
-      (*report)->delivered = data->delivered;
-      (*report)->undelivered = g_new0 (char *, 1);
-    }
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  data = g_task_get_task_data (G_TASK (result));
   if (key_results != NULL)
     *key_results = data->key_results ? g_ptr_array_ref (data->key_results) : NULL;
-  return g_task_propagate_boolean (G_TASK (result), error);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (report != NULL)
+    *report = take_report (result);
+  return TRUE;
 }
 
 static void
-on_resolved_for_check (GObject *object, GAsyncResult *result, gpointer user_data)
+check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
-  g_autoptr(GTask) task = user_data;
+  SignetSendOperation *self = source_object;
+  g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
   GError *error = NULL;
-  GPtrArray *results = signet_key_directory_resolve_finish (SIGNET_KEY_DIRECTORY (object), result, &error);
+  GPtrArray *results;
 
+  distinct_recipients (task_data, emails, emails);
+  g_ptr_array_add (emails, NULL);
+  results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
+                                               cancellable, &error);
   if (results == NULL)
     g_task_return_error (task, error);
   else
@@ -404,7 +456,8 @@ on_resolved_for_check (GObject *object, GAsyncResult *result, gpointer user_data
 }
 
 /* Looks up every recipient's sealing key. Offline this fails with
- * SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE, like sending. */
+ * SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE, like sending; with no recipient,
+ * with SIGNET_SEND_ERROR_NO_RECIPIENTS. */
 void
 signet_send_operation_check_names_async (SignetSendOperation *self,
                                          SignetMessage       *message,
@@ -413,11 +466,23 @@ signet_send_operation_check_names_async (SignetSendOperation *self,
                                          gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(GPtrArray) emails = all_emails (message, FALSE);
+  g_autoptr(GPtrArray) all = signet_message_dup_all_recipients (message);
+  GError *error = NULL;
 
   g_task_set_source_tag (task, signet_send_operation_check_names_async);
-  signet_key_directory_resolve_async (self->directory, emails, cancellable,
-                                      on_resolved_for_check, g_steal_pointer (&task));
+  if (!signet_key_directory_check_available (self->directory, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (all->len == 0)
+    {
+      g_task_return_new_error (task, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_NO_RECIPIENTS,
+                               _("Add at least one recipient to check."));
+      return;
+    }
+  g_task_set_task_data (task, g_object_ref (message), g_object_unref);
+  g_task_run_in_thread (task, check_thread);
 }
 
 GPtrArray *
@@ -425,52 +490,57 @@ signet_send_operation_check_names_finish (SignetSendOperation *self,
                                           GAsyncResult        *result,
                                           GError             **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static void
-draft_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+static gboolean
+draft_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
 {
-  SignetSendOperation *self = source_object;
-  SendData *data = task_data;
-  g_autoptr(GPtrArray) all = signet_message_dup_all_recipients (data->message);
-  g_autoptr(Copy) copy = copy_new (signet_message_get_seal (data->message));
-  const SignetAddress *from = signet_message_get_from (data->message);
+  SignetSealOptions options = { TRUE, TRUE };
+  g_autoptr(SignetOwnKey) own = NULL;
+  g_autoptr(GPtrArray) fingerprints = NULL;
+  g_autofree char *name = NULL;
+  int fd;
+
+  /* A sealed draft is sealed to the sender alone, whose key pair is in the
+   * local keyring: the directory is not needed, so this works offline. */
+  if (signet_message_get_seal (data->message))
+    {
+      own = own_key_for (self, data, cancellable, error);
+      if (own == NULL)
+        return FALSE;
+      fingerprints = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (fingerprints, g_strdup (own->fingerprint));
+      g_ptr_array_add (fingerprints, NULL);
+    }
+  fd = signet_store_open_tmp (self->store, SIGNET_FOLDER_DRAFTS, &name, error);
+  if (fd < 0)
+    return FALSE;
+  if (!write_message (self, data->message, &options, fingerprints, fd, cancellable, error) ||
+      g_cancellable_set_error_if_cancelled (cancellable, error))
+    {
+      close (fd);
+      signet_store_discard (self->store, SIGNET_FOLDER_DRAFTS, name);
+      return FALSE;
+    }
+  data->report->n_copies = 1;
+  return signet_store_commit (self->store, SIGNET_FOLDER_DRAFTS, name, fd, error);
+}
+
+static void
+draft_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
   GError *error = NULL;
 
-  /* A sealed draft is sealed to the sender alone, whose key is in the local
-   * keyring: the directory is not needed, so this works offline too. */
-  if (copy->fingerprints != NULL)
-    {
-      const char *self_email[] = { from->email, NULL };
-      data->key_results = signet_key_directory_resolve_sync (self->directory, self_email, cancellable, &error);
-      if (data->key_results == NULL)
-        {
-          g_task_return_error (task, error);
-          return;
-        }
-      if (!signet_key_results_all_ok (data->key_results))
-        {
-          g_task_return_new_error (task, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
-                                   _("The draft cannot be stored sealed: your own key for %s is not usable (%s)."),
-                                   from->email,
-                                   signet_key_status_describe (((SignetKeyResult *) g_ptr_array_index (data->key_results, 0))->status));
-          return;
-        }
-      copy_add_self (copy, data->message, data->key_results);
-      g_ptr_array_add (copy->fingerprints, NULL);
-    }
-  for (guint i = 0; i < all->len; i++)
-    g_ptr_array_add (copy->envelope, g_strdup (((SignetAddress *) g_ptr_array_index (all, i))->email));
-  if (write_copy (self, data->message, SIGNET_FOLDER_DRAFTS, copy, cancellable, &error))
+  if (draft_in_worker (source_object, task_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
 
+/* Saves @message in Drafts; sealed to the sender's own key when Seal is on,
+ * with every recipient and the subject inside the ciphertext only. */
 void
 signet_send_operation_save_draft_async (SignetSendOperation *self,
                                         SignetMessage       *message,
@@ -478,7 +548,7 @@ signet_send_operation_save_draft_async (SignetSendOperation *self,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data)
 {
-  g_autoptr(GTask) task = new_task (self, message, SIGNET_FOLDER_DRAFTS, cancellable, callback, user_data,
+  g_autoptr(GTask) task = new_task (self, message, cancellable, callback, user_data,
                                     signet_send_operation_save_draft_async);
   GError *error = NULL;
 
@@ -496,12 +566,12 @@ signet_send_operation_save_draft_finish (SignetSendOperation *self,
                                          SignetSendReport   **report,
                                          GError             **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
   if (report != NULL)
-    {
-      *report = g_new0 (SignetSendReport, 1);
-      (*report)->undelivered = g_new0 (char *, 1);
-    }
-  return g_task_propagate_boolean (G_TASK (result), error);
+    *report = take_report (result);
+  return TRUE;
 }
 
 static void

@@ -20,6 +20,7 @@ typedef struct {
   gboolean  delivered;        /* every copy has left the Outbox */
   GStrv     undelivered;      /* who has not received a copy yet (queued or failed); never NULL */
   gboolean  failed;           /* some copy was moved to the failed folder */
+  char     *batch_id;         /* the send in the Outbox (see SignetOutbox's signals) */
 } SignetSendReport;
 
 GType             signet_send_report_get_type (void) G_GNUC_CONST;

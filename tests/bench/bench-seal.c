@@ -34,7 +34,7 @@ main (int argc, char *argv[])
   g_autoptr(SignetAddress) to = signet_address_new (NULL, "alice@example.org");
   g_autoptr(GFile) file = NULL;
   g_autoptr(SignetAttachment) attachment = NULL;
-  g_autoptr(GPtrArray) envelope = g_ptr_array_new ();
+  const SignetSealOptions options = { FALSE, TRUE };
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
   const char *emails[] = { "alice@example.org", "demo@example.org", NULL };
@@ -64,11 +64,10 @@ main (int argc, char *argv[])
   signet_message_set_subject (message, "benchmark");
   signet_message_set_body (message, "See attachment.\n");
   signet_message_add_attachment (message, attachment);
-  g_ptr_array_add (envelope, (gpointer) "alice@example.org");
 
   fd = g_open (argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
   start = g_get_monotonic_time ();
-  if (!signet_sealer_write_sealed (sealer, message, envelope, fprs, fd, NULL, &error))
+  if (!signet_sealer_write_sealed (sealer, message, &options, fprs, fd, NULL, &error))
     {
       fprintf (stderr, "%s\n", error->message);
       return 1;

@@ -55,7 +55,8 @@ def main():
     app = App(binary, "--demo", schema_dir=schema_dir)
     try:
         compose(app, "bob@example.org", "Queued while offline.")
-        wait_for(lambda: len([f for f in app.files_in("Outbox") if "/new/" in f]) == 1, "the message in Outbox")
+        wait_for(lambda: len([f for f in app.files_in("Outbox") if "/new/" in f and f.endswith(".eml")]) == 1,
+                 "the message in Outbox")
         wait_for(lambda: app.find("frame", "New Message") is None, "the window to close")
         assert app.files_in("Sent") == []
         assert app.proc.poll() is None, "signet quit with mail still queued"
