@@ -50,6 +50,7 @@ enum {
   PROP_0,
   PROP_N_QUEUED,
   PROP_N_FAILED,
+  PROP_BUSY,
   PROP_MAX_ATTEMPTS,
   PROP_RETRY_DELAY,
   N_PROPS
@@ -431,6 +432,7 @@ on_run_done (GObject *object, GAsyncResult *result, gpointer user_data)
 
   self->running = FALSE;
   self->cleaned = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   n_sent = apply_outcomes (self, data);
   if (data->error == NULL)
     set_counts (self, data->n_queued, data->n_failed);
@@ -460,6 +462,7 @@ start_run (SignetOutbox *self)
   gpointer key, value;
 
   self->running = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   self->covered = g_steal_pointer (&self->waiting);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   data->deliver = signet_network_get_online (self->network);
@@ -554,6 +557,13 @@ signet_outbox_get_n_queued (SignetOutbox *self)
   return self->n_queued;
 }
 
+gboolean
+signet_outbox_get_busy (SignetOutbox *self)
+{
+  g_return_val_if_fail (SIGNET_IS_OUTBOX (self), FALSE);
+  return self->running;
+}
+
 guint
 signet_outbox_get_n_failed (SignetOutbox *self)
 {
@@ -609,6 +619,9 @@ signet_outbox_get_property (GObject *object, guint prop_id, GValue *value, GPara
     case PROP_N_FAILED:
       g_value_set_uint (value, self->n_failed);
       break;
+    case PROP_BUSY:
+      g_value_set_boolean (value, self->running);
+      break;
     case PROP_MAX_ATTEMPTS:
       g_value_set_uint (value, self->max_attempts);
       break;
@@ -654,6 +667,10 @@ signet_outbox_class_init (SignetOutboxClass *klass)
   properties[PROP_N_FAILED] =
     g_param_spec_uint ("n-failed", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* A delivery run is going: what it finds is not counted yet. */
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_MAX_ATTEMPTS] =
     g_param_spec_uint ("max-attempts", NULL, NULL, 1, 100, 5,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);

@@ -17,6 +17,7 @@ SignetOutbox    *signet_outbox_new           (SignetNetwork   *network,
 SignetTransport *signet_outbox_get_transport (SignetOutbox    *self);
 guint            signet_outbox_get_n_queued  (SignetOutbox    *self);
 guint            signet_outbox_get_n_failed  (SignetOutbox    *self);
+gboolean         signet_outbox_get_busy      (SignetOutbox    *self);
 void             signet_outbox_queue_flush   (SignetOutbox    *self);
 void             signet_outbox_flush_async   (SignetOutbox    *self,
                                               GCancellable    *cancellable,

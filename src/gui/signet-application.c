@@ -103,7 +103,7 @@ on_queue_changed (SignetOutbox      *outbox,
                   GParamSpec        *pspec,
                   SignetApplication *self)
 {
-  gboolean queued = signet_outbox_get_n_queued (outbox) > 0;
+  gboolean queued = signet_outbox_get_n_queued (outbox) > 0 || signet_outbox_get_busy (outbox);
 
   if (queued == self->holding_for_outbox)
     return;
@@ -127,6 +127,7 @@ create_services (SignetApplication *self)
   self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
   self->operation = signet_send_operation_new (directory, store, self->outbox);
   g_signal_connect_object (self->outbox, "notify::n-queued", G_CALLBACK (on_queue_changed), self, 0);
+  g_signal_connect_object (self->outbox, "notify::busy", G_CALLBACK (on_queue_changed), self, 0);
   /* Whatever waited in Outbox from an earlier run leaves now if it can. */
   signet_outbox_flush_async (self->outbox, self->cancellable, on_startup_flush, NULL);
 }
