@@ -6,14 +6,13 @@ set -euo pipefail
 packages=(
   meson ninja-build pkg-config gcc
   libglib2.0-dev libgtk-4-dev libadwaita-1-dev libgpgme-dev libgmime-3.0-dev
-  libsecret-1-dev libcurl4-openssl-dev
   gettext desktop-file-utils appstream
   gnupg gpg-agent
 )
 if [ "${1:-}" = "--tests" ]; then
   packages+=(
     xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 xdotool
-    imagemagick iproute2 util-linux python3-aiosmtpd gnome-keyring libsecret-tools
+    imagemagick iproute2 util-linux
     locales flatpak flatpak-builder elfutils appstream-util
   )
 fi
