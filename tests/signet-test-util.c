@@ -115,9 +115,24 @@ signet_test_services_init (SignetTestServices *s,
                            const char         *homedir,
                            gboolean            online)
 {
+  g_autofree char *dir = signet_test_make_tmpdir ();
+
+  signet_test_services_init_at (s, homedir, dir, online);
+  s->keep_dir = FALSE;
+}
+
+/* The same over the store in @dir, which outlives the services (a restart
+ * finds what an earlier run left there). */
+void
+signet_test_services_init_at (SignetTestServices *s,
+                              const char         *homedir,
+                              const char         *dir,
+                              gboolean            online)
+{
   g_autofree char *local = NULL;
 
-  s->dir = signet_test_make_tmpdir ();
+  s->dir = g_strdup (dir);
+  s->keep_dir = TRUE;
   s->mail = g_build_filename (s->dir, "Mail", NULL);
   local = g_build_filename (s->dir, "Local", NULL);
   s->monitor = signet_test_monitor_new (online);
@@ -139,7 +154,8 @@ signet_test_services_clear (SignetTestServices *s)
   g_clear_object (&s->directory);
   g_clear_object (&s->network);
   g_clear_object (&s->monitor);
-  signet_test_remove_tree (s->dir);
+  if (!s->keep_dir)
+    signet_test_remove_tree (s->dir);
   g_clear_pointer (&s->mail, g_free);
   g_clear_pointer (&s->dir, g_free);
 }

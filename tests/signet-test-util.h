@@ -26,10 +26,15 @@ typedef struct {
   SignetLocalTransport *transport;
   SignetOutbox         *outbox;
   SignetSendOperation  *operation;
+  gboolean              keep_dir;  /* the caller owns dir */
 } SignetTestServices;
 
 void       signet_test_services_init    (SignetTestServices *services,
                                          const char         *homedir,
+                                         gboolean            online);
+void       signet_test_services_init_at (SignetTestServices *services,
+                                         const char         *homedir,
+                                         const char         *dir,
                                          gboolean            online);
 void       signet_test_services_clear   (SignetTestServices *services);
 

@@ -338,6 +338,12 @@ test_damaged_batches (Fixture *f, gconstpointer data)
     add_file (batch, "001.rcpt", "amy@example.org\n");
     g_assert_true (signet_store_batch_commit (batch, NULL));
   }
+  {
+    /* A message whose list of recipients is missing. */
+    g_autoptr(SignetStoreBatch) batch = signet_store_batch_new (f->store, NULL);
+    add_file (batch, "001.eml", "Subject: x\n\n");
+    g_assert_true (signet_store_batch_commit (batch, NULL));
+  }
   good_id = queue_batch (f->store, good);
   flush (f, &flushed);
   g_assert_cmpuint (flushed.n_sent, ==, 1);
@@ -346,10 +352,10 @@ test_damaged_batches (Fixture *f, gconstpointer data)
   for (guint i = 0; i < f->events->len; i++)
     if (g_str_has_prefix (g_ptr_array_index (f->events, i), "failed "))
       failed++;
-  g_assert_cmpuint (failed, ==, G_N_ELEMENTS (bad) + 1);
+  g_assert_cmpuint (failed, ==, G_N_ELEMENTS (bad) + 2);
   g_assert_cmpuint (signet_outbox_get_n_queued (f->outbox), ==, 0);
-  g_assert_cmpuint (signet_outbox_get_n_failed (f->outbox), ==, G_N_ELEMENTS (bad) + 1);
-  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX_FAILED), ==, G_N_ELEMENTS (bad) + 1);
+  g_assert_cmpuint (signet_outbox_get_n_failed (f->outbox), ==, G_N_ELEMENTS (bad) + 2);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX_FAILED), ==, G_N_ELEMENTS (bad) + 2);
 }
 
 /* A send that keeps failing is moved aside after max-attempts, so the queue
@@ -429,10 +435,17 @@ test_recorded_delivery (Fixture *f, gconstpointer data)
   g_assert_cmpint (write (done_fd, "c@exa", 5), ==, 5);
   close (done_fd);
   close (dir_fd);
+  {
+    /* A send stopped while its files were being removed after delivery. */
+    g_autoptr(SignetStoreBatch) batch = signet_store_batch_new (f->store, NULL);
+    add_file (batch, "001.done", "zed@example.org\n");
+    g_assert_true (signet_store_batch_commit (batch, NULL));
+  }
   flush (f, &flushed);
   g_assert_cmpuint (f->transport->delivered->len, ==, 0);
   g_assert_cmpuint (count (f->store, SIGNET_FOLDER_SENT), ==, 1);
   g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 0);
+  g_assert_cmpuint (signet_outbox_get_n_failed (f->outbox), ==, 0);
 }
 
 /* Leftovers of an interrupted run in Outbox/tmp are removed by the first

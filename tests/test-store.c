@@ -323,7 +323,7 @@ test_clean_tmp (void)
   fd = signet_store_open_tmp (store, SIGNET_FOLDER_DRAFTS, &name, NULL);
   close (fd);
   /* Both "from an earlier run": older than now + 1 s. */
-  signet_store_clean_tmp (store, g_get_real_time () / G_USEC_PER_SEC + 1);
+  signet_store_clean_tmp (store, g_get_real_time () + 1);
   g_assert_cmpuint (signet_test_count_files (outbox_tmp), ==, 0);
   g_assert_cmpuint (signet_test_count_files (drafts_tmp), ==, 0);
   /* Not committed, so its free finds nothing to remove. */
@@ -331,7 +331,7 @@ test_clean_tmp (void)
 
   new_batch = signet_store_batch_new (store, NULL);
   write_batch_file (new_batch, "001.eml", "y");
-  signet_store_clean_tmp (store, g_get_real_time () / G_USEC_PER_SEC - 60);
+  signet_store_clean_tmp (store, g_get_real_time () - 60 * G_USEC_PER_SEC);
   g_assert_cmpuint (signet_test_count_files (outbox_tmp), ==, 1);
   signet_store_batch_free (new_batch);
   signet_test_remove_tree (root);

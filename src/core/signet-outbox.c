@@ -221,12 +221,15 @@ deliver_copy (SignetOutbox *self,
   return signet_store_move_into (self->store, dir_fd, eml_name, SIGNET_FOLDER_SENT, copy_id, error);
 }
 
-/* The copies of a batch, by the names of their envelope files. */
+/* The copies of a batch, by the names of their envelope files. A batch
+ * with no envelope and no message left was delivered and being removed
+ * when a run stopped: @finished. */
 static GPtrArray *
-list_copies (int dir_fd, GError **error)
+list_copies (int dir_fd, gboolean *finished, GError **error)
 {
   g_autoptr(GPtrArray) names = signet_store_list_files (dir_fd, error);
   g_autoptr(GPtrArray) copies = g_ptr_array_new_with_free_func (g_free);
+  gboolean any_message = FALSE;
 
   if (names == NULL)
     return NULL;
@@ -236,6 +239,15 @@ list_copies (int dir_fd, GError **error)
 
       if (g_str_has_suffix (name, SIGNET_ENVELOPE_RECIPIENTS_SUFFIX))
         g_ptr_array_add (copies, g_strndup (name, strlen (name) - strlen (SIGNET_ENVELOPE_RECIPIENTS_SUFFIX)));
+      else if (g_str_has_suffix (name, SIGNET_ENVELOPE_MESSAGE_SUFFIX))
+        any_message = TRUE;
+    }
+  *finished = copies->len == 0 && !any_message;
+  if (copies->len == 0 && any_message)
+    {
+      g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_DAMAGED,
+                   _("The list of recipients of a queued message is missing."));
+      return NULL;
     }
   return g_steal_pointer (&copies);
 }
@@ -254,15 +266,13 @@ deliver_batch (SignetOutbox *self, RunData *data, const char *id, GCancellable *
   g_autoptr(GStrvBuilder) undelivered = g_strv_builder_new ();
   g_autoptr(GPtrArray) copies = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean finished = FALSE;
   guint attempts;
   int dir_fd;
 
   outcome->id = g_strdup (id);
   dir_fd = signet_store_open_batch (self->store, id, &error);
-  copies = dir_fd >= 0 ? list_copies (dir_fd, &error) : NULL;
-  if (copies != NULL && copies->len == 0)
-    g_set_error (&error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_DAMAGED,
-                 _("A queued message is missing from the Outbox."));
+  copies = dir_fd >= 0 ? list_copies (dir_fd, &finished, &error) : NULL;
   for (guint i = 0; error == NULL && i < copies->len; i++)
     {
       /* Every copy is tried: one that fails does not hold back the others. */
@@ -703,7 +713,7 @@ signet_outbox_init (SignetOutbox *self)
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_attempts = 5;
   self->retry_delay = 30;
-  self->started = g_get_real_time () / G_USEC_PER_SEC;
+  self->started = g_get_real_time ();
 }
 
 SignetOutbox *

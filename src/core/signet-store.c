@@ -587,8 +587,8 @@ remove_contents (int dir_fd)
 }
 
 /* Removes what an interrupted run left in the tmp/ folders (never
- * committed, so never reported as sent or saved), if older than
- * @older_than (seconds since the epoch). */
+ * committed, so never reported as sent or saved), if last changed before
+ * @older_than (microseconds since the epoch, as g_get_real_time()). */
 void
 signet_store_clean_tmp (SignetStore *self,
                         gint64       older_than)
@@ -614,7 +614,8 @@ signet_store_clean_tmp (SignetStore *self,
               const char *name = g_ptr_array_index (names, i);
               struct stat st;
 
-              if (fstatat (tmp_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mtime >= older_than)
+              if (fstatat (tmp_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                  (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000 >= older_than)
                 continue;
               g_debug ("Removing an unfinished %s left from an earlier run", pass == 0 ? "message" : "send");
               if (pass == 1)
@@ -800,20 +801,29 @@ signet_store_fail_batch (SignetStore *self,
   return ok;
 }
 
-/* Removes a batch whose every copy has been delivered. */
+/* Removes a batch whose every copy has been delivered: first out of the
+ * queue in one rename (into tmp/, whose leftovers go at the next start),
+ * then its files, so a stop half-way never leaves a batch that looks
+ * damaged or undelivered. */
 void
 signet_store_remove_batch (SignetStore *self,
                            const char  *id)
 {
   int new_fd = open_batches_dir (self, SIGNET_FOLDER_OUTBOX, NULL);
-  int fd = new_fd >= 0 ? open_dir_at (new_fd, id, FALSE, NULL) : -1;
+  int tmp_fd = new_fd >= 0 ? signet_store_open_folder (self, SIGNET_FOLDER_OUTBOX, "tmp", NULL) : -1;
+  int fd = -1;
 
+  if (tmp_fd >= 0 && renameat2 (new_fd, id, tmp_fd, id, RENAME_NOREPLACE) == 0)
+    {
+      sync_dir (new_fd);
+      fd = open_dir_at (tmp_fd, id, FALSE, NULL);
+    }
   if (fd >= 0)
     {
       remove_contents (fd);
       close (fd);
-      if (unlinkat (new_fd, id, AT_REMOVEDIR) == 0)
-        sync_dir (new_fd);
+      unlinkat (tmp_fd, id, AT_REMOVEDIR);
     }
+  close_fd (&tmp_fd);
   close_fd (&new_fd);
 }
