@@ -163,7 +163,7 @@ static gboolean
 sent_reached (gpointer data)
 {
   SentCount *c = data;
-  return count (c->f, "Sent") >= c->n_sent && queued (c->f) == 0;
+  return count (c->f, "Sent") >= c->n_sent && queued (c->f) == 0 && !signet_outbox_get_busy (c->f->outbox);
 }
 
 /* Waits until the Outbox has delivered and Sent holds @n copies. */
