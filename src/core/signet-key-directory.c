@@ -145,11 +145,6 @@ signet_key_directory_new (const char    *homedir,
   return self;
 }
 
-const char *
-signet_key_directory_get_homedir (SignetKeyDirectory *self)
-{
-  return self->homedir;
-}
 
 /* A fresh context bound to this directory's GnuPG home. One per task: GPGME
  * contexts must not be shared between threads. */

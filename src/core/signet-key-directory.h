@@ -54,7 +54,6 @@ G_DECLARE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, SIGNET, KEY_DIRE
 
 SignetKeyDirectory *signet_key_directory_new            (const char         *homedir,
                                                          SignetNetwork      *network);
-const char         *signet_key_directory_get_homedir    (SignetKeyDirectory *self);
 void                signet_key_directory_set_offline_error (GError **error);
 gboolean            signet_key_directory_check_available (SignetKeyDirectory *self,
                                                          GError            **error);

@@ -730,8 +730,3 @@ signet_outbox_new (SignetNetwork   *network,
   return self;
 }
 
-SignetTransport *
-signet_outbox_get_transport (SignetOutbox *self)
-{
-  return self->transport;
-}

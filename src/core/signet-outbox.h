@@ -14,7 +14,6 @@ G_DECLARE_FINAL_TYPE (SignetOutbox, signet_outbox, SIGNET, OUTBOX, GObject)
 SignetOutbox    *signet_outbox_new           (SignetNetwork   *network,
                                               SignetStore     *store,
                                               SignetTransport *transport);
-SignetTransport *signet_outbox_get_transport (SignetOutbox    *self);
 guint            signet_outbox_get_n_queued  (SignetOutbox    *self);
 guint            signet_outbox_get_n_failed  (SignetOutbox    *self);
 gboolean         signet_outbox_get_busy      (SignetOutbox    *self);

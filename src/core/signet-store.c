@@ -64,11 +64,6 @@ signet_store_new (const char *root)
   return self;
 }
 
-const char *
-signet_store_get_root (SignetStore *self)
-{
-  return self->root;
-}
 
 char *
 signet_store_get_folder_path (SignetStore *self,
@@ -326,10 +321,10 @@ signet_store_write_all (int         fd,
 
 /* Copies everything from @from_fd's current position to @to_fd, in the
  * kernel where it can. */
-gboolean
-signet_store_copy_fd (int      from_fd,
-                      int      to_fd,
-                      GError **error)
+static gboolean
+copy_fd (int      from_fd,
+         int      to_fd,
+         GError **error)
 {
   char buffer[64 * 1024];
 
@@ -423,7 +418,7 @@ signet_store_add_once (SignetStore  *self,
   fd = create_file_at (tmp_fd, tmp_name, error);
   if (fd < 0)
     goto out;
-  if (!signet_store_copy_fd (source_fd, fd, error) || !fsync_and_close (fd, name, error))
+  if (!copy_fd (source_fd, fd, error) || !fsync_and_close (fd, name, error))
     {
       if (fd >= 0)
         close (fd);

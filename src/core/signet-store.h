@@ -16,7 +16,6 @@ typedef enum {
 G_DECLARE_FINAL_TYPE (SignetStore, signet_store, SIGNET, STORE, GObject)
 
 SignetStore *signet_store_new             (const char   *root);
-const char  *signet_store_get_root        (SignetStore  *self);
 char        *signet_store_get_folder_path (SignetStore  *self,
                                            SignetFolder  folder);
 gboolean     signet_store_ensure          (SignetStore  *self,
@@ -91,9 +90,6 @@ void         signet_store_remove_batch    (SignetStore  *self,
 gboolean     signet_store_write_all       (int           fd,
                                            const char   *data,
                                            gsize         len,
-                                           GError      **error);
-gboolean     signet_store_copy_fd         (int           from_fd,
-                                           int           to_fd,
                                            GError      **error);
 
 G_END_DECLS
