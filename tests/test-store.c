@@ -57,7 +57,10 @@ test_commit_and_move (void)
   close (dir_fd);
   g_assert_cmpuint (signet_test_count_files (drafts), ==, 0);
   g_assert_cmpuint (signet_test_count_files (sent), ==, 1);
-  g_assert_true (g_file_test (path_in (sent, "cur", "copy:2,S", NULL), G_FILE_TEST_IS_REGULAR));
+  {
+    g_autofree char *in_sent = path_in (sent, "cur", "copy:2,S", NULL);
+    g_assert_true (g_file_test (in_sent, G_FILE_TEST_IS_REGULAR));
+  }
 
   g_assert_cmpint (g_stat (drafts, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
