@@ -28,11 +28,26 @@ char *
 signet_local_transport_get_mailbox_path (SignetLocalTransport *self,
                                          const char           *email)
 {
-  g_autofree char *name = signet_address_normalize (email);
+  g_autofree char *normal = signet_address_normalize (email);
+  g_autoptr(GString) name = g_string_new (NULL);
 
-  /* Addresses we accept never start with a dot; a slash would leave the root. */
-  g_strdelimit (name, "/", '_');
-  return g_build_filename (self->root, name, NULL);
+  /* One folder per address, and a different one for every other address:
+   * '%', '/' and a leading '.' are escaped (so "a/b@x" is not "a_b@x", and
+   * no name leaves the root), and a name too long for the file system is
+   * replaced by its digest. */
+  for (const char *p = normal; *p != '\0'; p++)
+    {
+      if (*p == '%' || *p == '/' || (*p == '.' && p == normal))
+        g_string_append_printf (name, "%%%02X", (guchar) *p);
+      else
+        g_string_append_c (name, *p);
+    }
+  if (name->len > 200)
+    {
+      g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, normal, -1);
+      g_string_printf (name, "%%sha256-%s", digest);
+    }
+  return g_build_filename (self->root, name->str, NULL);
 }
 
 /* Each copy lands in the recipient's Inbox under its copy ID: delivering it

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "signet-envelope.h"
@@ -98,6 +99,7 @@ typedef struct {
   GPtrArray  *outcomes;     /* BatchOutcome */
   guint       n_queued;
   guint       n_failed;
+  gboolean    locked_out;   /* another process was delivering */
   GError     *error;
 } RunData;
 
@@ -112,8 +114,9 @@ run_data_free (RunData *data)
 
 /* State of one copy while the transport delivers it. */
 typedef struct {
-  int     done_fd;
-  GError *error;
+  int        done_fd;
+  GError    *error;      /* recording failed: the next run finds out again */
+  GPtrArray *reached;    /* who got it in this run, recorded or not */
 } Progress;
 
 static void
@@ -121,6 +124,7 @@ on_recipient_delivered (const char *recipient, gpointer user_data)
 {
   Progress *progress = user_data;
 
+  g_ptr_array_add (progress->reached, g_strdup (recipient));
   if (progress->error == NULL)
     signet_envelope_append (progress->done_fd, recipient, &progress->error);
 }
@@ -131,20 +135,36 @@ copy_file_name (const char *copy, const char *suffix)
   return g_strconcat (copy, suffix, NULL);
 }
 
-/* The recipients of @rcpt not in @done. */
+/* The recipients of @rcpt neither in @done nor in @reached. */
 static GStrv
-remaining_recipients (GStrv rcpt, GStrv done)
+remaining_recipients (GStrv rcpt, GStrv done, GPtrArray *reached)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
 
   for (guint i = 0; rcpt[i] != NULL; i++)
-    if (!g_strv_contains ((const char * const *) done, rcpt[i]))
+    if ((done == NULL || !g_strv_contains ((const char * const *) done, rcpt[i])) &&
+        (reached == NULL || !g_ptr_array_find_with_equal_func (reached, rcpt[i], g_str_equal, NULL)))
       g_strv_builder_add (builder, rcpt[i]);
   return g_strv_builder_end (builder);
 }
 
+/* Files a delivered copy in Sent. If that fails the copy stays in the
+ * batch (nothing is lost; the next run files it) and the error says so,
+ * naming nobody: everybody has it. */
+static gboolean
+file_in_sent (SignetOutbox *self, int dir_fd, const char *eml_name, const char *copy_id, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (signet_store_move_into (self->store, dir_fd, eml_name, SIGNET_FOLDER_SENT, copy_id, &local_error))
+    return TRUE;
+  g_set_error (error, SIGNET_STORE_ERROR, local_error->code,
+               _("The message was delivered, but could not be filed in Sent: %s"), local_error->message);
+  return FALSE;
+}
+
 /* Delivers one copy of a batch to whoever has not received it yet, then
- * moves it to Sent. @undelivered collects who is still waiting. */
+ * files it in Sent. @undelivered collects who is still waiting for it. */
 static gboolean
 deliver_copy (SignetOutbox *self,
               int           dir_fd,
@@ -161,7 +181,8 @@ deliver_copy (SignetOutbox *self,
   g_auto(GStrv) rcpt = signet_envelope_read (dir_fd, rcpt_name, TRUE, error);
   g_auto(GStrv) done = NULL;
   g_auto(GStrv) remaining = NULL;
-  Progress progress = { -1, NULL };
+  g_autoptr(GPtrArray) reached = g_ptr_array_new_with_free_func (g_free);
+  Progress progress = { -1, NULL, reached };
   gboolean ok;
   int eml_fd;
 
@@ -173,17 +194,15 @@ deliver_copy (SignetOutbox *self,
       g_strv_builder_addv (undelivered, (const char **) rcpt);
       return FALSE;
     }
-  remaining = remaining_recipients (rcpt, done);
+  remaining = remaining_recipients (rcpt, done, NULL);
   eml_fd = openat (dir_fd, eml_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (remaining[0] == NULL)
     {
-      /* Delivered before a crash or a stop; only the move to Sent was left. */
-      if (eml_fd >= 0)
-        {
-          close (eml_fd);
-          return signet_store_move_into (self->store, dir_fd, eml_name, SIGNET_FOLDER_SENT, copy_id, error);
-        }
-      return TRUE;
+      /* Delivered before a crash or a stop; only filing it was left. */
+      if (eml_fd < 0)
+        return TRUE;
+      close (eml_fd);
+      return file_in_sent (self, dir_fd, eml_name, copy_id, error);
     }
   if (eml_fd < 0)
     {
@@ -207,18 +226,19 @@ deliver_copy (SignetOutbox *self,
   close (progress.done_fd);
   if (ok && progress.error != NULL)
     {
+      /* Everybody has it, but that could not be recorded: try again later
+       * (a transport that can, like local delivery, adds nothing twice). */
       g_propagate_error (error, g_steal_pointer (&progress.error));
-      ok = FALSE;
+      return FALSE;
     }
   g_clear_error (&progress.error);
   if (!ok)
     {
-      g_auto(GStrv) now_done = signet_envelope_read (dir_fd, done_name, FALSE, NULL);
-      g_auto(GStrv) still = remaining_recipients (rcpt, now_done ? now_done : done);
+      g_auto(GStrv) still = remaining_recipients (remaining, NULL, reached);
       g_strv_builder_addv (undelivered, (const char **) still);
       return FALSE;
     }
-  return signet_store_move_into (self->store, dir_fd, eml_name, SIGNET_FOLDER_SENT, copy_id, error);
+  return file_in_sent (self, dir_fd, eml_name, copy_id, error);
 }
 
 /* The copies of a batch, by the names of their envelope files. A batch
@@ -252,11 +272,27 @@ list_copies (int dir_fd, gboolean *finished, GError **error)
   return g_steal_pointer (&copies);
 }
 
+/* What can never succeed however often it is tried: a batch that cannot be
+ * read, a link planted in it, or a transport's final word. Everything else
+ * (a full disk, a server that is down) is tried again later. */
 static gboolean
 is_permanent (const GError *error)
 {
-  return error->domain == SIGNET_STORE_ERROR ||
+  return g_error_matches (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_DAMAGED) ||
          g_error_matches (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT);
+}
+
+/* Keeps the most telling of the errors of a batch's copies. */
+static void
+keep_error (GError **kept, GError *error)
+{
+  if (*kept == NULL || (is_permanent (error) && !is_permanent (*kept)))
+    {
+      g_clear_error (kept);
+      *kept = error;
+    }
+  else
+    g_error_free (error);
 }
 
 static BatchOutcome *
@@ -273,39 +309,36 @@ deliver_batch (SignetOutbox *self, RunData *data, const char *id, GCancellable *
   outcome->id = g_strdup (id);
   dir_fd = signet_store_open_batch (self->store, id, &error);
   copies = dir_fd >= 0 ? list_copies (dir_fd, &finished, &error) : NULL;
-  for (guint i = 0; error == NULL && i < copies->len; i++)
+  if (error != NULL && g_error_matches (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_LINK))
+    error->code = SIGNET_STORE_ERROR_DAMAGED;
+  /* Every copy is tried: one that fails does not hold back the others. */
+  for (guint i = 0; copies != NULL && i < copies->len; i++)
     {
-      /* Every copy is tried: one that fails does not hold back the others. */
-      g_autoptr(GError) copy_error = NULL;
+      GError *copy_error = NULL;
 
-      if (!deliver_copy (self, dir_fd, id, g_ptr_array_index (copies, i), undelivered, cancellable, &copy_error))
+      if (g_cancellable_set_error_if_cancelled (cancellable, &copy_error))
         {
-          if (g_error_matches (copy_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || is_permanent (copy_error) ||
-              i + 1 == copies->len)
-            error = g_steal_pointer (&copy_error);
-          else if (outcome->message == NULL)
-            outcome->message = g_strdup (copy_error->message);
+          keep_error (&error, copy_error);
+          break;
         }
+      if (!deliver_copy (self, dir_fd, id, g_ptr_array_index (copies, i), undelivered, cancellable, &copy_error))
+        keep_error (&error, copy_error);
     }
   if (dir_fd >= 0)
     close (dir_fd);
   outcome->undelivered = g_strv_builder_end (undelivered);
-  if (error == NULL && outcome->message == NULL)
+  if (error == NULL)
     {
       signet_store_remove_batch (self->store, id);
       outcome->state = BATCH_SENT;
       return outcome;
     }
-  if (error != NULL)
-    {
-      g_free (outcome->message);
-      outcome->message = g_strdup (error->message);
-    }
-  attempts = GPOINTER_TO_UINT (g_hash_table_lookup (data->attempts, id)) + 1;
+  outcome->message = g_strdup (error->message);
   outcome->state = BATCH_DEFERRED;
-  if (error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return outcome;
-  if ((error != NULL && is_permanent (error)) || attempts >= data->max_attempts)
+  attempts = GPOINTER_TO_UINT (g_hash_table_lookup (data->attempts, id)) + 1;
+  if (is_permanent (error) || attempts >= data->max_attempts)
     {
       g_autoptr(GError) fail_error = NULL;
 
@@ -334,9 +367,18 @@ run_thread (GTask        *task,
   SignetOutbox *self = source_object;
   RunData *data = task_data;
   g_autoptr(GPtrArray) ids = NULL;
+  int outbox_fd;
 
   if (data->clean)
     signet_store_clean_tmp (self->store, data->started);
+  /* One delivery run at a time on a store, whichever process runs it. */
+  outbox_fd = signet_store_open_folder (self->store, SIGNET_FOLDER_OUTBOX, NULL, &data->error);
+  if (outbox_fd >= 0 && data->deliver && flock (outbox_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      g_debug ("Another process is delivering this Outbox; trying again later");
+      data->deliver = FALSE;
+      data->locked_out = TRUE;
+    }
   ids = signet_store_list_batches (self->store, SIGNET_FOLDER_OUTBOX, &data->error);
   for (guint i = 0; ids != NULL && data->deliver && i < ids->len; i++)
     {
@@ -346,6 +388,8 @@ run_thread (GTask        *task,
     }
   data->n_queued = count_batches (self->store, SIGNET_FOLDER_OUTBOX);
   data->n_failed = count_batches (self->store, SIGNET_FOLDER_OUTBOX_FAILED);
+  if (outbox_fd >= 0)
+    close (outbox_fd);  /* and with it the lock */
   g_task_return_boolean (task, TRUE);
 }
 
@@ -444,6 +488,8 @@ on_run_done (GObject *object, GAsyncResult *result, gpointer user_data)
   self->cleaned = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   n_sent = apply_outcomes (self, data);
+  if (data->locked_out && data->n_queued > 0 && !g_cancellable_is_cancelled (self->cancellable))
+    schedule_retry (self, 1);
   if (data->error == NULL)
     set_counts (self, data->n_queued, data->n_failed);
   for (guint i = 0; i < covered->len; i++)

@@ -104,7 +104,10 @@ open_dir_at (int parent, const char *name, gboolean create, GError **error)
   fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     {
-      if (errno == ELOOP || errno == ENOTDIR)
+      struct stat st;
+
+      if ((errno == ELOOP || errno == ENOTDIR) &&
+          fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (st.st_mode))
         /* Translators: %s is a folder name */
         g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_LINK,
                      _("The mail store folder “%s” is not a plain folder (it may be a symbolic link); "
@@ -115,20 +118,28 @@ open_dir_at (int parent, const char *name, gboolean create, GError **error)
   return fd;
 }
 
+/* The root folder itself, not followed if it is a link; the folders above
+ * it are where the user keeps their files, links or not. */
 static int
 open_root (SignetStore *self, GError **error)
 {
-  int fd;
+  g_autofree char *parent = g_path_get_dirname (self->root);
+  g_autofree char *base = g_path_get_basename (self->root);
+  int parent_fd, fd;
 
-  /* The root itself is where the user keeps mail, link or not. */
-  if (g_mkdir_with_parents (self->root, 0700) != 0)
+  if (g_mkdir_with_parents (parent, 0700) != 0)
     {
-      set_io_error (error, errno, self->root);
+      set_io_error (error, errno, parent);
       return -1;
     }
-  fd = open (self->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    set_io_error (error, errno, self->root);
+  parent_fd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (parent_fd < 0)
+    {
+      set_io_error (error, errno, parent);
+      return -1;
+    }
+  fd = open_dir_at (parent_fd, base, TRUE, error);
+  close (parent_fd);
   return fd;
 }
 
