@@ -1,5 +1,6 @@
 /* What happens when sealing cannot finish: gpg killed half-way (the OOM
- * killer on a big attachment), or Cancel pressed while gpg works. Each case
+ * killer on a big attachment), Cancel pressed while gpg works, and an
+ * attachment that is no longer the regular file that was attached. Each case
  * must end promptly with a clear message and leave nothing behind. Every wait
  * has a deadline, so a regression fails instead of hanging the suite. */
 #include <errno.h>
@@ -65,6 +66,15 @@ make_sparse_file (Fixture *f, const char *name, goffset size)
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (ftruncate (fd, size), ==, 0);
   close (fd);
+  return path;
+}
+
+static char *
+make_small_file (Fixture *f, const char *name, const char *contents)
+{
+  char *path = g_build_filename (f->dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
   return path;
 }
 
@@ -622,6 +632,106 @@ test_send_cancelled (Fixture *f, gconstpointer data)
   wait_until (engine_gone, NULL, GIVE_UP_SECONDS, "gpg to stop after Cancel");
 }
 
+/* Attachments that are no longer the regular file that was attached. Each
+ * case makes the attachment and returns the name the message must give. */
+typedef char *(*MakeAttachment) (Fixture *f, SignetAttachment **attachment);
+
+static char *
+make_fifo (Fixture *f, SignetAttachment **attachment)
+{
+  g_autofree char *path = make_small_file (f, "notes.txt", "notes\n");
+
+  *attachment = attachment_for (path);
+  /* Swapped after it was attached; opening it for reading would block. */
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  return g_strdup ("notes.txt");
+}
+
+static char *
+make_symlink (Fixture *f, SignetAttachment **attachment)
+{
+  g_autofree char *path = make_small_file (f, "report.pdf", "%PDF-1.4 report\n");
+  g_autofree char *other = make_small_file (f, "other.pdf", "%PDF-1.4 something else\n");
+
+  *attachment = attachment_for (path);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (symlink (other, path), ==, 0);
+  return g_strdup ("report.pdf");
+}
+
+static char *
+make_device (Fixture *f, SignetAttachment **attachment)
+{
+  *attachment = attachment_for ("/dev/zero");
+  return g_strdup ("zero");
+}
+
+static char *
+make_directory (Fixture *f, SignetAttachment **attachment)
+{
+  g_autofree char *path = g_build_filename (f->dir, "Photos", NULL);
+
+  g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+  *attachment = attachment_for (path);
+  return g_strdup ("Photos");
+}
+
+typedef struct {
+  const char     *name;
+  MakeAttachment  make;
+  gboolean        seal;
+} NotRegularCase;
+
+static void
+test_not_regular (Fixture *f, gconstpointer data)
+{
+  const NotRegularCase *c = data;
+  g_autoptr(SignetAttachment) attachment = NULL;
+  g_autofree char *name = c->make (f, &attachment);
+  g_autoptr(SignetMessage) message = new_message (c->seal, attachment);
+  g_autofree char *expected = g_strdup_printf ("The attachment “%s” is no longer a regular file and was not sent.", name);
+  g_auto(Outcome) o = { 0 };
+
+  signet_send_operation_send_async (f->operation, message, NULL, on_sent, &o);
+  wait_until (is_done, &o, GIVE_UP_SECONDS, "Send to refuse the attachment");
+  assert_send_failed (f, &o, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT, expected);
+}
+
+/* The safe open itself: a regular file opens in blocking mode; a missing one
+ * names the attachment and the reason. */
+static void
+test_open_regular (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = make_small_file (f, "letter.txt", "Dear Alice\n");
+  g_autofree char *missing = g_build_filename (f->dir, "gone.txt", NULL);
+  g_autoptr(SignetAttachment) attachment = attachment_for (path);
+  g_autoptr(SignetAttachment) gone = attachment_for (missing);
+  g_autoptr(GError) error = NULL;
+  char buf[32] = { 0 };
+  int fd;
+
+  fd = signet_attachment_open (attachment, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (fcntl (fd, F_GETFL) & O_NONBLOCK, ==, 0);
+  g_assert_cmpint (fcntl (fd, F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
+  g_assert_cmpint (read (fd, buf, sizeof buf - 1), ==, 11);
+  g_assert_cmpstr (buf, ==, "Dear Alice\n");
+  close (fd);
+
+  g_assert_cmpint (signet_attachment_open (gone, &error), ==, -1);
+  g_assert_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT);
+  g_assert_cmpstr (error->message, ==, "The attachment “gone.txt” cannot be read: No such file or directory");
+}
+
+static const NotRegularCase not_regular_cases[] = {
+  { "fifo", make_fifo, TRUE },           { "fifo", make_fifo, FALSE },
+  { "symlink", make_symlink, TRUE },     { "symlink", make_symlink, FALSE },
+  { "device", make_device, TRUE },       { "device", make_device, FALSE },
+  { "directory", make_directory, TRUE }, { "directory", make_directory, FALSE },
+};
+
 int
 main (int argc, char *argv[])
 {
@@ -638,7 +748,15 @@ main (int argc, char *argv[])
   ADD ("engine-gone-pipes-open", test_engine_gone_pipes_open);
   ADD ("send-engine-killed", test_send_engine_killed);
   ADD ("send-cancelled", test_send_cancelled);
+  ADD ("open-regular", test_open_regular);
 #undef ADD
+  for (guint i = 0; i < G_N_ELEMENTS (not_regular_cases); i++)
+    {
+      const NotRegularCase *c = &not_regular_cases[i];
+      g_autofree char *path = g_strdup_printf ("/seal-failures/not-regular/%s/%s", c->name,
+                                               c->seal ? "sealed" : "clear");
+      g_test_add (path, Fixture, c, fixture_setup, test_not_regular, fixture_teardown);
+    }
   ret = g_test_run ();
   signet_test_remove_gnupghome (homedir);
   return ret;

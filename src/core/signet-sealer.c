@@ -95,25 +95,19 @@ build_text_part (SignetMessage *message)
   return GMIME_OBJECT (text);
 }
 
+/* The attachment is opened here, when the message is built, and refused
+ * unless it is still a regular file (signet_attachment_open()). */
 static GMimeObject *
 build_attachment_part (SignetAttachment *attachment, GError **error)
 {
-  g_autofree char *path = g_file_get_path (signet_attachment_get_file (attachment));
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeDataWrapper) content = NULL;
   GMimePart *part;
   int fd;
 
-  fd = path ? g_open (path, O_RDONLY | O_CLOEXEC, 0) : -1;
+  fd = signet_attachment_open (attachment, error);
   if (fd < 0)
-    {
-      int saved_errno = path ? errno : ENOENT;
-      /* Translators: first %s is a file name, second the system's reason */
-      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
-                   _("The attachment “%s” cannot be read: %s"), signet_attachment_get_name (attachment),
-                   g_strerror (saved_errno));
-      return NULL;
-    }
+    return NULL;
   stream = g_mime_stream_fs_new (fd);
   content = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
   part = g_mime_part_new_with_type ("application", "octet-stream");
