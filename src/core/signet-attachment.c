@@ -2,7 +2,15 @@
 
 #include "signet-attachment.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "signet-errors.h"
+#include "signet-i18n.h"
 
 /* A file attached to a message: immutable once made, so a message and the
  * composer can share it. The name is what recipients see as the file name;
@@ -198,4 +206,88 @@ signet_attachment_get_size (SignetAttachment *self)
 {
   g_return_val_if_fail (SIGNET_IS_ATTACHMENT (self), 0);
   return self->size;
+}
+
+static void
+set_not_regular_error (SignetAttachment *self, GError **error)
+{
+  /* Translators: %s is the attachment's file name */
+  g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
+               _("The attachment “%s” is no longer a regular file and was not sent."), self->name);
+}
+
+static void
+set_unreadable_error (SignetAttachment *self, int saved_errno, GError **error)
+{
+  /* Translators: first %s is a file name, second the system's reason */
+  g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
+               _("The attachment “%s” cannot be read: %s"), self->name, g_strerror (saved_errno));
+}
+
+/* Makes @fd, open on a regular file, a plain blocking descriptor, which is
+ * what the stream that reads it expects. 0, or an errno value. */
+static int
+check_regular (int fd, gboolean *regular)
+{
+  GStatBuf st;
+  int flags;
+
+  *regular = TRUE;
+  if (fstat (fd, &st) != 0)
+    return errno;
+  if (!S_ISREG (st.st_mode))
+    {
+      *regular = FALSE;
+      return 0;
+    }
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+    return errno;
+  return 0;
+}
+
+/* Opens the attached file for reading when the message is built. Only a
+ * regular file is read: a FIFO put in its place would block the send for
+ * ever, a device such as /dev/zero would never end, a directory is no
+ * content, and a symbolic link put in its place could point anywhere.
+ * Returns a blocking, close-on-exec descriptor, or -1 with @error set. */
+int
+signet_attachment_open (SignetAttachment *self,
+                        GError          **error)
+{
+  g_autofree char *path = NULL;
+  gboolean regular = TRUE;
+  GStatBuf st;
+  int saved_errno;
+  int fd;
+
+  g_return_val_if_fail (SIGNET_IS_ATTACHMENT (self), -1);
+
+  path = g_file_get_path (self->file);
+  if (path == NULL)
+    {
+      set_unreadable_error (self, ENOENT, error);
+      return -1;
+    }
+  /* Not opened at all when it is plainly something else: opening some
+   * devices has effects of its own. What decides is the fstat() of what
+   * was opened. */
+  if (g_lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      set_not_regular_error (self, error);
+      return -1;
+    }
+  /* O_NOFOLLOW: a symbolic link swapped in since fails with ELOOP.
+   * O_NONBLOCK: a FIFO swapped in since does not block the open. */
+  fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  saved_errno = fd < 0 ? errno : check_regular (fd, &regular);
+  if (fd >= 0 && regular && saved_errno == 0)
+    return fd;
+  if (fd >= 0)
+    close (fd);
+  if (!regular || saved_errno == ELOOP)
+    set_not_regular_error (self, error);
+  else
+    set_unreadable_error (self, saved_errno, error);
+  return -1;
 }

@@ -15,6 +15,8 @@ GFile            *signet_attachment_get_file         (SignetAttachment *self);
 const char       *signet_attachment_get_name         (SignetAttachment *self);
 const char       *signet_attachment_get_content_type (SignetAttachment *self);
 goffset           signet_attachment_get_size         (SignetAttachment *self);
+int               signet_attachment_open             (SignetAttachment *self,
+                                                      GError          **error);
 char             *signet_attachment_clean_name       (const char       *name);
 
 G_END_DECLS

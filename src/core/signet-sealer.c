@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "signet-core.h"
+#include "signet-encrypt.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 
@@ -173,25 +174,19 @@ build_text_part (SignetMessage *message)
   return GMIME_OBJECT (text);
 }
 
+/* The attachment is opened here, when the message is built, and refused
+ * unless it is still a regular file (signet_attachment_open()). */
 static GMimeObject *
 build_attachment_part (SignetAttachment *attachment, GError **error)
 {
-  g_autofree char *path = g_file_get_path (signet_attachment_get_file (attachment));
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeDataWrapper) content = NULL;
   GMimePart *part;
   int fd;
 
-  fd = path ? g_open (path, O_RDONLY | O_CLOEXEC, 0) : -1;
+  fd = signet_attachment_open (attachment, error);
   if (fd < 0)
-    {
-      int saved_errno = path ? errno : ENOENT;
-      /* Translators: first %s is a file name, second the system's reason */
-      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
-                   _("The attachment “%s” cannot be read: %s"), signet_attachment_get_name (attachment),
-                   g_strerror (saved_errno));
-      return NULL;
-    }
+    return NULL;
   stream = g_mime_stream_fs_new (fd);
   content = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
   part = g_mime_part_new_with_type ("application", "octet-stream");
@@ -350,13 +345,9 @@ open_cipher_file (SignetSealer *self, GError **error)
   return fd;
 }
 
-static void
-cancel_gpgme (GCancellable *cancellable, gpointer ctx)
-{
-  gpgme_cancel_async (ctx);
-}
-
-/* Encrypts @entity for @fingerprints into @cipher_fd (ASCII armor). */
+/* Encrypts @entity for @fingerprints into @cipher_fd (ASCII armor). The
+ * entity is written by a thread into a pipe that gpg reads, so attachments
+ * are read as gpg consumes them and no plaintext reaches the disk. */
 static gboolean
 encrypt_entity (SignetSealer       *self,
                 GMimeObject        *entity,
@@ -366,13 +357,10 @@ encrypt_entity (SignetSealer       *self,
                 GError            **error)
 {
   g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self->directory, error);
-  g_auto(gpgme_data_t) in = NULL;
-  g_auto(gpgme_data_t) out = NULL;
   g_autofree char *recipients = g_strjoinv ("\n", (char **) fingerprints);
   WriterData writer = { entity, -1, 0, FALSE };
   GThread *thread;
-  gpgme_error_t err;
-  gulong handler;
+  gboolean ok;
   int fds[2];
 
   if (ctx == NULL)
@@ -386,39 +374,22 @@ encrypt_entity (SignetSealer       *self,
   /* Fewer, larger transfers between the writer and gpgme; best effort. */
   (void) fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
   gpgme_set_armor (ctx, 1);
-  gpgme_data_new_from_fd (&in, fds[0]);
-  gpgme_data_new_from_fd (&out, cipher_fd);
   writer.fd = fds[1];
   thread = g_thread_new ("signet-seal-writer", writer_thread, &writer);
 
-  handler = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (cancel_gpgme), ctx, NULL) : 0;
-  err = gpgme_op_encrypt_ext (ctx, NULL, recipients,
-                              GPGME_ENCRYPT_NO_COMPRESS, in, out);
-  if (cancellable != NULL)
-    g_cancellable_disconnect (cancellable, handler);
-  /* Unblocks the writer if gpg stopped reading early. */
+  ok = signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS, fds[0], cipher_fd,
+                              cancellable, error);
+  /* A writer still writing (gpg failed, or Cancel) gets EPIPE and ends. */
   close (fds[0]);
   g_thread_join (thread);
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-  if (err != 0)
-    {
-      gpgme_encrypt_result_t result = gpgme_op_encrypt_result (ctx);
-      if (result != NULL && result->invalid_recipients != NULL)
-        g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
-                     _("GnuPG refused the sealing key %s."), result->invalid_recipients->fpr);
-      else
-        signet_set_gpgme_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED, err);
-      return FALSE;
-    }
-  if (!writer.ok)
+  if (ok && !writer.ok)
     {
       g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
                    _("The message could not be read for sealing: %s"), g_strerror (writer.saved_errno));
       return FALSE;
     }
-  return TRUE;
+  return ok;
 }
 
 static GMimeObject *

@@ -1,0 +1,580 @@
+#define G_LOG_DOMAIN "signet-encrypt"
+#define _GNU_SOURCE
+
+#include "signet-encrypt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "signet-errors.h"
+#include "signet-i18n.h"
+#include "signet-key-directory-private.h"
+
+/* Encryption with GPGME, in an event loop of our own (gpgme_set_io_cbs).
+ *
+ * GPGME's own loop cannot be trusted to end. When gpg dies while GPGME waits
+ * to write to it, GPGME 1.18 polls the dead pipe for ever at full speed (it
+ * asks for POLLOUT and never looks at POLLERR); gpgme_cancel_async() is only
+ * noticed when one of its pipes becomes ready; and a killed gpg can even look
+ * like success, since a write that fails with EPIPE is taken as gpg having
+ * read enough and gpg's status output simply ends.
+ *
+ * So this loop watches for itself: an error on gpg's input pipe (nothing
+ * reads it any more), gpg's process (a pidfd; GPGME double-forks gpg, so it
+ * is no child of ours: it is the process that holds the other end of GPGME's
+ * pipes), and the GCancellable. A seal counts as done only when gpg said
+ * END_ENCRYPTION, which it says once its output is complete.
+ *
+ * GPGME is handed gpg's input only when the plaintext pipe has data or its
+ * end, so it never blocks reading from a slow writer, and gpg's input pipe is
+ * non-blocking, so it never blocks writing to a stalled gpg: the loop always
+ * comes back to poll, where Cancel and gpg's death are seen. */
+
+/* Once gpg is gone, how long what it wrote may take to arrive. */
+#define DRAIN_USEC (3 * G_USEC_PER_SEC)
+/* How often to look at gpg where the kernel cannot tell (no pidfd). */
+#define ENGINE_CHECK_MSEC 250
+/* Transfers between GPGME and gpg, larger than its 4 KiB default. */
+#define IO_BUFFER_SIZE "262144"
+#define PIPE_SIZE (1 << 20)
+
+typedef struct {
+  int            fd;
+  gboolean       from_engine;    /* GPGME reads gpg's output here; else writes gpg's input */
+  gpgme_io_cb_t  fnc;
+  void          *fnc_data;
+  gboolean       active;
+} Watch;
+
+typedef struct {
+  GPtrArray     *watches;        /* Watch *: GPGME's tags, freed at the end */
+  gboolean       done;           /* GPGME's GPGME_EVENT_DONE */
+  gpgme_error_t  err;
+  gboolean       sealed;         /* gpg said END_ENCRYPTION */
+  int            plain_fd;
+  gboolean       plain_ready;    /* plaintext, or its end, is waiting */
+  gboolean       input_writable; /* gpg's input pipe has room */
+  gboolean       input_closed;   /* nothing reads gpg's input any more */
+  gint64         last_progress;  /* monotonic time data last moved */
+  char           pipe_name[64];  /* "pipe:[inode]" of one of GPGME's pipes to gpg */
+  pid_t          engine_pid;     /* 0: gpg was not found */
+  int            engine_pidfd;
+  guint64        engine_start;   /* its start time, against pid reuse */
+  gint64         engine_gone;    /* monotonic time gpg was seen gone, or 0 */
+  gint64         next_check;
+  int            poll_errno;
+} Run;
+
+typedef enum {
+  RUN_GOING,
+  RUN_DONE,
+  RUN_CANCELLED,
+  RUN_ENGINE_GONE,
+  RUN_POLL_FAILED,
+} RunState;
+
+static gpgme_error_t
+add_watch (void *data, int fd, int dir, gpgme_io_cb_t fnc, void *fnc_data, void **tag)
+{
+  Run *run = data;
+  Watch *watch = g_new0 (Watch, 1);
+
+  watch->fd = fd;
+  watch->from_engine = dir != 0;
+  watch->fnc = fnc;
+  watch->fnc_data = fnc_data;
+  watch->active = TRUE;
+  /* GPGME copes with short writes and EAGAIN; a blocking write would keep
+   * the loop from seeing anything until a stalled gpg reads again. */
+  if (!watch->from_engine)
+    (void) fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
+  /* Fewer, larger transfers to and from gpg; best effort. */
+  (void) fcntl (fd, F_SETPIPE_SZ, PIPE_SIZE);
+  g_ptr_array_add (run->watches, watch);
+  *tag = watch;
+  return 0;
+}
+
+static void
+remove_watch (void *tag)
+{
+  ((Watch *) tag)->active = FALSE;
+}
+
+static void
+on_io_event (void *data, gpgme_event_io_t type, void *type_data)
+{
+  Run *run = data;
+  gpgme_io_event_done_data_t done = type_data;
+
+  if (type != GPGME_EVENT_DONE)
+    return;
+  run->done = TRUE;
+  run->err = done->err != 0 ? done->err : done->op_err;
+}
+
+static gpgme_error_t
+on_status (void *data, const char *keyword, const char *args)
+{
+  Run *run = data;
+
+  if (g_strcmp0 (keyword, "END_ENCRYPTION") == 0)
+    run->sealed = TRUE;
+  return 0;
+}
+
+/* Clock ticks since boot: the unit of the start time in /proc/PID/stat. */
+static guint64
+ticks_since_boot (void)
+{
+  struct timespec now;
+  guint64 hz = (guint64) sysconf (_SC_CLK_TCK);
+
+  clock_gettime (CLOCK_BOOTTIME, &now);
+  return (guint64) now.tv_sec * hz + (guint64) now.tv_nsec * hz / G_GUINT64_CONSTANT (1000000000);
+}
+
+/* From /proc/PID/stat: the state, the parent and the start time. FALSE when
+ * there is no such process. */
+static gboolean
+read_process (pid_t pid, char *state, pid_t *ppid, guint64 *start)
+{
+  char path[64];
+  char buf[1024];
+  g_auto(GStrv) fields = NULL;
+  const char *after_name;
+  ssize_t len;
+  int fd;
+
+  g_snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  len = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  /* The name, in parentheses, may hold spaces and parentheses itself. */
+  buf[MAX (len, 0)] = '\0';
+  after_name = strrchr (buf, ')');
+  if (after_name == NULL || after_name[1] != ' ')
+    return FALSE;
+  /* Fields 3 (state), 4 (parent) ... 22 (start time). */
+  fields = g_strsplit (after_name + 2, " ", 21);
+  if (g_strv_length (fields) < 20)
+    return FALSE;
+  *state = fields[0][0];
+  *ppid = (pid_t) g_ascii_strtoll (fields[1], NULL, 10);
+  *start = g_ascii_strtoull (fields[19], NULL, 10);
+  return TRUE;
+}
+
+static gboolean
+holds_pipe (pid_t pid, const char *pipe_name)
+{
+  char path[64];
+  gboolean found = FALSE;
+  struct dirent *entry;
+  DIR *dir;
+
+  g_snprintf (path, sizeof path, "/proc/%d/fd", (int) pid);
+  dir = opendir (path);
+  while (dir != NULL && !found && (entry = readdir (dir)) != NULL)
+    {
+      char target[64];
+      ssize_t len = readlinkat (dirfd (dir), entry->d_name, target, sizeof target - 1);
+
+      if (len > 0)
+        {
+          target[len] = '\0';
+          found = strcmp (target, pipe_name) == 0;
+        }
+    }
+  if (dir != NULL)
+    closedir (dir);
+  return found;
+}
+
+/* gpg: the first process started after @since that holds the other end of
+ * one of GPGME's pipes (processes gpg starts itself come later). A process
+ * whose parent is us is not it, as GPGME double-forks gpg, but a fork of
+ * another thread that still carries our descriptors. */
+static pid_t
+find_engine (const char *pipe_name, guint64 since, guint64 *start)
+{
+  DIR *proc = opendir ("/proc");
+  struct dirent *entry;
+  pid_t found = 0;
+
+  while (proc != NULL && (entry = readdir (proc)) != NULL)
+    {
+      pid_t pid = (pid_t) g_ascii_strtoll (entry->d_name, NULL, 10);
+      guint64 started = 0;
+      pid_t ppid = 0;
+      char state;
+
+      if (pid <= 0 || pid == getpid () || !read_process (pid, &state, &ppid, &started) ||
+          started + 1 < since || ppid == getpid () || (found != 0 && started >= *start))
+        continue;
+      if (holds_pipe (pid, pipe_name))
+        {
+          found = pid;
+          *start = started;
+        }
+    }
+  if (proc != NULL)
+    closedir (proc);
+  return found;
+}
+
+static gboolean
+engine_alive (Run *run)
+{
+  guint64 start = 0;
+  pid_t ppid = 0;
+  char state = 'X';
+
+  /* A zombie has stopped: pid 1 may take its time to reap it. */
+  return read_process (run->engine_pid, &state, &ppid, &start) &&
+         state != 'Z' && state != 'X' && start == run->engine_start;
+}
+
+static void
+mark_engine_gone (Run *run)
+{
+  if (run->engine_gone == 0)
+    run->engine_gone = g_get_monotonic_time ();
+}
+
+static void
+watch_engine (Run *run, guint64 since)
+{
+  Watch *first = run->watches->len > 0 ? g_ptr_array_index (run->watches, 0) : NULL;
+  struct stat st;
+
+  if (first == NULL || fstat (first->fd, &st) != 0 || !S_ISFIFO (st.st_mode))
+    return;
+  g_snprintf (run->pipe_name, sizeof run->pipe_name, "pipe:[%llu]", (unsigned long long) st.st_ino);
+  run->engine_pid = find_engine (run->pipe_name, since, &run->engine_start);
+  if (run->engine_pid == 0)
+    {
+      g_debug ("gpg not found in /proc; watching its pipes only");
+      return;
+    }
+#ifdef SYS_pidfd_open
+  run->engine_pidfd = (int) syscall (SYS_pidfd_open, run->engine_pid, 0);
+#endif
+  /* Checked after the pidfd is open: the pid could have been reused. */
+  if (!engine_alive (run))
+    mark_engine_gone (run);
+}
+
+/* Asks gpg to stop, if it is still the process on the other end of our pipe. */
+static void
+stop_engine (Run *run)
+{
+#ifdef SYS_pidfd_send_signal
+  if (run->engine_pidfd >= 0 && run->engine_gone == 0 && holds_pipe (run->engine_pid, run->pipe_name))
+    (void) syscall (SYS_pidfd_send_signal, run->engine_pidfd, SIGTERM, NULL, 0);
+#endif
+}
+
+static void
+check_engine (Run *run)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (run->engine_pid == 0 || run->engine_pidfd >= 0 || run->engine_gone != 0 || now < run->next_check)
+    return;
+  run->next_check = now + ENGINE_CHECK_MSEC * 1000;
+  if (!engine_alive (run))
+    mark_engine_gone (run);
+}
+
+static Watch *
+find_watch (Run *run, gboolean from_engine)
+{
+  for (guint i = 0; i < run->watches->len; i++)
+    {
+      Watch *watch = g_ptr_array_index (run->watches, i);
+      if (watch->active && watch->from_engine == from_engine)
+        return watch;
+    }
+  return NULL;
+}
+
+static RunState
+run_state (Run *run, GCancellable *cancellable)
+{
+  if (g_cancellable_is_cancelled (cancellable))
+    return RUN_CANCELLED;
+  if (run->done)
+    return RUN_DONE;
+  if (run->poll_errno != 0)
+    return RUN_POLL_FAILED;
+  /* gpg closed all its output, yet GPGME waits to give it more input. */
+  if (find_watch (run, TRUE) == NULL)
+    return RUN_ENGINE_GONE;
+  if (run->engine_gone != 0 &&
+      g_get_monotonic_time () - MAX (run->engine_gone, run->last_progress) > DRAIN_USEC)
+    return RUN_ENGINE_GONE;
+  return RUN_GOING;
+}
+
+/* What one poll() waits for. */
+typedef struct {
+  GArray    *fds;      /* struct pollfd */
+  GPtrArray *owners;   /* Watch *, or one of the markers */
+} PollSet;
+
+static char plain_marker, pidfd_marker, cancel_marker;
+
+static void
+poll_set_add (PollSet *set, int fd, short events, gpointer owner)
+{
+  struct pollfd pfd = { fd, events, 0 };
+
+  g_array_append_val (set->fds, pfd);
+  g_ptr_array_add (set->owners, owner);
+}
+
+/* Fills @set; returns the timeout for poll(). */
+static int
+prepare_poll (Run *run, PollSet *set, int cancel_fd)
+{
+  Watch *input = find_watch (run, FALSE);
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_set_size (set->fds, 0);
+  g_ptr_array_set_size (set->owners, 0);
+  for (guint i = 0; i < run->watches->len; i++)
+    {
+      Watch *watch = g_ptr_array_index (run->watches, i);
+      if (watch->active && watch->from_engine)
+        poll_set_add (set, watch->fd, POLLIN, watch);
+    }
+  if (input != NULL && !run->input_closed)
+    {
+      /* POLLERR and POLLHUP come whatever is asked for. */
+      poll_set_add (set, input->fd, run->input_writable ? 0 : POLLOUT, input);
+      if (!run->plain_ready)
+        poll_set_add (set, run->plain_fd, POLLIN, &plain_marker);
+    }
+  if (cancel_fd >= 0)
+    poll_set_add (set, cancel_fd, POLLIN, &cancel_marker);
+  if (run->engine_pidfd >= 0 && run->engine_gone == 0)
+    poll_set_add (set, run->engine_pidfd, POLLIN, &pidfd_marker);
+
+  if (run->engine_gone != 0)
+    return (int) CLAMP ((MAX (run->engine_gone, run->last_progress) + DRAIN_USEC - now) / 1000 + 1, 0, G_MAXINT);
+  if (run->engine_pid != 0 && run->engine_pidfd < 0)
+    return ENGINE_CHECK_MSEC;
+  return -1;
+}
+
+static void
+dispatch_watch (Run *run, Watch *watch, short revents)
+{
+  if (!watch->active)
+    return;  /* closed by a handler earlier in this round */
+  if (watch->from_engine)
+    {
+      if (revents & POLLIN)
+        run->last_progress = g_get_monotonic_time ();
+      watch->fnc (watch->fnc_data, watch->fd);
+    }
+  else if (revents & (POLLERR | POLLHUP | POLLNVAL))
+    {
+      run->input_closed = TRUE;
+      mark_engine_gone (run);
+    }
+  else if (revents & POLLOUT)
+    run->input_writable = TRUE;
+}
+
+/* Hands gpg more plaintext once there is some and gpg has room for it. */
+static void
+feed_engine (Run *run)
+{
+  Watch *input = find_watch (run, FALSE);
+
+  if (input == NULL || run->input_closed || !run->plain_ready || !run->input_writable)
+    return;
+  run->plain_ready = FALSE;
+  run->input_writable = FALSE;
+  run->last_progress = g_get_monotonic_time ();
+  input->fnc (input->fnc_data, input->fd);
+}
+
+static void
+dispatch (Run *run, PollSet *set)
+{
+  for (guint i = 0; i < set->fds->len; i++)
+    {
+      const struct pollfd *pfd = &g_array_index (set->fds, struct pollfd, i);
+      gpointer owner = g_ptr_array_index (set->owners, i);
+
+      if (pfd->revents == 0 || owner == &cancel_marker)
+        continue;
+      if (owner == &plain_marker)
+        run->plain_ready = TRUE;
+      else if (owner == &pidfd_marker)
+        mark_engine_gone (run);
+      else
+        dispatch_watch (run, owner, pfd->revents);
+    }
+  feed_engine (run);
+}
+
+static RunState
+run_loop (Run *run, GCancellable *cancellable)
+{
+  PollSet set = { g_array_new (FALSE, FALSE, sizeof (struct pollfd)), g_ptr_array_new () };
+  GPollFD cancel_fd = { .fd = -1 };
+  gboolean cancel_pollable = cancellable != NULL && g_cancellable_make_pollfd (cancellable, &cancel_fd);
+  RunState state;
+
+  while ((state = run_state (run, cancellable)) == RUN_GOING)
+    {
+      int timeout = prepare_poll (run, &set, cancel_pollable ? cancel_fd.fd : -1);
+
+      if (poll ((struct pollfd *) (gpointer) set.fds->data, set.fds->len, timeout) < 0)
+        {
+          if (errno != EINTR && errno != EAGAIN)
+            run->poll_errno = errno;
+          continue;
+        }
+      dispatch (run, &set);
+      check_engine (run);
+    }
+  if (cancel_pollable)
+    g_cancellable_release_fd (cancellable);
+  g_array_unref (set.fds);
+  g_ptr_array_unref (set.owners);
+  return state;
+}
+
+static void
+set_engine_error (gpgme_ctx_t ctx, gpgme_error_t err, GError **error)
+{
+  gpgme_encrypt_result_t result = gpgme_op_encrypt_result (ctx);
+
+  if (result != NULL && result->invalid_recipients != NULL)
+    g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS,
+                 _("GnuPG refused the sealing key %s."), result->invalid_recipients->fpr);
+  else
+    signet_set_gpgme_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED, err);
+}
+
+static gboolean
+finish (Run *run, RunState state, gpgme_ctx_t ctx, GCancellable *cancellable, GError **error)
+{
+  if (state == RUN_CANCELLED)
+    {
+      g_cancellable_set_error_if_cancelled (cancellable, error);
+      return FALSE;
+    }
+  if (state == RUN_POLL_FAILED)
+    {
+      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
+                   _("Could not wait for GnuPG: %s"), g_strerror (run->poll_errno));
+      return FALSE;
+    }
+  if (state == RUN_DONE && run->err != 0)
+    {
+      set_engine_error (ctx, run->err, error);
+      return FALSE;
+    }
+  if (state == RUN_DONE && run->sealed)
+    return TRUE;
+  g_debug ("gpg ended without END_ENCRYPTION (pid %d)", (int) run->engine_pid);
+  g_set_error_literal (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
+                       _("GnuPG stopped unexpectedly while sealing the message. Nothing was sent."));
+  return FALSE;
+}
+
+static gpgme_error_t
+new_stream_data (gpgme_data_t *data, int fd)
+{
+  gpgme_error_t err = gpgme_data_new_from_fd (data, fd);
+
+  if (err == 0)
+    (void) gpgme_data_set_flag (*data, "io-buffer-size", IO_BUFFER_SIZE);
+  return err;
+}
+
+static gpgme_error_t
+start (gpgme_ctx_t            ctx,
+       Run                   *run,
+       const char            *recipients,
+       gpgme_encrypt_flags_t  flags,
+       gpgme_data_t           in,
+       gpgme_data_t           out)
+{
+  struct gpgme_io_cbs io_cbs = { add_watch, run, remove_watch, on_io_event, run };
+  gpgme_error_t err = gpgme_set_ctx_flag (ctx, "full-status", "1");
+
+  if (err != 0)
+    return err;
+  gpgme_set_status_cb (ctx, on_status, run);
+  gpgme_set_io_cbs (ctx, &io_cbs);
+  return gpgme_op_encrypt_ext_start (ctx, NULL, recipients, flags, in, out);
+}
+
+/* Encrypts what @plain_fd delivers until its end into @cipher_fd, for
+ * @recipients (as for gpgme_op_encrypt_ext()). Fails when gpg dies, within
+ * seconds, and returns at once when @cancellable is cancelled; in both cases
+ * gpg is asked to stop and the caller must discard what @cipher_fd holds.
+ * The caller closes @plain_fd afterwards, which also stops its writer. */
+gboolean
+signet_encrypt_stream (gpgme_ctx_t            ctx,
+                       const char            *recipients,
+                       gpgme_encrypt_flags_t  flags,
+                       int                    plain_fd,
+                       int                    cipher_fd,
+                       GCancellable          *cancellable,
+                       GError               **error)
+{
+  g_auto(gpgme_data_t) in = NULL;
+  g_auto(gpgme_data_t) out = NULL;
+  g_autoptr(GPtrArray) watches = g_ptr_array_new_with_free_func (g_free);
+  Run run = { .watches = watches, .plain_fd = plain_fd, .engine_pidfd = -1 };
+  guint64 since = ticks_since_boot ();
+  RunState state = RUN_DONE;
+  gpgme_error_t err;
+
+  err = gpgme_data_new_from_fd (&in, plain_fd);
+  if (err == 0)
+    err = new_stream_data (&out, cipher_fd);
+  if (err == 0)
+    err = start (ctx, &run, recipients, flags, in, out);
+  if (err == 0)
+    {
+      watch_engine (&run, since);
+      state = run_loop (&run, cancellable);
+    }
+  if (!run.done && run.watches->len > 0)
+    {
+      stop_engine (&run);
+      /* Closes GPGME's pipes to gpg; the loop's callbacks see them go. */
+      gpgme_cancel (ctx);
+    }
+  if (run.engine_pidfd >= 0)
+    close (run.engine_pidfd);
+  /* @run lives on this stack: GPGME must not call it any more. */
+  gpgme_set_io_cbs (ctx, NULL);
+  gpgme_set_status_cb (ctx, NULL, NULL);
+  if (err != 0)
+    {
+      set_engine_error (ctx, err, error);
+      return FALSE;
+    }
+  return finish (&run, state, ctx, cancellable, error);
+}
