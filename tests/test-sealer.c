@@ -405,6 +405,33 @@ test_attachment_name_injection (Fixture *f, gconstpointer data)
       }
 }
 
+/* The names recipients see: no control, no path, no bidirectional trick,
+ * nothing that decodes into something else. */
+static void
+test_attachment_name_cleaning (void)
+{
+  const char *cases[][2] = {
+    { "report.pdf", "report.pdf" },
+    { "a\r\nb.txt", "a__b.txt" },
+    { "../../.bashrc", ".._.._.bashrc" },
+    { "inv\xe2\x80\xae" "fdp.exe", "inv_fdp.exe" },
+    { "x\xe2\x81\xa6y", "x_y" },
+    { "=?utf-8?q?=0A?=", "=_utf-8?q?=0A?=" },
+    { "..", "attachment" },
+    { "", "attachment" },
+    { "  spaced  ", "spaced" },
+    { "caf\xc3\xa9 \xe2\x80\x93 \xe6\x97\xa5\xe6\x9c\xac.txt", "caf\xc3\xa9 \xe2\x80\x93 \xe6\x97\xa5\xe6\x9c\xac.txt" },
+    { "bad\xff" "utf8", "bad\xef\xbf\xbd" "utf8" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *clean = signet_attachment_clean_name (cases[i][0]);
+      g_assert_cmpstr (clean, ==, cases[i][1]);
+      g_assert_true (signet_header_check (clean, NULL));
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -416,6 +443,7 @@ main (int argc, char *argv[])
   g_test_add ("/sealer/clear", Fixture, NULL, fixture_setup, test_clear, fixture_teardown);
   g_test_add ("/sealer/unreadable-attachment", Fixture, NULL, fixture_setup, test_unreadable_attachment, fixture_teardown);
   g_test_add ("/sealer/refused-key", Fixture, NULL, fixture_setup, test_refused_key, fixture_teardown);
+  g_test_add_func ("/sealer/attachment-name-cleaning", test_attachment_name_cleaning);
   g_test_add ("/sealer/protected-subject", Fixture, NULL, fixture_setup, test_protected_subject, fixture_teardown);
   g_test_add ("/sealer/encoded-word-subject", Fixture, NULL, fixture_setup, test_encoded_word_subject, fixture_teardown);
   g_test_add ("/sealer/sealed-draft-metadata", Fixture, NULL, fixture_setup, test_sealed_draft_metadata, fixture_teardown);

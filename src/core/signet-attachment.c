@@ -47,12 +47,19 @@ signet_attachment_clean_name (const char *name)
   g_autofree char *valid = g_utf8_make_valid (name != NULL ? name : "", -1);
   GString *out = g_string_new (NULL);
 
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+  gunichar previous = 0;
+
+  for (const char *p = valid; *p != '\0'; previous = g_utf8_get_char (p), p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
 
+      /* Line breaks, path separators, the bidirectional controls that make
+       * "invfdp.exe" look like "invexe.pdf", and "=?", with which a name
+       * would be decoded as RFC 2047 encoded words by the recipient. */
       if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029 ||
-          c == '/' || c == '\\')
+          c == '/' || c == '\\' || c == 0x061c || c == 0x200e || c == 0x200f ||
+          (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+          (c == '?' && previous == '='))
         g_string_append_c (out, '_');
       else
         g_string_append_unichar (out, c);
