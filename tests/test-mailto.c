@@ -34,6 +34,11 @@ test_rfc6068_examples (void)
     { "mailto:user@example.org?subject=caf%C3%A9%20%E2%80%93%20ok", "user@example.org", "", "", "café – ok", "" },
     { "mailto:bob@example.org?attach=/etc/passwd&attachment=file:///etc/shadow&subject=x", "bob@example.org", "", "", "x", "" },
     { "mailto:bob@example.org?subject=a+b", "bob@example.org", "", "", "a+b", "" },
+    /* A mailto: path is opaque: no dot segments are removed from it. */
+    { "mailto:a/./b@example.org", "a/./b@example.org", "", "", "", "" },
+    { "mailto:a@example.org?subject=a%26b%3Dc&body=x=y&", "a@example.org", "", "", "a&b=c", "x=y" },
+    { "mailto:?to=Bob%20%3Cbob@example.org%3E,%22Smith,%20C.%22%20%3Ccarol@example.org%3E", "bob@example.org,carol@example.org", "", "", "", "" },
+    { "mailto:a@example.org?body=one%0Dtwo%0Athree%0D%0A%09four", "a@example.org", "", "", "", "one\ntwo\nthree\n\tfour" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -76,6 +81,18 @@ test_hostile (void)
     "mailto:bob@example.org?=x",
     "http://example.org/",
     "",
+    /* A '#' must be encoded in a mailto: link; what follows it would be lost. */
+    "mailto:bob@example.org?subject=C#x",
+    "mailto:bob@example.org#",
+    "mailto://example.org/bob@example.org",
+    "mailto:bob@example.org%00",
+    "mailto:bob@example.org?subject=a&&body=b",
+    /* Each field is parsed on its own: a quote opened in one cannot swallow the next. */
+    "mailto:?to=%22Bob&to=x%22%20%3Ceve@example.org%3E",
+    "mailto:?to=%22Bob&cc=x%22%20%3Ceve@example.org%3E",
+    /* Encoded words a mail program would decode into a line break. */
+    "mailto:bob@example.org?subject=%3D%3Futf-8%3Fq%3FHi%3D0D%3D0ABcc%3A_eve%40example.org%3F%3D",
+    "mailto:bob@example.org?subject=%0A&subject=Hi",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)

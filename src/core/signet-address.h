@@ -7,8 +7,8 @@ G_BEGIN_DECLS
 #define SIGNET_TYPE_ADDRESS (signet_address_get_type ())
 
 typedef struct {
-  char *name;   /* display name, may be NULL */
-  char *email;  /* addr-spec, lower-cased domain */
+  char *name;   /* display name, trimmed and single-spaced; NULL if none */
+  char *email;  /* addr-spec as typed */
 } SignetAddress;
 
 GType          signet_address_get_type   (void) G_GNUC_CONST;

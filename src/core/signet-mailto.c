@@ -21,32 +21,14 @@ fail (GError **error, const char *reason)
   return FALSE;
 }
 
-/* Percent-decodes @len bytes of @text; NULL for a bad escape or bad UTF-8. */
-static char *
-decode (const char *text, gsize len)
-{
-  g_autofree char *decoded = g_uri_unescape_segment (text, text + len, NULL);
-
-  if (decoded == NULL || !g_utf8_validate (decoded, -1, NULL))
-    return NULL;
-  return g_steal_pointer (&decoded);
-}
-
-static void
-append_list (GString *list, const char *addresses)
-{
-  if (*addresses == '\0')
-    return;
-  if (list->len > 0)
-    g_string_append (list, ", ");
-  g_string_append (list, addresses);
-}
-
+/* Each list of addresses (the path, every to=, cc= and bcc=) is parsed on
+ * its own: joined first, a quote opened in one field could swallow the
+ * next one. */
 static gboolean
-add_addresses (SignetMessage *message,
-               const char    *text,
-               void         (*add) (SignetMessage *, const SignetAddress *),
-               GError       **error)
+add_addresses (SignetMessage      *message,
+               SignetRecipientKind kind,
+               const char         *text,
+               GError            **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GPtrArray) list = signet_address_parse_list (text, &local_error);
@@ -54,91 +36,94 @@ add_addresses (SignetMessage *message,
   if (list == NULL)
     return fail (error, local_error->message);
   for (guint i = 0; i < list->len; i++)
-    add (message, g_ptr_array_index (list, i));
+    signet_message_add_recipient (message, kind, g_ptr_array_index (list, i));
   return TRUE;
 }
 
-/* The body may have line breaks; they arrive as %0D%0A. */
+/* The body may have line breaks; they arrive as %0D%0A. No other control
+ * character is text. */
 static char *
 normalise_body (const char *body)
 {
   g_autoptr(GString) out = g_string_new (NULL);
 
-  for (const char *p = body; *p != '\0'; p++)
+  for (const char *p = body; *p != '\0'; p = g_utf8_next_char (p))
     {
-      if (*p == '\r')
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\r')
         {
           g_string_append_c (out, '\n');
           if (p[1] == '\n')
             p++;
         }
-      else if ((guchar) *p < 0x20 && *p != '\n' && *p != '\t')
+      else if (g_unichar_iscntrl (c) && c != '\n' && c != '\t')
         return NULL;
       else
-        g_string_append_c (out, *p);
+        g_string_append_unichar (out, c);
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-typedef struct {
-  GString *to;
-  GString *cc;
-  GString *bcc;
-  char    *subject;
-  char    *body;
-} Fields;
-
 static gboolean
-take_field (Fields *fields, const char *pair, GError **error)
+take_field (SignetMessage *message,
+            const char    *name,
+            const char    *value,
+            GError       **error)
 {
-  const char *eq = strchr (pair, '=');
-  g_autofree char *name = NULL;
-  g_autofree char *value = NULL;
+  g_autofree char *body = NULL;
 
-  if (eq == NULL || eq == pair)
+  if (*name == '\0')
     return fail (error, _("A part of the link is not of the form name=value."));
-  name = decode (pair, eq - pair);
-  value = decode (eq + 1, strlen (eq + 1));
-  if (name == NULL || value == NULL)
-    return fail (error, _("The link is not correctly encoded."));
-
   if (g_ascii_strcasecmp (name, "to") == 0)
-    append_list (fields->to, value);
-  else if (g_ascii_strcasecmp (name, "cc") == 0)
-    append_list (fields->cc, value);
-  else if (g_ascii_strcasecmp (name, "bcc") == 0)
-    append_list (fields->bcc, value);
-  else if (g_ascii_strcasecmp (name, "subject") == 0)
-    g_free (fields->subject), fields->subject = g_steal_pointer (&value);
-  else if (g_ascii_strcasecmp (name, "body") == 0)
-    g_free (fields->body), fields->body = g_steal_pointer (&value);
-  /* Everything else (attach, in-reply-to, unknown headers) is ignored. */
-  return TRUE;
-}
-
-static gboolean
-fill_message (SignetMessage *message, Fields *fields, GError **error)
-{
-  g_autoptr(GError) local_error = NULL;
-
-  if (!add_addresses (message, fields->to->str, signet_message_add_to, error) ||
-      !add_addresses (message, fields->cc->str, signet_message_add_cc, error) ||
-      !add_addresses (message, fields->bcc->str, signet_message_add_bcc, error))
-    return FALSE;
-  if (fields->subject != NULL)
+    return add_addresses (message, SIGNET_RECIPIENT_TO, value, error);
+  if (g_ascii_strcasecmp (name, "cc") == 0)
+    return add_addresses (message, SIGNET_RECIPIENT_CC, value, error);
+  if (g_ascii_strcasecmp (name, "bcc") == 0)
+    return add_addresses (message, SIGNET_RECIPIENT_BCC, value, error);
+  if (g_ascii_strcasecmp (name, "subject") == 0)
     {
-      if (!signet_header_check (fields->subject, &local_error))
+      if (!signet_header_check (value, NULL))
         return fail (error, _("The link’s subject contains line breaks or control characters."));
-      signet_message_set_subject (message, fields->subject);
+      signet_message_set_subject (message, value);
     }
-  if (fields->body != NULL)
+  else if (g_ascii_strcasecmp (name, "body") == 0)
     {
-      g_autofree char *body = normalise_body (fields->body);
+      body = normalise_body (value);
       if (body == NULL)
         return fail (error, _("The link’s text contains control characters."));
       signet_message_set_body (message, body);
     }
+  /* Everything else (attach, in-reply-to, unknown headers) is ignored. */
   return TRUE;
+}
+
+/* The query: name=value fields separated by '&', each name and value
+ * percent-decoded by GUriParamsIter, which refuses bad escapes, an encoded
+ * NUL and text that is not UTF-8. G_URI_PARAMS_NONE: a '+' stays a '+'. */
+static gboolean
+take_query (SignetMessage *message,
+            const char    *query,
+            GError       **error)
+{
+  GUriParamsIter iter;
+
+  g_uri_params_iter_init (&iter, query, -1, "&", G_URI_PARAMS_NONE);
+  while (TRUE)
+    {
+      g_autofree char *name = NULL;
+      g_autofree char *value = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (!g_uri_params_iter_next (&iter, &name, &value, &local_error))
+        {
+          if (local_error != NULL)
+            return fail (error, _("The link is not correctly encoded."));
+          return TRUE;
+        }
+      if (!take_field (message, name, value, error))
+        return FALSE;
+    }
 }
 
 /* Parses a mailto: URI into a message to compose (addresses, subject, body). */
@@ -147,45 +132,41 @@ signet_mailto_parse (const char *uri,
                      GError    **error)
 {
   g_autoptr(SignetMessage) message = NULL;
-  g_auto(GStrv) pairs = NULL;
-  Fields fields = { g_string_new (NULL), g_string_new (NULL), g_string_new (NULL), NULL, NULL };
-  const char *rest, *query;
-  gboolean ok = TRUE;
+  g_autofree char *host = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *query = NULL;
+  g_autofree char *fragment = NULL;
 
   g_return_val_if_fail (uri != NULL, NULL);
 
   if (strlen (uri) > SIGNET_MAILTO_MAX_LENGTH)
-    ok = fail (error, _("The link is too long."));
-  else if (g_ascii_strncasecmp (uri, "mailto:", 7) != 0)
-    ok = fail (error, _("This is not a mailto: link."));
-  if (ok)
     {
-      g_autofree char *to = NULL;
+      fail (error, _("The link is too long."));
+      return NULL;
+    }
+  if (g_strcmp0 (g_uri_peek_scheme (uri), "mailto") != 0)
+    {
+      fail (error, _("This is not a mailto: link."));
+      return NULL;
+    }
+  /* g_uri_split(), not g_uri_parse(): a mailto: path is opaque, a list of
+   * addresses, and g_uri_parse() would remove "dot segments" from it as
+   * from a file path, sending "a/./b@example.org" to "a/b@example.org".
+   * The path comes back decoded (bad escapes, an encoded NUL and text that
+   * is not UTF-8 are refused), the query still encoded. A link has no
+   * authority, and a '#' must be encoded: what follows one would be lost. */
+  if (!g_uri_split (uri, G_URI_FLAGS_ENCODED_QUERY, NULL, NULL, &host, NULL, &path, &query, &fragment, NULL) ||
+      host != NULL || fragment != NULL)
+    {
+      fail (error, _("The link is not correctly encoded."));
+      return NULL;
+    }
 
-      rest = uri + 7;
-      query = strchr (rest, '?');
-      to = decode (rest, query ? (gsize) (query - rest) : strlen (rest));
-      if (to == NULL)
-        ok = fail (error, _("The link is not correctly encoded."));
-      else
-        append_list (fields.to, to);
-      if (ok && query != NULL)
-        {
-          pairs = g_strsplit (query + 1, "&", -1);
-          for (guint i = 0; ok && pairs[i] != NULL; i++)
-            if (pairs[i][0] != '\0')
-              ok = take_field (&fields, pairs[i], error);
-        }
-    }
-  if (ok)
-    {
-      message = signet_message_new ();
-      ok = fill_message (message, &fields, error);
-    }
-  g_string_free (fields.to, TRUE);
-  g_string_free (fields.cc, TRUE);
-  g_string_free (fields.bcc, TRUE);
-  g_free (fields.subject);
-  g_free (fields.body);
-  return ok ? g_steal_pointer (&message) : NULL;
+  message = signet_message_new ();
+  /* GUri cannot split the path into addresses; the address parser does. */
+  if (!add_addresses (message, SIGNET_RECIPIENT_TO, path, error))
+    return NULL;
+  if (query != NULL && !take_query (message, query, error))
+    return NULL;
+  return g_steal_pointer (&message);
 }
