@@ -383,7 +383,7 @@ test_name_whitespace (void)
   g_assert_null (blank->name);
 }
 
-/* One comparison form: what only Unicode normalisation, letter case or the
+/* One comparison form: what only Unicode normalisation, case folding or the
  * spelling of a domain tells apart is equal; different letters stay
  * different. */
 static void
@@ -395,17 +395,17 @@ test_normalize (void)
     { "A\xcc\x8aNGSTR\xc3\x96M@example.org", "ångström@example.org" },     /* combining ring */
     { "\xe2\x84\xabngstr\xc3\xb6m@example.org", "Ångström@example.org" },  /* ANGSTROM SIGN */
     { "STRA\xe1\xba\x9e" "E@example.org", "straße@example.org" },           /* capital sharp s */
-    { "İPEK@example.org", "ipek@example.org" },                              /* Turkish capital I with dot */
+    { "İPEK@example.org", "i\xcc\x87pek@example.org" },                     /* Turkish capital I with dot */
     { "a@bücher.example", "a@xn--bcher-kva.example" },
     { "a@BÜCHER.example", "A@XN--BCHER-KVA.EXAMPLE" },
     { "a@bu\xcc\x88" "cher.example", "a@xn--bcher-kva.example" },
-    { "a@faß.de", "a@xn--fa-hia.de" },
+    { "straße@example.org", "strasse@example.org" },                        /* case folding */
+    { "straße@example.org", "STRASSE@example.org" },
+    { "a@FASS.de", "a@fass.de" },
   };
   static const char *distinct[][2] = {
-    { "straße@example.org", "strasse@example.org" },
-    { "straße@example.org", "STRASSE@example.org" },
-    { "a@faß.de", "a@fass.de" },
     { "ıpek@example.org", "ipek@example.org" },                              /* dotless i */
+    { "İPEK@example.org", "ipek@example.org" },
     { "émile@example.org", "emile@example.org" },
     { "a@bücher.example", "a@bucher.example" },
     { "bob.smith@example.org", "bobsmith@example.org" },

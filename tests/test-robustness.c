@@ -140,10 +140,10 @@ first_file (const char *dir)
 /* ------------------------------------------------------------------ */
 /* Addresses                                                          */
 
-/* Either joined form parses back to the same names and addresses, also
- * for a name whose decoded text itself looks like an encoded word: the
- * next parse (the recipient's client, the composer's field when a mailto:
- * link is loaded) must not decode it a second time. */
+/* A name whose decoded text itself looks like an encoded word would be
+ * decoded a second time by the next reader (the recipient's client, the
+ * composer's field when a mailto: link is loaded): it is refused with a
+ * message, or else both joined forms give the same name back. */
 static void
 test_name_double_decoding (void)
 {
@@ -155,7 +155,12 @@ test_name_double_decoding (void)
   g_autoptr(GPtrArray) from_header = NULL, from_display = NULL;
   const SignetAddress *a;
 
-  g_assert_no_error (error);
+  if (first == NULL)
+    {
+      g_assert_error (error, SIGNET_ADDRESS_ERROR, SIGNET_ADDRESS_ERROR_INVALID);
+      g_assert_true (g_str_has_prefix (error->message, "The name in "));
+      return;
+    }
   a = g_ptr_array_index (first, 0);
   g_assert_cmpstr (a->name, ==, "=?utf-8?q?evil=40attacker=2Eexample=2C?=");
   header = signet_address_join (first, TRUE);

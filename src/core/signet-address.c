@@ -703,33 +703,44 @@ signet_address_join (GPtrArray *addresses,
   return text != NULL ? b_words_as_q (text) : g_strdup ("");
 }
 
-/* The one form in which addresses are compared, wherever they are: Unicode
- * NFC; the local part in lower case, letter by letter (not case folded,
- * which would make "straße" and "strasse" one address); the domain in the
- * ASCII form GMime writes into headers (IDNA 2008 with UTS #46 mapping, so
- * "bücher.example", "BÜCHER.example" and "xn--bcher-kva.example" are one
- * domain, and "faß.de" and "fass.de" stay two). Never NULL. */
+/* The one form in which addresses are compared, wherever they are (the
+ * same address however it is written): Unicode NFC, then case folding of
+ * the whole address (so "STRASSE", "straße" and "STRAẞE" are one), then NFC
+ * again; the domain, when IDNA accepts it (g_hostname_to_ascii), in its
+ * ASCII form, so "bücher.example", "BÜCHER.example" and
+ * "xn--bcher-kva.example" are one domain (a punycode domain is decoded
+ * first, so that it is folded like the same domain written in Unicode).
+ * Never NULL. */
+static char *
+fold (const char *text)
+{
+  g_autofree char *nfc = g_utf8_normalize (text, -1, G_NORMALIZE_NFC);
+  g_autofree char *folded = g_utf8_casefold (nfc, -1);
+
+  return g_utf8_normalize (folded, -1, G_NORMALIZE_NFC);
+}
+
 char *
 signet_address_normalize (const char *email)
 {
-  g_autofree char *nfc = NULL;
-  g_autoptr(GString) local = g_string_new (NULL);
-  g_autofree char *lower = NULL;
+  g_autofree char *typed_local = NULL;
+  g_autofree char *local = NULL;
+  g_autofree char *unicode = NULL;
+  g_autofree char *domain = NULL;
+  g_autofree char *ascii = NULL;
   const char *at;
 
   if (email == NULL || !g_utf8_validate (email, -1, NULL))
     return g_strdup ("");
-  nfc = g_utf8_normalize (email, -1, G_NORMALIZE_NFC);
-  at = strrchr (nfc, '@');
-  for (const char *p = nfc; *p != '\0' && p != at; p = g_utf8_next_char (p))
-    g_string_append_unichar (local, g_unichar_tolower (g_utf8_get_char (p)));
-  lower = g_utf8_normalize (local->str, -1, G_NORMALIZE_NFC);
+  at = strrchr (email, '@');
   if (at == NULL)
-    return g_steal_pointer (&lower);
-  {
-    g_autofree char *domain = domain_to_ascii (at + 1);
-    return g_strdup_printf ("%s@%s", lower, domain);
-  }
+    return fold (email);
+  typed_local = g_strndup (email, at - email);
+  local = fold (typed_local);
+  unicode = g_hostname_is_ascii_encoded (at + 1) ? g_hostname_to_unicode (at + 1) : NULL;
+  domain = fold (unicode != NULL ? unicode : at + 1);
+  ascii = g_hostname_to_ascii (domain);
+  return g_strdup_printf ("%s@%s", local, ascii != NULL ? ascii : domain);
 }
 
 gboolean
