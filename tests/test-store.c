@@ -2,6 +2,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "signet-errors.h"
@@ -308,8 +309,42 @@ test_planted_batch_link (void)
   signet_test_remove_tree (root);
 }
 
-/* What an interrupted run left in tmp/ goes at the next start; what is
- * being written now stays. */
+/* The process ID of a process that has ended. */
+static int
+dead_pid (void)
+{
+  const char *argv[] = { "true", NULL };
+  GPid pid;
+  int status;
+
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                                NULL, NULL, &pid, NULL));
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  return pid;
+}
+
+/* An entry in @tmp_dir named as a process @pid names what it writes. */
+static char *
+plant (const char *tmp_dir, int pid, gboolean as_folder)
+{
+  g_autofree char *name = g_strdup_printf ("1795000000.M000001P%dQ7.host", pid);
+  char *path = g_build_filename (tmp_dir, name, NULL);
+
+  if (as_folder)
+    {
+      g_autofree char *inside = g_build_filename (path, "001.eml", NULL);
+      g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+      g_assert_true (g_file_set_contents (inside, "half", -1, NULL));
+    }
+  else
+    g_assert_true (g_file_set_contents (path, "half", -1, NULL));
+  return path;
+}
+
+/* What an interrupted run left in tmp/ goes at the next start: what a
+ * stopped process wrote, or anything older than 36 hours. What this or
+ * another running process is writing stays, however coarse the clock. */
 static void
 test_clean_tmp (void)
 {
@@ -317,26 +352,33 @@ test_clean_tmp (void)
   g_autoptr(SignetStore) store = signet_store_new (root);
   g_autofree char *outbox_tmp = g_build_filename (root, "Outbox", "tmp", NULL);
   g_autofree char *drafts_tmp = g_build_filename (root, "Drafts", "tmp", NULL);
+  g_autofree char *dead_file = NULL, *dead_folder = NULL, *alive = NULL, *ancient = NULL;
   g_autofree char *name = NULL;
-  SignetStoreBatch *old_batch, *new_batch;
+  g_autofree char *own_path = NULL;
+  struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+  SignetStoreBatch *own;
   int fd;
 
-  old_batch = signet_store_batch_new (store, NULL);
-  write_batch_file (old_batch, "001.eml", "x");
+  g_assert_true (signet_store_ensure (store, NULL));
+  dead_file = plant (drafts_tmp, dead_pid (), FALSE);
+  dead_folder = plant (outbox_tmp, dead_pid (), TRUE);
+  alive = plant (outbox_tmp, 1, FALSE);
+  ancient = plant (drafts_tmp, 1, FALSE);
+  g_assert_cmpint (utimensat (AT_FDCWD, ancient, old, 0), ==, 0);
+  own = signet_store_batch_new (store, NULL);
+  write_batch_file (own, "001.eml", "being written");
   fd = signet_store_open_tmp (store, SIGNET_FOLDER_DRAFTS, &name, NULL);
-  close (fd);
-  /* Both "from an earlier run": older than now + 1 s. */
-  signet_store_clean_tmp (store, g_get_real_time () + 1);
-  g_assert_cmpuint (signet_test_count_files (outbox_tmp), ==, 0);
-  g_assert_cmpuint (signet_test_count_files (drafts_tmp), ==, 0);
-  /* Not committed, so its free finds nothing to remove. */
-  signet_store_batch_free (old_batch);
+  own_path = g_build_filename (drafts_tmp, name, NULL);
 
-  new_batch = signet_store_batch_new (store, NULL);
-  write_batch_file (new_batch, "001.eml", "y");
-  signet_store_clean_tmp (store, g_get_real_time () - 60 * G_USEC_PER_SEC);
-  g_assert_cmpuint (signet_test_count_files (outbox_tmp), ==, 1);
-  signet_store_batch_free (new_batch);
+  signet_store_clean_tmp (store);
+  g_assert_false (g_file_test (dead_file, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (dead_folder, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (ancient, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (alive, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (own_path, G_FILE_TEST_EXISTS));
+  g_assert_true (signet_store_batch_commit (own, NULL));
+  g_assert_true (signet_store_commit (store, SIGNET_FOLDER_DRAFTS, name, fd, NULL));
+  signet_store_batch_free (own);
   signet_test_remove_tree (root);
 }
 

@@ -36,7 +36,6 @@ struct _SignetOutbox
   guint            n_failed;
   guint            max_attempts;
   guint            retry_delay;
-  gint64           started;       /* tmp/ files older than this are leftovers */
   gboolean         cleaned;
   gboolean         running;
   GPtrArray       *waiting;       /* GTask: requests not yet covered by a run */
@@ -93,7 +92,6 @@ batch_outcome_free (BatchOutcome *outcome)
 typedef struct {
   gboolean    deliver;      /* FALSE offline: only count what waits */
   gboolean    clean;        /* first run: remove what an earlier run left in tmp/ */
-  gint64      started;
   guint       max_attempts;
   GHashTable *attempts;     /* a copy, read in the worker */
   GPtrArray  *outcomes;     /* BatchOutcome */
@@ -370,7 +368,7 @@ run_thread (GTask        *task,
   int outbox_fd;
 
   if (data->clean)
-    signet_store_clean_tmp (self->store, data->started);
+    signet_store_clean_tmp (self->store);
   /* One delivery run at a time on a store, whichever process runs it. */
   outbox_fd = signet_store_open_folder (self->store, SIGNET_FOLDER_OUTBOX, NULL, &data->error);
   if (outbox_fd >= 0 && data->deliver && flock (outbox_fd, LOCK_EX | LOCK_NB) != 0)
@@ -523,7 +521,6 @@ start_run (SignetOutbox *self)
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   data->deliver = signet_network_get_online (self->network);
   data->clean = !self->cleaned;
-  data->started = self->started;
   data->max_attempts = MAX (self->max_attempts, 1);
   data->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_iter_init (&iter, self->attempts);
@@ -759,7 +756,6 @@ signet_outbox_init (SignetOutbox *self)
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_attempts = 5;
   self->retry_delay = 30;
-  self->started = g_get_real_time ();
 }
 
 SignetOutbox *

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -592,12 +593,32 @@ remove_contents (int dir_fd)
     }
 }
 
+/* Whether the tmp/ entry @name is a leftover: its writer (the process ID
+ * in its Maildir name) has stopped, or it is older than Maildir's 36 hours.
+ * What this process or another running one is writing now stays, however
+ * coarse the file system's clock. */
+static gboolean
+is_leftover (int tmp_fd, const char *name)
+{
+  const char *p = strstr (name, "P");
+  struct stat st;
+  long pid = 0;
+
+  if (fstatat (tmp_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return FALSE;
+  if (st.st_mtime < (time_t) (g_get_real_time () / G_USEC_PER_SEC) - 36 * 3600)
+    return TRUE;
+  if (p == NULL || sscanf (p, "P%ldQ", &pid) != 1 || pid <= 0 || pid > G_MAXINT)
+    return FALSE;
+  if (pid == (long) getpid ())
+    return FALSE;
+  return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
 /* Removes what an interrupted run left in the tmp/ folders (never
- * committed, so never reported as sent or saved), if last changed before
- * @older_than (microseconds since the epoch, as g_get_real_time()). */
+ * committed, so never reported as sent or saved). */
 void
-signet_store_clean_tmp (SignetStore *self,
-                        gint64       older_than)
+signet_store_clean_tmp (SignetStore *self)
 {
   const SignetFolder folders[] = { SIGNET_FOLDER_DRAFTS, SIGNET_FOLDER_OUTBOX, SIGNET_FOLDER_SENT };
 
@@ -618,10 +639,8 @@ signet_store_clean_tmp (SignetStore *self,
           for (guint i = 0; names != NULL && i < names->len; i++)
             {
               const char *name = g_ptr_array_index (names, i);
-              struct stat st;
 
-              if (fstatat (tmp_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-                  (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000 >= older_than)
+              if (!is_leftover (tmp_fd, name))
                 continue;
               g_debug ("Removing an unfinished %s left from an earlier run", pass == 0 ? "message" : "send");
               if (pass == 1)

@@ -55,8 +55,7 @@ GPtrArray   *signet_store_list            (SignetStore  *self,
                                            GError      **error);
 GPtrArray   *signet_store_list_files      (int           dir_fd,
                                            GError      **error);
-void         signet_store_clean_tmp       (SignetStore  *self,
-                                           gint64        older_than);
+void         signet_store_clean_tmp       (SignetStore  *self);
 
 /* A set of files that enters the Outbox together, or not at all. */
 typedef struct _SignetStoreBatch SignetStoreBatch;
