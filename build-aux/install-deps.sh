@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   meson ninja-build pkg-config gcc
-  libglib2.0-dev libgtk-4-dev libadwaita-1-dev libgpgme-dev libgmime-3.0-dev
+  libglib2.0-dev libgtk-4-dev libadwaita-1-dev libgpgme-dev libgmime-3.0-dev libsecret-1-dev
   gettext desktop-file-utils appstream
   gnupg gpg-agent
 )
@@ -13,6 +13,7 @@ if [ "${1:-}" = "--tests" ]; then
   packages+=(
     xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 xdotool
     imagemagick iproute2 util-linux
+    gnome-keyring libsecret-tools
     locales flatpak flatpak-builder elfutils appstream-util
   )
 fi

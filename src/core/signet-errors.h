@@ -71,4 +71,26 @@ typedef enum {
   SIGNET_MAILTO_ERROR_INVALID,
 } SignetMailtoError;
 
+#define SIGNET_ACCOUNT_ERROR (signet_account_error_quark ())
+
+typedef enum {
+  /* A server's host name is empty or not a valid host name or address. */
+  SIGNET_ACCOUNT_ERROR_INVALID_HOST,
+  /* A port outside 1–65535. */
+  SIGNET_ACCOUNT_ERROR_INVALID_PORT,
+  /* No encryption to a server that is not on this computer. */
+  SIGNET_ACCOUNT_ERROR_INSECURE,
+  /* A password needs a user name and none is set. */
+  SIGNET_ACCOUNT_ERROR_NO_USER,
+  /* A trusted certificate entry is not "sha256//" and a Base64 SHA-256 hash. */
+  SIGNET_ACCOUNT_ERROR_INVALID_PIN,
+  /* No Secret Service (keyring) answers: the password can only be kept for
+   * this session (signet_account_set_session_password()). */
+  SIGNET_ACCOUNT_ERROR_NO_SECRET_SERVICE,
+  /* The keyring answered but failed (locked, refused, ...). */
+  SIGNET_ACCOUNT_ERROR_SECRET_SERVICE,
+} SignetAccountError;
+
+GQuark signet_account_error_quark (void);
+
 G_END_DECLS

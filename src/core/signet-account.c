@@ -1,0 +1,1057 @@
+#define G_LOG_DOMAIN "signet-account"
+
+#include "signet-account.h"
+
+#include <libsecret/secret.h>
+#include <string.h>
+
+#include "signet-errors.h"
+#include "signet-i18n.h"
+
+/* The account real delivery uses: servers, user names and trusted
+ * certificates from GSettings, passwords from the Secret Service. A password
+ * never goes to GSettings: when no keyring answers, the user may give it for
+ * this session only, and it stays in (non-pageable) memory. */
+struct _SignetAccount
+{
+  GObject     parent_instance;
+
+  GSettings  *settings;
+  GHashTable *session;  /* session_key () -> SecretValue */
+};
+
+G_DEFINE_FINAL_TYPE (SignetAccount, signet_account, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_SETTINGS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+typedef struct {
+  const char *name;      /* as the keyring's "protocol" attribute */
+  const char *display;   /* in messages; not translated */
+  const char *host_key;
+  const char *port_key;
+  const char *security_key;
+  const char *user_key;
+} ProtocolKeys;
+
+static const ProtocolKeys protocols[] = {
+  [SIGNET_ACCOUNT_PROTOCOL_SMTP] = { "smtp", "SMTP", "smtp-host", "smtp-port", "smtp-security", "smtp-user" },
+  [SIGNET_ACCOUNT_PROTOCOL_IMAP] = { "imap", "IMAP", "imap-host", "imap-port", "imap-security", "imap-user" },
+};
+
+#define PIN_PREFIX "sha256//"
+#define MAX_PORT 65535
+
+static void
+signet_account_dispose (GObject *object)
+{
+  SignetAccount *self = SIGNET_ACCOUNT (object);
+
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (signet_account_parent_class)->dispose (object);
+}
+
+static void
+signet_account_finalize (GObject *object)
+{
+  SignetAccount *self = SIGNET_ACCOUNT (object);
+
+  g_clear_pointer (&self->session, g_hash_table_unref);
+  G_OBJECT_CLASS (signet_account_parent_class)->finalize (object);
+}
+
+static void
+signet_account_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SignetAccount *self = SIGNET_ACCOUNT (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+signet_account_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  SignetAccount *self = SIGNET_ACCOUNT (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+signet_account_class_init (SignetAccountClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = signet_account_dispose;
+  object_class->finalize = signet_account_finalize;
+  object_class->get_property = signet_account_get_property;
+  object_class->set_property = signet_account_set_property;
+
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+signet_account_init (SignetAccount *self)
+{
+  self->session = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) secret_value_unref);
+}
+
+/* @settings: the application's settings (the schema with the smtp-* and
+ * imap-* keys). */
+SignetAccount *
+signet_account_new (GSettings *settings)
+{
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+  return g_object_new (SIGNET_TYPE_ACCOUNT, "settings", settings, NULL);
+}
+
+GSettings *
+signet_account_get_settings (SignetAccount *self)
+{
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), NULL);
+  return self->settings;
+}
+
+/* Settings */
+
+static char *
+get_string (SignetAccount *self, const char *key)
+{
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), NULL);
+  return g_settings_get_string (self->settings, key);
+}
+
+static guint
+get_port (SignetAccount *self, const char *key)
+{
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), 0);
+  return g_settings_get_uint (self->settings, key);
+}
+
+static SignetAccountSecurity
+get_security (SignetAccount *self, const char *key)
+{
+  g_autofree char *value = NULL;
+  SignetAccountSecurity security = SIGNET_ACCOUNT_SECURITY_TLS;
+
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), SIGNET_ACCOUNT_SECURITY_TLS);
+  value = g_settings_get_string (self->settings, key);
+  /* The schema's choices allow nothing else; were it ever to, the strictest
+   * choice is the safe one. */
+  if (!signet_account_security_from_string (value, &security))
+    g_warning ("Unknown %s “%s”, using TLS", key, value);
+  return security;
+}
+
+char *
+signet_account_get_smtp_host (SignetAccount *self)
+{
+  return get_string (self, "smtp-host");
+}
+
+guint
+signet_account_get_smtp_port (SignetAccount *self)
+{
+  return get_port (self, "smtp-port");
+}
+
+SignetAccountSecurity
+signet_account_get_smtp_security (SignetAccount *self)
+{
+  return get_security (self, "smtp-security");
+}
+
+char *
+signet_account_get_smtp_user (SignetAccount *self)
+{
+  return get_string (self, "smtp-user");
+}
+
+char *
+signet_account_get_imap_host (SignetAccount *self)
+{
+  return get_string (self, "imap-host");
+}
+
+guint
+signet_account_get_imap_port (SignetAccount *self)
+{
+  return get_port (self, "imap-port");
+}
+
+SignetAccountSecurity
+signet_account_get_imap_security (SignetAccount *self)
+{
+  return get_security (self, "imap-security");
+}
+
+char *
+signet_account_get_imap_user (SignetAccount *self)
+{
+  return get_string (self, "imap-user");
+}
+
+/* Empty: the folder the server marks \Sent, else "Sent" (the IMAP code
+ * decides; this is only the setting). */
+char *
+signet_account_get_imap_sent_folder (SignetAccount *self)
+{
+  return get_string (self, "imap-sent-folder");
+}
+
+/* No SMTP server: mail is delivered to local mailboxes. */
+gboolean
+signet_account_is_local (SignetAccount *self)
+{
+  g_autofree char *host = get_string (self, "smtp-host");
+
+  return host == NULL || *host == '\0';
+}
+
+const char *
+signet_account_security_to_string (SignetAccountSecurity security)
+{
+  switch (security)
+    {
+    case SIGNET_ACCOUNT_SECURITY_TLS:
+      return "tls";
+    case SIGNET_ACCOUNT_SECURITY_STARTTLS:
+      return "starttls";
+    case SIGNET_ACCOUNT_SECURITY_NONE:
+      return "none";
+    default:
+      g_return_val_if_reached (NULL);
+    }
+}
+
+gboolean
+signet_account_security_from_string (const char            *string,
+                                     SignetAccountSecurity *security)
+{
+  static const SignetAccountSecurity all[] = {
+    SIGNET_ACCOUNT_SECURITY_TLS, SIGNET_ACCOUNT_SECURITY_STARTTLS, SIGNET_ACCOUNT_SECURITY_NONE,
+  };
+
+  for (gsize i = 0; string != NULL && i < G_N_ELEMENTS (all); i++)
+    {
+      if (g_str_equal (string, signet_account_security_to_string (all[i])))
+        {
+          if (security != NULL)
+            *security = all[i];
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* Validation */
+
+static gboolean
+is_valid_label (const char *label)
+{
+  gsize length = strlen (label);
+
+  if (length == 0 || length > 63 || label[0] == '-' || label[length - 1] == '-')
+    return FALSE;
+  for (const char *p = label; *p != '\0'; p++)
+    {
+      if (!g_ascii_isalnum (*p) && *p != '-')
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+is_all_digits (const char *s)
+{
+  if (*s == '\0')
+    return FALSE;
+  for (; *s != '\0'; s++)
+    {
+      if (!g_ascii_isdigit (*s))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A DNS host name (internationalized names in their ASCII form), an IPv4
+ * or an IPv6 address. Not a URL, not "host:port", no trailing dot. */
+gboolean
+signet_account_is_valid_host (const char *host)
+{
+  g_autofree char *ascii = NULL;
+  g_auto(GStrv) labels = NULL;
+  guint n;
+
+  if (host == NULL || *host == '\0' || !g_utf8_validate (host, -1, NULL))
+    return FALSE;
+  if (g_hostname_is_ip_address (host))
+    return TRUE;
+  ascii = g_hostname_to_ascii (host);
+  if (ascii == NULL || strlen (ascii) > 253)
+    return FALSE;
+  labels = g_strsplit (ascii, ".", -1);
+  n = g_strv_length (labels);
+  for (guint i = 0; i < n; i++)
+    {
+      if (!is_valid_label (labels[i]))
+        return FALSE;
+    }
+  /* "999.1.1.1" is neither an address nor a name (no top-level domain is
+   * all digits). */
+  return !is_all_digits (labels[n - 1]);
+}
+
+/* localhost, 127.0.0.0/8 or ::1: traffic that never leaves this computer. */
+gboolean
+signet_account_is_loopback_host (const char *host)
+{
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (host == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  address = g_inet_address_new_from_string (host);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+static gboolean
+check_port (SignetAccountProtocol protocol, guint port, GError **error)
+{
+  if (port >= 1 && port <= MAX_PORT)
+    return TRUE;
+  g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_PORT,
+               /* Translators: the first %s is SMTP or IMAP */
+               _("The %s port %u is not valid: use a port from 1 to 65535."),
+               protocols[protocol].display, port);
+  return FALSE;
+}
+
+gboolean
+signet_account_check_server (SignetAccountProtocol  protocol,
+                             const char            *host,
+                             guint                  port,
+                             SignetAccountSecurity  security,
+                             GError               **error)
+{
+  const char *name;
+
+  g_return_val_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  name = protocols[protocol].display;
+  if (host == NULL || *host == '\0')
+    {
+      g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_HOST,
+                   /* Translators: %s is SMTP or IMAP */
+                   _("No %s server is set."), name);
+      return FALSE;
+    }
+  if (!signet_account_is_valid_host (host))
+    {
+      g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_HOST,
+                   /* Translators: the first %s is SMTP or IMAP, the second what the user typed */
+                   _("The %s server name “%s” is not valid: enter a host name or an IP address."),
+                   name, host);
+      return FALSE;
+    }
+  if (!check_port (protocol, port, error))
+    return FALSE;
+  if (security == SIGNET_ACCOUNT_SECURITY_NONE && !signet_account_is_loopback_host (host))
+    {
+      g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INSECURE,
+                   /* Translators: the first %s is SMTP or IMAP, the second a host name */
+                   _("The %s server “%s” is not on this computer, so the connection to it must be encrypted: choose TLS or STARTTLS."),
+                   name, host);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_protocol (SignetAccount *self, SignetAccountProtocol protocol, GError **error)
+{
+  const ProtocolKeys *keys = &protocols[protocol];
+  g_autofree char *host = g_settings_get_string (self->settings, keys->host_key);
+
+  return signet_account_check_server (protocol, host,
+                                      g_settings_get_uint (self->settings, keys->port_key),
+                                      get_security (self, keys->security_key), error);
+}
+
+/* Whether the settings can be used for delivery: the SMTP server unless
+ * delivery is local, the IMAP server (and its user name) when one is set. */
+gboolean
+signet_account_validate (SignetAccount *self,
+                         GError       **error)
+{
+  g_autofree char *imap_host = NULL;
+  g_autofree char *imap_user = NULL;
+
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), FALSE);
+
+  if (!signet_account_is_local (self) && !check_protocol (self, SIGNET_ACCOUNT_PROTOCOL_SMTP, error))
+    return FALSE;
+  imap_host = signet_account_get_imap_host (self);
+  if (*imap_host == '\0')
+    return TRUE;
+  if (!check_protocol (self, SIGNET_ACCOUNT_PROTOCOL_IMAP, error))
+    return FALSE;
+  imap_user = signet_account_get_imap_user (self);
+  if (*imap_user == '\0')
+    {
+      g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_NO_USER,
+                   /* Translators: %s is SMTP or IMAP */
+                   _("No user name is set for the %s server."), "IMAP");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Trusted certificates: "host:port=sha256//BASE64", the hash of the
+ * certificate's public key (curl's pinned public key form). */
+
+/* "sha256//" and the canonical Base64 form of exactly 32 bytes. */
+gboolean
+signet_account_is_valid_pin (const char *pin)
+{
+  g_autofree guchar *hash = NULL;
+  g_autofree char *again = NULL;
+  const char *encoded;
+  gsize length = 0;
+
+  if (pin == NULL || !g_str_has_prefix (pin, PIN_PREFIX))
+    return FALSE;
+  encoded = pin + strlen (PIN_PREFIX);
+  if (strlen (encoded) != 44)
+    return FALSE;
+  /* g_base64_decode() skips what it does not know; the round trip below
+   * catches that only if the input is plain ASCII to begin with. */
+  for (const char *p = encoded; *p != '\0'; p++)
+    {
+      if (!g_ascii_isalnum (*p) && *p != '+' && *p != '/' && *p != '=')
+        return FALSE;
+    }
+  hash = g_base64_decode (encoded, &length);
+  if (length != 32)
+    return FALSE;
+  again = g_base64_encode (hash, length);
+  return g_str_equal (again, encoded);
+}
+
+static gboolean
+parse_port (const char *text, guint *port)
+{
+  guint64 value = 0;
+
+  if (!is_all_digits (text) || strlen (text) > 5)
+    return FALSE;
+  value = g_ascii_strtoull (text, NULL, 10);
+  if (value < 1 || value > MAX_PORT)
+    return FALSE;
+  *port = (guint) value;
+  return TRUE;
+}
+
+typedef struct {
+  char  *host;
+  guint  port;
+  char  *pin;
+} PinEntry;
+
+static void
+pin_entry_clear (PinEntry *entry)
+{
+  g_clear_pointer (&entry->host, g_free);
+  g_clear_pointer (&entry->pin, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PinEntry, pin_entry_clear)
+
+/* Lenient about spaces and about brackets around an IPv6 address; strict
+ * about everything else. */
+static gboolean
+parse_pin_entry (const char *text, PinEntry *entry)
+{
+  g_autofree char *copy = g_strdup (text);
+  char *equals = strchr (copy, '=');
+  char *colon;
+  char *host;
+  gsize length;
+
+  if (equals == NULL)
+    return FALSE;
+  *equals = '\0';
+  colon = strrchr (copy, ':');
+  if (colon == NULL)
+    return FALSE;
+  *colon = '\0';
+  host = g_strstrip (copy);
+  length = strlen (host);
+  if (length > 2 && host[0] == '[' && host[length - 1] == ']' && strchr (host, ':') != NULL)
+    {
+      host[length - 1] = '\0';
+      host++;
+    }
+  if (!signet_account_is_valid_host (host)
+      || !parse_port (g_strstrip (colon + 1), &entry->port)
+      || !signet_account_is_valid_pin (g_strstrip (equals + 1)))
+    return FALSE;
+  entry->host = g_strdup (host);
+  entry->pin = g_strdup (g_strstrip (equals + 1));
+  return TRUE;
+}
+
+static gboolean
+same_host (const char *a, const char *b)
+{
+  g_autoptr(GInetAddress) address_a = g_inet_address_new_from_string (a);
+  g_autoptr(GInetAddress) address_b = g_inet_address_new_from_string (b);
+
+  if (address_a != NULL && address_b != NULL)
+    return g_inet_address_equal (address_a, address_b);
+  return g_ascii_strcasecmp (a, b) == 0;
+}
+
+static gboolean
+entry_is_for (const char *text, const char *host, guint port)
+{
+  g_auto(PinEntry) entry = { NULL };
+
+  return parse_pin_entry (text, &entry) && entry.port == port && same_host (entry.host, host);
+}
+
+/* Returns: (transfer full) (nullable): the pin ("sha256//...") trusted for
+ * @host:@port. Malformed entries are ignored, with a warning. */
+char *
+signet_account_lookup_trusted_certificate (SignetAccount *self,
+                                           const char    *host,
+                                           guint          port)
+{
+  g_auto(GStrv) entries = NULL;
+
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), NULL);
+  g_return_val_if_fail (host != NULL, NULL);
+
+  entries = g_settings_get_strv (self->settings, "trusted-certificates");
+  for (guint i = 0; entries[i] != NULL; i++)
+    {
+      g_auto(PinEntry) entry = { NULL };
+
+      if (!parse_pin_entry (entries[i], &entry))
+        {
+          g_warning ("Ignoring the malformed trusted certificate entry “%s”", entries[i]);
+          continue;
+        }
+      if (entry.port == port && same_host (entry.host, host))
+        return g_steal_pointer (&entry.pin);
+    }
+  return NULL;
+}
+
+/* Entries for other servers, and malformed ones, are kept as they are. */
+static GPtrArray *
+entries_without (SignetAccount *self, const char *host, guint port, gboolean *removed)
+{
+  g_auto(GStrv) entries = g_settings_get_strv (self->settings, "trusted-certificates");
+  GPtrArray *kept = g_ptr_array_new_with_free_func (g_free);
+
+  *removed = FALSE;
+  for (guint i = 0; entries[i] != NULL; i++)
+    {
+      if (entry_is_for (entries[i], host, port))
+        *removed = TRUE;
+      else
+        g_ptr_array_add (kept, g_strdup (entries[i]));
+    }
+  return kept;
+}
+
+static void
+set_entries (SignetAccount *self, GPtrArray *entries)
+{
+  g_ptr_array_add (entries, NULL);
+  g_settings_set_strv (self->settings, "trusted-certificates", (const char *const *) entries->pdata);
+}
+
+/* Trusts @pin for @host:@port, replacing the pin trusted for it before. */
+gboolean
+signet_account_add_trusted_certificate (SignetAccount *self,
+                                        const char    *host,
+                                        guint          port,
+                                        const char    *pin,
+                                        GError       **error)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  gboolean replaced;
+
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!signet_account_is_valid_host (host))
+    {
+      g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_HOST,
+                   /* Translators: %s is what the user typed */
+                   _("“%s” is not a valid server name."), host != NULL ? host : "");
+      return FALSE;
+    }
+  if (port < 1 || port > MAX_PORT)
+    {
+      g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_PORT,
+                   _("The port %u is not valid: use a port from 1 to 65535."), port);
+      return FALSE;
+    }
+  if (!signet_account_is_valid_pin (pin))
+    {
+      g_set_error_literal (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_PIN,
+                           _("The certificate’s fingerprint is not a SHA-256 hash."));
+      return FALSE;
+    }
+  entries = entries_without (self, host, port, &replaced);
+  if (strchr (host, ':') != NULL)
+    g_ptr_array_add (entries, g_strdup_printf ("[%s]:%u=%s", host, port, pin));
+  else
+    g_ptr_array_add (entries, g_strdup_printf ("%s:%u=%s", host, port, pin));
+  set_entries (self, entries);
+  return TRUE;
+}
+
+/* Returns: whether a certificate was trusted for @host:@port. */
+gboolean
+signet_account_remove_trusted_certificate (SignetAccount *self,
+                                           const char    *host,
+                                           guint          port)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  gboolean removed;
+
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), FALSE);
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  entries = entries_without (self, host, port, &removed);
+  if (removed)
+    set_entries (self, entries);
+  return removed;
+}
+
+/* Passwords */
+
+/* Who a password belongs to: the keyring's attributes. */
+typedef struct {
+  SignetAccountProtocol protocol;
+  char                 *host;
+  guint                 port;
+  char                 *user;
+} Login;
+
+static void
+login_clear (Login *login)
+{
+  g_clear_pointer (&login->host, g_free);
+  g_clear_pointer (&login->user, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Login, login_clear)
+
+static void
+read_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login)
+{
+  const ProtocolKeys *keys = &protocols[protocol];
+
+  login->protocol = protocol;
+  login->host = g_settings_get_string (self->settings, keys->host_key);
+  login->port = g_settings_get_uint (self->settings, keys->port_key);
+  login->user = g_settings_get_string (self->settings, keys->user_key);
+}
+
+static gboolean
+get_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login, GError **error)
+{
+  read_login (self, protocol, login);
+  if (*login->host == '\0')
+    {
+      g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_HOST,
+                   /* Translators: %s is SMTP or IMAP */
+                   _("No %s server is set."), protocols[protocol].display);
+      return FALSE;
+    }
+  if (*login->user == '\0')
+    {
+      g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_NO_USER,
+                   /* Translators: %s is SMTP or IMAP */
+                   _("No user name is set for the %s server."), protocols[protocol].display);
+      return FALSE;
+    }
+  /* The keyring's port attribute is a signed 32-bit number. */
+  return check_port (protocol, login->port, error);
+}
+
+static GHashTable *
+login_attributes (const Login *login)
+{
+  return secret_attributes_build (SECRET_SCHEMA_COMPAT_NETWORK,
+                                  "protocol", protocols[login->protocol].name,
+                                  "server", login->host,
+                                  "port", (gint) login->port,
+                                  "user", login->user,
+                                  NULL);
+}
+
+static char *
+login_label (const Login *login)
+{
+  /* The name the keyring (Seahorse) shows for the password. */
+  if (login->protocol == SIGNET_ACCOUNT_PROTOCOL_IMAP)
+    /* Translators: %s@%s is user@host */
+    return g_strdup_printf (_("Signet: IMAP password for %s@%s"), login->user, login->host);
+  /* Translators: %s@%s is user@host */
+  return g_strdup_printf (_("Signet: SMTP password for %s@%s"), login->user, login->host);
+}
+
+static char *
+session_key (const Login *login)
+{
+  return g_strdup_printf ("%s\n%s\n%u\n%s", protocols[login->protocol].name, login->host,
+                          login->port, login->user);
+}
+
+/* A task for @protocol's password, and who it belongs to in @login; %NULL
+ * when there is no server or no user name to ask about (the task has
+ * returned that error). */
+static GTask *
+login_task_new (SignetAccount        *self,
+                SignetAccountProtocol protocol,
+                Login                *login,
+                gpointer              source_tag,
+                GCancellable         *cancellable,
+                GAsyncReadyCallback   callback,
+                gpointer              user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, source_tag);
+  if (get_login (self, protocol, login, &error))
+    return g_steal_pointer (&task);
+  g_task_return_error (task, error);
+  return NULL;
+}
+
+/* The session bus or the service on it is missing (or will not start). */
+static gboolean
+is_unavailable (const GError *error)
+{
+  if (error->domain == G_DBUS_ERROR)
+    {
+      switch (error->code)
+        {
+        case G_DBUS_ERROR_SERVICE_UNKNOWN:
+        case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
+        case G_DBUS_ERROR_NO_SERVER:
+        case G_DBUS_ERROR_DISCONNECTED:
+        case G_DBUS_ERROR_SPAWN_EXEC_FAILED:
+        case G_DBUS_ERROR_SPAWN_FORK_FAILED:
+        case G_DBUS_ERROR_SPAWN_CHILD_EXITED:
+        case G_DBUS_ERROR_SPAWN_CHILD_SIGNALED:
+        case G_DBUS_ERROR_SPAWN_FAILED:
+        case G_DBUS_ERROR_SPAWN_SETUP_FAILED:
+        case G_DBUS_ERROR_SPAWN_CONFIG_INVALID:
+        case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
+        case G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND:
+        case G_DBUS_ERROR_SPAWN_PERMISSIONS_INVALID:
+        case G_DBUS_ERROR_SPAWN_FILE_INVALID:
+        case G_DBUS_ERROR_SPAWN_NO_MEMORY:
+          return TRUE;
+        default:
+          return FALSE;
+        }
+    }
+  /* Replies from the service come as D-Bus errors; a plain I/O error means
+   * the bus itself could not be reached (no address, no socket). */
+  return error->domain == G_IO_ERROR && error->code != G_IO_ERROR_DBUS_ERROR;
+}
+
+typedef enum {
+  KEYRING_STORE,
+  KEYRING_LOOKUP,
+  KEYRING_CLEAR,
+} KeyringOperation;
+
+/* Takes @error; returns what the caller should see. */
+static GError *
+keyring_error (KeyringOperation operation, GError *error)
+{
+  GError *mapped;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return error;
+  g_debug ("Secret Service: %s", error->message);
+  if (is_unavailable (error))
+    mapped = g_error_new_literal (SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_NO_SECRET_SERVICE,
+                                  _("No keyring (Secret Service) is available to keep passwords. A password can be kept for this session only."));
+  else if (operation == KEYRING_STORE)
+    mapped = g_error_new (SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_SECRET_SERVICE,
+                          _("The password could not be saved in the keyring: %s"), error->message);
+  else if (operation == KEYRING_LOOKUP)
+    mapped = g_error_new (SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_SECRET_SERVICE,
+                          _("The password could not be read from the keyring: %s"), error->message);
+  else
+    mapped = g_error_new (SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_SECRET_SERVICE,
+                          _("The password could not be removed from the keyring: %s"), error->message);
+  g_error_free (error);
+  return mapped;
+}
+
+/* Frees a password from signet_account_lookup_password_finish(), wiping it
+ * first. */
+void
+signet_account_password_free (char *password)
+{
+  if (password == NULL)
+    return;
+  explicit_bzero (password, strlen (password));
+  g_free (password);
+}
+
+static void
+return_password (GTask *task, const char *password, gsize length)
+{
+  g_task_return_pointer (task, password != NULL ? g_strndup (password, length) : NULL,
+                         (GDestroyNotify) signet_account_password_free);
+}
+
+static void
+on_password_stored (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SignetAccount *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!secret_password_store_finish (result, &error))
+    {
+      g_task_return_error (task, keyring_error (KEYRING_STORE, error));
+      return;
+    }
+  /* A password given for this session only must not hide the saved one. */
+  g_hash_table_remove (self->session, g_task_get_task_data (task));
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Saves @password in the default keyring for the server, port and user
+ * currently set for @protocol. Fails with
+ * %SIGNET_ACCOUNT_ERROR_NO_SECRET_SERVICE when no keyring answers. */
+void
+signet_account_store_password_async (SignetAccount        *self,
+                                     SignetAccountProtocol protocol,
+                                     const char           *password,
+                                     GCancellable         *cancellable,
+                                     GAsyncReadyCallback   callback,
+                                     gpointer              user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  g_autofree char *label = NULL;
+  g_auto(Login) login = { 0 };
+
+  g_return_if_fail (SIGNET_IS_ACCOUNT (self));
+  g_return_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP);
+  g_return_if_fail (password != NULL);
+
+  task = login_task_new (self, protocol, &login, signet_account_store_password_async,
+                         cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  g_task_set_task_data (task, session_key (&login), g_free);
+  attributes = login_attributes (&login);
+  label = login_label (&login);
+  g_debug ("saving the %s password for %s@%s:%u", protocols[protocol].display,
+           login.user, login.host, login.port);
+  /* libsecret copies the password into non-pageable memory right away. */
+  secret_password_storev (SECRET_SCHEMA_COMPAT_NETWORK, attributes, SECRET_COLLECTION_DEFAULT,
+                          label, password, cancellable, on_password_stored, g_steal_pointer (&task));
+}
+
+gboolean
+signet_account_store_password_finish (SignetAccount *self,
+                                      GAsyncResult  *result,
+                                      GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+on_password_found (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  char *password = secret_password_lookup_finish (result, &error);
+
+  if (error != NULL)
+    {
+      g_task_return_error (task, keyring_error (KEYRING_LOOKUP, error));
+      return;
+    }
+  return_password (task, password, password != NULL ? strlen (password) : 0);
+  secret_password_free (password);
+}
+
+/* Looks up the password for the server, port and user currently set for
+ * @protocol: the one given for this session if any, else the keyring's.
+ * The result is %NULL (without an error) when there is none. */
+void
+signet_account_lookup_password_async (SignetAccount        *self,
+                                      SignetAccountProtocol protocol,
+                                      GCancellable         *cancellable,
+                                      GAsyncReadyCallback   callback,
+                                      gpointer              user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  g_autofree char *key = NULL;
+  g_auto(Login) login = { 0 };
+  SecretValue *value;
+
+  g_return_if_fail (SIGNET_IS_ACCOUNT (self));
+  g_return_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP);
+
+  task = login_task_new (self, protocol, &login, signet_account_lookup_password_async,
+                         cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  key = session_key (&login);
+  value = g_hash_table_lookup (self->session, key);
+  if (value != NULL)
+    {
+      gsize length = 0;
+      const char *password = secret_value_get (value, &length);
+
+      return_password (task, password, length);
+      return;
+    }
+  attributes = login_attributes (&login);
+  secret_password_lookupv (SECRET_SCHEMA_COMPAT_NETWORK, attributes, cancellable,
+                           on_password_found, g_steal_pointer (&task));
+}
+
+/* Returns: (transfer full) (nullable): the password, to be freed with
+ * signet_account_password_free(); %NULL without an error when none is
+ * known. */
+char *
+signet_account_lookup_password_finish (SignetAccount *self,
+                                       GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+on_password_cleared (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  secret_password_clear_finish (result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, keyring_error (KEYRING_CLEAR, error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Forgets the password for the server, port and user currently set for
+ * @protocol: the session's at once, then the keyring's. Succeeds when there
+ * was none; fails with %SIGNET_ACCOUNT_ERROR_NO_SECRET_SERVICE when no
+ * keyring answers (the session's is forgotten all the same). */
+void
+signet_account_clear_password_async (SignetAccount        *self,
+                                     SignetAccountProtocol protocol,
+                                     GCancellable         *cancellable,
+                                     GAsyncReadyCallback   callback,
+                                     gpointer              user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  g_autofree char *key = NULL;
+  g_auto(Login) login = { 0 };
+
+  g_return_if_fail (SIGNET_IS_ACCOUNT (self));
+  g_return_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP);
+
+  task = login_task_new (self, protocol, &login, signet_account_clear_password_async,
+                         cancellable, callback, user_data);
+  if (task == NULL)
+    return;
+  key = session_key (&login);
+  g_hash_table_remove (self->session, key);
+  attributes = login_attributes (&login);
+  secret_password_clearv (SECRET_SCHEMA_COMPAT_NETWORK, attributes, cancellable,
+                          on_password_cleared, g_steal_pointer (&task));
+}
+
+gboolean
+signet_account_clear_password_finish (SignetAccount *self,
+                                      GAsyncResult  *result,
+                                      GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Keeps @password in memory only, for the server, port and user currently
+ * set for @protocol, until the account is freed; lookups return it before
+ * asking the keyring. %NULL forgets it. For when no keyring is available
+ * (%SIGNET_ACCOUNT_ERROR_NO_SECRET_SERVICE) or the user does not want the
+ * password saved. */
+void
+signet_account_set_session_password (SignetAccount        *self,
+                                     SignetAccountProtocol protocol,
+                                     const char           *password)
+{
+  g_auto(Login) login = { 0 };
+  g_autofree char *key = NULL;
+
+  g_return_if_fail (SIGNET_IS_ACCOUNT (self));
+  g_return_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP);
+
+  read_login (self, protocol, &login);
+  key = session_key (&login);
+  if (password == NULL)
+    g_hash_table_remove (self->session, key);
+  else
+    /* secret_value_new() copies into non-pageable memory that is wiped when
+     * freed. */
+    g_hash_table_replace (self->session, g_steal_pointer (&key),
+                          secret_value_new (password, -1, "text/plain"));
+}
