@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   meson ninja-build pkg-config gcc
   libglib2.0-dev libgtk-4-dev libadwaita-1-dev libgpgme-dev libgmime-3.0-dev libsecret-1-dev
+  libcurl4-openssl-dev
   gettext desktop-file-utils appstream
   gnupg gpg-agent
 )
@@ -15,6 +16,7 @@ if [ "${1:-}" = "--tests" ]; then
     imagemagick iproute2 util-linux
     gnome-keyring libsecret-tools
     locales flatpak flatpak-builder elfutils appstream-util
+    postfix dovecot-core dovecot-imapd openssl curl python3-aiosmtpd
   )
 fi
 
@@ -42,6 +44,17 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 if ! apt-cache policy "${missing[0]}" | grep -q 'Candidate: [0-9]'; then
   apt-get update -q
+fi
+# The mail servers the tests start from their own directories must not be
+# configured as, or started as, this machine's own: Postfix gets "No
+# configuration", and while installing a policy-rc.d refuses every daemon
+# start (unless the machine already has its own policy).
+echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 0755 "$policy"
+  trap 'rm -f "$policy"' EXIT
 fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 ensure_locales "${1:-}"

@@ -51,6 +51,11 @@ typedef enum {
   SIGNET_TRANSPORT_ERROR_TEMPORARY,
   /* Will not succeed however often it is tried. */
   SIGNET_TRANSPORT_ERROR_PERMANENT,
+  /* The server's certificate is not trusted: not by the system's (or the
+   * given) certificate authorities, nor by the public key the user pinned.
+   * Nothing was sent; the transport can say which certificate it was, so
+   * that the user may choose to trust it. */
+  SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE,
 } SignetTransportError;
 
 typedef enum {

@@ -1,0 +1,992 @@
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "signet-errors.h"
+#include "signet-key-directory-private.h"
+#include "signet-sealer.h"
+#include "signet-smtp-transport.h"
+#include "signet-test-util.h"
+
+/* SignetSmtpTransport against a real Postfix (tests/servers/mailservers.py:
+ * submission with STARTTLS or TLS and SASL through Dovecot, delivering into
+ * Maildirs) and, for faults Postfix will not produce on cue, a scripted
+ * aiosmtpd server (tests/servers/faultsmtp.py). Everything on 127.0.0.1. */
+
+static char *workdir;
+static GHashTable *servers;      /* KEY=VALUE from mailservers.py; NULL: not running */
+static char *servers_skip;       /* why not */
+static int guard_fd = -1;
+static GPid guard_pid;
+static char *homedir;
+static guint n_messages;
+
+static const char *
+env (const char *key)
+{
+  const char *value = g_hash_table_lookup (servers, key);
+
+  g_assert_nonnull (value);
+  return value;
+}
+
+static char *
+user_env (const char *user, const char *suffix)
+{
+  g_autofree char *upper = g_ascii_strup (user, -1);
+  g_autofree char *key = g_strconcat (upper, "_", suffix, NULL);
+
+  return g_strdup (env (key));
+}
+
+static gboolean
+need_servers (void)
+{
+  if (servers != NULL)
+    return TRUE;
+  g_test_skip (servers_skip);
+  return FALSE;
+}
+
+/* ---- the fixture's lifetime --------------------------------------------------- */
+
+static char *
+script_path (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "servers", name, NULL);
+}
+
+static GHashTable *
+parse_env (const char *text)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *eq = strchr (lines[i], '=');
+      g_autoptr(GError) error = NULL;
+      char *value;
+
+      if (eq == NULL)
+        continue;
+      value = g_shell_unquote (eq + 1, &error);
+      g_assert_no_error (error);
+      g_hash_table_insert (table, g_strndup (lines[i], eq - lines[i]), value);
+    }
+  return table;
+}
+
+/* Stops the servers and removes the work directory when this process ends,
+ * however it ends (a failed assertion aborts; meson's timeout kills): a
+ * child in its own session waits for the pipe to close. */
+static void
+start_guard (const char *servers_dir)
+{
+  g_autofree char *script = script_path ("mailservers.py");
+  const char *argv[] = { "/bin/sh", "-c", "/usr/bin/python3 \"$0\" stop \"$1\" >/dev/null 2>&1; rm -rf \"$2\"",
+                         script, servers_dir, workdir, NULL };
+  int fds[2];
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  guard_pid = fork ();
+  g_assert_cmpint (guard_pid, >=, 0);
+  if (guard_pid == 0)
+    {
+      char byte;
+      close (fds[1]);
+      setsid ();
+      while (read (fds[0], &byte, 1) != 0)
+        ;
+      execv (argv[0], (char **) argv);
+      _exit (127);
+    }
+  close (fds[0]);
+  guard_fd = fds[1];
+}
+
+static void
+start_servers (void)
+{
+  g_autofree char *script = script_path ("mailservers.py");
+  g_autofree char *dir = g_build_filename (workdir, "servers", NULL);
+  const char *argv[] = { "/usr/bin/python3", script, "start", dir, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+  gint64 start = g_get_monotonic_time ();
+
+  start_guard (dir);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
+    {
+      servers_skip = g_strstrip (g_steal_pointer (&err));
+      return;
+    }
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("the mail servers did not start: %s", err);
+  servers = parse_env (out);
+  g_test_message ("Postfix and Dovecot ready in %.2f s", (g_get_monotonic_time () - start) / 1e6);
+}
+
+static void
+stop_servers (void)
+{
+  int status;
+
+  close (guard_fd);
+  g_assert_cmpint (waitpid (guard_pid, &status, 0), ==, guard_pid);
+}
+
+/* ---- messages ------------------------------------------------------------------- */
+
+/* A new message whose Message-ID no other test uses; @lines bare-LF lines
+ * of filler make it as large as a test needs. */
+static char *
+make_message (char **marker, guint lines)
+{
+  g_autofree char *path = g_strdup_printf ("%s/message-%u.eml", workdir, ++n_messages);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  *marker = g_strdup_printf ("smtp-test-%u-%d@example.org", n_messages, getpid ());
+  g_string_append_printf (text, "From: Signet Demo <demo@example.org>\nTo: Alice <alice@example.org>\n"
+                                "Subject: delivery %u\nMessage-ID: <%s>\n\nHello.\r\n.leading dot\n",
+                          n_messages, *marker);
+  for (guint i = 0; i < lines; i++)
+    g_string_append_printf (text, "line %05u of filler, long enough to count\n", i);
+  g_assert_true (g_file_set_contents (path, text->str, text->len, NULL));
+  return g_steal_pointer (&path);
+}
+
+/* @path as a server must receive it: every line ending in CRLF. */
+static char *
+as_sent (const char *path)
+{
+  g_autofree char *text = signet_test_read_file (path);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\n' && (p == text || p[-1] != '\r'))
+        g_string_append_c (out, '\r');
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* A message sealed (by Signet's sealer, with the demo keys) to alice, bob and
+ * the sender. */
+static char *
+make_sealed_message (char **marker)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetSealer) sealer = signet_sealer_new (directory);
+  g_autoptr(SignetMessage) message = signet_message_new ();
+  g_autoptr(SignetAddress) from = signet_address_new ("Signet Demo", "demo@example.org");
+  g_autoptr(SignetAddress) alice = signet_address_new ("Alice", "alice@example.org");
+  g_autoptr(SignetAddress) bob = signet_address_new ("Bob", "bob@example.org");
+  const char *emails[] = { "alice@example.org", "bob@example.org", "demo@example.org", NULL };
+  g_autoptr(GPtrArray) keys = NULL;
+  g_autoptr(GPtrArray) fingerprints = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  SignetSealOptions options = { FALSE, TRUE };
+  char *path = g_strdup_printf ("%s/sealed-%u.eml", workdir, ++n_messages);
+  int fd;
+
+  *marker = g_strdup_printf ("sealed-marker-%u-%d", n_messages, getpid ());
+  body = g_strdup_printf ("The merger is on. %s\n", *marker);
+  signet_message_set_from (message, from);
+  signet_message_add_to (message, alice);
+  signet_message_add_to (message, bob);
+  signet_message_set_subject (message, "Board minutes");
+  signet_message_set_body (message, body);
+  keys = signet_key_directory_resolve_sync (directory, emails, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < keys->len; i++)
+    g_ptr_array_add (fingerprints, ((SignetKeyResult *) g_ptr_array_index (keys, i))->fingerprint);
+  g_ptr_array_add (fingerprints, NULL);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  signet_sealer_write_sealed (sealer, message, &options, (const char * const *) fingerprints->pdata, fd, NULL, &error);
+  g_assert_no_error (error);
+  close (fd);
+  return path;
+}
+
+/* ---- delivering ------------------------------------------------------------------ */
+
+static void
+on_delivered (const char *recipient, gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (recipient));
+}
+
+/* Delivers @path to @recipients; @delivered gets who was reported. */
+static gboolean
+deliver (SignetSmtpTransport *transport, const char *path, const char * const *recipients,
+         GPtrArray **delivered, GCancellable *cancellable, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  gboolean ok;
+
+  g_assert_cmpint (fd, >=, 0);
+  *delivered = g_ptr_array_new_null_terminated (4, g_free, TRUE);
+  ok = signet_transport_deliver (SIGNET_TRANSPORT (transport), fd, "batch.001", recipients,
+                                 on_delivered, *delivered, cancellable, error);
+  close (fd);
+  return ok;
+}
+
+static void
+assert_delivered (GPtrArray *delivered, const char * const *expected)
+{
+  g_assert_cmpstrv ((const char * const *) delivered->pdata, expected);
+}
+
+/* Delivers @path; every one of @to must be reported delivered. */
+static void
+expect_delivered (SignetSmtpTransport *transport, const char *path, const char * const *to)
+{
+  g_autoptr(GPtrArray) delivered = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (deliver (transport, path, to, &delivered, NULL, &error));
+  g_assert_no_error (error);
+  assert_delivered (delivered, to);
+}
+
+/* Delivers @path expecting SIGNET_TRANSPORT_ERROR @code; only @accepted
+ * (nobody when NULL) may be reported delivered. Returns the error. */
+static GError *
+expect_refused (SignetSmtpTransport *transport, const char *path, const char * const *to,
+                const char * const *accepted, int code)
+{
+  const char *nobody[] = { NULL };
+  g_autoptr(GPtrArray) delivered = NULL;
+  GError *error = NULL;
+
+  g_assert_false (deliver (transport, path, to, &delivered, NULL, &error));
+  g_assert_error (error, SIGNET_TRANSPORT_ERROR, code);
+  assert_delivered (delivered, accepted != NULL ? accepted : nobody);
+  return error;
+}
+
+/* A transport to the fixture's Postfix on @port_key, logged in as @user. */
+static SignetSmtpTransport *
+postfix_transport (const char *port_key, const char *security, const char *user)
+{
+  SignetSmtpTransport *transport = signet_smtp_transport_new (env ("HOST"), atoi (env (port_key)), security);
+  g_autofree char *address = user_env (user, "ADDRESS");
+  g_autofree char *password = user_env (user, "PASSWORD");
+
+  g_object_set (transport, "user", user, "sender", address, "ca-file", env ("CA_FILE"), "timeout", 10, NULL);
+  signet_smtp_transport_set_password (transport, password);
+  return transport;
+}
+
+/* ---- what arrived ------------------------------------------------------------------ */
+
+/* Postfix has nothing left to deliver. */
+static guint
+queued (void)
+{
+  const char *queues[] = { "maildrop", "incoming", "active", "deferred", "hold" };
+  guint n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (queues); i++)
+    {
+      g_autofree char *dir = g_build_filename (env ("DIR"), "queue", queues[i], NULL);
+      n += signet_test_count_files (dir);
+    }
+  return n;
+}
+
+/* The paths of the messages in @user's Maildir that contain @marker. */
+static GPtrArray *
+find_in_maildir (const char *user, const char *marker)
+{
+  g_autofree char *maildir = user_env (user, "MAILDIR");
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_free);
+  const char *subs[] = { "new", "cur" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    {
+      g_autofree char *dir = g_build_filename (maildir, subs[i], NULL);
+      g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          g_autofree char *text = signet_test_read_file (path);
+          if (strstr (text, marker) != NULL)
+            g_ptr_array_add (found, g_steal_pointer (&path));
+        }
+    }
+  return found;
+}
+
+/* Waits until @user has the message and Postfix's queue is empty, so that a
+ * second copy would have arrived too. */
+static void
+wait_arrived (const char *user, const char *marker)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) found = find_in_maildir (user, marker);
+      if (found->len > 0 && queued () == 0)
+        return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s did not arrive for %s", marker, user);
+      g_usleep (20000);
+    }
+}
+
+static void
+assert_copies (const char *user, const char *marker, guint expected)
+{
+  g_autoptr(GPtrArray) found = find_in_maildir (user, marker);
+
+  if (found->len != expected)
+    g_error ("%s has %u copies of %s, expected %u", user, found->len, marker, expected);
+}
+
+/* ---- real Postfix ------------------------------------------------------------------- */
+
+/* A plain message over STARTTLS and a sealed one over TLS, each to alice and
+ * bob: each arrives once in each Maildir, and the sealed one still opens. */
+static void
+test_postfix_plain_and_sealed (void)
+{
+  const char *to[] = { "alice@example.org", "bob@example.org", NULL };
+  const char *users[] = { "alice", "bob" };
+  g_autoptr(SignetSmtpTransport) starttls = NULL;
+  g_autoptr(SignetSmtpTransport) tls = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *sealed_marker = NULL;
+  g_autofree char *plain = NULL;
+  g_autofree char *sealed = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *decrypted = NULL;
+
+  if (!need_servers ())
+    return;
+  plain = make_message (&marker, 50);
+  sealed = make_sealed_message (&sealed_marker);
+  starttls = postfix_transport ("SMTP_PORT", "starttls", "demo");
+  tls = postfix_transport ("SMTPS_PORT", "tls", "demo");
+  expect_delivered (starttls, plain, to);
+  expect_delivered (tls, sealed, to);
+
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      g_autoptr(GPtrArray) sealed_copies = NULL;
+      wait_arrived (users[i], marker);
+      wait_arrived (users[i], "BEGIN PGP MESSAGE");
+      assert_copies (users[i], marker, 1);
+      sealed_copies = find_in_maildir (users[i], "Content-Type: multipart/encrypted");
+      g_assert_cmpuint (sealed_copies->len, ==, 1);
+    }
+  assert_copies ("carol", marker, 0);
+  found = find_in_maildir ("alice", marker);
+  text = signet_test_read_file (g_ptr_array_index (found, 0));
+  /* Dot-stuffed on the way, as it was on arrival. */
+  g_assert_nonnull (strstr (text, "\nHello.\n.leading dot\n"));
+
+  /* The sealed copy: nothing readable outside, gpg opens it. */
+  g_clear_pointer (&found, g_ptr_array_unref);
+  g_clear_pointer (&text, g_free);
+  found = find_in_maildir ("bob", "Content-Type: multipart/encrypted");
+  text = signet_test_read_file (g_ptr_array_index (found, 0));
+  g_assert_null (strstr (text, sealed_marker));
+  copy = g_build_filename (workdir, "bob-sealed.eml", NULL);
+  g_assert_true (g_file_set_contents (copy, text, -1, NULL));
+  decrypted = signet_test_decrypt_message (homedir, copy);
+  g_assert_nonnull (strstr (decrypted, sealed_marker));
+}
+
+/* A Bcc recipient's own copy goes to them alone. */
+static void
+test_postfix_bcc_copy (void)
+{
+  const char *to[] = { "carol@example.org", NULL };
+  const char *others[] = { "alice", "bob", "demo" };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = NULL;
+
+  if (!need_servers ())
+    return;
+  path = make_message (&marker, 0);
+  transport = postfix_transport ("SMTP_PORT", "starttls", "demo");
+  expect_delivered (transport, path, to);
+  wait_arrived ("carol", marker);
+  assert_copies ("carol", marker, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+    assert_copies (others[i], marker, 0);
+}
+
+/* No TLS at all is fine for a server on this computer, login included;
+ * demo's password has a space, a colon, '%' and a non-ASCII letter. Asked
+ * for STARTTLS, the same server (which does not offer it) gets nothing. */
+static void
+test_postfix_none_on_loopback (void)
+{
+  const char *to[] = { "alice@example.org", NULL };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(SignetSmtpTransport) starttls = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = NULL;
+
+  if (!need_servers ())
+    return;
+  path = make_message (&marker, 0);
+  transport = postfix_transport ("SMTP_PLAIN_PORT", "none", "demo");
+  expect_delivered (transport, path, to);
+  wait_arrived ("alice", marker);
+  assert_copies ("alice", marker, 1);
+
+  starttls = postfix_transport ("SMTP_PLAIN_PORT", "starttls", "demo");
+  error = expect_refused (starttls, path, to, NULL, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  g_assert_nonnull (strstr (error->message, "does not offer STARTTLS"));
+  assert_copies ("alice", marker, 1);
+}
+
+static char *
+password_from_func (SignetSmtpTransport *transport, GCancellable *cancellable, GError **error, gpointer data)
+{
+  guint *calls = data;
+
+  (*calls)++;
+  return g_strdup ("not-the-password");
+}
+
+/* A wrong password: permanent, in the server's words; the password is in
+ * no message. The password function is asked, once. */
+static void
+test_postfix_wrong_password (void)
+{
+  const char *to[] = { "alice@example.org", NULL };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = NULL;
+  guint calls = 0;
+
+  if (!need_servers ())
+    return;
+  path = make_message (&marker, 0);
+  transport = postfix_transport ("SMTP_PORT", "starttls", "demo");
+  signet_smtp_transport_set_password_func (transport, password_from_func, &calls, NULL);
+  error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  g_assert_nonnull (strstr (error->message, "535 5.7.8 Error: authentication failed"));
+  g_assert_nonnull (strstr (error->message, "demo"));
+  g_assert_null (strstr (error->message, "not-the-password"));
+  g_assert_cmpuint (calls, ==, 1);
+  assert_copies ("alice", marker, 0);
+}
+
+/* An address Postfix does not know is refused in its words; the others
+ * still get the message. */
+static void
+test_postfix_unknown_recipient (void)
+{
+  const char *to[] = { "alice@example.org", "nobody@example.org", NULL };
+  const char *accepted[] = { "alice@example.org", NULL };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = NULL;
+
+  if (!need_servers ())
+    return;
+  path = make_message (&marker, 0);
+  transport = postfix_transport ("SMTP_PORT", "starttls", "demo");
+  error = expect_refused (transport, path, to, accepted, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  g_assert_nonnull (strstr (error->message, "nobody@example.org"));
+  g_assert_nonnull (strstr (error->message, "User unknown in virtual mailbox table"));
+  g_assert_null (strstr (error->message, "alice"));
+  wait_arrived ("alice", marker);
+  assert_copies ("alice", marker, 1);
+}
+
+/* Without the test CA the server's certificate is untrusted: the error
+ * names the host and the certificate's fingerprint, the pin it offers makes
+ * the next delivery work, and a pin of another key does not. */
+static void
+test_postfix_untrusted_certificate (void)
+{
+  const char *to[] = { "bob@example.org", NULL };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) other_error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *pin = NULL;
+  guint8 zeros[32] = { 0 };
+  g_autofree char *zeros64 = g_base64_encode (zeros, sizeof zeros);
+  g_autofree char *other_pin = g_strconcat ("sha256//", zeros64, NULL);
+
+  if (!need_servers ())
+    return;
+  path = make_message (&marker, 0);
+  transport = postfix_transport ("SMTP_PORT", "starttls", "demo");
+  g_object_set (transport, "ca-file", NULL, NULL);
+  g_assert_false (signet_smtp_transport_dup_untrusted_certificate (transport, NULL, NULL));
+
+  error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, env ("HOST")));
+  g_assert_nonnull (strstr (error->message, env ("SERVER_FINGERPRINT")));
+  g_assert_true (signet_smtp_transport_dup_untrusted_certificate (transport, &fingerprint, &pin));
+  g_assert_cmpstr (fingerprint, ==, env ("SERVER_FINGERPRINT"));
+  g_assert_cmpstr (pin, ==, env ("SERVER_PIN"));
+
+  g_object_set (transport, "pinned-public-key", pin, NULL);
+  expect_delivered (transport, path, to);
+  g_assert_false (signet_smtp_transport_dup_untrusted_certificate (transport, NULL, NULL));
+  wait_arrived ("bob", marker);
+  assert_copies ("bob", marker, 1);
+
+  /* A pinned key wins over the certificate authorities too. */
+  g_object_set (transport, "pinned-public-key", other_pin, "ca-file", env ("CA_FILE"), NULL);
+  other_error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
+  g_assert_nonnull (strstr (other_error->message, env ("SERVER_FINGERPRINT")));
+  assert_copies ("bob", marker, 1);
+}
+
+/* ---- before any connection ---------------------------------------------------------- */
+
+/* "none" is for this computer only: refused at once for any other host,
+ * before a connection (192.0.2.1 would not answer) or a password. */
+static void
+test_none_refused_for_remote (void)
+{
+  const char *hosts[] = { "192.0.2.1", "mail.example.org", "127.0.0.1.example.org" };
+  const char *to[] = { "alice@example.org", NULL };
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_autoptr(SignetSmtpTransport) transport = signet_smtp_transport_new (hosts[i], 25, "none");
+      g_autoptr(GError) error = NULL;
+      gint64 start = g_get_monotonic_time ();
+      guint calls = 0;
+
+      g_object_set (transport, "user", "demo", "sender", "demo@example.org", "timeout", 30, NULL);
+      signet_smtp_transport_set_password_func (transport, password_from_func, &calls, NULL);
+      error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_PERMANENT);
+      g_assert_nonnull (strstr (error->message, hosts[i]));
+      g_assert_nonnull (strstr (error->message, "without TLS"));
+      g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC / 2);
+      g_assert_cmpuint (calls, ==, 0);
+    }
+}
+
+/* Addresses and settings that cannot go into an SMTP command are refused
+ * before connecting, naming them. */
+static void
+test_bad_settings_refused (void)
+{
+  const char *bad_rcpt[] = { "alice@example.org", "bob@example.org>\r\nRCPT TO:<eve@example.org", NULL };
+  const char *to[] = { "alice@example.org", NULL };
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 0);
+  g_autoptr(SignetSmtpTransport) transport = signet_smtp_transport_new ("127.0.0.1", 9, "none");
+  g_autoptr(GError) rcpt_error = NULL;
+  g_autoptr(GError) host_error = NULL;
+  g_autoptr(GError) security_error = NULL;
+
+  g_object_set (transport, "sender", "demo@example.org", NULL);
+  rcpt_error = expect_refused (transport, path, bad_rcpt, NULL, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  g_assert_nonnull (strstr (rcpt_error->message, "eve@example.org"));
+
+  g_object_set (transport, "host", "example.org/path?x", NULL);
+  host_error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  g_assert_nonnull (strstr (host_error->message, "example.org/path?x"));
+
+  g_object_set (transport, "host", "127.0.0.1", "security", "ssl", NULL);
+  security_error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  g_assert_nonnull (strstr (security_error->message, "ssl"));
+}
+
+/* ---- scripted faults (aiosmtpd) ------------------------------------------------------- */
+
+typedef struct {
+  GSubprocess *process;
+  char        *dir;
+  guint        port;
+} FaultServer;
+
+static void
+fault_server_start (FaultServer *server, const char *scenario)
+{
+  g_autofree char *script = script_path ("faultsmtp.py");
+  g_autofree char *name = g_strdup_printf ("fault-%s-%u", scenario, ++n_messages);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *log = NULL;
+
+  server->dir = g_build_filename (workdir, name, NULL);
+  g_assert_cmpint (g_mkdir (server->dir, 0700), ==, 0);
+  /* Its stdin is a pipe from here: it ends when this process does. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  log = g_build_filename (server->dir, "log", NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, "/usr/bin/python3", script, server->dir, scenario, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (line == NULL || !g_str_has_prefix (line, "PORT="))
+    g_error ("the fault server did not start (is python3-aiosmtpd installed?)");
+  server->port = atoi (line + 5);
+}
+
+static void
+fault_server_stop (FaultServer *server)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (server->process == NULL)
+    return;
+  g_output_stream_close (g_subprocess_get_stdin_pipe (server->process), NULL, NULL);
+  g_subprocess_wait_check (server->process, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&server->process);
+  g_free (server->dir);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FaultServer, fault_server_stop)
+
+/* No TLS, no login: what a server on this computer may get. */
+static SignetSmtpTransport *
+fault_transport (guint port, guint timeout)
+{
+  SignetSmtpTransport *transport = signet_smtp_transport_new ("127.0.0.1", port, "none");
+
+  g_object_set (transport, "sender", "demo@example.org", "timeout", timeout, NULL);
+  return transport;
+}
+
+static char *
+fault_events (FaultServer *server)
+{
+  g_autofree char *path = g_build_filename (server->dir, "events", NULL);
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text != NULL ? text : g_strdup ("");
+}
+
+/* The events once one contains @what (the server writes them as it goes). */
+static char *
+wait_fault_event (FaultServer *server, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      char *events = fault_events (server);
+      if (strstr (events, what) != NULL)
+        return events;
+      g_free (events);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the fault server never recorded %s", what);
+      g_usleep (20000);
+    }
+}
+
+static guint
+fault_messages (FaultServer *server)
+{
+  g_autofree char *dir = g_build_filename (server->dir, "Maildir", "new", NULL);
+  return signet_test_count_files (dir);
+}
+
+/* 421 at the greeting, then 451 after the data: both temporary, in the
+ * server's words, nobody reported; the third try delivers, once, every line
+ * ending in CRLF (the file has bare LFs and one CRLF). */
+static void
+test_fault_temporary_then_delivered (void)
+{
+  const char *to[] = { "alice@example.org", "bob@example.org", NULL };
+  g_auto(FaultServer) server = { 0 };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GError) greeting_error = NULL;
+  g_autoptr(GError) data_error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 3);
+  g_autofree char *expected = as_sent (path);
+  g_autofree char *events = NULL;
+  g_autofree char *stored_dir = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *stored_path = NULL;
+  g_autofree char *stored = NULL;
+
+  fault_server_start (&server, "temporary");
+  transport = fault_transport (server.port, 5);
+  greeting_error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (greeting_error->message, "421 4.3.2 Service shutting down"));
+  data_error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (data_error->message, "451 4.3.0 Temporary lookup failure"));
+  expect_delivered (transport, path, to);
+
+  g_assert_cmpuint (fault_messages (&server), ==, 1);
+  events = fault_events (&server);
+  g_assert_nonnull (strstr (events, "DELIVERED alice@example.org,bob@example.org\n"));
+  stored_dir = g_build_filename (server.dir, "Maildir", "new", NULL);
+  dir = g_dir_open (stored_dir, 0, NULL);
+  stored_path = g_build_filename (stored_dir, g_dir_read_name (dir), NULL);
+  stored = signet_test_read_file (stored_path);
+  g_assert_cmpstr (stored, ==, expected);
+}
+
+/* 550 for one recipient: that one is a permanent error naming them in the
+ * server's words, the others are delivered. One 4xx among the refusals
+ * makes it temporary. */
+static void
+test_fault_refused_recipient (void)
+{
+  const char *to[] = { "alice@example.org", "nobody@example.org", "bob@example.org", NULL };
+  const char *accepted[] = { "alice@example.org", "bob@example.org", NULL };
+  const char *to_busy[] = { "busy@example.org", "carol@example.org", "nobody@example.org", NULL };
+  const char *accepted_busy[] = { "carol@example.org", NULL };
+  g_auto(FaultServer) server = { 0 };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) busy_error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 0);
+  g_autofree char *events = NULL;
+
+  fault_server_start (&server, "reject-rcpt");
+  transport = fault_transport (server.port, 5);
+  error = expect_refused (transport, path, to, accepted, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  g_assert_cmpstr (error->message, ==,
+                   "The server refused nobody@example.org: 550 5.1.1 <nobody@example.org>: "
+                   "Recipient address rejected: User unknown");
+
+  busy_error = expect_refused (transport, path, to_busy, accepted_busy, SIGNET_TRANSPORT_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (busy_error->message, "busy@example.org: 450 4.2.1"));
+  g_assert_nonnull (strstr (busy_error->message, "\nThe server refused nobody@example.org: 550"));
+
+  events = fault_events (&server);
+  g_assert_nonnull (strstr (events, "DELIVERED alice@example.org,bob@example.org\nCONNECT\nDELIVERED carol@example.org\n"));
+  g_assert_cmpuint (fault_messages (&server), ==, 2);
+}
+
+/* The connection ends in the middle of the data: temporary, nobody
+ * reported delivered, nothing stored. */
+static void
+test_fault_dropped_in_data (void)
+{
+  const char *to[] = { "alice@example.org", "bob@example.org", NULL };
+  g_auto(FaultServer) server = { 0 };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 20000);
+  g_autofree char *events = NULL;
+
+  fault_server_start (&server, "drop-in-data");
+  transport = fault_transport (server.port, 5);
+  error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (error->message, "127.0.0.1"));
+  events = wait_fault_event (&server, "DATA-BYTES ");
+  g_assert_cmpuint (fault_messages (&server), ==, 0);
+}
+
+/* Two servers that fall silent: @server never answers the end of the data
+ * (ports[0]); on the returned socket (ports[1]) the kernel completes
+ * connections and nobody ever speaks. */
+static GSocket *
+start_silent_servers (FaultServer *server, guint ports[2])
+{
+  GSocket *silent = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (silent, any_port, TRUE, NULL));
+  g_assert_true (g_socket_listen (silent, NULL));
+  bound = g_socket_get_local_address (silent, NULL);
+  fault_server_start (server, "stall");
+  ports[0] = server->port;
+  ports[1] = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return silent;
+}
+
+/* A server that never answers the end of the data, and one that never
+ * greets: temporary once the 2 s timeout has passed, not much later. */
+static void
+test_fault_stalled (void)
+{
+  const char *to[] = { "alice@example.org", NULL };
+  g_auto(FaultServer) server = { 0 };
+  guint ports[2];
+  g_autoptr(GSocket) silent = start_silent_servers (&server, ports);
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ports); i++)
+    {
+      g_autoptr(SignetSmtpTransport) transport = fault_transport (ports[i], 2);
+      g_autoptr(GError) error = NULL;
+      gint64 start = g_get_monotonic_time ();
+      gint64 elapsed;
+
+      error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_TEMPORARY);
+      elapsed = g_get_monotonic_time () - start;
+      g_assert_nonnull (strstr (error->message, "127.0.0.1 did not answer in time."));
+      g_assert_cmpint (elapsed, >=, 2 * G_USEC_PER_SEC - G_USEC_PER_SEC / 10);
+      g_assert_cmpint (elapsed, <, 3 * G_USEC_PER_SEC + G_USEC_PER_SEC / 2);
+    }
+}
+
+static void
+assert_size_error (const GError *error, gsize message_size)
+{
+  g_autofree char *size = g_format_size_full (message_size, G_FORMAT_SIZE_LONG_FORMAT);
+  g_autofree char *limit = g_format_size_full (1000, G_FORMAT_SIZE_LONG_FORMAT);
+  g_autofree char *expected = g_strdup_printf ("The message is %s, more than the %s that 127.0.0.1 accepts.",
+                                               size, limit);
+
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
+/* Larger than the server's SIZE: refused before the message is sent, with
+ * both sizes; also by a server that says SIZE and then ignores it. */
+static void
+test_fault_size_limit (void)
+{
+  const char *to[] = { "alice@example.org", NULL };
+  g_auto(FaultServer) server = { 0 };
+  g_auto(FaultServer) ignoring = { 0 };
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(SignetSmtpTransport) ignoring_transport = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) ignoring_error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 100);
+  g_autofree char *sent = as_sent (path);
+  g_autofree char *events = NULL;
+  g_autofree char *ignoring_events = NULL;
+
+  fault_server_start (&server, "size");
+  transport = fault_transport (server.port, 5);
+  error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  assert_size_error (error, strlen (sent));
+  events = fault_events (&server);
+  g_assert_cmpstr (events, ==, "CONNECT\n");
+  g_assert_cmpuint (fault_messages (&server), ==, 0);
+
+  fault_server_start (&ignoring, "size-ignored");
+  ignoring_transport = fault_transport (ignoring.port, 5);
+  ignoring_error = expect_refused (ignoring_transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_PERMANENT);
+  assert_size_error (ignoring_error, strlen (sent));
+  /* It got DATA and then not one byte of the message. */
+  ignoring_events = wait_fault_event (&ignoring, "DATA-BYTES");
+  g_assert_nonnull (strstr (ignoring_events, "DATA-BYTES 0\n"));
+  g_assert_cmpuint (fault_messages (&ignoring), ==, 0);
+}
+
+typedef struct {
+  GCancellable *cancellable;
+  guint         delay_ms;
+} Canceller;
+
+static gpointer
+cancel_later (gpointer data)
+{
+  Canceller *c = data;
+
+  g_usleep (c->delay_ms * 1000);
+  g_cancellable_cancel (c->cancellable);
+  return NULL;
+}
+
+/* Cancelling ends a delivery promptly: while the server keeps silent after
+ * the data (where libcurl waits on its own) and before its greeting. */
+static void
+test_cancel (void)
+{
+  const char *to[] = { "alice@example.org", NULL };
+  g_auto(FaultServer) server = { 0 };
+  guint ports[2];
+  g_autoptr(GSocket) silent = start_silent_servers (&server, ports);
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ports); i++)
+    {
+      g_autoptr(SignetSmtpTransport) transport = fault_transport (ports[i], 60);
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr(GPtrArray) delivered = NULL;
+      g_autoptr(GError) error = NULL;
+      Canceller c = { cancellable, 500 };
+      GThread *thread;
+      gint64 start = g_get_monotonic_time ();
+
+      thread = g_thread_new ("cancel", cancel_later, &c);
+      g_assert_false (deliver (transport, path, to, &delivered, cancellable, &error));
+      g_thread_join (thread);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpuint (delivered->len, ==, 0);
+      g_test_message ("cancelled after %.2f s", (g_get_monotonic_time () - start) / 1e6);
+      /* Not at libcurl's next look at the progress callback, a second on. */
+      g_assert_cmpint (g_get_monotonic_time () - start, <, c.delay_ms * 1000 + G_USEC_PER_SEC * 7 / 10);
+    }
+}
+
+int
+main (int argc, char *argv[])
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  /* Short, and traversable by the mail daemons' users. */
+  workdir = g_strdup ("/tmp/signet-smtp-XXXXXX");
+  g_assert_nonnull (g_mkdtemp_full (workdir, 0755));
+  homedir = signet_test_make_gnupghome ();
+  start_servers ();
+
+  g_test_add_func ("/smtp-transport/postfix/plain-and-sealed", test_postfix_plain_and_sealed);
+  g_test_add_func ("/smtp-transport/postfix/bcc-copy", test_postfix_bcc_copy);
+  g_test_add_func ("/smtp-transport/postfix/none-on-loopback", test_postfix_none_on_loopback);
+  g_test_add_func ("/smtp-transport/postfix/wrong-password", test_postfix_wrong_password);
+  g_test_add_func ("/smtp-transport/postfix/unknown-recipient", test_postfix_unknown_recipient);
+  g_test_add_func ("/smtp-transport/postfix/untrusted-certificate", test_postfix_untrusted_certificate);
+  g_test_add_func ("/smtp-transport/none-refused-for-remote", test_none_refused_for_remote);
+  g_test_add_func ("/smtp-transport/bad-settings-refused", test_bad_settings_refused);
+  g_test_add_func ("/smtp-transport/fault/temporary-then-delivered", test_fault_temporary_then_delivered);
+  g_test_add_func ("/smtp-transport/fault/refused-recipient", test_fault_refused_recipient);
+  g_test_add_func ("/smtp-transport/fault/dropped-in-data", test_fault_dropped_in_data);
+  g_test_add_func ("/smtp-transport/fault/stalled", test_fault_stalled);
+  g_test_add_func ("/smtp-transport/fault/size-limit", test_fault_size_limit);
+  g_test_add_func ("/smtp-transport/cancel", test_cancel);
+  ret = g_test_run ();
+
+  signet_test_remove_gnupghome (homedir);
+  g_clear_pointer (&servers, g_hash_table_unref);
+  stop_servers ();
+  g_free (servers_skip);
+  g_free (workdir);
+  return ret;
+}
