@@ -271,13 +271,15 @@ list_copies (int dir_fd, gboolean *finished, GError **error)
 }
 
 /* What can never succeed however often it is tried: a batch that cannot be
- * read, a link planted in it, or a transport's final word. Everything else
- * (a full disk, a server that is down) is tried again later. */
+ * read, a link planted in it, a transport's final word, or a server whose
+ * certificate the user has to decide about first. Everything else (a full
+ * disk, a server that is down) is tried again later. */
 static gboolean
 is_permanent (const GError *error)
 {
   return g_error_matches (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_DAMAGED) ||
-         g_error_matches (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT);
+         g_error_matches (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT) ||
+         g_error_matches (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
 }
 
 /* Keeps the most telling of the errors of a batch's copies. */
