@@ -126,6 +126,8 @@ create_services (SignetApplication *self)
 
   self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
   self->operation = signet_send_operation_new (directory, store, self->outbox);
+  g_settings_bind (self->settings, "encrypt-subject", self->operation, "encrypt-subject", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "own-key", self->operation, "own-key", G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->outbox, "notify::n-queued", G_CALLBACK (on_queue_changed), self, 0);
   /* Whatever waited in Outbox from an earlier run leaves now if it can. */
   signet_outbox_flush_async (self->outbox, self->cancellable, on_startup_flush, NULL);
@@ -347,7 +349,9 @@ preferences_action (GSimpleAction *action, GVariant *parameter, gpointer user_da
   SignetPreferencesWindow *window;
 
   window = signet_preferences_window_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
-                                          self->settings);
+                                          self->settings,
+                                          self->operation ? signet_send_operation_get_directory (self->operation) : NULL,
+                                          self->demo ? SIGNET_DEMO_IDENTITY : NULL);
   gtk_window_present (GTK_WINDOW (window));
 }
 
