@@ -4,10 +4,15 @@
 #include "signet-compose-window.h"
 #include "signet-dialogs.h"
 #include "signet-test-util.h"
+#include "signet-ui-test.h"
 
 #define KB_HEADING "The client operation failed. The recipients could not be validated."
 
 static char *homedir;
+static GtkApplication *app;  /* for the tests that need one (TEST_WITH_APP) */
+
+#define TEST_ONLINE   (1 << 0)
+#define TEST_WITH_APP (1 << 1)
 
 typedef struct {
   SignetTestServices   s;
@@ -17,8 +22,11 @@ typedef struct {
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  signet_test_services_init (&f->s, homedir, GPOINTER_TO_INT (data));
-  f->window = signet_compose_window_new (NULL, f->s.operation, f->s.network, "Signet Demo <demo@example.org>");
+  int flags = GPOINTER_TO_INT (data);
+
+  signet_test_services_init (&f->s, homedir, (flags & TEST_ONLINE) != 0);
+  f->window = signet_compose_window_new ((flags & TEST_WITH_APP) ? app : NULL, f->s.operation, f->s.network,
+                                         "Signet Demo <demo@example.org>");
   g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
   gtk_window_present (GTK_WINDOW (f->window));
 }
@@ -68,33 +76,6 @@ set_seal (Fixture *f, gboolean seal)
   g_assert_cmpint (current, ==, seal);
 }
 
-static AdwMessageDialog *
-find_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
-}
-
-static gboolean
-dialog_shown (gpointer data)
-{
-  return find_dialog () != NULL;
-}
-
-static AdwMessageDialog *
-wait_for_dialog (void)
-{
-  signet_test_wait_until (dialog_shown, NULL);
-  return find_dialog ();
-}
-
 /* Committed messages only (new/ and cur/), not files still being written. */
 static guint
 count (Fixture *f, const char *folder)
@@ -126,6 +107,79 @@ drafts_written (gpointer data)
   return count (data, "Drafts") == 1;
 }
 
+static gboolean
+toast_shown (Fixture *f, const char *text)
+{
+  return f->window != NULL && signet_ui_find_widget (child (f, "toast_overlay"), GTK_TYPE_LABEL, text) != NULL;
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  Fixture *f = data;
+  return f->window == NULL || !signet_compose_window_get_busy (f->window);
+}
+
+static gboolean
+window_gone (gpointer data)
+{
+  return ((Fixture *) data)->window == NULL;
+}
+
+static const char *
+entry_text (Fixture *f, const char *name)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (child (f, name)));
+}
+
+static char *
+body_text (Fixture *f)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (f, "body_view")));
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static void
+assert_text_kept (Fixture *f, const char *to, const char *body)
+{
+  g_autofree char *text = body_text (f);
+
+  g_assert_nonnull (f->window);
+  g_assert_cmpstr (entry_text (f, "to_entry"), ==, to);
+  g_assert_cmpstr (entry_text (f, "subject_entry"), ==, "Merger");
+  g_assert_cmpstr (text, ==, body);
+}
+
+/* Closes the composer as the window manager's close button does (or, with
+ * @shortcut, as Ctrl+W does) and returns the question asked. */
+static AdwMessageDialog *
+close_and_wait_for_prompt (Fixture *f, gboolean shortcut)
+{
+  AdwMessageDialog *dialog;
+
+  if (shortcut)
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "window.close", NULL));
+  else
+    gtk_window_close (GTK_WINDOW (f->window));
+  dialog = signet_ui_wait_for_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Save the message as a draft?");
+  g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==,
+                   "“Merger” has not been sent or saved. If you discard it, what you wrote is lost.");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "save-draft"), ==, "_Save Draft");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "discard"), ==, "_Discard");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "cancel"), ==, "_Cancel");
+  g_assert_cmpstr (adw_message_dialog_get_close_response (dialog), ==, "cancel");
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "save-draft");
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "save-draft"), ==, ADW_RESPONSE_SUGGESTED);
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "discard"), ==, ADW_RESPONSE_DESTRUCTIVE);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (f->window));
+  g_assert_nonnull (f->window);
+  return dialog;
+}
+
 /* KB Q154089: offline, Seal on, Send → the modal dialog with the exact heading;
  * nothing is sent or stored; Save Draft stores a sealed draft. */
 static void
@@ -142,7 +196,7 @@ test_offline_send (Fixture *f, gconstpointer data)
   g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (child (f, "offline_revealer"))));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
 
-  dialog = wait_for_dialog ();
+  dialog = signet_ui_wait_for_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, KB_HEADING);
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "turn off Work Offline"));
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (dialog)));
@@ -180,7 +234,7 @@ test_work_offline_check_names (Fixture *f, gconstpointer data)
   g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (child (f, "offline_revealer"))));
   g_assert_true (gtk_widget_get_visible (child (f, "work_online_button")));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
-  dialog = wait_for_dialog ();
+  dialog = signet_ui_wait_for_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, KB_HEADING);
   adw_message_dialog_response (dialog, SIGNET_RESPONSE_CLOSE);
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
@@ -226,7 +280,7 @@ test_missing_key (Fixture *f, gconstpointer data)
   fill (f, "alice@example.org, nobody@example.org", "erin@example.org", "x");
   set_seal (f, TRUE);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
-  dialog = wait_for_dialog ();
+  dialog = signet_ui_wait_for_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Some Recipients Cannot Receive Sealed Mail");
   list = adw_message_dialog_get_extra_child (dialog);
   row = GTK_WIDGET (gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 0));
@@ -250,7 +304,7 @@ test_invalid_address (Fixture *f, gconstpointer data)
 
   fill (f, "alice@example.org, bob", NULL, "x");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
-  dialog = wait_for_dialog ();
+  dialog = signet_ui_wait_for_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Invalid Address");
   g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==, "“bob” is not a valid email address.");
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
@@ -340,6 +394,420 @@ test_remove_attachment (Fixture *f, gconstpointer data)
   g_assert_false (gtk_widget_get_visible (child (f, "attachment_list")));
 }
 
+/* Typed, then closed (close button): Save Draft stores the draft and closes. */
+static void
+test_close_prompt_save (Fixture *f, gconstpointer data)
+{
+  AdwMessageDialog *dialog;
+
+  fill (f, "alice@example.org", NULL, "Keep these words.");
+  g_assert_true (signet_compose_window_get_modified (f->window));
+  dialog = close_and_wait_for_prompt (f, FALSE);
+  signet_ui_click_response (dialog, "_Save Draft");
+  signet_test_wait_until (window_gone, f);
+  g_assert_cmpuint (count (f, "Drafts"), ==, 1);
+  g_assert_cmpuint (count (f, "Outbox") + count (f, "Sent"), ==, 0);
+  g_assert_null (signet_ui_find_dialog ());
+}
+
+/* Ctrl+W (window.close), Discard: closed, nothing stored. */
+static void
+test_close_prompt_discard (Fixture *f, gconstpointer data)
+{
+  AdwMessageDialog *dialog;
+
+  fill (f, "alice@example.org", NULL, "Throw this away.");
+  dialog = close_and_wait_for_prompt (f, TRUE);
+  signet_ui_click_response (dialog, "_Discard");
+  signet_test_wait_until (window_gone, f);
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+  g_assert_null (signet_ui_find_dialog ());
+}
+
+/* Cancel (the close response, as Escape gives): the window stays, with its text. */
+static void
+test_close_prompt_cancel (Fixture *f, gconstpointer data)
+{
+  AdwMessageDialog *dialog;
+
+  fill (f, "alice@example.org", NULL, "Still writing.");
+  dialog = close_and_wait_for_prompt (f, TRUE);
+  signet_ui_click_response (dialog, "_Cancel");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (signet_ui_find_dialog ());
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+  assert_text_kept (f, "alice@example.org", "Still writing.");
+  g_assert_true (signet_compose_window_get_modified (f->window));
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+}
+
+static gboolean
+error_dialog_shown (gpointer data)
+{
+  AdwMessageDialog *dialog = signet_ui_find_dialog ();
+  return dialog != NULL && g_strcmp0 (adw_message_dialog_get_heading (dialog), "The Draft Was Not Saved") == 0;
+}
+
+/* Save Draft that fails (Seal on, but the sender has no key pair): the
+ * window stays open, with the error and everything typed. */
+static void
+test_close_prompt_save_fails (Fixture *f, gconstpointer data)
+{
+  AdwMessageDialog *dialog;
+
+  gtk_editable_set_text (GTK_EDITABLE (child (f, "from_entry")), "Nobody <nobody@example.org>");
+  fill (f, "alice@example.org", NULL, "Do not lose me.");
+  set_seal (f, TRUE);
+  dialog = close_and_wait_for_prompt (f, FALSE);
+  signet_ui_click_response (dialog, "_Save Draft");
+  signet_test_wait_until (error_dialog_shown, NULL);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+  assert_text_kept (f, "alice@example.org", "Do not lose me.");
+  g_assert_true (signet_compose_window_get_modified (f->window));
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+}
+
+/* Nothing typed, or only what a mailto: link filled in: closes at once. */
+static void
+test_close_clean (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetMessage) message = signet_message_new ();
+  g_autoptr(SignetAddress) to = signet_address_parse ("bob@example.org", NULL);
+  g_autofree char *path = g_build_filename (f->s.dir, "linked.txt", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(SignetAttachment) attachment = signet_attachment_new (file, NULL, NULL, 0);
+
+  g_assert_false (signet_compose_window_get_modified (f->window));
+  g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+  signet_message_add_to (message, to);
+  signet_message_set_subject (message, "From a link");
+  signet_message_set_body (message, "Prefilled.");
+  signet_message_add_attachment (message, attachment);
+  signet_compose_window_load_message (f->window, message);
+  signet_test_wait_until (has_attachment, f->window);
+  g_assert_false (signet_compose_window_get_modified (f->window));
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  g_assert_null (signet_ui_find_dialog ());
+  signet_test_wait_until (window_gone, f);
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+}
+
+/* Edited after a link filled it in: that is a change. */
+static void
+test_prefilled_then_edited (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetMessage) message = signet_message_new ();
+  AdwMessageDialog *dialog;
+
+  signet_message_set_subject (message, "Merger");
+  signet_compose_window_load_message (f->window, message);
+  g_assert_false (signet_compose_window_get_modified (f->window));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (f, "body_view"))), "Typed.", -1);
+  g_assert_true (signet_compose_window_get_modified (f->window));
+  dialog = close_and_wait_for_prompt (f, TRUE);
+  signet_ui_click_response (dialog, "_Discard");
+  signet_test_wait_until (window_gone, f);
+}
+
+static gboolean
+draft_saved_toast (gpointer data)
+{
+  return toast_shown (data, "Draft saved (not sealed)");
+}
+
+/* Saved as a draft, the composer has nothing unsaved: it closes without
+ * asking. The toast says the draft is not sealed, as it is not. */
+static void
+test_close_after_draft (Fixture *f, gconstpointer data)
+{
+  fill (f, "alice@example.org", NULL, "Saved once.");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.save-draft", NULL));
+  signet_test_wait_until (draft_saved_toast, f);
+  g_assert_cmpuint (count (f, "Drafts"), ==, 1);
+  g_assert_false (signet_compose_window_get_modified (f->window));
+
+  /* Another edit is unsaved again. */
+  gtk_editable_set_text (GTK_EDITABLE (child (f, "subject_entry")), "Merger, revised");
+  g_assert_true (signet_compose_window_get_modified (f->window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.save-draft", NULL));
+  signet_test_wait_until (not_busy, f);
+  g_assert_false (signet_compose_window_get_modified (f->window));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "window.close", NULL));
+  g_assert_null (signet_ui_find_dialog ());
+  signet_test_wait_until (window_gone, f);
+}
+
+/* Closing while the send is in flight does not cancel it: the window hides
+ * at once, the message goes, and then the window is gone. */
+static void
+test_close_while_sending (Fixture *f, gconstpointer data)
+{
+  fill (f, "Alice Demo <alice@example.org>", NULL, "Sent after closing.");
+  set_seal (f, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  g_assert_true (signet_compose_window_get_busy (f->window));
+  gtk_window_close (GTK_WINDOW (f->window));
+  g_assert_nonnull (f->window);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+  g_assert_null (signet_ui_find_dialog ());
+  signet_test_wait_until (window_closed_and_sent, f);
+  g_assert_cmpuint (count (f, "Drafts"), ==, 0);
+  g_assert_null (signet_ui_find_dialog ());
+}
+
+static gboolean
+sent_toast (gpointer data)
+{
+  return count (data, "Sent") == 1 && toast_shown (data, "Message sent");
+}
+
+/* Typed into while the send was in flight: the message goes as it was when
+ * Send was pressed, and what was typed since stays, unsaved, in the window. */
+static void
+test_typed_while_sending (Fixture *f, gconstpointer data)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (f, "body_view")));
+  g_autofree char *sent = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *raw = NULL;
+
+  fill (f, "bob@example.org", NULL, "As sent.");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  gtk_text_buffer_set_text (buffer, "As sent. And a second thought.", -1);
+  signet_test_wait_until (sent_toast, f);
+  g_assert_nonnull (f->window);
+  assert_text_kept (f, "bob@example.org", "As sent. And a second thought.");
+  g_assert_true (signet_compose_window_get_modified (f->window));
+  sent = g_build_filename (f->s.mail, "Sent", NULL);
+  message = first_file (sent);
+  raw = signet_test_read_file (message);
+  g_assert_nonnull (strstr (raw, "As sent."));
+  g_assert_null (strstr (raw, "second thought"));
+}
+
+static gboolean
+problem_dialog_shown (gpointer data)
+{
+  AdwMessageDialog *dialog = signet_ui_find_dialog ();
+  return dialog != NULL &&
+         g_strcmp0 (adw_message_dialog_get_heading (dialog), "Some Recipients Cannot Receive Sealed Mail") == 0;
+}
+
+/* The send fails after the window was closed (hidden): the window is back,
+ * with the error and everything in it. */
+static void
+test_send_fails_after_close (Fixture *f, gconstpointer data)
+{
+  AdwMessageDialog *dialog;
+
+  fill (f, "nobody@example.org", NULL, "Bounced back to me.");
+  set_seal (f, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  gtk_window_close (GTK_WINDOW (f->window));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+  signet_test_wait_until (problem_dialog_shown, NULL);
+  dialog = signet_ui_find_dialog ();
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (f->window));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+  assert_text_kept (f, "nobody@example.org", "Bounced back to me.");
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+}
+
+static gboolean
+shortcut_bound (GtkWidget *widget, guint keyval, const char *action)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+          GtkShortcutAction *act = gtk_shortcut_get_action (shortcut);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger) &&
+              gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == keyval &&
+              gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == 0 &&
+              GTK_IS_NAMED_ACTION (act) &&
+              g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (act)), action) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* Cancel (the button, or Escape) while sending: cancelled cleanly through
+ * the GCancellable, nothing stored, the composer as it was. */
+static void
+test_cancel_send (Fixture *f, gconstpointer data)
+{
+  g_assert_true (shortcut_bound (GTK_WIDGET (f->window), GDK_KEY_Escape, "compose.cancel"));
+  g_assert_false (gtk_widget_get_visible (child (f, "cancel_button")));
+  /* Nothing to cancel: harmless. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.cancel", NULL);
+  g_assert_false (signet_compose_window_get_busy (f->window));
+
+  fill (f, "alice@example.org", NULL, "Second thoughts.");
+  set_seal (f, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  g_assert_true (gtk_widget_get_visible (child (f, "cancel_button")));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (f, "cancel_button"))), ==, "_Cancel");
+  /* Before the main loop runs again: nothing can have been sealed yet. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.cancel", NULL));
+  signet_test_wait_until (not_busy, f);
+  g_assert_false (gtk_widget_get_visible (child (f, "cancel_button")));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+  g_assert_null (signet_ui_find_dialog ());
+  assert_text_kept (f, "alice@example.org", "Second thoughts.");
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+  /* And it can be sent after all. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  signet_test_wait_until (window_closed_and_sent, f);
+}
+
+static gboolean
+all_valid_toast (gpointer data)
+{
+  return toast_shown (data, "All recipients have valid sealing keys");
+}
+
+/* Check Names for the text as it is: each field shows its status. */
+static void
+test_check_names_status (Fixture *f, gconstpointer data)
+{
+  fill (f, "alice@example.org", NULL, "x");
+  set_seal (f, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
+  signet_test_wait_until (all_valid_toast, f);
+  g_assert_cmpstr (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "to_entry")), GTK_ENTRY_ICON_SECONDARY), ==,
+                   "channel-secure-symbolic");
+}
+
+/* The recipients (or Seal) change while Check Names runs: its result is for
+ * text that is gone, and is not shown. The change happens before the main
+ * loop runs again, so before any result can arrive. */
+static void
+test_check_names_stale (Fixture *f, gconstpointer data)
+{
+  const char *fields[] = { "to_entry", "cc_entry", "bcc_entry", NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      fill (f, "alice@example.org", NULL, "x");
+      set_seal (f, TRUE);
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
+      g_assert_true (signet_compose_window_get_busy (f->window));
+      if (fields[i] != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (child (f, fields[i])), "nobody@example.org");
+      else
+        set_seal (f, FALSE);
+      signet_test_wait_until (not_busy, f);
+      /* Let anything else queued for the main loop run too. */
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_assert_false (all_valid_toast (f));
+      g_assert_null (signet_ui_find_dialog ());
+      g_assert_null (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "to_entry")), GTK_ENTRY_ICON_SECONDARY));
+      g_assert_null (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "cc_entry")), GTK_ENTRY_ICON_SECONDARY));
+      g_assert_null (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "bcc_entry")), GTK_ENTRY_ICON_SECONDARY));
+      gtk_editable_set_text (GTK_EDITABLE (child (f, "cc_entry")), "");
+    }
+}
+
+static gboolean
+add_recipient_toast (gpointer data)
+{
+  return toast_shown (data, "Add at least one recipient to check.");
+}
+
+/* With no recipient there is nothing to check, Seal on or off. */
+static void
+test_check_names_no_recipient (Fixture *f, gconstpointer data)
+{
+  for (int seal = 0; seal <= 1; seal++)
+    {
+      fill (f, "", NULL, "x");
+      set_seal (f, seal);
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
+      g_assert_false (signet_compose_window_get_busy (f->window));
+      g_assert_true (add_recipient_toast (f));
+      g_assert_false (toast_shown (f, "All addresses are valid"));
+      g_assert_false (all_valid_toast (f));
+      g_assert_null (signet_ui_find_dialog ());
+    }
+}
+
+static gboolean
+app_idle (gpointer data)
+{
+  return !g_application_get_is_busy (G_APPLICATION (app));
+}
+
+/* While a send or a save is in flight the application is held and marked
+ * busy (and logout inhibited, where a session manager listens); released
+ * when it ends, however it ends. */
+static void
+test_app_held_while_busy (Fixture *f, gconstpointer data)
+{
+  g_assert_false (g_application_get_is_busy (G_APPLICATION (app)));
+  fill (f, "nobody@example.org", NULL, "x");
+  set_seal (f, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  g_assert_true (g_application_get_is_busy (G_APPLICATION (app)));
+  signet_test_wait_until (problem_dialog_shown, NULL);
+  g_assert_false (g_application_get_is_busy (G_APPLICATION (app)));
+  gtk_window_destroy (GTK_WINDOW (signet_ui_find_dialog ()));
+
+  set_seal (f, FALSE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.save-draft", NULL));
+  g_assert_true (g_application_get_is_busy (G_APPLICATION (app)));
+  signet_test_wait_until (not_busy, f);
+  g_assert_false (g_application_get_is_busy (G_APPLICATION (app)));
+
+  /* Cancelled: released too. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.save-draft", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.cancel", NULL));
+  signet_test_wait_until (not_busy, f);
+  g_assert_false (g_application_get_is_busy (G_APPLICATION (app)));
+}
+
+/* The window is destroyed (not closed) while its send is in flight: the
+ * result finds no window and shows nothing. */
+static void
+test_result_after_destroy (Fixture *f, gconstpointer data)
+{
+  fill (f, "nobody@example.org", NULL, "x");
+  set_seal (f, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_assert_null (f->window);
+  signet_test_wait_until (app_idle, NULL);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (signet_ui_find_dialog ());
+
+  /* A check, and its window destroyed with the close prompt up. */
+  f->window = signet_compose_window_new (app, f->s.operation, f->s.network, "Signet Demo <demo@example.org>");
+  g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
+  gtk_window_present (GTK_WINDOW (f->window));
+  fill (f, "nobody@example.org", NULL, "x");
+  set_seal (f, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_assert_null (f->window);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (signet_ui_find_dialog ());
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -348,8 +816,10 @@ main (int argc, char *argv[])
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   homedir = signet_test_make_gnupghome ();
-#define ADD(path, online, fn) \
-  g_test_add ("/compose-window/" path, Fixture, GINT_TO_POINTER (online), fixture_setup, fn, fixture_teardown)
+  app = GTK_APPLICATION (adw_application_new ("io.github.signetmail.Signet.ComposeTests", G_APPLICATION_NON_UNIQUE));
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+#define ADD(path, flags, fn) \
+  g_test_add ("/compose-window/" path, Fixture, GINT_TO_POINTER (flags), fixture_setup, fn, fixture_teardown)
   ADD ("offline-send-kb-dialog", FALSE, test_offline_send);
   ADD ("work-offline-check-names", TRUE, test_work_offline_check_names);
   ADD ("online-send", TRUE, test_online_send);
@@ -358,8 +828,25 @@ main (int argc, char *argv[])
   ADD ("clear-with-attachment", TRUE, test_clear_with_attachment);
   ADD ("narrow", TRUE, test_narrow);
   ADD ("remove-attachment", TRUE, test_remove_attachment);
+  ADD ("close-prompt/save", TRUE, test_close_prompt_save);
+  ADD ("close-prompt/discard", TRUE, test_close_prompt_discard);
+  ADD ("close-prompt/cancel", TRUE, test_close_prompt_cancel);
+  ADD ("close-prompt/save-fails", TRUE, test_close_prompt_save_fails);
+  ADD ("close-clean", TRUE, test_close_clean);
+  ADD ("prefilled-then-edited", TRUE, test_prefilled_then_edited);
+  ADD ("close-after-draft", TRUE, test_close_after_draft);
+  ADD ("close-while-sending", TRUE, test_close_while_sending);
+  ADD ("send-fails-after-close", TRUE, test_send_fails_after_close);
+  ADD ("typed-while-sending", TRUE, test_typed_while_sending);
+  ADD ("cancel-send", TRUE, test_cancel_send);
+  ADD ("check-names-status", TRUE, test_check_names_status);
+  ADD ("check-names-stale", TRUE, test_check_names_stale);
+  ADD ("check-names-no-recipient", TRUE, test_check_names_no_recipient);
+  ADD ("app-held-while-busy", TEST_ONLINE | TEST_WITH_APP, test_app_held_while_busy);
+  ADD ("result-after-destroy", TEST_ONLINE | TEST_WITH_APP, test_result_after_destroy);
 #undef ADD
   ret = g_test_run ();
+  g_object_unref (app);
   signet_test_remove_gnupghome (homedir);
   return ret;
 }

@@ -1,7 +1,10 @@
 #include <adwaita.h>
+#include <string.h>
 
 #include "config.h"
+#include "signet-demo.h"
 #include "signet-preferences-window.h"
+#include "signet-test-util.h"
 
 static GtkWidget *
 child (GtkWidget *window, const char *name)
@@ -17,7 +20,7 @@ test_identity (void)
   GtkWidget *row;
 
   g_settings_set_string (settings, "identity", "Old <old@example.org>");
-  window = signet_preferences_window_new (NULL, settings);
+  window = signet_preferences_window_new (NULL, settings, NULL, NULL);
   gtk_window_present (GTK_WINDOW (window));
   row = child (GTK_WIDGET (window), "identity_row");
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, "Old <old@example.org>");
@@ -52,17 +55,161 @@ test_switches (void)
 {
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   SignetPreferencesWindow *window;
+  GtkWidget *subject;
 
   g_settings_set_boolean (settings, "seal-by-default", FALSE);
   g_settings_set_boolean (settings, "work-offline", TRUE);
-  window = signet_preferences_window_new (NULL, settings);
+  g_assert_true (g_settings_get_boolean (settings, "encrypt-subject"));
+  window = signet_preferences_window_new (NULL, settings, NULL, NULL);
+  subject = child (GTK_WIDGET (window), "subject_switch");
   g_assert_false (gtk_switch_get_active (GTK_SWITCH (child (GTK_WIDGET (window), "seal_switch"))));
   g_assert_true (gtk_switch_get_active (GTK_SWITCH (child (GTK_WIDGET (window), "offline_switch"))));
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (subject)));
   gtk_switch_set_active (GTK_SWITCH (child (GTK_WIDGET (window), "seal_switch")), TRUE);
   gtk_switch_set_active (GTK_SWITCH (child (GTK_WIDGET (window), "offline_switch")), FALSE);
+  gtk_switch_set_active (GTK_SWITCH (subject), FALSE);
   g_assert_true (g_settings_get_boolean (settings, "seal-by-default"));
   g_assert_false (g_settings_get_boolean (settings, "work-offline"));
+  g_assert_false (g_settings_get_boolean (settings, "encrypt-subject"));
+  g_settings_set_boolean (settings, "encrypt-subject", TRUE);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (subject)));
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The fingerprints of @email's key pairs, in the order gpg lists them. */
+static GStrv
+own_fingerprints (const char *homedir, const char *email)
+{
+  const char *args[] = { "--with-colons", "--list-secret-keys", NULL };
+  g_autofree char *listing = signet_test_gpg_output (homedir, args, email, TRUE);
+  g_auto(GStrv) lines = g_strsplit (listing, "\n", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  gboolean want = FALSE;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "sec:"))
+        want = TRUE;
+      else if (want && g_str_has_prefix (lines[i], "fpr:"))
+        {
+          g_auto(GStrv) fields = g_strsplit (lines[i], ":", -1);
+          g_strv_builder_add (builder, fields[9]);
+          want = FALSE;
+        }
+    }
+  return g_strv_builder_end (builder);
+}
+
+static gboolean
+keys_listed (gpointer data)
+{
+  AdwComboRow *row = data;
+  return adw_combo_row_get_model (row) != NULL;
+}
+
+static guint
+n_items (AdwComboRow *row)
+{
+  return g_list_model_get_n_items (adw_combo_row_get_model (row));
+}
+
+static const char *
+item (AdwComboRow *row, guint position)
+{
+  g_autoptr(GtkStringObject) object = g_list_model_get_item (adw_combo_row_get_model (row), position);
+  return object ? gtk_string_object_get_string (object) : NULL;
+}
+
+/* The own keys of the sender's address, listed off the main thread, newest
+ * first after "Newest usable key"; choosing one sets own-key. */
+static void
+test_own_key (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *homedir = signet_test_make_tmpdir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (FALSE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = NULL;
+  g_auto(GStrv) fingerprints = NULL;
+  g_autofree char *short_new = NULL;
+  SignetPreferencesWindow *window;
+  AdwComboRow *row;
+  const char *label;
+
+  g_assert_true (signet_demo_ensure_directory (homedir, NULL, &error));
+  g_assert_no_error (error);
+  /* A second key pair for the demo address, made now: the newest. */
+  {
+    const char *args[] = { "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", NULL };
+    g_autofree char *out = signet_test_gpg_output (homedir, args, "Signet Demo (new) <demo@example.org>", TRUE);
+  }
+  fingerprints = own_fingerprints (homedir, "demo@example.org");
+  g_assert_cmpuint (g_strv_length (fingerprints), ==, 2);
+  directory = signet_key_directory_new (homedir, network);
+
+  /* Offline: the own keyring is local, so the list is there all the same. */
+  g_settings_set_string (settings, "own-key", "");
+  window = signet_preferences_window_new (NULL, settings, directory, SIGNET_DEMO_IDENTITY);
+  gtk_window_present (GTK_WINDOW (window));
+  row = ADW_COMBO_ROW (child (GTK_WIDGET (window), "own_key_row"));
+  /* Nothing to choose from until the keyring has answered. */
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (row)));
+  signet_test_wait_until (keys_listed, row);
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (row)));
+  g_assert_cmpuint (n_items (row), ==, 3);
+  g_assert_cmpstr (item (row, 0), ==, "Newest usable key");
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
+
+  label = item (row, 1);
+  g_test_message ("newest: %s", label);
+  g_assert_true (g_str_has_prefix (label, "Signet Demo (new) <demo@example.org> — "));
+  /* Which of the two is newer: gpg lists in keyring order, the new one last. */
+  short_new = g_strdup_printf ("%.4s %.4s …", fingerprints[1], fingerprints[1] + 4);
+  g_assert_nonnull (strstr (label, short_new));
+  g_assert_nonnull (strstr (label, "— created "));
+  g_assert_nonnull (strstr (label, ", expires "));
+  g_assert_true (g_str_has_prefix (item (row, 2), "Signet Demo <demo@example.org> — "));
+
+  adw_combo_row_set_selected (row, 2);
+  {
+    g_autofree char *chosen = g_settings_get_string (settings, "own-key");
+    g_assert_cmpstr (chosen, ==, fingerprints[0]);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* Opened again: the choice is selected. */
+  window = signet_preferences_window_new (NULL, settings, directory, SIGNET_DEMO_IDENTITY);
+  row = ADW_COMBO_ROW (child (GTK_WIDGET (window), "own_key_row"));
+  signet_test_wait_until (keys_listed, row);
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 2);
+  adw_combo_row_set_selected (row, 0);
+  {
+    g_autofree char *chosen = g_settings_get_string (settings, "own-key");
+    g_assert_cmpstr (chosen, ==, "");
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* A key that is not in the keyring stays chosen, and says so. */
+  g_settings_set_string (settings, "own-key", "0123456789ABCDEF0123456789ABCDEF01234567");
+  window = signet_preferences_window_new (NULL, settings, directory, SIGNET_DEMO_IDENTITY);
+  row = ADW_COMBO_ROW (child (GTK_WIDGET (window), "own_key_row"));
+  signet_test_wait_until (keys_listed, row);
+  g_assert_cmpuint (n_items (row), ==, 4);
+  g_assert_cmpstr (item (row, adw_combo_row_get_selected (row)), ==, "Key 0123 4567 … (not found or not usable)");
+  {
+    g_autofree char *chosen = g_settings_get_string (settings, "own-key");
+    g_assert_cmpstr (chosen, ==, "0123456789ABCDEF0123456789ABCDEF01234567");
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_settings_set_string (settings, "own-key", "");
+
+  /* Closed before the keyring answered: nothing happens to the window. */
+  window = signet_preferences_window_new (NULL, settings, directory, SIGNET_DEMO_IDENTITY);
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  signet_test_remove_gnupghome (g_steal_pointer (&homedir));
 }
 
 int
@@ -72,5 +219,6 @@ main (int argc, char *argv[])
   adw_init ();
   g_test_add_func ("/preferences-window/identity", test_identity);
   g_test_add_func ("/preferences-window/switches", test_switches);
+  g_test_add_func ("/preferences-window/own-key", test_own_key);
   return g_test_run ();
 }

@@ -8,26 +8,7 @@
 #include "signet-compose-window.h"
 #include "signet-dialogs.h"
 #include "signet-test-util.h"
-
-static AdwMessageDialog *
-find_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
-}
-
-static gboolean
-dialog_shown (gpointer data)
-{
-  return find_dialog () != NULL;
-}
+#include "signet-ui-test.h"
 
 static void
 test_german (void)
@@ -50,8 +31,8 @@ test_german (void)
                          "alice@example.org");
   g_object_set (window, "seal", TRUE, NULL);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "compose.send", NULL));
-  signet_test_wait_until (dialog_shown, NULL);
-  dialog = find_dialog ();
+  signet_test_wait_until (signet_ui_dialog_shown, NULL);
+  dialog = signet_ui_find_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==,
                    "Der Clientvorgang ist fehlgeschlagen. Die Empfänger konnten nicht überprüft werden.");
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_SAVE_DRAFT), ==, "Entwurf _speichern");
@@ -62,6 +43,36 @@ test_german (void)
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  signet_test_services_clear (&s);
+}
+
+/* The question asked before an unsaved message closes, in German. */
+static void
+test_german_close_prompt (void)
+{
+  SignetTestServices s;
+  SignetComposeWindow *window;
+  AdwMessageDialog *dialog;
+
+  signet_test_services_init (&s, "/nonexistent", FALSE);
+  window = signet_compose_window_new (NULL, s.operation, s.network, "Signet Demo <demo@example.org>");
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "subject_entry")),
+                         "Fusion");
+  gtk_window_close (GTK_WINDOW (window));
+  signet_test_wait_until (signet_ui_dialog_shown, NULL);
+  dialog = signet_ui_find_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Nachricht als Entwurf speichern?");
+  g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==,
+                   "„Fusion“ wurde weder gesendet noch gespeichert. Wenn Sie es verwerfen, geht das Geschriebene verloren.");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_SAVE_DRAFT), ==, "Entwurf _speichern");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_DISCARD), ==, "_Verwerfen");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_CANCEL), ==, "_Abbrechen");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (signet_ui_find_dialog ());
   signet_test_services_clear (&s);
 }
 
@@ -79,5 +90,6 @@ main (int argc, char *argv[])
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   g_test_add_func ("/translated-ui/german", test_german);
+  g_test_add_func ("/translated-ui/german-close-prompt", test_german_close_prompt);
   return g_test_run ();
 }

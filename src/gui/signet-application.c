@@ -31,7 +31,18 @@ struct _SignetApplication
   gboolean             demo;
   gboolean             starting;
   gboolean             holding_for_outbox;
+  gboolean             quitting;  /* app.quit is asking each composer in turn */
+  gboolean             exiting;   /* SIGTERM or logout: saving drafts, then quit */
+  guint                exit_deadline_id;
+  guint                exit_step_id;
+  guint                logout_cookie;
+  guint                sigterm_id;
+  guint                sigint_id;
 };
+
+/* Long enough for gpg to seal a few drafts; short enough that a session
+ * ending is not held up by one that hangs. */
+#define EXIT_DEADLINE_SECONDS 10
 
 G_DEFINE_FINAL_TYPE (SignetApplication, signet_application, ADW_TYPE_APPLICATION)
 
@@ -126,6 +137,8 @@ create_services (SignetApplication *self)
 
   self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
   self->operation = signet_send_operation_new (directory, store, self->outbox);
+  g_settings_bind (self->settings, "encrypt-subject", self->operation, "encrypt-subject", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "own-key", self->operation, "own-key", G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->outbox, "notify::n-queued", G_CALLBACK (on_queue_changed), self, 0);
   g_signal_connect_object (self->outbox, "notify::busy", G_CALLBACK (on_queue_changed), self, 0);
   /* Whatever waited in Outbox from an earlier run leaves now if it can. */
@@ -212,6 +225,21 @@ show_link_error (SignetApplication *self, GApplicationCommandLine *cmdline, cons
   gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
 }
 
+/* `signet --demo` while this instance uses the user's own keyring: the two
+ * cannot share one process, and quietly opening a composer on the real
+ * keyring would be worse than saying no. */
+static void
+refuse_demo (SignetApplication *self, GApplicationCommandLine *cmdline)
+{
+  const char *reason = _("Signet is already running with your own keyring. Quit it to use the demo directory.");
+  AdwMessageDialog *dialog;
+
+  g_application_command_line_printerr (cmdline, "%s\n", reason);
+  dialog = signet_dialogs_error (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                 _("Signet Is Already Running"), reason);
+  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
+}
+
 /* Adds the addresses of every --to (or --cc) option to @message. */
 static gboolean
 add_option_addresses (GVariantDict  *opts,
@@ -281,6 +309,16 @@ signet_application_command_line (GApplication *app, GApplicationCommandLine *cmd
   guint before = self->pending->len;
   int status = 0;
 
+  /* This invocation may be a second one, forwarded here: what it asks of
+   * the running instance is done, or refused out loud. */
+  if (g_variant_dict_contains (opts, "demo") && !self->demo)
+    {
+      refuse_demo (self, cmdline);
+      return 1;
+    }
+  if (g_variant_dict_contains (opts, "offline"))
+    g_settings_set_boolean (self->settings, "work-offline", TRUE);
+
   from_options = message_from_options (opts, cmdline, &error);
   if (error != NULL)
     {
@@ -319,9 +357,9 @@ signet_application_handle_local_options (GApplication *app, GVariantDict *opts)
       g_print ("signet %s\n", PACKAGE_VERSION);
       return 0;
     }
+  /* Here, in the process that was started. If another instance already
+   * runs, it gets these options with the command line and decides. */
   self->demo = g_variant_dict_contains (opts, "demo");
-  if (g_variant_dict_contains (opts, "offline"))
-    g_object_set_data (G_OBJECT (self), "start-offline", GINT_TO_POINTER (TRUE));
   return -1;
 }
 
@@ -348,7 +386,9 @@ preferences_action (GSimpleAction *action, GVariant *parameter, gpointer user_da
   SignetPreferencesWindow *window;
 
   window = signet_preferences_window_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
-                                          self->settings);
+                                          self->settings,
+                                          self->operation ? signet_send_operation_get_directory (self->operation) : NULL,
+                                          self->demo ? SIGNET_DEMO_IDENTITY : NULL);
   gtk_window_present (GTK_WINDOW (window));
 }
 
@@ -359,15 +399,11 @@ new_message_action (GSimpleAction *action, GVariant *parameter, gpointer user_da
   g_application_activate (G_APPLICATION (user_data));
 }
 
+/* Quitting on purpose leaves queued mail for the next start: let go of the
+ * Outbox's hold, and do not take it again while shutting down. */
 static void
-quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+stop_holding_for_outbox (SignetApplication *self)
 {
-  SignetApplication *self = SIGNET_APPLICATION (user_data);
-  GtkApplication *app = GTK_APPLICATION (user_data);
-  GList *windows = gtk_application_get_windows (app);
-
-  /* Quitting on purpose leaves queued mail for the next start: let go of
-   * the Outbox's hold, and do not take it again while shutting down. */
   if (self->outbox != NULL)
     g_signal_handlers_disconnect_by_func (self->outbox, on_queue_changed, self);
   if (self->holding_for_outbox)
@@ -375,22 +411,182 @@ quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
       self->holding_for_outbox = FALSE;
       g_application_release (G_APPLICATION (self));
     }
+}
 
-  while (windows != NULL)
+/* Every window but composers that are finishing a send out of sight; those
+ * close themselves when it is done (and come back if it fails). */
+static void
+destroy_windows (SignetApplication *self, gboolean spare_busy)
+{
+  g_autoptr(GList) windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
+
+  for (GList *l = windows; l != NULL; l = l->next)
     {
-      GtkWindow *window = windows->data;
-      windows = windows->next;
-      gtk_window_destroy (window);
+      if (spare_busy && SIGNET_IS_COMPOSE_WINDOW (l->data) &&
+          signet_compose_window_get_busy (l->data))
+        continue;
+      gtk_window_destroy (l->data);
     }
 }
 
-/* SIGTERM (session end, `kill`) and SIGINT quit like app.quit does, so
- * shutdown runs. */
+static void quit_next (SignetApplication *self);
+
+static void
+on_closed_for_quit (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(SignetApplication) self = user_data;
+
+  if (!self->quitting)
+    return;
+  if (!signet_compose_window_request_close_finish (NULL, result, NULL))
+    {
+      /* Cancel, or a draft that could not be saved: Signet keeps running. */
+      self->quitting = FALSE;
+      return;
+    }
+  quit_next (self);
+}
+
+/* Asks each composer in turn, as closing it would (Save Draft, Discard,
+ * Cancel), showing the one it asks about; Cancel in any stops the quit. One
+ * question at a time keeps each answer next to the message it is about. */
+static void
+quit_next (SignetApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    {
+      if (!SIGNET_IS_COMPOSE_WINDOW (l->data) || !gtk_widget_get_visible (l->data))
+        continue;
+      signet_compose_window_request_close_async (l->data, on_closed_for_quit, g_object_ref (self));
+      return;
+    }
+  self->quitting = FALSE;
+  stop_holding_for_outbox (self);
+  destroy_windows (self, TRUE);
+}
+
+static void
+quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SignetApplication *self = SIGNET_APPLICATION (user_data);
+
+  if (self->quitting || self->exiting)
+    return;
+  self->quitting = TRUE;
+  quit_next (self);
+}
+
+static void
+finish_exit (SignetApplication *self)
+{
+  g_clear_handle_id (&self->exit_deadline_id, g_source_remove);
+  g_clear_handle_id (&self->exit_step_id, g_source_remove);
+  destroy_windows (self, FALSE);
+  if (self->logout_cookie != 0)
+    gtk_application_uninhibit (GTK_APPLICATION (self), self->logout_cookie);
+  self->logout_cookie = 0;
+  g_application_quit (G_APPLICATION (self));
+}
+
+/* Saves each unsaved composer once, waits for every send and save in
+ * flight, then quits. */
+static gboolean
+exit_step (gpointer user_data)
+{
+  SignetApplication *self = user_data;
+  gboolean waiting = FALSE;
+
+  self->exit_step_id = 0;
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    {
+      SignetComposeWindow *window = l->data;
+
+      if (!SIGNET_IS_COMPOSE_WINDOW (window))
+        continue;
+      if (!signet_compose_window_get_busy (window) &&
+          signet_compose_window_get_modified (window) &&
+          g_object_get_data (G_OBJECT (window), "signet-exit-saved") == NULL)
+        {
+          g_object_set_data (G_OBJECT (window), "signet-exit-saved", GINT_TO_POINTER (TRUE));
+          signet_compose_window_save_for_exit (window);
+        }
+      waiting |= signet_compose_window_get_busy (window);
+    }
+  if (!waiting)
+    finish_exit (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_exit_step (SignetApplication *self)
+{
+  if (self->exit_step_id == 0)
+    self->exit_step_id = g_idle_add (exit_step, self);
+}
+
+static gboolean
+on_exit_deadline (gpointer user_data)
+{
+  SignetApplication *self = user_data;
+
+  self->exit_deadline_id = 0;
+  g_warning ("Exiting before every draft was saved: saving took longer than %d seconds", EXIT_DEADLINE_SECONDS);
+  finish_exit (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The session ends (SIGTERM, logout) and no one can be asked: every
+ * composer with unsaved changes is saved as a draft (sealed to the sender's
+ * own key when Seal is on), sends in flight finish, then Signet quits. A
+ * draft that cannot be saved is logged and does not hold up the exit. */
+static void
+start_exit (SignetApplication *self)
+{
+  if (self->exiting)
+    return;
+  self->exiting = TRUE;
+  self->quitting = FALSE;
+  stop_holding_for_outbox (self);
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (SIGNET_IS_COMPOSE_WINDOW (l->data))
+      g_signal_connect_object (l->data, "notify::busy", G_CALLBACK (schedule_exit_step), self, G_CONNECT_SWAPPED);
+  self->exit_deadline_id = g_timeout_add_seconds (EXIT_DEADLINE_SECONDS, on_exit_deadline, self);
+  schedule_exit_step (self);
+}
+
+static gboolean
+needs_saving (SignetApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (SIGNET_IS_COMPOSE_WINDOW (l->data) &&
+        (signet_compose_window_get_modified (l->data) || signet_compose_window_get_busy (l->data)))
+      return TRUE;
+  return FALSE;
+}
+
+/* The session manager asks whether the session may end: hold it off while
+ * unsaved messages are saved as drafts. */
+static void
+on_query_end (GtkApplication *app, SignetApplication *self)
+{
+  if (self->exiting || !needs_saving (self))
+    return;
+  self->logout_cookie = gtk_application_inhibit (app, NULL, GTK_APPLICATION_INHIBIT_LOGOUT,
+                                                 _("Saving unsent messages as drafts"));
+  start_exit (self);
+}
+
+/* SIGTERM (session end, `kill`) and SIGINT: save drafts, then quit; a
+ * second signal quits at once. */
 static gboolean
 on_quit_signal (gpointer user_data)
 {
-  g_action_group_activate_action (G_ACTION_GROUP (user_data), "quit", NULL);
-  g_application_quit (G_APPLICATION (user_data));
+  SignetApplication *self = user_data;
+
+  if (self->exiting)
+    finish_exit (self);
+  else
+    start_exit (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -410,8 +606,6 @@ signet_application_startup (GApplication *app)
   G_APPLICATION_CLASS (signet_application_parent_class)->startup (app);
 
   self->settings = g_settings_new (APP_ID);
-  if (g_object_get_data (G_OBJECT (self), "start-offline"))
-    g_settings_set_boolean (self->settings, "work-offline", TRUE);
   self->network = signet_network_new (NULL);
   g_settings_bind (self->settings, "work-offline", self->network, "work-offline", G_SETTINGS_BIND_DEFAULT);
 
@@ -422,8 +616,9 @@ signet_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", (const char *[]) { "<Control>q", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.new-message", (const char *[]) { "<Control>n", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", (const char *[]) { "<Control>comma", NULL });
-  g_unix_signal_add (SIGTERM, on_quit_signal, app);
-  g_unix_signal_add (SIGINT, on_quit_signal, app);
+  self->sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, app);
+  self->sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, app);
+  g_signal_connect (app, "query-end", G_CALLBACK (on_query_end), self);
 
   gtk_css_provider_load_from_resource (css, "/io/github/signetmail/Signet/style.css");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
@@ -452,6 +647,10 @@ signet_application_shutdown (GApplication *app)
   SignetApplication *self = SIGNET_APPLICATION (app);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->exit_deadline_id, g_source_remove);
+  g_clear_handle_id (&self->exit_step_id, g_source_remove);
   if (self->demo && self->operation != NULL)
     stop_demo_agent ();
   G_APPLICATION_CLASS (signet_application_parent_class)->shutdown (app);
@@ -500,5 +699,6 @@ signet_application_new (void)
                        "application-id", APP_ID,
                        "resource-base-path", "/io/github/signetmail/Signet",
                        "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
+                       "register-session", TRUE,
                        NULL);
 }

@@ -8,26 +8,54 @@
 #include "signet-dialogs.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
+#include "signet-report-text.h"
 
 /* The composer. It only collects what the user typed into a SignetMessage and
  * maps the outcome of the send operation to what the user sees; it does no
- * I/O of its own. */
+ * I/O of its own.
+ *
+ * Nothing typed is lost: a window with unsaved changes asks before it closes,
+ * a send or a save in flight is never cancelled by closing (the window hides
+ * and comes back if it fails), and a result that arrives after the window is
+ * gone shows nothing. */
+
+typedef enum {
+  OP_NONE,
+  OP_SEND,
+  OP_SAVE,
+  OP_CHECK,
+} Op;
+
 struct _SignetComposeWindow
 {
   AdwApplicationWindow  parent_instance;
 
   SignetSendOperation  *operation;
   SignetNetwork        *network;
-  GCancellable         *cancellable;
-  GListStore           *attachments;   /* SignetAttachment, shown in attachment_list */
+  GCancellable         *cancellable;      /* attachments; cancelled when the window goes */
+  GCancellable         *op_cancellable;   /* the send, save or check in flight */
+  GListStore           *attachments;      /* SignetAttachment, shown in attachment_list */
   gboolean              seal;
-  gboolean              busy;
+
+  Op                    op;
+  guint                 op_serial;        /* bumped when a check is abandoned */
+  gboolean              op_quiet;         /* a save at exit: no dialogs, no toasts */
+  guint                 changes;          /* bumped by every edit */
+  guint                 saved_changes;    /* `changes` as last saved (or as opened) */
+  guint                 op_changes;       /* `changes` when the op in flight began */
+  guint                 recipient_changes; /* bumped by To, Cc, Bcc and Seal */
+  guint                 op_recipient_changes;
+  gboolean              modified;
+  gboolean              close_after_op;   /* close once the op in flight succeeds */
+  GPtrArray            *close_tasks;      /* GTask (no source object): close requests waiting for an answer */
+  AdwMessageDialog     *close_dialog;
 
   AdwToastOverlay      *toast_overlay;
   GtkRevealer          *offline_revealer;
   GtkLabel             *offline_label;
   GtkWidget            *work_online_button;
   GtkSpinner           *spinner;
+  GtkWidget            *cancel_button;
   GtkToggleButton      *seal_button;
   GtkMenuButton        *menu_button;
   GtkEntry             *from_entry;
@@ -47,20 +75,159 @@ enum {
   PROP_NETWORK,
   PROP_IDENTITY,
   PROP_SEAL,
+  PROP_MODIFIED,
+  PROP_BUSY,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
-static void
-set_busy (SignetComposeWindow *self, gboolean busy)
+static void save_draft (SignetComposeWindow *self);
+static void show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_results);
+static void try_close (SignetComposeWindow *self);
+
+/* gtk_window_destroy() takes a window off the toplevel list, even while
+ * something still holds a reference to it: a result for such a window has
+ * no one left to show it to. */
+static gboolean
+window_alive (SignetComposeWindow *self)
 {
-  self->busy = busy;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+      if (window == GTK_WINDOW (self))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+update_modified (SignetComposeWindow *self)
+{
+  gboolean modified = self->changes != self->saved_changes;
+
+  if (modified == self->modified)
+    return;
+  self->modified = modified;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
+}
+
+static void
+on_edited (SignetComposeWindow *self)
+{
+  self->changes++;
+  update_modified (self);
+}
+
+static void
+on_recipients_edited (GtkEditable *editable, SignetComposeWindow *self)
+{
+  /* A status icon describes the text it was computed for. */
+  gtk_entry_set_icon_from_icon_name (GTK_ENTRY (editable), GTK_ENTRY_ICON_SECONDARY, NULL);
+  gtk_entry_set_icon_tooltip_text (GTK_ENTRY (editable), GTK_ENTRY_ICON_SECONDARY, NULL);
+  self->recipient_changes++;
+}
+
+/* Everything up to here is what the window was opened with, not an edit. */
+static void
+mark_unmodified (SignetComposeWindow *self)
+{
+  self->saved_changes = self->changes;
+  update_modified (self);
+}
+
+static void
+update_busy (SignetComposeWindow *self)
+{
+  gboolean busy = self->op != OP_NONE;
+
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
   gtk_spinner_set_spinning (self->spinner, busy);
+  gtk_widget_set_visible (self->cancel_button, busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.cancel", busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.send", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.check-names", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.save-draft", !busy);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+/* One send, save or check in flight. It holds the application and keeps the
+ * session from ending under it, however it ends, and knows its window only
+ * weakly: the window may be gone when the result arrives. */
+typedef struct {
+  GWeakRef        window;
+  GtkApplication *app;
+  guint           cookie;
+  guint           serial;
+  gboolean        quiet;
+} OpData;
+
+static OpData *
+op_begin (SignetComposeWindow *self, Op op, const char *inhibit_reason)
+{
+  OpData *data = g_new0 (OpData, 1);
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  g_weak_ref_init (&data->window, self);
+  data->serial = ++self->op_serial;
+  data->quiet = self->op_quiet;
+  if (app != NULL && inhibit_reason != NULL)
+    {
+      data->app = g_object_ref (app);
+      g_application_hold (G_APPLICATION (app));
+      g_application_mark_busy (G_APPLICATION (app));
+      data->cookie = gtk_application_inhibit (app, GTK_WINDOW (self), GTK_APPLICATION_INHIBIT_LOGOUT,
+                                              inhibit_reason);
+    }
+  g_clear_object (&self->op_cancellable);
+  self->op_cancellable = g_cancellable_new ();
+  self->op = op;
+  self->op_changes = self->changes;
+  self->op_recipient_changes = self->recipient_changes;
+  update_busy (self);
+  return data;
+}
+
+/* Lets go of what op_begin() took. Returns the window (a new reference) if
+ * the result is still its to show, else NULL. */
+static SignetComposeWindow *
+op_end (OpData *data, GtkApplication **app)
+{
+  SignetComposeWindow *self = g_weak_ref_get (&data->window);
+
+  if (data->app != NULL)
+    {
+      if (data->cookie != 0)
+        gtk_application_uninhibit (data->app, data->cookie);
+      g_application_unmark_busy (G_APPLICATION (data->app));
+      g_application_release (G_APPLICATION (data->app));
+    }
+  if (app != NULL)
+    *app = g_steal_pointer (&data->app);
+  g_clear_object (&data->app);
+  g_weak_ref_clear (&data->window);
+  if (self != NULL && (self->op_serial != data->serial || !window_alive (self)))
+    g_clear_object (&self);
+  g_free (data);
+  if (self != NULL)
+    {
+      self->op = OP_NONE;
+      self->op_quiet = FALSE;
+      update_busy (self);
+    }
+  return self;
+}
+
+/* Forgets the op in flight: its result, when it comes, is not shown. */
+static void
+op_abandon (SignetComposeWindow *self)
+{
+  g_cancellable_cancel (self->op_cancellable);
+  self->op_serial++;
+  self->op = OP_NONE;
+  update_busy (self);
 }
 
 static void
@@ -82,15 +249,24 @@ get_body (SignetComposeWindow *self)
 static gboolean
 add_field (SignetComposeWindow *self,
            GtkEntry            *entry,
+           const char          *name,
+           gboolean             lenient,
            SignetMessage       *message,
            void               (*add) (SignetMessage *, const SignetAddress *),
            GError             **error)
 {
-  g_autoptr(GPtrArray) list = signet_address_parse_list (gtk_editable_get_text (GTK_EDITABLE (entry)), error);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) list = signet_address_parse_list (gtk_editable_get_text (GTK_EDITABLE (entry)), &local_error);
 
+  if (list == NULL && lenient)
+    {
+      g_warning ("The %s field is not a valid address list; the draft is saved without it", name);
+      return TRUE;
+    }
   if (list == NULL)
     {
       gtk_widget_grab_focus (GTK_WIDGET (entry));
+      g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
   for (guint i = 0; i < list->len; i++)
@@ -98,37 +274,59 @@ add_field (SignetComposeWindow *self,
   return TRUE;
 }
 
+/* A subject that can always be stored: control characters become spaces. */
+static char *
+sanitised_subject (const char *subject)
+{
+  char *copy = g_strdup (subject);
+
+  for (char *p = copy; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      *p = ' ';
+  return copy;
+}
+
 /* What the user typed, as a message; NULL with @error if a field is invalid
- * (the field gets the focus, nothing typed is touched). */
+ * (the field gets the focus, nothing typed is touched). @lenient (a save at
+ * exit, with no one to ask) leaves out what cannot be stored instead. */
 static SignetMessage *
 build_message (SignetComposeWindow *self,
+               gboolean             lenient,
                GError             **error)
 {
   g_autoptr(SignetMessage) message = signet_message_new ();
   g_autoptr(SignetAddress) from = NULL;
   g_autofree char *body = get_body (self);
+  g_autofree char *subject = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)));
   const char *from_text = gtk_editable_get_text (GTK_EDITABLE (self->from_entry));
 
   if (*from_text != '\0')
     {
-      from = signet_address_parse (from_text, error);
-      if (from == NULL)
+      from = signet_address_parse (from_text, lenient ? NULL : error);
+      if (from == NULL && !lenient)
         {
           gtk_widget_grab_focus (GTK_WIDGET (self->from_entry));
           return NULL;
         }
-      signet_message_set_from (message, from);
+      if (from != NULL)
+        signet_message_set_from (message, from);
     }
-  if (!add_field (self, self->to_entry, message, signet_message_add_to, error) ||
-      !add_field (self, self->cc_entry, message, signet_message_add_cc, error) ||
-      !add_field (self, self->bcc_entry, message, signet_message_add_bcc, error))
+  if (!add_field (self, self->to_entry, "To", lenient, message, signet_message_add_to, error) ||
+      !add_field (self, self->cc_entry, "Cc", lenient, message, signet_message_add_cc, error) ||
+      !add_field (self, self->bcc_entry, "Bcc", lenient, message, signet_message_add_bcc, error))
     return NULL;
-  if (!signet_header_check (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)), error))
+  if (lenient)
+    {
+      char *clean = sanitised_subject (subject);
+      g_free (subject);
+      subject = clean;
+    }
+  else if (!signet_header_check (subject, error))
     {
       gtk_widget_grab_focus (GTK_WIDGET (self->subject_entry));
       return NULL;
     }
-  signet_message_set_subject (message, gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)));
+  signet_message_set_subject (message, subject);
   signet_message_set_body (message, body);
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->attachments)); i++)
     {
@@ -179,10 +377,12 @@ show_key_status (SignetComposeWindow *self, GPtrArray *key_results)
     }
 }
 
-static void
-save_draft (SignetComposeWindow *self);
-static void
-show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_results);
+/* The recipients (and Seal) are as they were when the op in flight began. */
+static gboolean
+recipients_unchanged (SignetComposeWindow *self)
+{
+  return self->recipient_changes == self->op_recipient_changes;
+}
 
 /* The message to act on, or NULL if the window is busy or a field is
  * invalid (then the user has been told which, and nothing is lost). */
@@ -192,9 +392,9 @@ take_message (SignetComposeWindow *self)
   g_autoptr(GError) error = NULL;
   SignetMessage *message;
 
-  if (self->busy)
+  if (self->op != OP_NONE)
     return NULL;
-  message = build_message (self, &error);
+  message = build_message (self, FALSE, &error);
   if (message == NULL)
     show_failure (self, error, NULL);
   return message;
@@ -225,7 +425,8 @@ show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_res
   if (key_results != NULL &&
       g_error_matches (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS))
     {
-      show_key_status (self, key_results);
+      if (recipients_unchanged (self))
+        show_key_status (self, key_results);
       signet_dialogs_recipient_problems (GTK_WINDOW (self), key_results);
       return;
     }
@@ -235,35 +436,107 @@ show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_res
     signet_dialogs_error (GTK_WINDOW (self), _("The Message Was Not Sent"), error->message);
 }
 
+/* Answers every pending close request: closed, or not (Cancel, or a save
+ * that failed). */
+static void
+finish_close (SignetComposeWindow *self, gboolean closed)
+{
+  g_autoptr(GPtrArray) tasks = g_steal_pointer (&self->close_tasks);
+
+  self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; tasks != NULL && i < tasks->len; i++)
+    {
+      GTask *task = g_ptr_array_index (tasks, i);
+
+      if (closed)
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The window stays open");
+    }
+}
+
+/* The prompt, which may be answering right now (and so outlive this
+ * window by a moment): it must not point at a window that is gone. */
+static void
+dismiss_close_dialog (SignetComposeWindow *self)
+{
+  if (self->close_dialog == NULL)
+    return;
+  gtk_window_set_transient_for (GTK_WINDOW (self->close_dialog), NULL);
+  gtk_window_destroy (GTK_WINDOW (self->close_dialog));
+}
+
+static void
+close_now (SignetComposeWindow *self)
+{
+  g_object_ref (self);
+  dismiss_close_dialog (self);
+  gtk_window_destroy (GTK_WINDOW (self));
+  finish_close (self, TRUE);
+  g_object_unref (self);
+}
+
+/* A send or save that was meant to close the window did not succeed: the
+ * window (hidden, perhaps) is back, with everything in it. */
+static void
+keep_open (SignetComposeWindow *self)
+{
+  if (self->close_after_op)
+    {
+      self->close_after_op = FALSE;
+      gtk_window_present (GTK_WINDOW (self));
+    }
+  finish_close (self, FALSE);
+}
+
+static void
+notify_sent (GtkApplication *app, const SignetSendReport *report)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *body = NULL;
+
+  if (app == NULL)
+    return;
+  title = signet_report_text_sent_title (report);
+  body = signet_report_text_sent_body (report);
+  notification = g_notification_new (title);
+  if (body != NULL)
+    g_notification_set_body (notification, body);
+  g_application_send_notification (G_APPLICATION (app), "message-sent", notification);
+}
+
 static void
 on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(SignetComposeWindow) self = user_data;
+  g_autoptr(GtkApplication) app = NULL;
+  g_autoptr(SignetComposeWindow) self = NULL;
   g_autoptr(GPtrArray) key_results = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SignetSendReport) report = NULL;
-  gboolean delivered;
-  GApplication *app;
-  g_autoptr(GNotification) notification = NULL;
+  gboolean sent;
 
-  if (!signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
-                                          &report, &key_results, &error))
+  sent = signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
+                                            &report, &key_results, &error);
+  self = op_end (user_data, &app);
+  if (sent)
+    notify_sent (app, report);
+  if (self == NULL)
+    return;
+  if (!sent)
     {
-      set_busy (self, FALSE);
+      keep_open (self);
       show_failure (self, error, key_results);
       return;
     }
-  delivered = report->delivered;
-  app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
-  if (app != NULL)
+  /* Typed into while it was being sent: that was not sent, and stays. */
+  if (self->changes != self->op_changes && !self->close_after_op)
     {
-      notification = g_notification_new (delivered ? _("Message sent")
-                                                   : _("Message waiting in the Outbox"));
-      if (!delivered)
-        g_notification_set_body (notification, _("It will be sent when you are back online."));
-      g_application_send_notification (app, "message-sent", notification);
+      g_autofree char *title = signet_report_text_sent_title (report);
+      toast (self, title);
+      return;
     }
-  gtk_window_destroy (GTK_WINDOW (self));
+  close_now (self);
 }
 
 static void
@@ -271,28 +544,34 @@ send_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (widget);
   g_autoptr(SignetMessage) message = take_message (self);
+  OpData *data;
 
   if (message == NULL)
     return;
-  set_busy (self, TRUE);
-  signet_send_operation_send_async (self->operation, message, self->cancellable,
-                                    on_sent, g_object_ref (self));
+  data = op_begin (self, OP_SEND, self->seal ? _("Sealing and sending a message") : _("Sending a message"));
+  signet_send_operation_send_async (self->operation, message, self->op_cancellable, on_sent, data);
 }
 
 static void
 on_names_checked (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(SignetComposeWindow) self = user_data;
+  g_autoptr(SignetComposeWindow) self = NULL;
   g_autoptr(GPtrArray) key_results = NULL;
   g_autoptr(GError) error = NULL;
 
-  set_busy (self, FALSE);
   key_results = signet_send_operation_check_names_finish (SIGNET_SEND_OPERATION (object), result, &error);
+  self = op_end (user_data, NULL);
+  if (self == NULL)
+    return;
   if (key_results == NULL)
     {
       show_failure (self, error, NULL);
       return;
     }
+  /* The result is for the recipients as they were: if they (or Seal)
+   * changed meanwhile, it describes text that is no longer there. */
+  if (!recipients_unchanged (self))
+    return;
   show_key_status (self, key_results);
   if (signet_key_results_all_ok (key_results))
     toast (self, _("All recipients have valid sealing keys"));
@@ -305,33 +584,95 @@ check_names_action (GtkWidget *widget, const char *action_name, GVariant *parame
 {
   SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (widget);
   g_autoptr(SignetMessage) message = take_message (self);
+  g_autoptr(GPtrArray) recipients = NULL;
+  OpData *data;
 
   if (message == NULL)
     return;
+  recipients = signet_message_dup_all_recipients (message);
+  if (recipients->len == 0)
+    {
+      toast (self, _("Add at least one recipient to check."));
+      return;
+    }
   if (!self->seal)
     {
       toast (self, _("All addresses are valid"));
       return;
     }
-  set_busy (self, TRUE);
-  signet_send_operation_check_names_async (self->operation, message, self->cancellable,
-                                           on_names_checked, g_object_ref (self));
+  data = op_begin (self, OP_CHECK, NULL);
+  signet_send_operation_check_names_async (self->operation, message, self->op_cancellable,
+                                           on_names_checked, data);
+}
+
+/* Why a draft could not be saved, for the log: no addresses, no subject,
+ * no words of the message. */
+static const char *
+describe_for_log (const GError *error)
+{
+  if (g_error_matches (error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_NO_IDENTITY))
+    return "the message has no valid sender (From)";
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return "cancelled";
+  if (error->domain == SIGNET_KEY_MANAGEMENT_ERROR)
+    return "the sender's own key cannot be used";
+  if (error->domain == SIGNET_SEALER_ERROR)
+    return "sealing failed";
+  if (error->domain == SIGNET_STORE_ERROR || error->domain == G_IO_ERROR)
+    return "the Drafts folder cannot be written";
+  return g_quark_to_string (error->domain);
 }
 
 static void
 on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(SignetComposeWindow) self = user_data;
+  g_autoptr(SignetComposeWindow) self = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(SignetSendReport) report = NULL;
+  g_autofree char *text = NULL;
+  gboolean quiet = ((OpData *) user_data)->quiet;
+  gboolean saved;
 
-  set_busy (self, FALSE);
-  if (!signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, NULL, &error))
+  saved = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &report, &error);
+  if (!saved && quiet)
+    g_warning ("A draft could not be saved before exit: %s", describe_for_log (error));
+  self = op_end (user_data, NULL);
+  if (self == NULL)
+    return;
+  if (!saved)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      keep_open (self);
+      if (!quiet && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         signet_dialogs_error (GTK_WINDOW (self), _("The Draft Was Not Saved"), error->message);
       return;
     }
-  toast (self, self->seal ? _("Draft saved, sealed to your own key") : _("Draft saved"));
+  self->saved_changes = self->op_changes;
+  update_modified (self);
+  if (quiet)
+    return;
+  if (self->close_after_op)
+    {
+      if (!self->modified)
+        {
+          close_now (self);
+          return;
+        }
+      /* Typed while the draft was being written: that is not saved yet. */
+      self->close_after_op = FALSE;
+      gtk_window_present (GTK_WINDOW (self));
+      try_close (self);
+    }
+  text = signet_report_text_draft_saved (report);
+  toast (self, text);
+}
+
+static void
+start_save (SignetComposeWindow *self, SignetMessage *message)
+{
+  OpData *data = op_begin (self, OP_SAVE, _("Saving a draft"));
+
+  signet_send_operation_save_draft_async (self->operation, message, self->op_cancellable,
+                                          on_draft_saved, data);
 }
 
 static void
@@ -340,16 +681,158 @@ save_draft (SignetComposeWindow *self)
   g_autoptr(SignetMessage) message = take_message (self);
 
   if (message == NULL)
-    return;
-  set_busy (self, TRUE);
-  signet_send_operation_save_draft_async (self->operation, message, self->cancellable,
-                                          on_draft_saved, g_object_ref (self));
+    {
+      keep_open (self);
+      return;
+    }
+  start_save (self, message);
 }
 
 static void
 save_draft_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   save_draft (SIGNET_COMPOSE_WINDOW (widget));
+}
+
+/* Cancel (or Escape) while busy. A send or a save comes back cancelled and
+ * the window is as it was, unless it was too late to stop it: then its
+ * result is shown as it is. */
+static void
+cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (widget);
+
+  if (self->op == OP_NONE)
+    return;
+  if (self->op == OP_CHECK)
+    {
+      op_abandon (self);
+      return;
+    }
+  g_cancellable_cancel (self->op_cancellable);
+  gtk_widget_action_set_enabled (widget, "compose.cancel", FALSE);
+}
+
+static void
+on_close_response (AdwMessageDialog    *dialog,
+                   const char          *response,
+                   SignetComposeWindow *self)
+{
+  if (g_strcmp0 (response, SIGNET_RESPONSE_SAVE_DRAFT) == 0)
+    {
+      self->close_after_op = TRUE;
+      save_draft (self);
+    }
+  else if (g_strcmp0 (response, SIGNET_RESPONSE_DISCARD) == 0)
+    close_now (self);
+  else
+    finish_close (self, FALSE);
+}
+
+static void
+try_close (SignetComposeWindow *self)
+{
+  if (self->op == OP_CHECK)
+    op_abandon (self);
+  if (self->op != OP_NONE)
+    {
+      /* Closing does not stop a send or a save: it finishes out of sight,
+       * and the window comes back if it fails. */
+      self->close_after_op = TRUE;
+      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+      finish_close (self, TRUE);
+      return;
+    }
+  if (!self->modified)
+    {
+      close_now (self);
+      return;
+    }
+  gtk_window_present (GTK_WINDOW (self));
+  if (self->close_dialog != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->close_dialog));
+      return;
+    }
+  self->close_dialog = signet_dialogs_save_changes (GTK_WINDOW (self),
+                                                    gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)));
+  g_object_add_weak_pointer (G_OBJECT (self->close_dialog), (gpointer *) &self->close_dialog);
+  g_signal_connect_object (self->close_dialog, "response", G_CALLBACK (on_close_response), self, 0);
+}
+
+/* Closes the window as the user would: with unsaved changes it asks first
+ * (Save Draft, Discard, Cancel). Finishes with TRUE once the window is
+ * closed, or hidden to finish its send; with G_IO_ERROR_CANCELLED if it
+ * stays open. The callback gets no source object, and _finish() does not
+ * use @self (it may be NULL): the window may be gone by then. */
+void
+signet_compose_window_request_close_async (SignetComposeWindow *self,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (SIGNET_IS_COMPOSE_WINDOW (self));
+
+  /* No source object: a closed window must not be kept alive until the
+   * answer is delivered (a toplevel that outlives gtk_window_destroy()
+   * confuses the accessibility bus). */
+  task = g_task_new (NULL, NULL, callback, user_data);
+  g_task_set_source_tag (task, signet_compose_window_request_close_async);
+  g_ptr_array_add (self->close_tasks, task);
+  try_close (self);
+}
+
+gboolean
+signet_compose_window_request_close_finish (SignetComposeWindow *self,
+                                            GAsyncResult        *result,
+                                            GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == signet_compose_window_request_close_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+signet_compose_window_close_request (GtkWindow *window)
+{
+  /* The close button and Ctrl+W wait for no answer. */
+  try_close (SIGNET_COMPOSE_WINDOW (window));
+  return TRUE;
+}
+
+/* Signet is exiting (SIGTERM, logout) and there is no one to ask: saves what
+ * it can of an unsaved message as a draft, sealed if Seal is on. Returns
+ * TRUE if a save started (the window is busy until it ends). */
+gboolean
+signet_compose_window_save_for_exit (SignetComposeWindow *self)
+{
+  g_autoptr(SignetMessage) message = NULL;
+
+  g_return_val_if_fail (SIGNET_IS_COMPOSE_WINDOW (self), FALSE);
+
+  if (self->op != OP_NONE || !self->modified)
+    return FALSE;
+  dismiss_close_dialog (self);
+  finish_close (self, FALSE);
+  message = build_message (self, TRUE, NULL);
+  self->op_quiet = TRUE;
+  start_save (self, message);
+  return TRUE;
+}
+
+gboolean
+signet_compose_window_get_modified (SignetComposeWindow *self)
+{
+  g_return_val_if_fail (SIGNET_IS_COMPOSE_WINDOW (self), FALSE);
+  return self->modified;
+}
+
+gboolean
+signet_compose_window_get_busy (SignetComposeWindow *self)
+{
+  g_return_val_if_fail (SIGNET_IS_COMPOSE_WINDOW (self), FALSE);
+  return self->op != OP_NONE;
 }
 
 static void
@@ -392,27 +875,38 @@ on_attachments_changed (GListModel *model, guint position, guint removed, guint 
                         SignetComposeWindow *self)
 {
   gtk_widget_set_visible (GTK_WIDGET (self->attachment_list), g_list_model_get_n_items (model) > 0);
+  on_edited (self);
 }
+
+typedef struct {
+  GWeakRef window;
+  gboolean prefill;  /* from a link or the command line, not an edit */
+} AttachData;
 
 static void
 on_attachment_info (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(SignetComposeWindow) self = user_data;
+  AttachData *data = user_data;
+  g_autoptr(SignetComposeWindow) self = g_weak_ref_get (&data->window);
+  gboolean prefill = data->prefill;
   GFile *file = G_FILE (object);
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SignetAttachment) attachment = NULL;
   g_autofree char *content_type = NULL;
+  gboolean was_modified;
 
+  g_weak_ref_clear (&data->window);
+  g_free (data);
   info = g_file_query_info_finish (file, result, &error);
+  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !window_alive (self))
+    return;
+  was_modified = self->modified;
   if (info == NULL)
     {
       g_autofree char *name = g_file_get_parse_name (file);
-      g_autofree char *body = NULL;
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
       /* Translators: first %s is a file name, second the reason */
-      body = g_strdup_printf (_("“%s” cannot be attached: %s"), name, error->message);
+      g_autofree char *body = g_strdup_printf (_("“%s” cannot be attached: %s"), name, error->message);
       signet_dialogs_error (GTK_WINDOW (self), _("Cannot Attach File"), body);
       return;
     }
@@ -427,6 +921,24 @@ on_attachment_info (GObject *object, GAsyncResult *result, gpointer user_data)
   attachment = signet_attachment_new (file, g_file_info_get_display_name (info),
                                       content_type, g_file_info_get_size (info));
   g_list_store_append (self->attachments, attachment);
+  if (prefill && !was_modified)
+    mark_unmodified (self);
+}
+
+static void
+add_attachment (SignetComposeWindow *self, GFile *file, gboolean prefill)
+{
+  AttachData *data = g_new0 (AttachData, 1);
+
+  g_weak_ref_init (&data->window, self);
+  data->prefill = prefill;
+  g_file_query_info_async (file,
+                           G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME ","
+                           G_FILE_ATTRIBUTE_STANDARD_SIZE ","
+                           G_FILE_ATTRIBUTE_STANDARD_TYPE ","
+                           G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE,
+                           G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, self->cancellable,
+                           on_attachment_info, data);
 }
 
 void
@@ -435,13 +947,7 @@ signet_compose_window_add_attachment (SignetComposeWindow *self,
 {
   g_return_if_fail (SIGNET_IS_COMPOSE_WINDOW (self));
 
-  g_file_query_info_async (file,
-                           G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME ","
-                           G_FILE_ATTRIBUTE_STANDARD_SIZE ","
-                           G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                           G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE,
-                           G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, self->cancellable,
-                           on_attachment_info, g_object_ref (self));
+  add_attachment (self, file, FALSE);
 }
 
 static void
@@ -454,15 +960,18 @@ set_addresses (GtkEntry *entry, SignetMessage *message, SignetRecipientKind kind
 }
 
 /* Fills the composer from @message (a mailto: link, the command line); the
- * sender stays the window's identity unless @message names one. */
+ * sender stays the window's identity unless @message names one. What it
+ * fills in is not an edit: the window is unmodified until the user types. */
 void
 signet_compose_window_load_message (SignetComposeWindow *self,
                                     SignetMessage       *message)
 {
   GListModel *attachments = signet_message_get_attachments (message);
+  gboolean was_modified;
 
   g_return_if_fail (SIGNET_IS_COMPOSE_WINDOW (self));
 
+  was_modified = self->modified;
   if (signet_message_get_from (message) != NULL)
     {
       g_autofree char *from = signet_address_to_string (signet_message_get_from (message));
@@ -476,8 +985,10 @@ signet_compose_window_load_message (SignetComposeWindow *self,
   for (guint i = 0; i < g_list_model_get_n_items (attachments); i++)
     {
       g_autoptr(SignetAttachment) attachment = g_list_model_get_item (attachments, i);
-      signet_compose_window_add_attachment (self, signet_attachment_get_file (attachment));
+      add_attachment (self, signet_attachment_get_file (attachment), TRUE);
     }
+  if (!was_modified)
+    mark_unmodified (self);
 }
 
 guint
@@ -522,12 +1033,6 @@ update_offline_banner (SignetComposeWindow *self)
 }
 
 static void
-on_address_changed (GtkEditable *editable, gpointer user_data)
-{
-  set_entry_status (GTK_ENTRY (editable), NULL, NULL);
-}
-
-static void
 signet_compose_window_constructed (GObject *object)
 {
   SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (object);
@@ -541,17 +1046,41 @@ signet_compose_window_constructed (GObject *object)
   update_offline_banner (self);
 }
 
+/* gtk_window_destroy() unrealizes the window after taking it off the
+ * toplevel list; hiding it (to finish a send) does not. Whoever destroyed
+ * it, its prompt goes with it and no one waits for an answer. */
+static void
+signet_compose_window_unrealize (GtkWidget *widget)
+{
+  SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (widget);
+
+  if (!window_alive (self))
+    {
+      g_cancellable_cancel (self->cancellable);
+      g_cancellable_cancel (self->op_cancellable);
+      dismiss_close_dialog (self);
+      finish_close (self, TRUE);
+    }
+  GTK_WIDGET_CLASS (signet_compose_window_parent_class)->unrealize (widget);
+}
+
 static void
 signet_compose_window_dispose (GObject *object)
 {
   SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->op_cancellable);
+  if (self->close_tasks != NULL)
+    finish_close (self, TRUE);
+  dismiss_close_dialog (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), SIGNET_TYPE_COMPOSE_WINDOW);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->op_cancellable);
   g_clear_object (&self->operation);
   g_clear_object (&self->network);
   g_clear_object (&self->attachments);
+  g_clear_pointer (&self->close_tasks, g_ptr_array_unref);
   G_OBJECT_CLASS (signet_compose_window_parent_class)->dispose (object);
 }
 
@@ -562,11 +1091,20 @@ signet_compose_window_get_property (GObject *object, guint prop_id, GValue *valu
 
   switch (prop_id)
     {
+    case PROP_OPERATION:
+      g_value_set_object (value, self->operation);
+      break;
     case PROP_SEAL:
       g_value_set_boolean (value, self->seal);
       break;
     case PROP_IDENTITY:
       g_value_set_string (value, gtk_editable_get_text (GTK_EDITABLE (self->from_entry)));
+      break;
+    case PROP_MODIFIED:
+      g_value_set_boolean (value, self->modified);
+      break;
+    case PROP_BUSY:
+      g_value_set_boolean (value, self->op != OP_NONE);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -587,13 +1125,21 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
       self->network = g_value_dup_object (value);
       break;
     case PROP_IDENTITY:
-      gtk_editable_set_text (GTK_EDITABLE (self->from_entry),
-                             g_value_get_string (value) ? g_value_get_string (value) : "");
+      {
+        /* Who the message is from is given, not typed. */
+        gboolean was_modified = self->modified;
+
+        gtk_editable_set_text (GTK_EDITABLE (self->from_entry),
+                               g_value_get_string (value) ? g_value_get_string (value) : "");
+        if (!was_modified)
+          mark_unmodified (self);
+      }
       break;
     case PROP_SEAL:
       if (self->seal != g_value_get_boolean (value))
         {
           self->seal = g_value_get_boolean (value);
+          self->recipient_changes++;
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -612,10 +1158,12 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   object_class->dispose = signet_compose_window_dispose;
   object_class->get_property = signet_compose_window_get_property;
   object_class->set_property = signet_compose_window_set_property;
+  widget_class->unrealize = signet_compose_window_unrealize;
+  GTK_WINDOW_CLASS (klass)->close_request = signet_compose_window_close_request;
 
   properties[PROP_OPERATION] =
     g_param_spec_object ("operation", NULL, NULL, SIGNET_TYPE_SEND_OPERATION,
-                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_NETWORK] =
     g_param_spec_object ("network", NULL, NULL, SIGNET_TYPE_NETWORK,
                          G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
@@ -625,6 +1173,15 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   properties[PROP_SEAL] =
     g_param_spec_boolean ("seal", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Something was typed or attached since the window opened or the last
+   * draft was saved. */
+  properties[PROP_MODIFIED] =
+    g_param_spec_boolean ("modified", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* A send, a save or a check is in flight. */
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/signetmail/Signet/signet-compose-window.ui");
@@ -633,6 +1190,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, offline_label);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, work_online_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, seal_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, from_entry);
@@ -647,6 +1205,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "compose.check-names", NULL, check_names_action);
   gtk_widget_class_install_action (widget_class, "compose.save-draft", NULL, save_draft_action);
   gtk_widget_class_install_action (widget_class, "compose.attach", NULL, attach_action);
+  gtk_widget_class_install_action (widget_class, "compose.cancel", NULL, cancel_action);
   gtk_widget_class_install_property_action (widget_class, "compose.seal", "seal");
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "compose.send", NULL);
@@ -654,12 +1213,21 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "compose.save-draft", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, GDK_CONTROL_MASK, "compose.check-names", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "compose.cancel", NULL);
 }
 
 static void
 signet_compose_window_init (SignetComposeWindow *self)
 {
+  GtkEditable *fields[2];
+  GtkEditable *recipients[3];
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  fields[0] = GTK_EDITABLE (self->from_entry);
+  fields[1] = GTK_EDITABLE (self->subject_entry);
+  recipients[0] = GTK_EDITABLE (self->to_entry);
+  recipients[1] = GTK_EDITABLE (self->cc_entry);
+  recipients[2] = GTK_EDITABLE (self->bcc_entry);
 #ifdef DEVELOPMENT_PROFILE
   /* libadwaita's striped header bar: this is not the release. */
   gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
@@ -668,13 +1236,21 @@ signet_compose_window_init (SignetComposeWindow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_menu_button_get_popover (self->menu_button)),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Main Menu"), -1);
   self->cancellable = g_cancellable_new ();
+  self->op_cancellable = g_cancellable_new ();
+  self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->attachments = g_list_store_new (SIGNET_TYPE_ATTACHMENT);
   gtk_list_box_bind_model (self->attachment_list, G_LIST_MODEL (self->attachments),
                            create_attachment_row, self, NULL);
   g_signal_connect_object (self->attachments, "items-changed", G_CALLBACK (on_attachments_changed), self, 0);
-  g_signal_connect (self->to_entry, "changed", G_CALLBACK (on_address_changed), NULL);
-  g_signal_connect (self->cc_entry, "changed", G_CALLBACK (on_address_changed), NULL);
-  g_signal_connect (self->bcc_entry, "changed", G_CALLBACK (on_address_changed), NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    g_signal_connect_swapped (fields[i], "changed", G_CALLBACK (on_edited), self);
+  for (guint i = 0; i < G_N_ELEMENTS (recipients); i++)
+    {
+      g_signal_connect (recipients[i], "changed", G_CALLBACK (on_recipients_edited), self);
+      g_signal_connect_swapped (recipients[i], "changed", G_CALLBACK (on_edited), self);
+    }
+  g_signal_connect_swapped (gtk_text_view_get_buffer (self->body_view), "changed", G_CALLBACK (on_edited), self);
+  update_busy (self);
 }
 
 SignetComposeWindow *

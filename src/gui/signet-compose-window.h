@@ -19,5 +19,14 @@ void                 signet_compose_window_add_attachment (SignetComposeWindow *
 void                 signet_compose_window_load_message   (SignetComposeWindow *self,
                                                            SignetMessage       *message);
 guint                signet_compose_window_get_n_attachments (SignetComposeWindow *self);
+gboolean             signet_compose_window_get_modified   (SignetComposeWindow *self);
+gboolean             signet_compose_window_get_busy       (SignetComposeWindow *self);
+void                 signet_compose_window_request_close_async  (SignetComposeWindow *self,
+                                                                 GAsyncReadyCallback  callback,
+                                                                 gpointer             user_data);
+gboolean             signet_compose_window_request_close_finish (SignetComposeWindow *self,
+                                                                 GAsyncResult        *result,
+                                                                 GError             **error);
+gboolean             signet_compose_window_save_for_exit  (SignetComposeWindow *self);
 
 G_END_DECLS

@@ -15,6 +15,8 @@ new_dialog (GtkWindow *parent, const char *heading, const char *body)
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (parent, heading, body));
 
   gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  /* A dialog must never outlive the window its buttons act on. */
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   return dialog;
 }
 
@@ -87,6 +89,33 @@ signet_dialogs_error (GtkWindow  *parent,
   AdwMessageDialog *dialog = new_dialog (parent, heading, body);
 
   adw_message_dialog_add_response (dialog, SIGNET_RESPONSE_CLOSE, _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+/* Asked before a composer with unsent changes closes. */
+AdwMessageDialog *
+signet_dialogs_save_changes (GtkWindow  *parent,
+                             const char *subject)
+{
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  if (subject != NULL && *subject != '\0')
+    /* Translators: %s is the subject of the message */
+    body = g_strdup_printf (_("“%s” has not been sent or saved. If you discard it, what you wrote is lost."), subject);
+  else
+    body = g_strdup (_("This message has not been sent or saved. If you discard it, what you wrote is lost."));
+  dialog = new_dialog (parent, _("Save the message as a draft?"), body);
+  adw_message_dialog_add_responses (dialog,
+                                    SIGNET_RESPONSE_CANCEL, _("_Cancel"),
+                                    SIGNET_RESPONSE_DISCARD, _("_Discard"),
+                                    SIGNET_RESPONSE_SAVE_DRAFT, _("_Save Draft"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_DISCARD, ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_SAVE_DRAFT, ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, SIGNET_RESPONSE_SAVE_DRAFT);
+  adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CANCEL);
   gtk_window_present (GTK_WINDOW (dialog));
   return dialog;
 }

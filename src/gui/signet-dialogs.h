@@ -6,6 +6,8 @@ G_BEGIN_DECLS
 
 #define SIGNET_RESPONSE_SAVE_DRAFT "save-draft"
 #define SIGNET_RESPONSE_CLOSE "close"
+#define SIGNET_RESPONSE_CANCEL "cancel"
+#define SIGNET_RESPONSE_DISCARD "discard"
 
 AdwMessageDialog *signet_dialogs_offline            (GtkWindow  *parent);
 AdwMessageDialog *signet_dialogs_recipient_problems (GtkWindow  *parent,
@@ -13,5 +15,8 @@ AdwMessageDialog *signet_dialogs_recipient_problems (GtkWindow  *parent,
 AdwMessageDialog *signet_dialogs_error              (GtkWindow  *parent,
                                                      const char *heading,
                                                      const char *body);
+
+AdwMessageDialog *signet_dialogs_save_changes       (GtkWindow  *parent,
+                                                     const char *subject);
 
 G_END_DECLS

@@ -42,7 +42,7 @@ def text_of(node):
 class App:
     """A signet process with its own data dirs, and helpers to find its widgets."""
 
-    def __init__(self, binary, *args, schema_dir, tmp=None, extra_env=None):
+    def __init__(self, binary, *args, schema_dir, tmp=None, extra_env=None, stderr=None):
         self.tmp = tmp or tempfile.mkdtemp(prefix="sgu.")
         env = dict(os.environ)
         env.pop("NO_AT_BRIDGE", None)
@@ -61,7 +61,7 @@ class App:
         env.update(extra_env or {})
         self.data_dir = os.path.join(self.tmp, "data", "signet")
         self.env = env
-        self.proc = subprocess.Popen([binary, *args], env=env)
+        self.proc = subprocess.Popen([binary, *args], env=env, stderr=stderr)
         self.node = wait_for(self._find_app, "signet on the accessibility bus")
 
     def _find_app(self):
