@@ -425,6 +425,23 @@ signet_test_read_file (const char *path)
   return contents;
 }
 
+/* What of the file at @path anyone can read: everything but the armored
+ * ciphertext (in which any short word may appear by chance). */
+char *
+signet_test_read_clear_text (const char *path)
+{
+  g_autofree char *raw = signet_test_read_file (path);
+  const char *begin = strstr (raw, "-----BEGIN PGP MESSAGE-----");
+  const char *end = begin ? strstr (begin, "-----END PGP MESSAGE-----") : NULL;
+
+  g_autofree char *before = NULL;
+
+  if (begin == NULL || end == NULL)
+    return g_steal_pointer (&raw);
+  before = g_strndup (raw, begin - raw);
+  return g_strconcat (before, end + strlen ("-----END PGP MESSAGE-----"), NULL);
+}
+
 /* Iterates the default main context until @predicate holds; fails after 20 s. */
 void
 signet_test_wait_until (gboolean (*predicate) (gpointer),

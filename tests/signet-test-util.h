@@ -59,6 +59,7 @@ char      *signet_test_key_id           (const char *homedir,
                                          const char *email);
 guint      signet_test_count_files      (const char *dir);
 char      *signet_test_read_file        (const char *path);
+char      *signet_test_read_clear_text  (const char *path);
 void       signet_test_wait_until       (gboolean  (*predicate) (gpointer),
                                          gpointer    data);
 

@@ -237,6 +237,19 @@ count (const char *folder)
   return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
 }
 
+/* Sends waiting in the Outbox (each a folder of copies and envelopes). */
+static guint
+count_queued (void)
+{
+  g_autofree char *new_dir = g_build_filename (data_home, "signet", "Mail", "Outbox", "new", NULL);
+  g_autoptr(GDir) d = g_dir_open (new_dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
 static char *
 read_draft (void)
 {
@@ -503,7 +516,7 @@ test_quit_while_sending (void)
   g_ptr_array_set_size (notes, 0);
   g_mutex_unlock (&notes_lock);
   g_assert_cmpint (run_app (body_quit_while_sending, "--offline"), ==, 0);
-  g_assert_cmpuint (count ("Outbox"), ==, 1);
+  g_assert_cmpuint (count_queued (), ==, 1);
   g_assert_cmpuint (count ("Drafts"), ==, 0);
   /* What it did is said after the window is gone: it waits in the Outbox. */
   signet_test_wait_until (notified, NULL);

@@ -340,7 +340,7 @@ test_sealed_draft_metadata (Fixture *f, gconstpointer data)
   signet_message_add_bcc (message, bcc);
   signet_message_set_subject (message, "Merger plans");
   path = write_to_file (f, message, &draft, TRUE);
-  raw = signet_test_read_file (path);
+  raw = signet_test_read_clear_text (path);
   for (guint i = 0; secrets[i] != NULL; i++)
     {
       g_test_message ("looking for %s", secrets[i]);

@@ -627,7 +627,8 @@ test_sealed_draft_metadata (Fixture *f, gconstpointer data)
   g_assert_true (o.report->sealed);
   drafts = signet_store_list (f->store, SIGNET_FOLDER_DRAFTS, NULL);
   g_assert_cmpuint (drafts->len, ==, 1);
-  raw = signet_test_read_file (g_ptr_array_index (drafts, 0));
+  raw = signet_test_read_clear_text (g_ptr_array_index (drafts, 0));
+  g_assert_nonnull (strstr (raw, "multipart/encrypted"));
   for (guint i = 0; secrets[i] != NULL; i++)
     g_assert_null (strstr (raw, secrets[i]));
   plain = signet_test_decrypt_message (homedir, g_ptr_array_index (drafts, 0));

@@ -146,6 +146,12 @@ signet_key_directory_new (const char    *homedir,
 }
 
 
+SignetNetwork *
+signet_key_directory_get_network (SignetKeyDirectory *self)
+{
+  return self->network;
+}
+
 /* A fresh context bound to this directory's GnuPG home. One per task: GPGME
  * contexts must not be shared between threads. */
 gpgme_ctx_t

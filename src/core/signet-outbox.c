@@ -389,7 +389,13 @@ run_thread (GTask        *task,
   data->n_queued = count_batches (self->store, SIGNET_FOLDER_OUTBOX);
   data->n_failed = count_batches (self->store, SIGNET_FOLDER_OUTBOX_FAILED);
   if (outbox_fd >= 0)
-    close (outbox_fd);  /* and with it the lock */
+    {
+      /* Unlocked explicitly: a process forked meanwhile (GPGME forks to run
+       * gpg) shares the lock until it execs, and closing would leave it. */
+      if (!data->locked_out)
+        flock (outbox_fd, LOCK_UN);
+      close (outbox_fd);
+    }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -488,8 +494,11 @@ on_run_done (GObject *object, GAsyncResult *result, gpointer user_data)
   self->cleaned = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   n_sent = apply_outcomes (self, data);
-  if (data->locked_out && data->n_queued > 0 && !g_cancellable_is_cancelled (self->cancellable))
-    schedule_retry (self, 1);
+  if (data->locked_out && data->n_queued > 0 && !g_cancellable_is_cancelled (self->cancellable) &&
+      self->retry_source == 0)
+    /* Another process is delivering: look again soon, not after a backoff. */
+    self->retry_source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, on_retry,
+                                                     g_object_ref (self), g_object_unref);
   if (data->error == NULL)
     set_counts (self, data->n_queued, data->n_failed);
   for (guint i = 0; i < covered->len; i++)

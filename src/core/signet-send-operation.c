@@ -101,6 +101,7 @@ new_task (SignetSendOperation *self,
   data->own_key = g_strdup (self->own_key);
   data->report = g_new0 (SignetSendReport, 1);
   data->report->sealed = signet_message_get_seal (message);
+  data->report->offline = !signet_network_get_online (signet_key_directory_get_network (self->directory));
   g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
   return task;
 }

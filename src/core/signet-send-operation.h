@@ -21,6 +21,7 @@ typedef struct {
   GStrv     undelivered;      /* who has not received a copy yet (queued or failed); never NULL */
   gboolean  failed;           /* some copy was moved to the failed folder */
   char     *batch_id;         /* the send in the Outbox (see SignetOutbox's signals) */
+  gboolean  offline;          /* queued offline: it leaves when the network is back */
 } SignetSendReport;
 
 GType             signet_send_report_get_type (void) G_GNUC_CONST;

@@ -15,6 +15,7 @@
 #include "signet-network.h"
 #include "signet-outbox.h"
 #include "signet-preferences-window.h"
+#include "signet-report-text.h"
 #include "signet-send-operation.h"
 #include "signet-store.h"
 
@@ -125,6 +126,51 @@ on_queue_changed (SignetOutbox      *outbox,
     g_application_release (G_APPLICATION (self));
 }
 
+/* What the Outbox did with a send, told when it happened: delivered to
+ * everyone, waiting for some recipients, or given up on (moved aside). */
+static void
+notify_outbox (SignetApplication *self, gboolean delivered, gboolean failed, GStrv undelivered)
+{
+  SignetSendReport report = { .delivered = delivered, .failed = failed, .undelivered = undelivered };
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *title = signet_report_text_sent_title (&report);
+  g_autofree char *body = signet_report_text_sent_body (&report);
+
+  notification = g_notification_new (title);
+  if (body != NULL)
+    g_notification_set_body (notification, body);
+  if (failed)
+    g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+  g_application_send_notification (G_APPLICATION (self), failed ? "message-failed" : "message-sent", notification);
+}
+
+static void
+on_outbox_sent (SignetOutbox *outbox, const char *id, SignetApplication *self)
+{
+  char *nobody[] = { NULL };
+
+  notify_outbox (self, TRUE, FALSE, nobody);
+}
+
+static void
+on_outbox_deferred (SignetOutbox *outbox, const char *id, GStrv undelivered, const char *reason,
+                    SignetApplication *self)
+{
+  g_debug ("Delivery deferred: %s", reason);
+  /* Someone is still waiting for it; a send only waiting to be filed in
+   * Sent has reached everyone and is not worth a word yet. */
+  if (undelivered != NULL && undelivered[0] != NULL)
+    notify_outbox (self, FALSE, FALSE, undelivered);
+}
+
+static void
+on_outbox_failed (SignetOutbox *outbox, const char *id, GStrv undelivered, const char *reason,
+                  SignetApplication *self)
+{
+  g_warning ("A message was moved to Outbox/.failed: %s", reason);
+  notify_outbox (self, FALSE, TRUE, undelivered);
+}
+
 static void
 create_services (SignetApplication *self)
 {
@@ -141,6 +187,9 @@ create_services (SignetApplication *self)
   g_settings_bind (self->settings, "own-key", self->operation, "own-key", G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->outbox, "notify::n-queued", G_CALLBACK (on_queue_changed), self, 0);
   g_signal_connect_object (self->outbox, "notify::busy", G_CALLBACK (on_queue_changed), self, 0);
+  g_signal_connect_object (self->outbox, "sent", G_CALLBACK (on_outbox_sent), self, 0);
+  g_signal_connect_object (self->outbox, "deferred", G_CALLBACK (on_outbox_deferred), self, 0);
+  g_signal_connect_object (self->outbox, "failed", G_CALLBACK (on_outbox_failed), self, 0);
   /* Whatever waited in Outbox from an earlier run leaves now if it can. */
   signet_outbox_flush_async (self->outbox, self->cancellable, on_startup_flush, NULL);
 }

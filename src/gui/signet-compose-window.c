@@ -489,6 +489,8 @@ keep_open (SignetComposeWindow *self)
   finish_close (self, FALSE);
 }
 
+/* Offline, the send waits in the Outbox, and says so; online, the
+ * application tells how delivery ends, from the Outbox's own report. */
 static void
 notify_sent (GtkApplication *app, const SignetSendReport *report)
 {
@@ -496,7 +498,7 @@ notify_sent (GtkApplication *app, const SignetSendReport *report)
   g_autofree char *title = NULL;
   g_autofree char *body = NULL;
 
-  if (app == NULL)
+  if (app == NULL || !report->offline)
     return;
   title = signet_report_text_sent_title (report);
   body = signet_report_text_sent_body (report);
@@ -532,7 +534,7 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
   /* Typed into while it was being sent: that was not sent, and stays. */
   if (self->changes != self->op_changes && !self->close_after_op)
     {
-      g_autofree char *title = signet_report_text_sent_title (report);
+      g_autofree char *title = signet_report_text_queued (report);
       toast (self, title);
       return;
     }

@@ -67,6 +67,23 @@ signet_report_text_sent_title (const SignetSendReport *report)
   return g_strdup (_("Message waiting in the Outbox"));
 }
 
+/* A send has entered the Outbox (all its copies, sealed if Seal was on);
+ * online, it is being delivered now, and the Outbox tells how that ends. */
+char *
+signet_report_text_queued (const SignetSendReport *report)
+{
+  if (report->offline)
+    return signet_report_text_sent_title (report);
+  if (report->sealed)
+    /* Translators: %u is a number of recipients */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Sealed and sending to %u recipient",
+                                         "Sealed and sending to %u recipients", report->n_recipients),
+                            report->n_recipients);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Sending to %u recipient",
+                                       "Sending to %u recipients", report->n_recipients),
+                          report->n_recipients);
+}
+
 /* NULL when the title says it all. */
 char *
 signet_report_text_sent_body (const SignetSendReport *report)

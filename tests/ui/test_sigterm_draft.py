@@ -73,12 +73,10 @@ def main():
                                capture_output=True, text=True, check=True).stdout
         assert BODY in plain, plain
         print("ok 3 - its draft is in Drafts, sealed: the body is only in what gpg decrypts")
-        if SUBJECT in draft:
-            # Depends on the core sealing the subject of drafts inside
-            # (encrypt-subject); the composer has no say in it.
-            print("not ok 4 - the subject is not in the sealed draft # TODO the core still writes it in the clear")
-        else:
-            print("ok 4 - the subject is not in the sealed draft")
+        outside = draft.replace(armor, "")
+        assert SUBJECT not in outside and TO not in outside, outside
+        assert SUBJECT in plain and TO in plain, plain
+        print("ok 4 - the subject and the recipients are only in what gpg decrypts")
 
         log.seek(0)
         stderr = log.read()
