@@ -526,6 +526,48 @@ test_quit_while_sending (void)
   g_mutex_unlock (&notes_lock);
 }
 
+/* Online: the composer closes once the message is in the Outbox, and the
+ * application says "Message sent" when the Outbox has delivered it to
+ * everyone; then, with nothing queued and no window, Signet ends. */
+static void
+body_send_online (SignetApplication *app)
+{
+  SignetComposeWindow *window = wait_for_composers (app, 1);
+
+  type (window, "alice@example.org, bob@example.org", "Delivered, then said so.");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "compose.send", NULL));
+  signet_test_wait_until (no_windows, app);
+}
+
+static gboolean
+sent_note (gpointer data)
+{
+  gboolean found = FALSE;
+
+  g_mutex_lock (&notes_lock);
+  for (guint i = 0; i < notes->len; i++)
+    found |= g_str_has_prefix (g_ptr_array_index (notes, i), "Message sent\n");
+  g_mutex_unlock (&notes_lock);
+  return found;
+}
+
+static void
+test_send_online (void)
+{
+  g_autofree char *alice = g_build_filename (data_home, "signet", "Local", "alice@example.org", "Inbox", NULL);
+
+  reset ();
+  g_mutex_lock (&notes_lock);
+  g_ptr_array_set_size (notes, 0);
+  g_mutex_unlock (&notes_lock);
+  g_assert_cmpint (run_app (body_send_online, NULL), ==, 0);
+  g_assert_cmpuint (count_queued (), ==, 0);
+  g_assert_cmpuint (count ("Sent"), ==, 1);
+  g_assert_cmpuint (signet_test_count_files (alice), ==, 1);
+  signet_test_wait_until (sent_note, NULL);
+  signet_test_remove_tree (alice);
+}
+
 /* encrypt-subject and own-key reach the send operation, and follow changes. */
 static void
 body_settings (SignetApplication *app)
@@ -580,6 +622,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/application/quit/in-turn", test_quit_in_turn);
   g_test_add_func ("/application/quit/clean", test_quit_clean);
   g_test_add_func ("/application/quit/while-sending", test_quit_while_sending);
+  g_test_add_func ("/application/send-online", test_send_online);
   g_test_add_func ("/application/sigterm", test_sigterm);
   g_test_add_func ("/application/sigterm-unsavable", test_sigterm_unsavable);
   g_test_add_func ("/application/query-end", test_query_end);
