@@ -425,6 +425,35 @@ signet_test_read_file (const char *path)
   return contents;
 }
 
+/* From demo@, with a confidential subject and body; each field a typed list. */
+SignetMessage *
+signet_test_new_message (gboolean seal, const char *to, const char *cc, const char *bcc)
+{
+  SignetMessage *message = signet_message_new ();
+  g_autoptr(SignetAddress) from = signet_address_new ("Signet Demo", "demo@example.org");
+  struct { const char *text; void (*add) (SignetMessage *, const SignetAddress *); } fields[] = {
+    { to, signet_message_add_to }, { cc, signet_message_add_cc }, { bcc, signet_message_add_bcc },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_autoptr(GPtrArray) list = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (fields[i].text == NULL)
+        continue;
+      list = signet_address_parse_list (fields[i].text, &error);
+      g_assert_no_error (error);
+      for (guint j = 0; j < list->len; j++)
+        fields[i].add (message, g_ptr_array_index (list, j));
+    }
+  signet_message_set_from (message, from);
+  signet_message_set_subject (message, "Board minutes");
+  signet_message_set_body (message, "Confidential: the merger is on.\n");
+  signet_message_set_seal (message, seal);
+  return message;
+}
+
 /* What of the file at @path anyone can read: everything but the armored
  * ciphertext (in which any short word may appear by chance). */
 char *

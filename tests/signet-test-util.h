@@ -59,6 +59,10 @@ char      *signet_test_key_id           (const char *homedir,
                                          const char *email);
 guint      signet_test_count_files      (const char *dir);
 char      *signet_test_read_file        (const char *path);
+SignetMessage *signet_test_new_message  (gboolean    seal,
+                                         const char *to,
+                                         const char *cc,
+                                         const char *bcc);
 char      *signet_test_read_clear_text  (const char *path);
 void       signet_test_wait_until       (gboolean  (*predicate) (gpointer),
                                          gpointer    data);

@@ -49,32 +49,6 @@ fixture_teardown (Fixture *f, gconstpointer data)
   signet_test_services_clear (f);
 }
 
-static SignetMessage *
-new_message (gboolean seal, const char *to, const char *cc, const char *bcc)
-{
-  SignetMessage *message = signet_message_new ();
-  g_autoptr(SignetAddress) from = signet_address_new ("Signet Demo", "demo@example.org");
-  struct { const char *text; void (*add) (SignetMessage *, const SignetAddress *); } fields[] = {
-    { to, signet_message_add_to }, { cc, signet_message_add_cc }, { bcc, signet_message_add_bcc },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      g_autoptr(GPtrArray) list = NULL;
-      g_autoptr(GError) error = NULL;
-      if (fields[i].text == NULL)
-        continue;
-      list = signet_address_parse_list (fields[i].text, &error);
-      g_assert_no_error (error);
-      for (guint j = 0; j < list->len; j++)
-        fields[i].add (message, g_ptr_array_index (list, j));
-    }
-  signet_message_set_from (message, from);
-  signet_message_set_subject (message, "Board minutes");
-  signet_message_set_body (message, "Confidential: the merger is on.\n");
-  signet_message_set_seal (message, seal);
-  return message;
-}
 
 static void
 on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
@@ -258,7 +232,7 @@ test_attachment_name_encoded_word (Fixture *f, gconstpointer data)
   g_autofree char *path = g_build_filename (f->dir, evil, NULL);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(SignetAttachment) attachment = NULL;
-  g_autoptr(SignetMessage) message = new_message (FALSE, "alice@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
   g_auto(Outcome) o = { 0 };
   g_autofree char *inbox = inbox_dir (f, "alice@example.org");
   g_autofree char *new_dir = g_build_filename (inbox, "new", NULL);
@@ -296,7 +270,7 @@ test_attachment_name_encoded_word (Fixture *f, gconstpointer data)
 static void
 test_mailbox_slash_collision (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (FALSE, "finance/payroll@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "finance/payroll@example.org", NULL, NULL);
   g_auto(Outcome) o = { 0 };
 
   send_message (f, message, &o);
@@ -311,7 +285,7 @@ test_mailbox_slash_collision (Fixture *f, gconstpointer data)
 static void
 test_local_mailbox_symlink (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (FALSE, "alice@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
   g_auto(Outcome) o = { 0 };
   g_autofree char *local = g_build_filename (f->dir, "Local", NULL);
   g_autofree char *outside = g_build_filename (f->dir, "outside", NULL);
@@ -370,7 +344,7 @@ queue_sealed (Fixture *f, Events *e)
   g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
   g_autoptr(SignetOutbox) held = signet_outbox_new (network, f->store, SIGNET_TRANSPORT (f->transport));
   g_autoptr(SignetSendOperation) op = signet_send_operation_new (f->directory, f->store, held);
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, "bob@example.org, carol@example.org");
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, "bob@example.org, carol@example.org");
   g_auto(Outcome) o = { 0 };
 
   signet_send_operation_send_async (op, message, NULL, on_sent, &o);

@@ -80,30 +80,6 @@ inbox_message (Fixture *f, const char *email)
   return only_message (inbox);
 }
 
-static SignetMessage *
-new_message (gboolean seal, const char *to, const char *cc, const char *bcc)
-{
-  SignetMessage *message = signet_message_new ();
-  g_autoptr(SignetAddress) from = signet_address_new ("Signet Demo", "demo@example.org");
-  struct { const char *text; void (*add) (SignetMessage *, const SignetAddress *); } fields[] = {
-    { to, signet_message_add_to }, { cc, signet_message_add_cc }, { bcc, signet_message_add_bcc },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      g_autoptr(GPtrArray) list = NULL;
-      if (fields[i].text == NULL)
-        continue;
-      list = signet_address_parse_list (fields[i].text, NULL);
-      for (guint j = 0; j < list->len; j++)
-        fields[i].add (message, g_ptr_array_index (list, j));
-    }
-  signet_message_set_from (message, from);
-  signet_message_set_subject (message, "Board minutes");
-  signet_message_set_body (message, "Confidential: the merger is on.\n");
-  signet_message_set_seal (message, seal);
-  return message;
-}
 
 static void
 on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
@@ -199,7 +175,7 @@ assert_keyids (const char *path, const char *const *emails)
 static void
 test_sealed_with_bcc (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "Alice Demo <alice@example.org>", "bob@example.org", "carol@example.org");
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "Alice Demo <alice@example.org>", "bob@example.org", "carol@example.org");
   g_auto(Outcome) o = { 0 };
   g_autofree char *alice = NULL;
   g_autofree char *bob = NULL;
@@ -249,7 +225,7 @@ test_sealed_with_bcc (Fixture *f, gconstpointer data)
 static void
 test_sealed_offline (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
   g_auto(Outcome) o = { 0 };
 
   signet_test_monitor_set_available (f->monitor, FALSE);
@@ -264,7 +240,7 @@ test_sealed_offline (Fixture *f, gconstpointer data)
 static void
 test_sealed_work_offline (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
   g_auto(Outcome) o = { 0 };
 
   signet_network_set_work_offline (f->network, TRUE);
@@ -276,7 +252,7 @@ test_sealed_work_offline (Fixture *f, gconstpointer data)
 static void
 test_bad_recipients (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org, erin@example.org",
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org, erin@example.org",
                                                   "nobody@example.org", "rex@example.org");
   g_auto(Outcome) o = { 0 };
 
@@ -294,7 +270,7 @@ test_bad_recipients (Fixture *f, gconstpointer data)
 static void
 test_sender_without_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
   g_autoptr(SignetAddress) from = signet_address_new (NULL, "keyless@example.org");
   g_auto(Outcome) o = { 0 };
 
@@ -310,7 +286,7 @@ test_sender_without_key (Fixture *f, gconstpointer data)
 static void
 test_failed_seal_leaves_nothing (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, "carol@example.org");
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, "carol@example.org");
   g_autofree char *missing = g_build_filename (f->dir, "vanished.odt", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (missing);
   g_autoptr(SignetAttachment) attachment = signet_attachment_new (file, NULL, NULL, 1);
@@ -339,7 +315,7 @@ queue_has_one (gpointer outbox)
 static void
 test_clear_offline_then_online (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (FALSE, "alice@example.org", NULL, "carol@example.org");
+  g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, "carol@example.org");
   g_auto(Outcome) o = { 0 };
   g_autofree char *alice = NULL;
   g_autofree char *carol = NULL;
@@ -370,7 +346,7 @@ test_clear_offline_then_online (Fixture *f, gconstpointer data)
 static void
 test_header_injection (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (FALSE, "alice@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
   g_auto(Outcome) o = { 0 };
 
   signet_message_set_subject (message, "Hello\r\nBcc: eve@example.org");
@@ -382,7 +358,7 @@ test_header_injection (Fixture *f, gconstpointer data)
 static void
 test_no_recipients (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, NULL, NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, NULL, NULL, NULL);
   g_auto(Outcome) o = { 0 };
 
   send_message (f, message, &o);
@@ -393,7 +369,7 @@ test_no_recipients (Fixture *f, gconstpointer data)
 static void
 test_store_unwritable (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
   g_auto(Outcome) o = { 0 };
 
   g_assert_true (g_file_set_contents (f->mail, "", 0, NULL));
@@ -407,7 +383,7 @@ test_store_unwritable (Fixture *f, gconstpointer data)
 static void
 test_sealed_draft_offline (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, "carol@example.org");
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, "carol@example.org");
   g_autofree char *drafts = folder (f, "Drafts");
   g_autofree char *draft = NULL;
   g_autofree char *raw = NULL;
@@ -432,7 +408,7 @@ test_sealed_draft_offline (Fixture *f, gconstpointer data)
 static void
 test_check_names (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", "dup@example.org", NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", "dup@example.org", NULL);
   g_auto(Outcome) online = { 0 };
   g_auto(Outcome) offline = { 0 };
 
@@ -465,7 +441,7 @@ test_own_key_public_only (Fixture *f, gconstpointer data)
 
   for (guint draft = 0; draft < 2; draft++)
     {
-      g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, NULL);
+      g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
       g_auto(Outcome) o = { 0 };
 
       signet_message_set_from (message, from);
@@ -527,7 +503,7 @@ test_own_key_rotation (void)
   signet_test_services_init (&f, home, TRUE);
   for (guint round = 0; round < 2; round++)
     {
-      g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, NULL);
+      g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
       g_autoptr(GPtrArray) drafts = NULL;
       g_auto(Outcome) o = { 0 };
       const char *expected = round == 0 ? new_fpr : old_fpr;
@@ -561,7 +537,7 @@ static void
 test_normalised_recipients (Fixture *f, gconstpointer data)
 {
   /* NFD "é" (e + U+0301) in Bcc, NFC "É" upper case in To. */
-  g_autoptr(SignetMessage) message = new_message (TRUE, "\xc3\x89mile <\xc3\x89MILE@Example.ORG>, zoe.upper@example.org",
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "\xc3\x89mile <\xc3\x89MILE@Example.ORG>, zoe.upper@example.org",
                                                   "ALICE@EXAMPLE.ORG",
                                                   "e\xcc\x81mile@example.org, Alice@Example.Org, carol@example.org");
   g_auto(Outcome) o = { 0 };
@@ -585,7 +561,7 @@ test_normalised_recipients (Fixture *f, gconstpointer data)
 static void
 test_check_names_normalised (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "E\xcc\x81MILE@EXAMPLE.ORG, Zoe.Upper@EXAMPLE.org", NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "E\xcc\x81MILE@EXAMPLE.ORG, Zoe.Upper@EXAMPLE.org", NULL, NULL);
   g_auto(Outcome) o = { 0 };
 
   signet_send_operation_check_names_async (f->operation, message, NULL, on_checked, &o);
@@ -600,7 +576,7 @@ test_check_names_normalised (Fixture *f, gconstpointer data)
 static void
 test_check_names_empty (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, NULL, NULL, NULL);
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, NULL, NULL, NULL);
   g_auto(Outcome) o = { 0 };
 
   signet_send_operation_check_names_async (f->operation, message, NULL, on_checked, &o);
@@ -614,7 +590,7 @@ test_check_names_empty (Fixture *f, gconstpointer data)
 static void
 test_sealed_draft_metadata (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "Alice Demo <alice@example.org>", "bob@example.org",
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "Alice Demo <alice@example.org>", "bob@example.org",
                                                   "Carol Hidden <carol@example.org>");
   g_auto(Outcome) o = { 0 };
   g_autoptr(GPtrArray) drafts = NULL;
@@ -642,7 +618,7 @@ test_sealed_draft_metadata (Fixture *f, gconstpointer data)
 static void
 test_bcc_absent_from_main_copy (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SignetMessage) message = new_message (TRUE, "alice@example.org", NULL, "carol@example.org");
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, "carol@example.org");
   g_autofree char *outbox_new = g_build_filename (f->mail, "Outbox", "new", NULL);
   g_auto(Outcome) o = { 0 };
   g_autoptr(GPtrArray) sent = NULL;
