@@ -9,9 +9,14 @@
  * with another one, SIGNET_FUZZ_ITERATIONS=N changes how many lists and links
  * are tried in all (100,000 by default). */
 
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "signet-address.h"
+#include "signet-envelope.h"
+#include "signet-store.h"
 #include "signet-errors.h"
 #include "signet-gmime.h"
 #include "signet-mailto.h"
@@ -21,6 +26,7 @@
 #define SHARE_OF_LISTS 70 /* percent; the rest are mailto: links */
 
 static guint32 seed;
+static int envelope_dir_fd = -1;
 static guint iterations;
 static GRand *rng;
 
@@ -488,6 +494,34 @@ check_addresses_valid (const char *input, GPtrArray *list)
     }
 }
 
+/* Who a queued copy is for, as the Outbox records it beside the copy: read
+ * back exactly as written, no recipient gained or lost. */
+static void
+check_envelope_roundtrip (const char *input, GPtrArray *list)
+{
+  g_autoptr(GPtrArray) emails = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) back = NULL;
+  int fd;
+
+  for (guint i = 0; i < list->len; i++)
+    g_ptr_array_add (emails, ((SignetAddress *) g_ptr_array_index (list, i))->email);
+  g_ptr_array_add (emails, NULL);
+  text = signet_envelope_format ((const char * const *) emails->pdata, &error);
+  CHECK (text != NULL, "an accepted address cannot be queued", input, error ? error->message : NULL);
+  fd = openat (envelope_dir_fd, "fuzz.rcpt", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_true (signet_store_write_all (fd, text, strlen (text), NULL));
+  close (fd);
+  back = signet_envelope_read (envelope_dir_fd, "fuzz.rcpt", list->len > 0, &error);
+  CHECK (back != NULL, "a queued envelope does not read back", input, error ? error->message : NULL);
+  CHECK (g_strv_length (back) == list->len, "a queued envelope gained or lost a recipient", input, text);
+  for (guint i = 0; i < list->len; i++)
+    CHECK (strcmp (back[i], g_ptr_array_index (emails, i)) == 0, "a queued envelope changed an address", input,
+           back[i]);
+}
+
 /* Address lists ------------------------------------------------------------ */
 
 static void
@@ -526,6 +560,7 @@ fuzz_one_list (guint *accepted)
       check_header_roundtrip (g.text->str, list, "To", GMIME_ADDRESS_TYPE_TO, back);
     }
   check_display_roundtrip (g.text->str, list);
+  check_envelope_roundtrip (g.text->str, list);
   generated_clear (&g);
 }
 
@@ -844,7 +879,17 @@ main (int argc, char *argv[])
   g_test_message ("seed %u, %u lists and links (SIGNET_FUZZ_SEED, SIGNET_FUZZ_ITERATIONS)", seed, iterations);
   g_test_add_func ("/address-fuzz/lists", test_lists);
   g_test_add_func ("/address-fuzz/mailto-links", test_links);
-  status = g_test_run ();
+  {
+    g_autofree char *dir = g_dir_make_tmp ("sg-fuzz.XXXXXX", NULL);
+    g_autofree char *file = g_build_filename (dir, "fuzz.rcpt", NULL);
+
+    envelope_dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    g_assert_cmpint (envelope_dir_fd, >=, 0);
+    status = g_test_run ();
+    close (envelope_dir_fd);
+    g_unlink (file);
+    g_rmdir (dir);
+  }
   g_rand_free (rng);
   return status;
 }
