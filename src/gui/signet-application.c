@@ -39,6 +39,7 @@ struct _SignetApplication
   guint                logout_cookie;
   guint                sigterm_id;
   guint                sigint_id;
+  guint                sighup_id;
 };
 
 /* Long enough for gpg to seal a few drafts; short enough that a session
@@ -136,6 +137,8 @@ notify_outbox (SignetApplication *self, gboolean delivered, gboolean failed, GSt
   g_autofree char *title = signet_report_text_sent_title (&report);
   g_autofree char *body = signet_report_text_sent_body (&report);
 
+  if (!g_application_get_is_registered (G_APPLICATION (self)))
+    return;
   notification = g_notification_new (title);
   if (body != NULL)
     g_notification_set_body (notification, body);
@@ -625,16 +628,15 @@ on_query_end (GtkApplication *app, SignetApplication *self)
   start_exit (self);
 }
 
-/* SIGTERM (session end, `kill`) and SIGINT: save drafts, then quit; a
- * second signal quits at once. */
+/* SIGTERM (session end, `kill`), SIGINT and SIGHUP: save drafts, then
+ * quit. A second signal does not cut short the drafts being saved (the exit
+ * deadline still bounds them): Ctrl+C pressed twice must not lose them. */
 static gboolean
 on_quit_signal (gpointer user_data)
 {
   SignetApplication *self = user_data;
 
-  if (self->exiting)
-    finish_exit (self);
-  else
+  if (!self->exiting)
     start_exit (self);
   return G_SOURCE_CONTINUE;
 }
@@ -667,6 +669,8 @@ signet_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", (const char *[]) { "<Control>comma", NULL });
   self->sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, app);
   self->sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, app);
+  /* The terminal Signet was started from is closed. */
+  self->sighup_id = g_unix_signal_add (SIGHUP, on_quit_signal, app);
   g_signal_connect (app, "query-end", G_CALLBACK (on_query_end), self);
 
   gtk_css_provider_load_from_resource (css, "/io/github/signetmail/Signet/style.css");
@@ -698,6 +702,7 @@ signet_application_shutdown (GApplication *app)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sighup_id, g_source_remove);
   g_clear_handle_id (&self->exit_deadline_id, g_source_remove);
   g_clear_handle_id (&self->exit_step_id, g_source_remove);
   if (self->demo && self->operation != NULL)

@@ -4,6 +4,8 @@
 
 #include "signet-compose-window.h"
 
+#include <stdlib.h>
+
 #include "signet-address.h"
 #include "signet-dialogs.h"
 #include "signet-errors.h"
@@ -40,6 +42,7 @@ struct _SignetComposeWindow
   Op                    op;
   guint                 op_serial;        /* bumped when a check is abandoned */
   gboolean              op_quiet;         /* a save at exit: no dialogs, no toasts */
+  gboolean              exit_without_attachments;  /* an attachment failed the exit save */
   guint                 changes;          /* bumped by every edit */
   guint                 saved_changes;    /* `changes` as last saved (or as opened) */
   guint                 op_changes;       /* `changes` when the op in flight began */
@@ -197,7 +200,9 @@ op_end (OpData *data, GtkApplication **app)
 {
   SignetComposeWindow *self = g_weak_ref_get (&data->window);
 
-  if (data->app != NULL)
+  /* A result that arrives after the application has ended has nothing to
+   * let go of. */
+  if (data->app != NULL && g_application_get_is_registered (G_APPLICATION (data->app)))
     {
       if (data->cookie != 0)
         gtk_application_uninhibit (data->app, data->cookie);
@@ -328,7 +333,7 @@ build_message (SignetComposeWindow *self,
     }
   signet_message_set_subject (message, subject);
   signet_message_set_body (message, body);
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->attachments)); i++)
+  for (guint i = 0; !self->exit_without_attachments && i < g_list_model_get_n_items (G_LIST_MODEL (self->attachments)); i++)
     {
       g_autoptr(SignetAttachment) attachment = g_list_model_get_item (G_LIST_MODEL (self->attachments), i);
       signet_message_add_attachment (message, attachment);
@@ -498,7 +503,7 @@ notify_sent (GtkApplication *app, const SignetSendReport *report)
   g_autofree char *title = NULL;
   g_autofree char *body = NULL;
 
-  if (app == NULL || !report->offline)
+  if (app == NULL || !report->offline || !g_application_get_is_registered (G_APPLICATION (app)))
     return;
   title = signet_report_text_sent_title (report);
   body = signet_report_text_sent_body (report);
@@ -531,10 +536,18 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
       show_failure (self, error, key_results);
       return;
     }
-  /* Typed into while it was being sent: that was not sent, and stays. */
-  if (self->changes != self->op_changes && !self->close_after_op)
+  /* Typed into while it was being sent: that was not sent, and stays; a
+   * close asked for meanwhile asks again, as for a draft. */
+  if (self->changes != self->op_changes)
     {
       g_autofree char *title = signet_report_text_queued (report);
+
+      if (self->close_after_op)
+        {
+          self->close_after_op = FALSE;
+          gtk_window_present (GTK_WINDOW (self));
+          try_close (self);
+        }
       toast (self, title);
       return;
     }
@@ -636,9 +649,19 @@ on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
   gboolean saved;
 
   saved = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &report, &error);
+  self = op_end (user_data, NULL);
+  /* At exit, an attachment that cannot be read any more must not cost the
+   * text: the draft is saved again without the attachments. */
+  if (!saved && quiet && self != NULL && !self->exit_without_attachments &&
+      g_error_matches (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT))
+    {
+      g_warning ("A draft could not be saved before exit with its attachments; saving it without them");
+      self->exit_without_attachments = TRUE;
+      signet_compose_window_save_for_exit (self);
+      return;
+    }
   if (!saved && quiet)
     g_warning ("A draft could not be saved before exit: %s", describe_for_log (error));
-  self = op_end (user_data, NULL);
   if (self == NULL)
     return;
   if (!saved)
@@ -920,8 +943,23 @@ on_attachment_info (GObject *object, GAsyncResult *result, gpointer user_data)
       return;
     }
   content_type = g_content_type_get_mime_type (g_file_info_get_content_type (info));
-  attachment = signet_attachment_new (file, g_file_info_get_display_name (info),
-                                      content_type, g_file_info_get_size (info));
+  /* A link is attached as the file it points to now: Send reads the very
+   * file that was attached, and refuses a link swapped in later. */
+  if (g_file_info_get_is_symlink (info))
+    {
+      g_autofree char *path = g_file_get_path (file);
+      g_autofree char *target = path ? realpath (path, NULL) : NULL;
+
+      if (target != NULL)
+        {
+          g_autoptr(GFile) resolved = g_file_new_for_path (target);
+          attachment = signet_attachment_new (resolved, g_file_info_get_display_name (info),
+                                              content_type, g_file_info_get_size (info));
+        }
+    }
+  if (attachment == NULL)
+    attachment = signet_attachment_new (file, g_file_info_get_display_name (info),
+                                        content_type, g_file_info_get_size (info));
   g_list_store_append (self->attachments, attachment);
   if (prefill && !was_modified)
     mark_unmodified (self);
@@ -938,7 +976,8 @@ add_attachment (SignetComposeWindow *self, GFile *file, gboolean prefill)
                            G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME ","
                            G_FILE_ATTRIBUTE_STANDARD_SIZE ","
                            G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                           G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE,
+                           G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE ","
+                           G_FILE_ATTRIBUTE_STANDARD_IS_SYMLINK,
                            G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, self->cancellable,
                            on_attachment_info, data);
 }
