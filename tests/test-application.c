@@ -568,6 +568,100 @@ test_send_online (void)
   signet_test_remove_tree (alice);
 }
 
+static guint
+count_local (const char *address)
+{
+  g_autofree char *new_dir = g_build_filename (data_home, "signet", "Local", address, "Inbox", "new", NULL);
+  g_autofree char *cur_dir = g_build_filename (data_home, "signet", "Local", address, "Inbox", "cur", NULL);
+
+  return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
+}
+
+static void
+type_more_while_sending (SignetComposeWindow *window)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (field (window, "body_view")));
+  GtkTextIter end;
+
+  type (window, "carol@example.org", "Part one.");
+  g_object_set (window, "seal", TRUE, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "compose.send", NULL));
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert (buffer, &end, "\nPart two, typed while it was being sealed.", -1);
+}
+
+/* Closed while its send was in flight, after more was typed: the send
+ * goes, and the window comes back asking about what was not sent. */
+static void
+body_close_after_typing (SignetApplication *app)
+{
+  SignetComposeWindow *window = wait_for_composers (app, 1);
+  AdwMessageDialog *dialog;
+
+  type_more_while_sending (window);
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = wait_for_prompt (window);
+  g_assert_cmpuint (count_queued () + count ("Sent"), >=, 1);
+  adw_message_dialog_response (dialog, "save-draft");
+  signet_test_wait_until (no_windows, app);
+}
+
+static void
+test_close_after_typing (void)
+{
+  g_autofree char *local = g_build_filename (data_home, "signet", "Local", NULL);
+
+  reset ();
+  signet_test_remove_tree (local);
+  g_assert_cmpint (run_app (body_close_after_typing, NULL), ==, 0);
+  g_assert_cmpuint (count_local ("carol@example.org"), ==, 1);
+  g_assert_cmpuint (count ("Drafts"), ==, 1);
+}
+
+/* The same, then SIGTERM: what was typed after Send is saved as a draft. */
+static void
+body_sigterm_after_typing (SignetApplication *app)
+{
+  SignetComposeWindow *window = wait_for_composers (app, 1);
+
+  type_more_while_sending (window);
+  gtk_window_close (GTK_WINDOW (window));
+  raise (SIGTERM);
+  signet_test_wait_until (no_windows, app);
+}
+
+static void
+test_sigterm_after_typing (void)
+{
+  g_autofree char *local = g_build_filename (data_home, "signet", "Local", NULL);
+
+  reset ();
+  signet_test_remove_tree (local);
+  g_assert_cmpint (run_app (body_sigterm_after_typing, NULL), ==, 0);
+  g_assert_cmpuint (count ("Drafts"), ==, 1);
+}
+
+/* SIGHUP (the terminal closed) saves unsent messages like SIGTERM, and a
+ * second signal does not cut the save short. */
+static void
+body_sighup_twice (SignetApplication *app)
+{
+  SignetComposeWindow *window = wait_for_composers (app, 1);
+
+  type (window, "alice@example.org", "Terminal closed.");
+  raise (SIGHUP);
+  raise (SIGINT);
+  signet_test_wait_until (no_windows, app);
+}
+
+static void
+test_sighup_twice (void)
+{
+  reset ();
+  g_assert_cmpint (run_app (body_sighup_twice, NULL), ==, 0);
+  g_assert_cmpuint (count ("Drafts"), ==, 1);
+}
+
 /* encrypt-subject and own-key reach the send operation, and follow changes. */
 static void
 body_settings (SignetApplication *app)
@@ -623,6 +717,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/application/quit/clean", test_quit_clean);
   g_test_add_func ("/application/quit/while-sending", test_quit_while_sending);
   g_test_add_func ("/application/send-online", test_send_online);
+  g_test_add_func ("/application/close-after-typing", test_close_after_typing);
+  g_test_add_func ("/application/sigterm-after-typing", test_sigterm_after_typing);
+  g_test_add_func ("/application/sighup-twice", test_sighup_twice);
   g_test_add_func ("/application/sigterm", test_sigterm);
   g_test_add_func ("/application/sigterm-unsavable", test_sigterm_unsavable);
   g_test_add_func ("/application/query-end", test_query_end);
