@@ -471,6 +471,13 @@ dismiss_close_dialog (SignetComposeWindow *self)
   gtk_window_destroy (GTK_WINDOW (self->close_dialog));
 }
 
+static gboolean
+release_later (gpointer object)
+{
+  g_object_unref (object);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 close_now (SignetComposeWindow *self)
 {
@@ -478,7 +485,10 @@ close_now (SignetComposeWindow *self)
   dismiss_close_dialog (self);
   gtk_window_destroy (GTK_WINDOW (self));
   finish_close (self, TRUE);
-  g_object_unref (self);
+  /* The last reference goes once what GDK queued for the window (its
+   * unmapping, when it was hidden while its send finished) is handled:
+   * GTK 4.8 otherwise may hand such an event to a finalized window. */
+  g_idle_add_full (G_PRIORITY_LOW, release_later, self, NULL);
 }
 
 /* A send or save that was meant to close the window did not succeed: the

@@ -90,6 +90,8 @@ signet_report_text_sent_body (const SignetSendReport *report)
 {
   g_autofree char *names = NULL;
 
+  if (report->offline && !report->failed)
+    return g_strdup (_("It will be sent when you are back online."));
   if (!has_undelivered (report))
     return report->delivered ? NULL : g_strdup (_("It will be sent when you are back online."));
   names = g_strjoinv (", ", report->undelivered);
