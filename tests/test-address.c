@@ -386,6 +386,23 @@ test_name_whitespace (void)
 /* One comparison form: what only Unicode normalisation, case folding or the
  * spelling of a domain tells apart is equal; different letters stay
  * different. */
+/* No mail server takes an address over 254 characters (RFC 5321). */
+static void
+test_length_limit (void)
+{
+  g_autofree char *local = g_strnfill (64, 'a');
+  g_autofree char *label = g_strnfill (63, 'b');
+  g_autofree char *last_fits = g_strnfill (57, 'c');
+  g_autofree char *last_over = g_strnfill (58, 'c');
+  g_autofree char *fits = g_strdup_printf ("%s@%s.%s.%s.org", local, label, label, last_fits);
+  g_autofree char *over = g_strdup_printf ("%s@%s.%s.%s.org", local, label, label, last_over);
+
+  g_assert_cmpuint (strlen (fits), ==, 254);
+  g_assert_true (signet_address_is_valid_email (fits));
+  g_assert_cmpuint (strlen (over), ==, 255);
+  g_assert_false (signet_address_is_valid_email (over));
+}
+
 static void
 test_normalize (void)
 {
@@ -449,5 +466,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/address/encoded-word-lookalikes", test_encoded_word_lookalikes);
   g_test_add_func ("/address/name-whitespace", test_name_whitespace);
   g_test_add_func ("/address/normalize", test_normalize);
+  g_test_add_func ("/address/length-limit", test_length_limit);
   return g_test_run ();
 }

@@ -294,7 +294,8 @@ signet_address_is_valid_email (const char *email)
 {
   const char *at;
 
-  if (email == NULL || !g_utf8_validate (email, -1, NULL) || has_encoded_word (email))
+  /* RFC 5321: a path holds at most 254 characters of address. */
+  if (email == NULL || !g_utf8_validate (email, -1, NULL) || has_encoded_word (email) || strlen (email) > 254)
     return FALSE;
   at = strrchr (email, '@');
   if (at == NULL)
