@@ -425,6 +425,41 @@ signet_test_read_file (const char *path)
   return contents;
 }
 
+void
+signet_test_outcome_clear (SignetTestOutcome *o)
+{
+  g_clear_pointer (&o->report, signet_send_report_free);
+  g_clear_pointer (&o->key_results, g_ptr_array_unref);
+  g_clear_error (&o->error);
+}
+
+/* A GAsyncReadyCallback for signet_send_operation_send_async(). */
+void
+signet_test_on_sent (GObject *object, GAsyncResult *result, gpointer outcome)
+{
+  SignetTestOutcome *o = outcome;
+
+  o->ok = signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
+                                             &o->report, &o->key_results, &o->error);
+  o->done = TRUE;
+}
+
+/* A GAsyncReadyCallback for signet_send_operation_save_draft_async(). */
+void
+signet_test_on_draft (GObject *object, GAsyncResult *result, gpointer outcome)
+{
+  SignetTestOutcome *o = outcome;
+
+  o->ok = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &o->report, &o->error);
+  o->done = TRUE;
+}
+
+gboolean
+signet_test_outcome_done (gpointer outcome)
+{
+  return ((SignetTestOutcome *) outcome)->done;
+}
+
 /* From demo@, with a confidential subject and body; each field a typed list. */
 SignetMessage *
 signet_test_new_message (gboolean seal, const char *to, const char *cc, const char *bcc)

@@ -29,6 +29,25 @@ typedef struct {
   gboolean              keep_dir;  /* the caller owns dir */
 } SignetTestServices;
 
+/* What a send, a draft or a check came back with. */
+typedef struct {
+  gboolean          done;
+  gboolean          ok;
+  SignetSendReport *report;
+  GPtrArray        *key_results;
+  GError           *error;
+} SignetTestOutcome;
+
+void       signet_test_outcome_clear    (SignetTestOutcome *outcome);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SignetTestOutcome, signet_test_outcome_clear)
+void       signet_test_on_sent          (GObject      *object,
+                                         GAsyncResult *result,
+                                         gpointer      outcome);
+void       signet_test_on_draft         (GObject      *object,
+                                         GAsyncResult *result,
+                                         gpointer      outcome);
+gboolean   signet_test_outcome_done     (gpointer      outcome);
+
 void       signet_test_services_init    (SignetTestServices *services,
                                          const char         *homedir,
                                          gboolean            online);

@@ -20,20 +20,6 @@ static char *homedir;
 
 typedef SignetTestServices Fixture;
 
-typedef struct {
-  gboolean          done;
-  gboolean          ok;
-  SignetSendReport *report;
-  GError           *error;
-} Outcome;
-
-static void
-outcome_clear (Outcome *o)
-{
-  g_clear_pointer (&o->report, signet_send_report_free);
-  g_clear_error (&o->error);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Outcome, outcome_clear)
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -51,26 +37,10 @@ fixture_teardown (Fixture *f, gconstpointer data)
 
 
 static void
-on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
+send_message (Fixture *f, SignetMessage *message, SignetTestOutcome *o)
 {
-  Outcome *o = user_data;
-
-  o->ok = signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
-                                             &o->report, NULL, &o->error);
-  o->done = TRUE;
-}
-
-static gboolean
-is_done (gpointer data)
-{
-  return ((Outcome *) data)->done;
-}
-
-static void
-send_message (Fixture *f, SignetMessage *message, Outcome *o)
-{
-  signet_send_operation_send_async (f->operation, message, NULL, on_sent, o);
-  signet_test_wait_until (is_done, o);
+  signet_send_operation_send_async (f->operation, message, NULL, signet_test_on_sent, o);
+  signet_test_wait_until (signet_test_outcome_done, o);
   g_assert_no_error (o->error);
   g_assert_true (o->ok);
 }
@@ -233,7 +203,7 @@ test_attachment_name_encoded_word (Fixture *f, gconstpointer data)
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(SignetAttachment) attachment = NULL;
   g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autofree char *inbox = inbox_dir (f, "alice@example.org");
   g_autofree char *new_dir = g_build_filename (inbox, "new", NULL);
   g_autofree char *delivered = NULL;
@@ -271,7 +241,7 @@ static void
 test_mailbox_slash_collision (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "finance/payroll@example.org", NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   send_message (f, message, &o);
   signet_test_wait_until (outbox_idle_and_empty, f);
@@ -286,7 +256,7 @@ static void
 test_local_mailbox_symlink (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autofree char *local = g_build_filename (f->dir, "Local", NULL);
   g_autofree char *outside = g_build_filename (f->dir, "outside", NULL);
   g_autofree char *mailbox = signet_local_transport_get_mailbox_path (f->transport, "alice@example.org");
@@ -345,10 +315,10 @@ queue_sealed (Fixture *f, Events *e)
   g_autoptr(SignetOutbox) held = signet_outbox_new (network, f->store, SIGNET_TRANSPORT (f->transport));
   g_autoptr(SignetSendOperation) op = signet_send_operation_new (f->directory, f->store, held);
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, "bob@example.org, carol@example.org");
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
-  signet_send_operation_send_async (op, message, NULL, on_sent, &o);
-  signet_test_wait_until (is_done, &o);
+  signet_send_operation_send_async (op, message, NULL, signet_test_on_sent, &o);
+  signet_test_wait_until (signet_test_outcome_done, &o);
   g_assert_no_error (o.error);
   g_assert_cmpuint (o.report->n_copies, ==, 3);
   while (g_main_context_iteration (NULL, FALSE) || signet_outbox_get_busy (held))

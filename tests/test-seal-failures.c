@@ -532,33 +532,6 @@ test_engine_gone_pipes_open (Fixture *f, gconstpointer data)
   g_assert_cmpstr (error->message, ==, GPG_STOPPED_MESSAGE);
 }
 
-typedef struct {
-  gboolean done;
-  gboolean ok;
-  GError  *error;
-} Outcome;
-
-static void
-outcome_clear (Outcome *o)
-{
-  g_clear_error (&o->error);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Outcome, outcome_clear)
-
-static void
-on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  Outcome *o = user_data;
-
-  o->ok = signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result, NULL, NULL, &o->error);
-  o->done = TRUE;
-}
-
-static gboolean
-is_done (gpointer data)
-{
-  return ((Outcome *) data)->done;
-}
 
 /* No message file anywhere: Outbox, Sent, Drafts (tmp/ included) and the
  * local transport's mailboxes. */
@@ -579,7 +552,7 @@ assert_nothing_written (Fixture *f)
 
 /* Send failed with @message and left nothing behind. */
 static void
-assert_send_failed (Fixture *f, Outcome *o, GQuark domain, int code, const char *message)
+assert_send_failed (Fixture *f, SignetTestOutcome *o, GQuark domain, int code, const char *message)
 {
   g_assert_false (o->ok);
   g_assert_error (o->error, domain, code);
@@ -590,13 +563,13 @@ assert_send_failed (Fixture *f, Outcome *o, GQuark domain, int code, const char 
 /* Starts Send of a sealed message with a large attachment; returns once gpg
  * is busy sealing it. */
 static SignetMessage *
-start_big_send (Fixture *f, GCancellable *cancellable, Outcome *o)
+start_big_send (Fixture *f, GCancellable *cancellable, SignetTestOutcome *o)
 {
   g_autofree char *big = make_sparse_file (f, "scan.tiff", BIG_ATTACHMENT_SIZE);
   g_autoptr(SignetAttachment) attachment = attachment_for (big);
   SignetMessage *message = new_message (TRUE, attachment);
 
-  signet_send_operation_send_async (f->operation, message, cancellable, on_sent, o);
+  signet_send_operation_send_async (f->operation, message, cancellable, signet_test_on_sent, o);
   wait_until (engine_busy, NULL, GIVE_UP_SECONDS, "gpg reading the message");
   return message;
 }
@@ -605,11 +578,11 @@ start_big_send (Fixture *f, GCancellable *cancellable, Outcome *o)
 static void
 test_send_engine_killed (Fixture *f, gconstpointer data)
 {
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autoptr(SignetMessage) message = start_big_send (f, NULL, &o);
 
   g_assert_cmpuint (signal_engine (SIGKILL), >, 0);
-  wait_until (is_done, &o, GIVE_UP_SECONDS, "Send to fail after gpg was killed");
+  wait_until (signet_test_outcome_done, &o, GIVE_UP_SECONDS, "Send to fail after gpg was killed");
   assert_send_failed (f, &o, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED, GPG_STOPPED_MESSAGE);
 }
 
@@ -618,11 +591,11 @@ static void
 test_send_cancelled (Fixture *f, gconstpointer data)
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autoptr(SignetMessage) message = start_big_send (f, cancellable, &o);
 
   g_cancellable_cancel (cancellable);
-  wait_until (is_done, &o, 3, "Send to return after Cancel");
+  wait_until (signet_test_outcome_done, &o, 3, "Send to return after Cancel");
   g_assert_false (o.ok);
   g_assert_error (o.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   assert_nothing_written (f);
@@ -688,10 +661,10 @@ test_not_regular (Fixture *f, gconstpointer data)
   g_autofree char *name = c->make (f, &attachment);
   g_autoptr(SignetMessage) message = new_message (c->seal, attachment);
   g_autofree char *expected = g_strdup_printf ("The attachment “%s” is no longer a regular file and was not sent.", name);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
-  signet_send_operation_send_async (f->operation, message, NULL, on_sent, &o);
-  wait_until (is_done, &o, GIVE_UP_SECONDS, "Send to refuse the attachment");
+  signet_send_operation_send_async (f->operation, message, NULL, signet_test_on_sent, &o);
+  wait_until (signet_test_outcome_done, &o, GIVE_UP_SECONDS, "Send to refuse the attachment");
   assert_send_failed (f, &o, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT, expected);
 }
 

@@ -10,22 +10,6 @@ static char *homedir;
 
 typedef SignetTestServices Fixture;
 
-typedef struct {
-  gboolean          done;
-  gboolean          ok;
-  SignetSendReport *report;
-  GPtrArray        *key_results;
-  GError           *error;
-} Outcome;
-
-static void
-outcome_clear (Outcome *o)
-{
-  g_clear_pointer (&o->report, signet_send_report_free);
-  g_clear_pointer (&o->key_results, g_ptr_array_unref);
-  g_clear_error (&o->error);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Outcome, outcome_clear)
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -82,45 +66,20 @@ inbox_message (Fixture *f, const char *email)
 
 
 static void
-on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  Outcome *o = user_data;
-
-  o->ok = signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
-                                             &o->report, &o->key_results, &o->error);
-  o->done = TRUE;
-}
-
-static void
-on_draft (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  Outcome *o = user_data;
-
-  o->ok = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &o->report, &o->error);
-  o->done = TRUE;
-}
-
-static void
 on_checked (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  Outcome *o = user_data;
+  SignetTestOutcome *o = user_data;
 
   o->key_results = signet_send_operation_check_names_finish (SIGNET_SEND_OPERATION (object), result, &o->error);
   o->ok = o->key_results != NULL;
   o->done = TRUE;
 }
 
-static gboolean
-is_done (gpointer data)
-{
-  return ((Outcome *) data)->done;
-}
-
 static void
-send_message (Fixture *f, SignetMessage *message, Outcome *o)
+send_message (Fixture *f, SignetMessage *message, SignetTestOutcome *o)
 {
-  signet_send_operation_send_async (f->operation, message, NULL, on_sent, o);
-  signet_test_wait_until (is_done, o);
+  signet_send_operation_send_async (f->operation, message, NULL, signet_test_on_sent, o);
+  signet_test_wait_until (signet_test_outcome_done, o);
 }
 
 static guint
@@ -176,7 +135,7 @@ static void
 test_sealed_with_bcc (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "Alice Demo <alice@example.org>", "bob@example.org", "carol@example.org");
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autofree char *alice = NULL;
   g_autofree char *bob = NULL;
   g_autofree char *carol = NULL;
@@ -226,7 +185,7 @@ static void
 test_sealed_offline (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   signet_test_monitor_set_available (f->monitor, FALSE);
   send_message (f, message, &o);
@@ -241,7 +200,7 @@ static void
 test_sealed_work_offline (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   signet_network_set_work_offline (f->network, TRUE);
   send_message (f, message, &o);
@@ -254,7 +213,7 @@ test_bad_recipients (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org, erin@example.org",
                                                   "nobody@example.org", "rex@example.org");
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   send_message (f, message, &o);
   g_assert_error (o.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS);
@@ -272,7 +231,7 @@ test_sender_without_key (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
   g_autoptr(SignetAddress) from = signet_address_new (NULL, "keyless@example.org");
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   signet_message_set_from (message, from);
   send_message (f, message, &o);
@@ -290,7 +249,7 @@ test_failed_seal_leaves_nothing (Fixture *f, gconstpointer data)
   g_autofree char *missing = g_build_filename (f->dir, "vanished.odt", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (missing);
   g_autoptr(SignetAttachment) attachment = signet_attachment_new (file, NULL, NULL, 1);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   signet_message_add_attachment (message, attachment);
   send_message (f, message, &o);
@@ -316,7 +275,7 @@ static void
 test_clear_offline_then_online (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, "carol@example.org");
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autofree char *alice = NULL;
   g_autofree char *carol = NULL;
   g_autofree char *raw = NULL;
@@ -347,7 +306,7 @@ static void
 test_header_injection (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   signet_message_set_subject (message, "Hello\r\nBcc: eve@example.org");
   send_message (f, message, &o);
@@ -359,7 +318,7 @@ static void
 test_no_recipients (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, NULL, NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   send_message (f, message, &o);
   g_assert_error (o.error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_NO_RECIPIENTS);
@@ -370,7 +329,7 @@ static void
 test_store_unwritable (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   g_assert_true (g_file_set_contents (f->mail, "", 0, NULL));
   send_message (f, message, &o);
@@ -389,11 +348,11 @@ test_sealed_draft_offline (Fixture *f, gconstpointer data)
   g_autofree char *raw = NULL;
   g_autofree char *plain = NULL;
   const char *own_key[] = { "demo@example.org", NULL };
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   signet_test_monitor_set_available (f->monitor, FALSE);
-  signet_send_operation_save_draft_async (f->operation, message, NULL, on_draft, &o);
-  signet_test_wait_until (is_done, &o);
+  signet_send_operation_save_draft_async (f->operation, message, NULL, signet_test_on_draft, &o);
+  signet_test_wait_until (signet_test_outcome_done, &o);
   g_assert_no_error (o.error);
   draft = only_message (drafts);
   raw = signet_test_read_file (draft);
@@ -409,27 +368,27 @@ static void
 test_check_names (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", "dup@example.org", NULL);
-  g_auto(Outcome) online = { 0 };
-  g_auto(Outcome) offline = { 0 };
+  g_auto(SignetTestOutcome) online = { 0 };
+  g_auto(SignetTestOutcome) offline = { 0 };
 
   signet_send_operation_check_names_async (f->operation, message, NULL, on_checked, &online);
-  signet_test_wait_until (is_done, &online);
+  signet_test_wait_until (signet_test_outcome_done, &online);
   g_assert_no_error (online.error);
   g_assert_cmpuint (online.key_results->len, ==, 2);
   g_assert_cmpint (signet_key_results_lookup (online.key_results, "dup@example.org")->status, ==, SIGNET_KEY_STATUS_AMBIGUOUS);
 
   signet_test_monitor_set_available (f->monitor, FALSE);
   signet_send_operation_check_names_async (f->operation, message, NULL, on_checked, &offline);
-  signet_test_wait_until (is_done, &offline);
+  signet_test_wait_until (signet_test_outcome_done, &offline);
   g_assert_error (offline.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE);
 }
 
 
 static void
-save_draft (Fixture *f, SignetMessage *message, Outcome *o)
+save_draft (Fixture *f, SignetMessage *message, SignetTestOutcome *o)
 {
-  signet_send_operation_save_draft_async (f->operation, message, NULL, on_draft, o);
-  signet_test_wait_until (is_done, o);
+  signet_send_operation_save_draft_async (f->operation, message, NULL, signet_test_on_draft, o);
+  signet_test_wait_until (signet_test_outcome_done, o);
 }
 
 /* A key for the From address whose secret part is not in the keyring is
@@ -442,7 +401,7 @@ test_own_key_public_only (Fixture *f, gconstpointer data)
   for (guint draft = 0; draft < 2; draft++)
     {
       g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
-      g_auto(Outcome) o = { 0 };
+      g_auto(SignetTestOutcome) o = { 0 };
 
       signet_message_set_from (message, from);
       if (draft)
@@ -505,7 +464,7 @@ test_own_key_rotation (void)
     {
       g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
       g_autoptr(GPtrArray) drafts = NULL;
-      g_auto(Outcome) o = { 0 };
+      g_auto(SignetTestOutcome) o = { 0 };
       const char *expected = round == 0 ? new_fpr : old_fpr;
 
       if (round == 1)
@@ -540,7 +499,7 @@ test_normalised_recipients (Fixture *f, gconstpointer data)
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "\xc3\x89mile <\xc3\x89MILE@Example.ORG>, zoe.upper@example.org",
                                                   "ALICE@EXAMPLE.ORG",
                                                   "e\xcc\x81mile@example.org, Alice@Example.Org, carol@example.org");
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autofree char *emile = NULL;
   g_autofree char *emile_plain = NULL;
 
@@ -562,10 +521,10 @@ static void
 test_check_names_normalised (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "E\xcc\x81MILE@EXAMPLE.ORG, Zoe.Upper@EXAMPLE.org", NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   signet_send_operation_check_names_async (f->operation, message, NULL, on_checked, &o);
-  signet_test_wait_until (is_done, &o);
+  signet_test_wait_until (signet_test_outcome_done, &o);
   g_assert_no_error (o.error);
   g_assert_cmpuint (o.key_results->len, ==, 2);
   g_assert_true (signet_key_results_all_ok (o.key_results));
@@ -577,10 +536,10 @@ static void
 test_check_names_empty (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, NULL, NULL, NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
 
   signet_send_operation_check_names_async (f->operation, message, NULL, on_checked, &o);
-  signet_test_wait_until (is_done, &o);
+  signet_test_wait_until (signet_test_outcome_done, &o);
   g_assert_error (o.error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_NO_RECIPIENTS);
   g_assert_cmpstr (o.error->message, ==, "Add at least one recipient to check.");
 }
@@ -592,7 +551,7 @@ test_sealed_draft_metadata (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "Alice Demo <alice@example.org>", "bob@example.org",
                                                   "Carol Hidden <carol@example.org>");
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autoptr(GPtrArray) drafts = NULL;
   g_autofree char *raw = NULL;
   g_autofree char *plain = NULL;
@@ -620,7 +579,7 @@ test_bcc_absent_from_main_copy (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, "carol@example.org");
   g_autofree char *outbox_new = g_build_filename (f->mail, "Outbox", "new", NULL);
-  g_auto(Outcome) o = { 0 };
+  g_auto(SignetTestOutcome) o = { 0 };
   g_autoptr(GPtrArray) sent = NULL;
   guint with_alice = 0;
 
