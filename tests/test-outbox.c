@@ -31,6 +31,7 @@ test_transport_deliver (SignetTransport          *transport,
                         const char               *copy_id,
                         const char * const       *recipients,
                         SignetTransportDelivered  delivered,
+                        SignetTransportSending    sending,
                         gpointer                  user_data,
                         GCancellable             *cancellable,
                         GError                  **error)

@@ -241,7 +241,7 @@ deliver (SignetSmtpTransport *transport, const char *path, const char * const *r
   g_assert_cmpint (fd, >=, 0);
   *delivered = g_ptr_array_new_null_terminated (4, g_free, TRUE);
   ok = signet_transport_deliver (SIGNET_TRANSPORT (transport), fd, "batch.001", recipients,
-                                 on_delivered, *delivered, cancellable, error);
+                                 on_delivered, NULL, *delivered, cancellable, error);
   close (fd);
   return ok;
 }

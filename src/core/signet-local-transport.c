@@ -58,6 +58,7 @@ signet_local_transport_deliver (SignetTransport          *transport,
                                 const char               *copy_id,
                                 const char * const       *recipients,
                                 SignetTransportDelivered  delivered,
+                                SignetTransportSending    sending,
                                 gpointer                  user_data,
                                 GCancellable             *cancellable,
                                 GError                  **error)

@@ -219,7 +219,7 @@ deliver_copy (SignetOutbox *self,
       return FALSE;
     }
   ok = signet_transport_deliver (self->transport, eml_fd, copy_id, (const char * const *) remaining,
-                                 on_recipient_delivered, &progress, cancellable, error);
+                                 on_recipient_delivered, NULL, &progress, cancellable, error);
   close (eml_fd);
   close (progress.done_fd);
   if (ok && progress.error != NULL)

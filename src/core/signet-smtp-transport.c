@@ -338,6 +338,9 @@ typedef struct {
   Line                line;
   gboolean            cancelled;
   GCancellable       *cancellable;
+  SignetTransportSending sending;
+  gpointer            sending_data;
+  curl_off_t          last_sent;
 } Session;
 
 static void
@@ -501,6 +504,11 @@ on_progress (void *user_data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
 
   if (g_cancellable_is_cancelled (session->cancellable))
     session->cancelled = TRUE;
+  if (session->sending != NULL && ulnow != session->last_sent)
+    {
+      session->last_sent = ulnow;
+      session->sending (ulnow, (goffset) session->upload.size, session->sending_data);
+    }
   return session->cancelled;
 }
 
@@ -1103,6 +1111,7 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
                                const char               *copy_id,
                                const char * const       *recipients,
                                SignetTransportDelivered  delivered,
+                               SignetTransportSending    sending,
                                gpointer                  user_data,
                                GCancellable             *cancellable,
                                GError                  **error)
@@ -1118,6 +1127,8 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
 
   set_untrusted (self, NULL, NULL);
   session_init (&session, recipients, cancellable);
+  session.sending = sending;
+  session.sending_data = user_data;
   if (!check_settings (settings, recipients, error) ||
       !upload_prepare (&session.upload, message_fd, cancellable, error))
     return FALSE;

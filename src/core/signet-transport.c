@@ -15,6 +15,7 @@ signet_transport_deliver (SignetTransport          *self,
                           const char               *copy_id,
                           const char * const       *recipients,
                           SignetTransportDelivered  delivered,
+                          SignetTransportSending    sending,
                           gpointer                  user_data,
                           GCancellable             *cancellable,
                           GError                  **error)
@@ -22,5 +23,5 @@ signet_transport_deliver (SignetTransport          *self,
   g_return_val_if_fail (SIGNET_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (message_fd >= 0 && copy_id != NULL && recipients != NULL, FALSE);
   return SIGNET_TRANSPORT_GET_IFACE (self)->deliver (self, message_fd, copy_id, recipients,
-                                                     delivered, user_data, cancellable, error);
+                                                     delivered, sending, user_data, cancellable, error);
 }

@@ -10,6 +10,12 @@ G_BEGIN_DECLS
 typedef void (*SignetTransportDelivered) (const char *recipient,
                                           gpointer    user_data);
 
+/* Called (in the delivering thread) as the message goes out: @sent of
+ * @total bytes. Transports that cannot tell may never call it. */
+typedef void (*SignetTransportSending) (goffset  sent,
+                                        goffset  total,
+                                        gpointer user_data);
+
 #define SIGNET_TYPE_TRANSPORT (signet_transport_get_type ())
 G_DECLARE_INTERFACE (SignetTransport, signet_transport, SIGNET, TRANSPORT, GObject)
 
@@ -26,6 +32,7 @@ struct _SignetTransportInterface
                        const char               *copy_id,
                        const char * const       *recipients,
                        SignetTransportDelivered  delivered,
+                       SignetTransportSending    sending,
                        gpointer                  user_data,
                        GCancellable             *cancellable,
                        GError                  **error);
@@ -36,6 +43,7 @@ gboolean  signet_transport_deliver        (SignetTransport          *self,
                                            const char               *copy_id,
                                            const char * const       *recipients,
                                            SignetTransportDelivered  delivered,
+                                           SignetTransportSending    sending,
                                            gpointer                  user_data,
                                            GCancellable             *cancellable,
                                            GError                  **error);
