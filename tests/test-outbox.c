@@ -21,9 +21,34 @@ struct _TestTransport
   gboolean   fail;
   gboolean   permanent;
   int        fail_after;     /* >= 0: deliver this many, then fail once */
+  gboolean   hold;           /* report half the message sent, then wait for release or cancel */
+  gboolean   released;
+  gboolean   waiting;
+  GCond      cond;
   GMutex     lock;
   GPtrArray *delivered;      /* "copy-id recipient" */
 };
+
+static void
+test_transport_release (GCancellable *cancellable, TestTransport *self)
+{
+  g_mutex_lock (&self->lock);
+  self->released = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+transport_is_waiting (gpointer data)
+{
+  TestTransport *self = data;
+  gboolean waiting;
+
+  g_mutex_lock (&self->lock);
+  waiting = self->waiting;
+  g_mutex_unlock (&self->lock);
+  return waiting;
+}
 
 static gboolean
 test_transport_deliver (SignetTransport          *transport,
@@ -38,6 +63,25 @@ test_transport_deliver (SignetTransport          *transport,
 {
   TestTransport *self = TEST_TRANSPORT (transport);
 
+  if (self->hold)
+    {
+      gulong handler;
+      struct stat st;
+
+      g_assert_cmpint (fstat (message_fd, &st), ==, 0);
+      sending (st.st_size / 2, st.st_size, user_data);
+      handler = g_cancellable_connect (cancellable, G_CALLBACK (test_transport_release), self, NULL);
+      g_mutex_lock (&self->lock);
+      self->waiting = TRUE;
+      while (!self->released && !g_cancellable_is_cancelled (cancellable))
+        g_cond_wait (&self->cond, &self->lock);
+      self->waiting = FALSE;
+      g_mutex_unlock (&self->lock);
+      g_cancellable_disconnect (cancellable, handler);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      sending (st.st_size, st.st_size, user_data);
+    }
   for (guint i = 0; recipients[i] != NULL; i++)
     {
       if (self->fail || self->fail_after == 0)
@@ -72,6 +116,7 @@ test_transport_finalize (GObject *object)
 {
   g_ptr_array_unref (TEST_TRANSPORT (object)->delivered);
   g_mutex_clear (&TEST_TRANSPORT (object)->lock);
+  g_cond_clear (&TEST_TRANSPORT (object)->cond);
   G_OBJECT_CLASS (test_transport_parent_class)->finalize (object);
 }
 
@@ -87,6 +132,7 @@ test_transport_init (TestTransport *self)
   self->delivered = g_ptr_array_new_with_free_func (g_free);
   self->fail_after = -1;
   g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
 }
 
 /* How often @recipient got anything. */
@@ -482,6 +528,259 @@ test_leftovers_and_links (Fixture *f, gconstpointer data)
   g_assert_cmpuint (times_delivered (f->transport, "alice@example.org"), ==, 1);
 }
 
+/* ---- what the Outbox view relies on ---------------------------------- */
+
+typedef struct {
+  gboolean   done;
+  GPtrArray *items;
+  gboolean   ok;
+  int        fd;
+  GError    *error;
+} Answer;
+
+static void
+on_listed (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Answer *a = user_data;
+
+  a->items = signet_outbox_list_finish (SIGNET_OUTBOX (object), result, &a->error);
+  a->done = TRUE;
+}
+
+static void
+on_retried (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Answer *a = user_data;
+
+  a->ok = signet_outbox_retry_finish (SIGNET_OUTBOX (object), result, &a->error);
+  a->done = TRUE;
+}
+
+static void
+on_deleted (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Answer *a = user_data;
+
+  a->ok = signet_outbox_delete_finish (SIGNET_OUTBOX (object), result, &a->error);
+  a->done = TRUE;
+}
+
+static void
+on_held (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Answer *a = user_data;
+
+  a->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &a->error);
+  a->ok = a->fd >= 0;
+  a->done = TRUE;
+}
+
+static gboolean
+answered (gpointer data)
+{
+  return ((Answer *) data)->done;
+}
+
+static GPtrArray *
+list_items (Fixture *f)
+{
+  Answer a = { 0 };
+
+  signet_outbox_list_async (f->outbox, NULL, on_listed, &a);
+  signet_test_wait_until (answered, &a);
+  g_assert_no_error (a.error);
+  return a.items;
+}
+
+static SignetOutboxItem *
+find_item (GPtrArray *items, const char *id)
+{
+  for (guint i = 0; i < items->len; i++)
+    if (g_str_equal (((SignetOutboxItem *) g_ptr_array_index (items, i))->id, id))
+      return g_ptr_array_index (items, i);
+  return NULL;
+}
+
+static gboolean
+outbox_idle (gpointer data)
+{
+  return !signet_outbox_get_busy (data);
+}
+
+/* Queued sends list with who they are for, their subject (never a sealed
+ * one's), size and age; a failed one with the reason, which survives a
+ * restart. */
+static void
+test_list (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "alice@example.org\nbob@example.org\n", "carol@example.org\n", NULL };
+  const char *sealed_text = "Subject: ...\nContent-Type: multipart/encrypted;\n protocol=\"application/pgp-encrypted\"; boundary=x\n\n--x--\n";
+  g_autoptr(SignetStoreBatch) batch = signet_store_batch_new (f->store, NULL);
+  g_autofree char *plain_id = queue_batch (f->store, envelopes);
+  g_autofree char *sealed_id = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autoptr(SignetOutbox) again = NULL;
+  SignetOutboxItem *plain, *sealed;
+  Flushed flushed = { 0 };
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  add_file (batch, "001.eml", sealed_text);
+  add_file (batch, "001.rcpt", "dave@example.org\n");
+  g_assert_true (signet_store_batch_commit (batch, NULL));
+  sealed_id = g_strdup (signet_store_batch_get_id (batch));
+
+  items = list_items (f);
+  g_assert_cmpuint (items->len, ==, 2);
+  plain = find_item (items, plain_id);
+  sealed = find_item (items, sealed_id);
+  g_assert_nonnull (plain);
+  g_assert_nonnull (sealed);
+  g_assert_cmpint (plain->state, ==, SIGNET_OUTBOX_ITEM_QUEUED);
+  g_assert_false (plain->sealed);
+  g_assert_cmpstr (plain->subject, ==, "copy 1");
+  g_assert_cmpuint (g_strv_length (plain->recipients), ==, 3);
+  g_assert_true (g_strv_contains ((const char * const *) plain->undelivered, "carol@example.org"));
+  g_assert_cmpuint (plain->size, ==, 2 * strlen ("Subject: copy 1\n\nbody\n"));
+  g_assert_cmpint (ABS (plain->queued - now), <=, 5);
+  g_assert_null (plain->reason);
+  g_assert_true (sealed->sealed);
+  g_assert_null (sealed->subject);
+
+  /* A permanent failure: listed as failed, with the transport's words. */
+  f->transport->fail = TRUE;
+  f->transport->permanent = TRUE;
+  flush (f, &flushed);
+  again = signet_outbox_new (f->network, f->store, SIGNET_TRANSPORT (f->transport));
+  g_clear_object (&f->outbox);
+  f->outbox = g_steal_pointer (&again);
+  after = list_items (f);
+  g_assert_cmpuint (after->len, ==, 2);
+  for (guint i = 0; i < after->len; i++)
+    {
+      SignetOutboxItem *item = g_ptr_array_index (after, i);
+      g_assert_cmpint (item->state, ==, SIGNET_OUTBOX_ITEM_FAILED);
+      g_assert_cmpstr (item->reason, ==, "Connection refused");
+    }
+}
+
+static void
+count_signal (SignetOutbox *outbox, guint *counter)
+{
+  (*counter)++;
+}
+
+typedef struct {
+  guint64 sent;
+  guint64 total;
+  guint   n;
+} ProgressSeen;
+
+static void
+on_progress (SignetOutbox *outbox, const char *id, guint64 sent, guint64 total, ProgressSeen *seen)
+{
+  seen->sent = sent;
+  seen->total = total;
+  seen->n++;
+}
+
+/* A send in progress lists as sending with its progress; Cancel stops it
+ * at once and keeps it as failed; Retry then delivers it, once. */
+static void
+test_cancel_and_retry (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "alice@example.org\n", NULL };
+  g_autofree char *id = queue_batch (f->store, envelopes);
+  g_autoptr(GPtrArray) sending = NULL;
+  g_autoptr(GPtrArray) stopped = NULL;
+  g_autoptr(GPtrArray) empty = NULL;
+  ProgressSeen seen = { 0 };
+  guint changed = 0;
+  Answer retried = { 0 };
+
+  g_signal_connect (f->outbox, "changed", G_CALLBACK (count_signal), &changed);
+  g_signal_connect (f->outbox, "progress", G_CALLBACK (on_progress), &seen);
+  f->transport->hold = TRUE;
+  signet_outbox_queue_flush (f->outbox);
+  signet_test_wait_until (transport_is_waiting, f->transport);
+  sending = list_items (f);
+  g_assert_cmpuint (sending->len, ==, 1);
+  g_assert_cmpint (((SignetOutboxItem *) g_ptr_array_index (sending, 0))->state, ==, SIGNET_OUTBOX_ITEM_SENDING);
+  while (seen.n == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (seen.total, ==, strlen ("Subject: copy 1\n\nbody\n"));
+  g_assert_cmpuint (seen.sent, ==, seen.total / 2);
+  g_assert_cmpuint (changed, >, 0);
+
+  g_assert_false (signet_outbox_cancel (f->outbox, "no-such-send"));
+  g_assert_true (signet_outbox_cancel (f->outbox, id));
+  signet_test_wait_until (outbox_idle, f->outbox);
+  g_assert_cmpuint (times_delivered (f->transport, "alice@example.org"), ==, 0);
+  stopped = list_items (f);
+  g_assert_cmpuint (stopped->len, ==, 1);
+  g_assert_cmpint (((SignetOutboxItem *) g_ptr_array_index (stopped, 0))->state, ==, SIGNET_OUTBOX_ITEM_FAILED);
+  g_assert_cmpstr (((SignetOutboxItem *) g_ptr_array_index (stopped, 0))->reason, ==, "Sending was cancelled.");
+  /* Stopping is the user's choice: no "failed" notice for it. */
+  g_assert_cmpuint (f->events->len, ==, 0);
+
+  f->transport->hold = FALSE;
+  signet_outbox_retry_async (f->outbox, id, NULL, on_retried, &retried);
+  signet_test_wait_until (answered, &retried);
+  g_assert_no_error (retried.error);
+  g_assert_true (retried.ok);
+  while (f->events->len == 0 || signet_outbox_get_busy (f->outbox))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (times_delivered (f->transport, "alice@example.org"), ==, 1);
+  empty = list_items (f);
+  g_assert_cmpuint (empty->len, ==, 0);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_SENT), ==, 1);
+}
+
+/* Hold takes a send out of the queue (even one being sent) and gives its
+ * first copy; it stays among the failed ones until deleted; deleting an
+ * unknown send says so. */
+static void
+test_hold_and_delete (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "alice@example.org\n", "bob@example.org\n", NULL };
+  g_autofree char *id = queue_batch (f->store, envelopes);
+  g_autoptr(GPtrArray) held = NULL;
+  Answer hold = { 0 }, del = { 0 }, again = { 0 };
+  Flushed flushed = { 0 };
+  char buffer[64] = "";
+
+  f->transport->hold = TRUE;
+  signet_outbox_queue_flush (f->outbox);
+  signet_test_wait_until (transport_is_waiting, f->transport);
+  signet_outbox_hold_async (f->outbox, id, NULL, on_held, &hold);
+  signet_test_wait_until (answered, &hold);
+  g_assert_no_error (hold.error);
+  g_assert_cmpint (pread (hold.fd, buffer, sizeof buffer - 1, 0), >, 0);
+  close (hold.fd);
+  g_assert_true (g_str_has_prefix (buffer, "Subject: copy 1\n"));
+  held = list_items (f);
+  g_assert_cmpuint (held->len, ==, 1);
+  g_assert_cmpint (((SignetOutboxItem *) g_ptr_array_index (held, 0))->state, ==, SIGNET_OUTBOX_ITEM_FAILED);
+
+  /* Held: not delivered by later runs. */
+  f->transport->hold = FALSE;
+  flush (f, &flushed);
+  g_assert_cmpuint (f->transport->delivered->len, ==, 0);
+
+  signet_outbox_delete_async (f->outbox, id, NULL, on_deleted, &del);
+  signet_test_wait_until (answered, &del);
+  g_assert_no_error (del.error);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX_FAILED), ==, 0);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 0);
+  signet_outbox_delete_async (f->outbox, id, NULL, on_deleted, &again);
+  signet_test_wait_until (answered, &again);
+  g_assert_error (again.error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&again.error);
+  signet_test_wait_until (outbox_idle, f->outbox);
+  g_assert_cmpuint (signet_outbox_get_n_queued (f->outbox), ==, 0);
+  g_assert_cmpuint (signet_outbox_get_n_failed (f->outbox), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -496,6 +795,9 @@ main (int argc, char *argv[])
   ADD ("merged-requests", TRUE, test_merged_requests);
   ADD ("recorded-delivery", TRUE, test_recorded_delivery);
   ADD ("leftovers-and-links", TRUE, test_leftovers_and_links);
+  ADD ("list", TRUE, test_list);
+  ADD ("cancel-and-retry", TRUE, test_cancel_and_retry);
+  ADD ("hold-and-delete", TRUE, test_hold_and_delete);
 #undef ADD
   return g_test_run ();
 }

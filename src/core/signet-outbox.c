@@ -5,12 +5,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "signet-envelope.h"
+#include "signet-core.h"
 #include "signet-errors.h"
+#include "signet-gmime.h"
 #include "signet-i18n.h"
 
 /* Runs the queue. Each batch in the Outbox (one send: a copy per file, each
@@ -42,6 +46,13 @@ struct _SignetOutbox
   GPtrArray       *covered;       /* GTask: requests the current run answers */
   GHashTable      *attempts;      /* batch id -> failed attempts (GUINT_TO_POINTER) */
   guint            retry_source;
+  GQueue           ops;           /* GTask: retry, hold, delete, waiting for their turn */
+
+  /* Shared with the delivering thread. */
+  GMutex           lock;
+  char            *sending_id;    /* the batch being delivered now */
+  GCancellable    *sending_cancellable;
+  gboolean         sending_stopped; /* the user stopped it */
 };
 
 G_DEFINE_FINAL_TYPE (SignetOutbox, signet_outbox, G_TYPE_OBJECT)
@@ -62,8 +73,13 @@ enum {
   SIGNAL_SENT,
   SIGNAL_DEFERRED,
   SIGNAL_FAILED,
+  SIGNAL_CHANGED,
+  SIGNAL_PROGRESS,
   N_SIGNALS
 };
+
+#define REASON_FILE "reason"
+#define PROGRESS_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
 
 static guint signals[N_SIGNALS];
 
@@ -71,6 +87,7 @@ typedef enum {
   BATCH_SENT,
   BATCH_DEFERRED,
   BATCH_FAILED,
+  BATCH_STOPPED,     /* the user stopped it: kept among the failed ones */
 } BatchState;
 
 typedef struct {
@@ -112,10 +129,92 @@ run_data_free (RunData *data)
 
 /* State of one copy while the transport delivers it. */
 typedef struct {
+  SignetOutbox *outbox;
+  const char   *batch_id;
+  guint64       base;        /* bytes of the batch's copies sent before this one */
+  guint64       total;       /* bytes of all copies still to send in this run */
+  gint64        last_report;
+} Sending;
+
+typedef struct {
   int        done_fd;
   GError    *error;      /* recording failed: the next run finds out again */
   GPtrArray *reached;    /* who got it in this run, recorded or not */
+  Sending   *sending;
 } Progress;
+
+typedef struct {
+  SignetOutbox *outbox;
+  char         *id;
+  guint64       sent;
+  guint64       total;
+} ProgressReport;
+
+/* Runs @func in the main context of the Outbox, from any thread, always
+ * later (never at once in the calling thread, as
+ * g_main_context_invoke() would when that context is free). */
+static void
+run_in_context (SignetOutbox *self, GSourceFunc func, gpointer data, GDestroyNotify destroy)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_set_static_name (source, "[signet] outbox");
+  g_source_attach (source, self->context);
+}
+
+static gboolean
+emit_progress (gpointer user_data)
+{
+  ProgressReport *report = user_data;
+
+  g_signal_emit (report->outbox, signals[SIGNAL_PROGRESS], 0, report->id, report->sent, report->total);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_report_free (ProgressReport *report)
+{
+  g_object_unref (report->outbox);
+  g_free (report->id);
+  g_free (report);
+}
+
+/* In the delivering thread: passed on to the main context, at most ten
+ * times a second, and always at the end of a copy. */
+static void
+on_copy_sending (goffset sent, goffset total, gpointer user_data)
+{
+  Progress *progress = user_data;
+  Sending *sending = progress->sending;
+  gint64 now = g_get_monotonic_time ();
+  ProgressReport *report;
+
+  if (sending == NULL || (now - sending->last_report < PROGRESS_INTERVAL && sent < total))
+    return;
+  sending->last_report = now;
+  report = g_new0 (ProgressReport, 1);
+  report->outbox = g_object_ref (sending->outbox);
+  report->id = g_strdup (sending->batch_id);
+  report->sent = MIN (sending->base + (guint64) MAX (sent, 0), sending->total);
+  report->total = sending->total;
+  run_in_context (sending->outbox, emit_progress, report, (GDestroyNotify) progress_report_free);
+}
+
+static gboolean
+emit_changed (gpointer user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_CHANGED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* From any thread. */
+static void
+queue_changed (SignetOutbox *self)
+{
+  run_in_context (self, emit_changed, g_object_ref (self), g_object_unref);
+}
 
 static void
 on_recipient_delivered (const char *recipient, gpointer user_data)
@@ -169,6 +268,7 @@ deliver_copy (SignetOutbox *self,
               const char   *batch_id,
               const char   *copy,
               GStrvBuilder *undelivered,
+              Sending      *sending,
               GCancellable *cancellable,
               GError      **error)
 {
@@ -180,7 +280,7 @@ deliver_copy (SignetOutbox *self,
   g_auto(GStrv) done = NULL;
   g_auto(GStrv) remaining = NULL;
   g_autoptr(GPtrArray) reached = g_ptr_array_new_with_free_func (g_free);
-  Progress progress = { -1, NULL, reached };
+  Progress progress = { -1, NULL, reached, sending };
   gboolean ok;
   int eml_fd;
 
@@ -219,7 +319,7 @@ deliver_copy (SignetOutbox *self,
       return FALSE;
     }
   ok = signet_transport_deliver (self->transport, eml_fd, copy_id, (const char * const *) remaining,
-                                 on_recipient_delivered, NULL, &progress, cancellable, error);
+                                 on_recipient_delivered, on_copy_sending, &progress, cancellable, error);
   close (eml_fd);
   close (progress.done_fd);
   if (ok && progress.error != NULL)
@@ -295,25 +395,105 @@ keep_error (GError **kept, GError *error)
     g_error_free (error);
 }
 
+/* Keeps why a send failed beside it, for the Outbox view: replaced in one
+ * rename, so it is never half written. */
+static void
+write_reason (int dir_fd, const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+  const char *tmp_name = REASON_FILE ".new";
+  int fd;
+
+  unlinkat (dir_fd, tmp_name, 0);
+  fd = openat (dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return;
+  if (!signet_store_write_all (fd, reason, strlen (reason), &error) || fdatasync (fd) != 0 ||
+      renameat (dir_fd, tmp_name, dir_fd, REASON_FILE) != 0)
+    unlinkat (dir_fd, tmp_name, 0);
+  close (fd);
+}
+
+static char *
+read_reason (int dir_fd)
+{
+  char buffer[4096];
+  ssize_t n;
+  int fd = openat (dir_fd, REASON_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+  if (fd < 0)
+    return NULL;
+  n = read (fd, buffer, sizeof buffer - 1);
+  close (fd);
+  if (n <= 0)
+    return NULL;
+  buffer[n] = '\0';
+  return g_utf8_make_valid (buffer, n);
+}
+
+static guint64
+file_size_at (int dir_fd, const char *name)
+{
+  struct stat st;
+
+  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+    return 0;
+  return (guint64) st.st_size;
+}
+
+static void
+set_sending (SignetOutbox *self, const char *id, GCancellable *cancellable)
+{
+  g_mutex_lock (&self->lock);
+  g_free (self->sending_id);
+  self->sending_id = g_strdup (id);
+  g_clear_object (&self->sending_cancellable);
+  if (cancellable != NULL)
+    self->sending_cancellable = g_object_ref (cancellable);
+  self->sending_stopped = FALSE;
+  g_mutex_unlock (&self->lock);
+  queue_changed (self);
+}
+
+static void
+on_run_cancelled (GCancellable *run_cancellable, GCancellable *batch_cancellable)
+{
+  g_cancellable_cancel (batch_cancellable);
+}
+
 static BatchOutcome *
-deliver_batch (SignetOutbox *self, RunData *data, const char *id, GCancellable *cancellable)
+deliver_batch (SignetOutbox *self, RunData *data, const char *id, GCancellable *run_cancellable)
 {
   BatchOutcome *outcome = g_new0 (BatchOutcome, 1);
   g_autoptr(GStrvBuilder) undelivered = g_strv_builder_new ();
   g_autoptr(GPtrArray) copies = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean finished = FALSE;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Sending sending = { self, id, 0, 0, 0 };
+  gboolean finished = FALSE, stopped;
+  gulong handler = 0;
   guint attempts;
   int dir_fd;
 
   outcome->id = g_strdup (id);
+  if (run_cancellable != NULL)
+    handler = g_cancellable_connect (run_cancellable, G_CALLBACK (on_run_cancelled),
+                                     g_object_ref (cancellable), g_object_unref);
+  set_sending (self, id, cancellable);
   dir_fd = signet_store_open_batch (self->store, id, &error);
   copies = dir_fd >= 0 ? list_copies (dir_fd, &finished, &error) : NULL;
   if (error != NULL && g_error_matches (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_LINK))
     error->code = SIGNET_STORE_ERROR_DAMAGED;
+  for (guint i = 0; copies != NULL && i < copies->len; i++)
+    {
+      g_autofree char *eml = copy_file_name (g_ptr_array_index (copies, i), SIGNET_ENVELOPE_MESSAGE_SUFFIX);
+      sending.total += file_size_at (dir_fd, eml);
+    }
   /* Every copy is tried: one that fails does not hold back the others. */
   for (guint i = 0; copies != NULL && i < copies->len; i++)
     {
+      g_autofree char *eml = copy_file_name (g_ptr_array_index (copies, i), SIGNET_ENVELOPE_MESSAGE_SUFFIX);
+      guint64 size = file_size_at (dir_fd, eml);
       GError *copy_error = NULL;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, &copy_error))
@@ -321,32 +501,57 @@ deliver_batch (SignetOutbox *self, RunData *data, const char *id, GCancellable *
           keep_error (&error, copy_error);
           break;
         }
-      if (!deliver_copy (self, dir_fd, id, g_ptr_array_index (copies, i), undelivered, cancellable, &copy_error))
+      if (!deliver_copy (self, dir_fd, id, g_ptr_array_index (copies, i), undelivered, &sending,
+                         cancellable, &copy_error))
         keep_error (&error, copy_error);
+      sending.base += size;
     }
-  if (dir_fd >= 0)
-    close (dir_fd);
+  g_mutex_lock (&self->lock);
+  stopped = self->sending_stopped;
+  g_mutex_unlock (&self->lock);
+  set_sending (self, NULL, NULL);
+  if (handler != 0)
+    g_cancellable_disconnect (run_cancellable, handler);
   outcome->undelivered = g_strv_builder_end (undelivered);
   if (error == NULL)
     {
+      if (dir_fd >= 0)
+        close (dir_fd);
       signet_store_remove_batch (self->store, id);
       outcome->state = BATCH_SENT;
       return outcome;
     }
   outcome->message = g_strdup (error->message);
   outcome->state = BATCH_DEFERRED;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return outcome;
-  attempts = GPOINTER_TO_UINT (g_hash_table_lookup (data->attempts, id)) + 1;
-  if (is_permanent (error) || attempts >= data->max_attempts)
+  if (stopped)
     {
+      /* Stopped from the Outbox view: kept for the user to decide. */
       g_autoptr(GError) fail_error = NULL;
 
+      if (dir_fd >= 0)
+        write_reason (dir_fd, _("Sending was cancelled."));
       if (signet_store_fail_batch (self->store, id, &fail_error))
-        outcome->state = BATCH_FAILED;
+        outcome->state = BATCH_STOPPED;
       else
-        g_warning ("Could not move an undeliverable message aside: %s", fail_error->message);
+        g_warning ("Could not move a cancelled message aside: %s", fail_error->message);
     }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      attempts = GPOINTER_TO_UINT (g_hash_table_lookup (data->attempts, id)) + 1;
+      if (dir_fd >= 0)
+        write_reason (dir_fd, error->message);
+      if (is_permanent (error) || attempts >= data->max_attempts)
+        {
+          g_autoptr(GError) fail_error = NULL;
+
+          if (signet_store_fail_batch (self->store, id, &fail_error))
+            outcome->state = BATCH_FAILED;
+          else
+            g_warning ("Could not move an undeliverable message aside: %s", fail_error->message);
+        }
+    }
+  if (dir_fd >= 0)
+    close (dir_fd);
   return outcome;
 }
 
@@ -400,6 +605,7 @@ run_thread (GTask        *task,
 }
 
 static void start_run (SignetOutbox *self);
+static void start_next (SignetOutbox *self);
 
 static gboolean
 on_retry (gpointer user_data)
@@ -461,6 +667,9 @@ apply_outcomes (SignetOutbox *self, RunData *data)
           g_hash_table_remove (self->attempts, o->id);
           g_signal_emit (self, signals[SIGNAL_FAILED], 0, o->id, o->undelivered, o->message);
           break;
+        case BATCH_STOPPED:
+          g_hash_table_remove (self->attempts, o->id);
+          break;
         case BATCH_DEFERRED:
           {
             guint attempts = GPOINTER_TO_UINT (g_hash_table_lookup (self->attempts, o->id)) + 1;
@@ -514,8 +723,18 @@ on_run_done (GObject *object, GAsyncResult *result, gpointer user_data)
       else
         g_task_return_boolean (waiter, TRUE);
     }
-  if (self->waiting->len > 0 && !g_cancellable_is_cancelled (self->cancellable))
-    start_run (self);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  start_next (self);
+}
+
+static void
+on_queued_flush_done (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!signet_outbox_flush_finish (SIGNET_OUTBOX (object), result, NULL, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Outbox delivery failed: %s", error->message);
 }
 
 static void
@@ -543,12 +762,510 @@ start_run (SignetOutbox *self)
   g_task_run_in_thread (task, run_thread);
 }
 
+/* ---- changes asked for from the Outbox view ------------------------------ */
+
+typedef enum {
+  OP_RETRY,
+  OP_HOLD,
+  OP_DELETE,
+} OpKind;
+
+typedef struct {
+  OpKind  kind;
+  char   *id;
+  GTask  *caller;
+} OpData;
+
+static void
+op_data_free (OpData *op)
+{
+  g_free (op->id);
+  g_clear_object (&op->caller);
+  g_free (op);
+}
+
+/* The first copy's message of a batch (the To/Cc copy, sealed to the
+ * sender too when sealed). */
+static int
+open_first_message (int dir_fd, GError **error)
+{
+  g_autoptr(GPtrArray) copies = NULL;
+  g_autofree char *eml = NULL;
+  gboolean finished = FALSE;
+  int fd;
+
+  copies = list_copies (dir_fd, &finished, error);
+  if (copies == NULL)
+    return -1;
+  if (copies->len == 0)
+    {
+      g_set_error_literal (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_NOT_FOUND,
+                           _("The message is no longer in the Outbox."));
+      return -1;
+    }
+  eml = copy_file_name (g_ptr_array_index (copies, 0), SIGNET_ENVELOPE_MESSAGE_SUFFIX);
+  fd = openat (dir_fd, eml, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_DAMAGED,
+                 _("A queued message is missing from the Outbox."));
+  return fd;
+}
+
+static gboolean
+batch_exists (SignetStore *store, SignetFolder folder, const char *id)
+{
+  int fd = signet_store_open_batch_in (store, folder, id, NULL);
+
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return TRUE;
+}
+
+static void
+not_found_error (GError **error)
+{
+  g_set_error_literal (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_NOT_FOUND,
+                       _("The message is no longer in the Outbox."));
+}
+
+static void
+op_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  SignetOutbox *self = source_object;
+  OpData *op = task_data;
+  GError *error = NULL;
+  int outbox_fd, dir_fd, fd = -1;
+  gboolean ok = FALSE;
+
+  if (!signet_store_ensure (self->store, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  outbox_fd = signet_store_open_folder (self->store, SIGNET_FOLDER_OUTBOX, NULL, &error);
+  if (outbox_fd < 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (flock (outbox_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (outbox_fd);
+      g_task_return_new_error (task, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
+                               _("Another Signet is sending from this Outbox. Try again in a moment."));
+      return;
+    }
+  switch (op->kind)
+    {
+    case OP_RETRY:
+      dir_fd = signet_store_open_batch_in (self->store, SIGNET_FOLDER_OUTBOX_FAILED, op->id, NULL);
+      if (dir_fd >= 0)
+        {
+          unlinkat (dir_fd, REASON_FILE, 0);
+          close (dir_fd);
+          ok = signet_store_move_batch (self->store, op->id, SIGNET_FOLDER_OUTBOX_FAILED,
+                                        SIGNET_FOLDER_OUTBOX, &error);
+        }
+      else if (batch_exists (self->store, SIGNET_FOLDER_OUTBOX, op->id))
+        ok = TRUE;  /* queued already */
+      else
+        not_found_error (&error);
+      break;
+    case OP_HOLD:
+      if (batch_exists (self->store, SIGNET_FOLDER_OUTBOX, op->id))
+        {
+          dir_fd = signet_store_open_batch_in (self->store, SIGNET_FOLDER_OUTBOX, op->id, NULL);
+          if (dir_fd >= 0)
+            {
+              write_reason (dir_fd, _("Taken out of the queue to be edited."));
+              close (dir_fd);
+            }
+          if (!signet_store_move_batch (self->store, op->id, SIGNET_FOLDER_OUTBOX,
+                                        SIGNET_FOLDER_OUTBOX_FAILED, &error))
+            break;
+        }
+      dir_fd = signet_store_open_batch_in (self->store, SIGNET_FOLDER_OUTBOX_FAILED, op->id, NULL);
+      if (dir_fd < 0)
+        {
+          not_found_error (&error);
+          break;
+        }
+      fd = open_first_message (dir_fd, &error);
+      close (dir_fd);
+      ok = fd >= 0;
+      break;
+    case OP_DELETE:
+      ok = signet_store_remove_batch_from (self->store, SIGNET_FOLDER_OUTBOX, op->id) ||
+           signet_store_remove_batch_from (self->store, SIGNET_FOLDER_OUTBOX_FAILED, op->id);
+      if (!ok)
+        not_found_error (&error);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  flock (outbox_fd, LOCK_UN);
+  close (outbox_fd);
+  if (!ok)
+    g_task_return_error (task, error);
+  else if (op->kind == OP_HOLD)
+    g_task_return_int (task, fd);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  SignetOutbox *self = SIGNET_OUTBOX (object);
+  OpData *op = g_task_get_task_data (G_TASK (result));
+  GError *error = NULL;
+
+  self->running = FALSE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  g_hash_table_remove (self->attempts, op->id);
+  if (op->kind == OP_HOLD)
+    {
+      int fd = (int) g_task_propagate_int (G_TASK (result), &error);
+
+      if (error != NULL)
+        g_task_return_error (op->caller, error);
+      else
+        g_task_return_int (op->caller, fd);
+    }
+  else if (g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_boolean (op->caller, TRUE);
+  else
+    g_task_return_error (op->caller, error);
+  /* A run follows: it delivers what was retried (online), and counts. */
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  if (!g_cancellable_is_cancelled (self->cancellable))
+    signet_outbox_flush_async (self, NULL, on_queued_flush_done, NULL);
+  start_next (self);
+}
+
+static void
+start_op (SignetOutbox *self, GTask *caller)
+{
+  OpData *caller_op = g_task_get_task_data (caller);
+  OpData *op = g_new0 (OpData, 1);
+  g_autoptr(GTask) task = g_task_new (self, NULL, on_op_done, NULL);
+
+  op->kind = caller_op->kind;
+  op->id = g_strdup (caller_op->id);
+  op->caller = caller;
+  self->running = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
+  g_task_set_source_tag (task, start_op);
+  g_task_run_in_thread (task, op_thread);
+}
+
+/* One thing at a time touches the queue: a change asked for, else a
+ * delivery run for whatever requests wait. */
+static void
+start_next (SignetOutbox *self)
+{
+  if (self->running)
+    return;
+  if (!g_queue_is_empty (&self->ops))
+    start_op (self, g_queue_pop_head (&self->ops));
+  else if (self->waiting->len > 0 && !g_cancellable_is_cancelled (self->cancellable))
+    start_run (self);
+}
+
+static void
+request_op (SignetOutbox *self, OpKind kind, const char *id, GCancellable *cancellable,
+            GAsyncReadyCallback callback, gpointer user_data, gpointer source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  OpData *op = g_new0 (OpData, 1);
+
+  op->kind = kind;
+  op->id = g_strdup (id);
+  g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
+  g_task_set_source_tag (task, source_tag);
+  if (kind != OP_RETRY)
+    signet_outbox_cancel (self, id);
+  g_queue_push_tail (&self->ops, task);
+  start_next (self);
+}
+
+void
+signet_outbox_retry_async (SignetOutbox       *self,
+                           const char         *id,
+                           GCancellable       *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data)
+{
+  g_return_if_fail (SIGNET_IS_OUTBOX (self));
+  g_return_if_fail (id != NULL);
+  request_op (self, OP_RETRY, id, cancellable, callback, user_data, signet_outbox_retry_async);
+}
+
+gboolean
+signet_outbox_retry_finish (SignetOutbox *self,
+                            GAsyncResult *result,
+                            GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+signet_outbox_hold_async (SignetOutbox       *self,
+                          const char         *id,
+                          GCancellable       *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  g_return_if_fail (SIGNET_IS_OUTBOX (self));
+  g_return_if_fail (id != NULL);
+  request_op (self, OP_HOLD, id, cancellable, callback, user_data, signet_outbox_hold_async);
+}
+
+int
+signet_outbox_hold_finish (SignetOutbox *self,
+                           GAsyncResult *result,
+                           GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  return (int) g_task_propagate_int (G_TASK (result), error);
+}
+
+void
+signet_outbox_delete_async (SignetOutbox       *self,
+                            const char         *id,
+                            GCancellable       *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer            user_data)
+{
+  g_return_if_fail (SIGNET_IS_OUTBOX (self));
+  g_return_if_fail (id != NULL);
+  request_op (self, OP_DELETE, id, cancellable, callback, user_data, signet_outbox_delete_async);
+}
+
+gboolean
+signet_outbox_delete_finish (SignetOutbox *self,
+                             GAsyncResult *result,
+                             GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+signet_outbox_cancel (SignetOutbox *self,
+                      const char   *id)
+{
+  gboolean found;
+
+  g_return_val_if_fail (SIGNET_IS_OUTBOX (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+  g_mutex_lock (&self->lock);
+  found = g_strcmp0 (self->sending_id, id) == 0 && self->sending_cancellable != NULL;
+  if (found)
+    {
+      self->sending_stopped = TRUE;
+      g_cancellable_cancel (self->sending_cancellable);
+    }
+  g_mutex_unlock (&self->lock);
+  return found;
+}
+
+/* ---- what the Outbox view lists ---------------------------------------- */
+
+G_DEFINE_BOXED_TYPE (SignetOutboxItem, signet_outbox_item, signet_outbox_item_copy, signet_outbox_item_free)
+
+SignetOutboxItem *
+signet_outbox_item_copy (const SignetOutboxItem *item)
+{
+  SignetOutboxItem *copy = g_memdup2 (item, sizeof *item);
+
+  copy->id = g_strdup (item->id);
+  copy->subject = g_strdup (item->subject);
+  copy->recipients = g_strdupv (item->recipients);
+  copy->undelivered = g_strdupv (item->undelivered);
+  copy->reason = g_strdup (item->reason);
+  return copy;
+}
+
+void
+signet_outbox_item_free (SignetOutboxItem *item)
+{
+  if (item == NULL)
+    return;
+  g_free (item->id);
+  g_free (item->subject);
+  g_strfreev (item->recipients);
+  g_strfreev (item->undelivered);
+  g_free (item->reason);
+  g_free (item);
+}
+
+/* The header block of a message, unfolded, as far as the first 64 KiB go. */
+static void
+read_summary (int fd, gboolean *sealed, char **subject)
+{
+  g_autofree char *buffer = g_malloc (65536 + 1);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) unfolded = g_string_new (NULL);
+  ssize_t n = pread (fd, buffer, 65536, 0);
+  char *end;
+
+  *sealed = FALSE;
+  *subject = NULL;
+  if (n <= 0)
+    return;
+  buffer[n] = '\0';
+  end = strstr (buffer, "\r\n\r\n");
+  if (end == NULL)
+    end = strstr (buffer, "\n\n");
+  if (end != NULL)
+    *end = '\0';
+  for (const char *p = buffer; *p != '\0'; p++)
+    {
+      if (*p == '\r')
+        continue;
+      if (*p == '\n' && (p[1] == ' ' || p[1] == '\t'))
+        continue;
+      g_string_append_c (unfolded, *p);
+    }
+  lines = g_strsplit (unfolded->str, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_ascii_strncasecmp (lines[i], "Content-Type:", 13) == 0 &&
+          strstr (lines[i] + 13, "multipart/encrypted") != NULL)
+        *sealed = TRUE;
+      else if (g_ascii_strncasecmp (lines[i], "Subject:", 8) == 0 && *subject == NULL)
+        {
+          g_autofree char *raw = g_strstrip (g_strdup (lines[i] + 8));
+          *subject = g_mime_utils_header_decode_text (NULL, raw);
+        }
+    }
+  if (*sealed)
+    g_clear_pointer (subject, g_free);  /* what shows outside is not the subject */
+}
+
+static SignetOutboxItem *
+describe_batch (SignetStore *store, SignetFolder folder, const char *id, const char *sending_id)
+{
+  g_autoptr(SignetOutboxItem) item = g_new0 (SignetOutboxItem, 1);
+  g_autoptr(GStrvBuilder) all = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) waiting = g_strv_builder_new ();
+  g_autoptr(GPtrArray) copies = NULL;
+  gboolean finished = FALSE;
+  int dir_fd = signet_store_open_batch_in (store, folder, id, NULL);
+
+  if (dir_fd < 0)
+    return NULL;
+  item->id = g_strdup (id);
+  item->queued = g_ascii_strtoll (id, NULL, 10);
+  item->state = folder == SIGNET_FOLDER_OUTBOX_FAILED ? SIGNET_OUTBOX_ITEM_FAILED :
+                g_strcmp0 (id, sending_id) == 0 ? SIGNET_OUTBOX_ITEM_SENDING : SIGNET_OUTBOX_ITEM_QUEUED;
+  item->reason = read_reason (dir_fd);
+  copies = list_copies (dir_fd, &finished, NULL);
+  for (guint i = 0; copies != NULL && i < copies->len; i++)
+    {
+      const char *copy = g_ptr_array_index (copies, i);
+      g_autofree char *rcpt_name = copy_file_name (copy, SIGNET_ENVELOPE_RECIPIENTS_SUFFIX);
+      g_autofree char *done_name = copy_file_name (copy, SIGNET_ENVELOPE_DELIVERED_SUFFIX);
+      g_autofree char *eml_name = copy_file_name (copy, SIGNET_ENVELOPE_MESSAGE_SUFFIX);
+      g_auto(GStrv) rcpt = signet_envelope_read (dir_fd, rcpt_name, TRUE, NULL);
+      g_auto(GStrv) done = signet_envelope_read (dir_fd, done_name, FALSE, NULL);
+      g_auto(GStrv) remaining = NULL;
+
+      item->size += file_size_at (dir_fd, eml_name);
+      if (rcpt == NULL)
+        continue;
+      remaining = remaining_recipients (rcpt, done, NULL);
+      g_strv_builder_addv (all, (const char **) rcpt);
+      g_strv_builder_addv (waiting, (const char **) remaining);
+      if (i == 0)
+        {
+          int fd = openat (dir_fd, eml_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+          if (fd >= 0)
+            {
+              read_summary (fd, &item->sealed, &item->subject);
+              close (fd);
+            }
+        }
+    }
+  close (dir_fd);
+  item->recipients = g_strv_builder_end (all);
+  item->undelivered = g_strv_builder_end (waiting);
+  return g_steal_pointer (&item);
+}
+
+static void
+list_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  SignetOutbox *self = source_object;
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_outbox_item_free);
+  static const SignetFolder folders[] = { SIGNET_FOLDER_OUTBOX, SIGNET_FOLDER_OUTBOX_FAILED };
+  g_autofree char *sending_id = NULL;
+
+  g_mutex_lock (&self->lock);
+  sending_id = g_strdup (self->sending_id);
+  g_mutex_unlock (&self->lock);
+  for (guint f = 0; f < G_N_ELEMENTS (folders); f++)
+    {
+      g_autoptr(GPtrArray) ids = signet_store_list_batches (self->store, folders[f], NULL);
+
+      for (guint i = 0; ids != NULL && i < ids->len; i++)
+        {
+          SignetOutboxItem *item = describe_batch (self->store, folders[f], g_ptr_array_index (ids, i), sending_id);
+
+          if (item != NULL)
+            g_ptr_array_add (items, item);
+        }
+    }
+  g_task_return_pointer (task, g_steal_pointer (&items), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static int
+compare_items (gconstpointer a, gconstpointer b)
+{
+  const SignetOutboxItem *x = *(SignetOutboxItem * const *) a;
+  const SignetOutboxItem *y = *(SignetOutboxItem * const *) b;
+
+  return g_strcmp0 (x->id, y->id);
+}
+
+void
+signet_outbox_list_async (SignetOutbox       *self,
+                          GCancellable       *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SIGNET_IS_OUTBOX (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, signet_outbox_list_async);
+  g_task_run_in_thread (task, list_thread);
+}
+
+GPtrArray *
+signet_outbox_list_finish (SignetOutbox *self,
+                           GAsyncResult *result,
+                           GError      **error)
+{
+  GPtrArray *items;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  items = g_task_propagate_pointer (G_TASK (result), error);
+  if (items != NULL)
+    g_ptr_array_sort (items, compare_items);
+  return items;
+}
+
 static void
 request_run (SignetOutbox *self, GTask *waiter)
 {
   g_ptr_array_add (self->waiting, waiter);
-  if (!self->running)
-    start_run (self);
+  start_next (self);
 }
 
 /* Delivers everything in Outbox (offline: only counts what waits). Requests
@@ -584,23 +1301,13 @@ signet_outbox_flush_finish (SignetOutbox *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static void
-on_queued_flush (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!signet_outbox_flush_finish (SIGNET_OUTBOX (object), result, NULL, &error) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning ("Outbox delivery failed: %s", error->message);
-}
-
 static gboolean
 queue_flush_in_context (gpointer user_data)
 {
   SignetOutbox *self = user_data;
 
   if (!g_cancellable_is_cancelled (self->cancellable))
-    signet_outbox_flush_async (self, NULL, on_queued_flush, NULL);
+    signet_outbox_flush_async (self, NULL, on_queued_flush_done, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -610,8 +1317,7 @@ void
 signet_outbox_queue_flush (SignetOutbox *self)
 {
   g_return_if_fail (SIGNET_IS_OUTBOX (self));
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, queue_flush_in_context,
-                              g_object_ref (self), g_object_unref);
+  run_in_context (self, queue_flush_in_context, g_object_ref (self), g_object_unref);
 }
 
 guint
@@ -667,6 +1373,9 @@ signet_outbox_finalize (GObject *object)
   g_clear_pointer (&self->covered, g_ptr_array_unref);
   g_clear_pointer (&self->attempts, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->sending_id);
+  g_clear_object (&self->sending_cancellable);
+  g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_outbox_parent_class)->finalize (object);
 }
 
@@ -756,6 +1465,14 @@ signet_outbox_class_init (SignetOutboxClass *klass)
   signals[SIGNAL_FAILED] =
     g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRV, G_TYPE_STRING);
+  /* What signet_outbox_list_async() finds may have changed. */
+  signals[SIGNAL_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+  /* A send (batch ID) is going out: bytes sent, bytes in all. */
+  signals[SIGNAL_PROGRESS] =
+    g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT64, G_TYPE_UINT64);
 }
 
 static void
@@ -767,6 +1484,9 @@ signet_outbox_init (SignetOutbox *self)
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_attempts = 5;
   self->retry_delay = 30;
+  g_mutex_init (&self->lock);
+  g_queue_init (&self->ops);
+  signet_core_init ();
 }
 
 SignetOutbox *

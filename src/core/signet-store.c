@@ -36,7 +36,7 @@ struct _SignetStore
 
 G_DEFINE_FINAL_TYPE (SignetStore, signet_store, G_TYPE_OBJECT)
 
-static const char * const folder_names[] = { "Drafts", "Outbox", "Sent", "Inbox", "Outbox/.failed" };
+static const char * const folder_names[] = { "Drafts", "Outbox", "Sent", "Inbox", "Outbox/.failed", "Outbox/.sent-folder" };
 
 static void
 signet_store_finalize (GObject *object)
@@ -458,6 +458,38 @@ out:
 
 /* Moves the file @from_name in @from_dir_fd into @folder's cur/ as @name,
  * marked seen. */
+/* Adds a second name for a message to @folder's new/ (a hard link: no
+ * copy, no window in which it is half there). One that is already there
+ * counts as added. */
+gboolean
+signet_store_link_into (SignetStore  *self,
+                        int           from_dir_fd,
+                        const char   *from_name,
+                        SignetFolder  folder,
+                        const char   *name,
+                        GError      **error)
+{
+  int new_fd;
+
+  if (!ensure_folder (self, folder, error))
+    return FALSE;
+  new_fd = signet_store_open_folder (self, folder, "new", error);
+  if (new_fd < 0)
+    return FALSE;
+  if (linkat (from_dir_fd, from_name, new_fd, name, 0) != 0 && errno != EEXIST)
+    {
+      int saved_errno = errno;
+      close (new_fd);
+      g_set_error (error, SIGNET_STORE_ERROR,
+                   saved_errno == ENOENT ? SIGNET_STORE_ERROR_NOT_FOUND : SIGNET_STORE_ERROR_FAILED,
+                   _("Could not write to the mail store (%s): %s"), name, g_strerror (saved_errno));
+      return FALSE;
+    }
+  sync_dir (new_fd);
+  close (new_fd);
+  return TRUE;
+}
+
 gboolean
 signet_store_move_into (SignetStore  *self,
                         int           from_dir_fd,
@@ -792,13 +824,23 @@ signet_store_open_batch (SignetStore *self,
                          const char  *id,
                          GError     **error)
 {
-  int new_fd = open_batches_dir (self, SIGNET_FOLDER_OUTBOX, error);
+  return signet_store_open_batch_in (self, SIGNET_FOLDER_OUTBOX, id, error);
+}
+
+/* A batch in the queue (SIGNET_FOLDER_OUTBOX) or among the failed ones. */
+int
+signet_store_open_batch_in (SignetStore  *self,
+                            SignetFolder  folder,
+                            const char   *id,
+                            GError      **error)
+{
+  int dir_fd = open_batches_dir (self, folder, error);
   int fd;
 
-  if (new_fd < 0)
+  if (dir_fd < 0)
     return -1;
-  fd = open_dir_at (new_fd, id, FALSE, error);
-  close (new_fd);
+  fd = open_dir_at (dir_fd, id, FALSE, error);
+  close (dir_fd);
   return fd;
 }
 
@@ -809,20 +851,34 @@ signet_store_fail_batch (SignetStore *self,
                          const char  *id,
                          GError     **error)
 {
-  int new_fd = open_batches_dir (self, SIGNET_FOLDER_OUTBOX, error);
-  int failed_fd = new_fd >= 0 ? open_batches_dir (self, SIGNET_FOLDER_OUTBOX_FAILED, error) : -1;
+  return signet_store_move_batch (self, id, SIGNET_FOLDER_OUTBOX, SIGNET_FOLDER_OUTBOX_FAILED, error);
+}
+
+/* Moves a batch between the queue and the failed ones, in one rename. */
+gboolean
+signet_store_move_batch (SignetStore  *self,
+                         const char   *id,
+                         SignetFolder  from,
+                         SignetFolder  to,
+                         GError      **error)
+{
+  int from_fd = open_batches_dir (self, from, error);
+  int to_fd = from_fd >= 0 ? open_batches_dir (self, to, error) : -1;
   gboolean ok = FALSE;
 
-  if (failed_fd >= 0)
+  if (to_fd >= 0)
     {
-      ok = renameat2 (new_fd, id, failed_fd, id, RENAME_NOREPLACE) == 0;
+      ok = renameat2 (from_fd, id, to_fd, id, RENAME_NOREPLACE) == 0;
       if (ok)
-        sync_dir (failed_fd);
+        {
+          sync_dir (to_fd);
+          sync_dir (from_fd);
+        }
       else
         set_io_error (error, errno, id);
     }
-  close_fd (&new_fd);
-  close_fd (&failed_fd);
+  close_fd (&from_fd);
+  close_fd (&to_fd);
   return ok;
 }
 
@@ -834,13 +890,23 @@ void
 signet_store_remove_batch (SignetStore *self,
                            const char  *id)
 {
-  int new_fd = open_batches_dir (self, SIGNET_FOLDER_OUTBOX, NULL);
-  int tmp_fd = new_fd >= 0 ? signet_store_open_folder (self, SIGNET_FOLDER_OUTBOX, "tmp", NULL) : -1;
+  signet_store_remove_batch_from (self, SIGNET_FOLDER_OUTBOX, id);
+}
+
+gboolean
+signet_store_remove_batch_from (SignetStore  *self,
+                                SignetFolder  folder,
+                                const char   *id)
+{
+  int from_fd = open_batches_dir (self, folder, NULL);
+  int tmp_fd = from_fd >= 0 ? signet_store_open_folder (self, SIGNET_FOLDER_OUTBOX, "tmp", NULL) : -1;
+  gboolean moved = FALSE;
   int fd = -1;
 
-  if (tmp_fd >= 0 && renameat2 (new_fd, id, tmp_fd, id, RENAME_NOREPLACE) == 0)
+  if (tmp_fd >= 0 && renameat2 (from_fd, id, tmp_fd, id, RENAME_NOREPLACE) == 0)
     {
-      sync_dir (new_fd);
+      moved = TRUE;
+      sync_dir (from_fd);
       fd = open_dir_at (tmp_fd, id, FALSE, NULL);
     }
   if (fd >= 0)
@@ -850,5 +916,6 @@ signet_store_remove_batch (SignetStore *self,
       unlinkat (tmp_fd, id, AT_REMOVEDIR);
     }
   close_fd (&tmp_fd);
-  close_fd (&new_fd);
+  close_fd (&from_fd);
+  return moved;
 }

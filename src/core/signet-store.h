@@ -10,6 +10,7 @@ typedef enum {
   SIGNET_FOLDER_SENT,
   SIGNET_FOLDER_INBOX,
   SIGNET_FOLDER_OUTBOX_FAILED,
+  SIGNET_FOLDER_SENT_UPLOADS,   /* Sent copies waiting to be stored on the account's server */
 } SignetFolder;
 
 #define SIGNET_TYPE_STORE (signet_store_get_type ())
@@ -43,6 +44,12 @@ gboolean     signet_store_add_once        (SignetStore  *self,
                                            const char   *name,
                                            int           source_fd,
                                            gboolean     *added,
+                                           GError      **error);
+gboolean     signet_store_link_into       (SignetStore  *self,
+                                           int           from_dir_fd,
+                                           const char   *from_name,
+                                           SignetFolder  folder,
+                                           const char   *name,
                                            GError      **error);
 gboolean     signet_store_move_into       (SignetStore  *self,
                                            int           from_dir_fd,
@@ -84,6 +91,18 @@ gboolean     signet_store_fail_batch      (SignetStore  *self,
                                            const char   *id,
                                            GError      **error);
 void         signet_store_remove_batch    (SignetStore  *self,
+                                           const char   *id);
+int          signet_store_open_batch_in   (SignetStore  *self,
+                                           SignetFolder  folder,
+                                           const char   *id,
+                                           GError      **error);
+gboolean     signet_store_move_batch      (SignetStore  *self,
+                                           const char   *id,
+                                           SignetFolder  from,
+                                           SignetFolder  to,
+                                           GError      **error);
+gboolean     signet_store_remove_batch_from (SignetStore  *self,
+                                           SignetFolder  folder,
                                            const char   *id);
 
 gboolean     signet_store_write_all       (int           fd,
