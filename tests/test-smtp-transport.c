@@ -467,7 +467,7 @@ test_postfix_none_on_loopback (void)
 }
 
 static char *
-password_from_func (SignetSmtpTransport *transport, GCancellable *cancellable, GError **error, gpointer data)
+password_from_func (GObject *source, GCancellable *cancellable, GError **error, gpointer data)
 {
   guint *calls = data;
 

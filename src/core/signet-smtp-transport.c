@@ -51,7 +51,7 @@ struct _SignetSmtpTransport
   char                  *ca_file;
   char                  *pinned_public_key;
   guint                  timeout;
-  SignetSmtpPasswordFunc password_func;
+  SignetPasswordFunc     password_func;
   gpointer               password_data;
   GDestroyNotify         password_destroy;
   char                  *untrusted_fingerprint;
@@ -1016,7 +1016,7 @@ check_settings (const Settings *settings, const char * const *recipients, GError
 static Secret *
 get_password (SignetSmtpTransport *self, const Settings *settings, GCancellable *cancellable, GError **error)
 {
-  SignetSmtpPasswordFunc func;
+  SignetPasswordFunc func;
   gpointer data;
   g_autoptr(GError) local_error = NULL;
   Secret *password;
@@ -1028,7 +1028,7 @@ get_password (SignetSmtpTransport *self, const Settings *settings, GCancellable 
   g_mutex_unlock (&self->lock);
   if (func == NULL)
     return password;
-  password = func (self, cancellable, &local_error, data);
+  password = func (G_OBJECT (self), cancellable, &local_error, data);
   if (password == NULL)
     /* Translators: %s is a user name, then a server's name, then the reason */
     g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TEMPORARY,
@@ -1202,7 +1202,7 @@ signet_smtp_transport_set_password (SignetSmtpTransport *self,
  * over the "password" property. */
 void
 signet_smtp_transport_set_password_func (SignetSmtpTransport    *self,
-                                         SignetSmtpPasswordFunc  func,
+                                         SignetPasswordFunc      func,
                                          gpointer                user_data,
                                          GDestroyNotify          destroy)
 {

@@ -1,19 +1,12 @@
 #pragma once
 
+#include "signet-curl-tls.h"
 #include "signet-transport.h"
 
 G_BEGIN_DECLS
 
 #define SIGNET_TYPE_SMTP_TRANSPORT (signet_smtp_transport_get_type ())
 G_DECLARE_FINAL_TYPE (SignetSmtpTransport, signet_smtp_transport, SIGNET, SMTP_TRANSPORT, GObject)
-
-/* Asked, in the delivering thread, for the password each time a delivery
- * needs one; returns a new string the transport wipes after use, or NULL
- * and sets @error. */
-typedef char *(*SignetSmtpPasswordFunc) (SignetSmtpTransport  *transport,
-                                         GCancellable         *cancellable,
-                                         GError              **error,
-                                         gpointer              user_data);
 
 /* @security is "tls" (TLS from the first byte), "starttls" (STARTTLS is
  * required) or "none" (only for a server on this computer); @port 0 means
@@ -24,7 +17,7 @@ SignetSmtpTransport *signet_smtp_transport_new                  (const char     
 void                 signet_smtp_transport_set_password         (SignetSmtpTransport   *self,
                                                                  const char            *password);
 void                 signet_smtp_transport_set_password_func    (SignetSmtpTransport   *self,
-                                                                 SignetSmtpPasswordFunc func,
+                                                                 SignetPasswordFunc     func,
                                                                  gpointer               user_data,
                                                                  GDestroyNotify         destroy);
 gboolean             signet_smtp_transport_dup_untrusted_certificate (SignetSmtpTransport *self,
