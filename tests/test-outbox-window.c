@@ -411,6 +411,21 @@ test_empty (Fixture *f, gconstpointer data)
   g_assert_null (f->window);
 }
 
+/* Whether Tab, pressed again and again, reaches @widget. */
+static gboolean
+tab_reaches (GtkWidget *window, GtkWidget *widget)
+{
+  g_assert_nonnull (widget);
+  for (guint i = 0; i < 30; i++)
+    {
+      if (!gtk_widget_child_focus (window, GTK_DIR_TAB_FORWARD))
+        continue;  /* wrapped around */
+      if (gtk_root_get_focus (GTK_ROOT (window)) == widget)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* Offline, a message waits: its subject, who it is for, "Queued", Edit and
  * Delete; no progress, nothing to cancel or retry. */
 static void
@@ -425,6 +440,8 @@ test_queued (Fixture *f, gconstpointer data)
   assert_buttons (f, id, "Edit Delete");
   assert_accessible (f, id, "Board minutes, To alice@example.org, bob@example.org", "Queued");
   g_assert_null (find_shown (f->window, GTK_TYPE_LABEL, "Outbox Empty"));
+  g_assert_true (tab_reaches (f->window, shown_in_row (f, id, GTK_TYPE_BUTTON, "Edit")));
+  g_assert_true (tab_reaches (f->window, shown_in_row (f, id, GTK_TYPE_BUTTON, "Delete")));
 }
 
 /* A sealed message's subject is sealed: the row says "Sealed message", and
@@ -518,15 +535,6 @@ test_sending_cancel (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_in_outbox (f), ==, 1);
 }
 
-static gboolean
-toast_says (gpointer data)
-{
-  Fixture *f = data;
-
-  return find_shown (f->window, GTK_TYPE_LABEL,
-                     "The message could not be queued again: The message is no longer in the Outbox.") != NULL;
-}
-
 /* The server refuses the message for good: the row says what it said.
  * Retry, with the server willing, delivers it and the row goes away; a
  * retry that cannot be done says why in a toast. */
@@ -553,7 +561,8 @@ test_failed_retry (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_in_outbox (f), ==, 0);
 
   g_assert_true (gtk_widget_activate_action (f->window, "outbox.retry", "s", id));
-  signet_test_wait_until (toast_says, f);
+  wait_to_see (f, NULL, GTK_TYPE_LABEL,
+               "The message could not be queued again: The message is no longer in the Outbox.");
 }
 
 /* Delete asks first: Cancel keeps the message, Delete removes it. */
@@ -589,6 +598,44 @@ test_delete (Fixture *f, gconstpointer data)
   wait_to_see (f, NULL, GTK_TYPE_LABEL, "Outbox Empty");
   g_assert_cmpuint (n_in_outbox (f), ==, 0);
   g_assert_cmpuint (f->gate->delivered, ==, 0);
+}
+
+static void
+on_deleted_elsewhere (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (signet_outbox_delete_finish (SIGNET_OUTBOX (object), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* The message goes while the question is up: Delete then says why it
+ * could not delete it, and the row is gone all the same. */
+static void
+test_delete_gone (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = queue_message (f, FALSE, "alice@example.org");
+  RowRef ref = { f, id };
+  AdwMessageDialog *dialog;
+  gboolean deleted = FALSE;
+
+  wait_to_see (f, id, GTK_TYPE_LABEL, "Queued");
+  click (f, id, "Delete");
+  dialog = signet_ui_wait_for_dialog ();
+  signet_outbox_delete_async (f->s.outbox, id, NULL, on_deleted_elsewhere, &deleted);
+  signet_test_wait_until (is_true, &deleted);
+  signet_ui_click_response (dialog, "_Delete");
+  wait_to_see (f, NULL, GTK_TYPE_LABEL,
+               "The message could not be deleted: The message is no longer in the Outbox.");
+  signet_test_wait_until (row_gone, &ref);
+  wait_to_see (f, NULL, GTK_TYPE_LABEL, "Outbox Empty");
 }
 
 /* Edit hands the send to the application, by its ID. */
@@ -634,6 +681,7 @@ main (int argc, char *argv[])
   ADD ("sending-cancel", FALSE, test_sending_cancel);
   ADD ("failed-retry", TRUE, test_failed_retry);
   ADD ("delete", FALSE, test_delete);
+  ADD ("delete-gone", FALSE, test_delete_gone);
   ADD ("edit", FALSE, test_edit);
 #undef ADD
   ret = g_test_run ();
