@@ -521,3 +521,21 @@ signet_test_wait_until (gboolean (*predicate) (gpointer),
       g_usleep (1000);
     }
 }
+
+#include "signet-key-directory-private.h"
+
+/* The fingerprint of the one usable key @directory has for @email. */
+char *
+signet_test_fingerprint (SignetKeyDirectory *directory,
+                         const char         *email)
+{
+  const char *one[] = { email, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = signet_key_directory_resolve_sync (directory, one, NULL, &error);
+  const SignetKeyResult *result = found != NULL ? g_ptr_array_index (found, 0) : NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  g_assert_cmpint (result->status, ==, SIGNET_KEY_STATUS_OK);
+  return g_strdup (result->fingerprint);
+}

@@ -85,5 +85,7 @@ SignetMessage *signet_test_new_message  (gboolean    seal,
 char      *signet_test_read_clear_text  (const char *path);
 void       signet_test_wait_until       (gboolean  (*predicate) (gpointer),
                                          gpointer    data);
+char      *signet_test_fingerprint      (SignetKeyDirectory *directory,
+                                         const char         *email);
 
 G_END_DECLS
