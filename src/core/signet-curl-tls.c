@@ -38,7 +38,7 @@ signet_curl_ask_password (SignetPasswordFunc  func,
   g_autoptr(GError) local_error = NULL;
   SignetCurlSecret *password;
 
-  password = func (source, cancellable, &local_error, user_data);
+  password = func != NULL ? func (source, cancellable, &local_error, user_data) : NULL;
   if (password != NULL)
     return password;
   if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -51,6 +51,85 @@ signet_curl_ask_password (SignetPasswordFunc  func,
                _("No password for %s at %s: %s"), user, host,
                local_error != NULL ? local_error->message : _("none was given"));
   return NULL;
+}
+
+/* ---- what a client keeps -------------------------------------------------- */
+
+void
+signet_curl_client_init (SignetCurlClient *client)
+{
+  g_mutex_init (&client->lock);
+}
+
+void
+signet_curl_client_clear (SignetCurlClient *client)
+{
+  signet_curl_client_set_password_func (client, NULL, NULL, NULL);
+  signet_curl_client_set_untrusted (client, NULL, NULL);
+  g_mutex_clear (&client->lock);
+}
+
+void
+signet_curl_client_set_password_func (SignetCurlClient   *client,
+                                      SignetPasswordFunc  func,
+                                      gpointer            user_data,
+                                      GDestroyNotify      destroy)
+{
+  GDestroyNotify old_destroy;
+  gpointer old_data;
+
+  g_mutex_lock (&client->lock);
+  old_destroy = client->password_destroy;
+  old_data = client->password_data;
+  client->password_func = func;
+  client->password_data = user_data;
+  client->password_destroy = destroy;
+  g_mutex_unlock (&client->lock);
+  if (old_destroy != NULL)
+    old_destroy (old_data);
+}
+
+SignetPasswordFunc
+signet_curl_client_get_password_func (SignetCurlClient *client,
+                                      gpointer         *user_data)
+{
+  SignetPasswordFunc func;
+
+  g_mutex_lock (&client->lock);
+  func = client->password_func;
+  *user_data = client->password_data;
+  g_mutex_unlock (&client->lock);
+  return func;
+}
+
+void
+signet_curl_client_set_untrusted (SignetCurlClient *client,
+                                  char             *fingerprint,
+                                  char             *pin)
+{
+  g_mutex_lock (&client->lock);
+  g_free (client->untrusted_fingerprint);
+  g_free (client->untrusted_pin);
+  client->untrusted_fingerprint = fingerprint;
+  client->untrusted_pin = pin;
+  g_mutex_unlock (&client->lock);
+}
+
+gboolean
+signet_curl_client_dup_untrusted (SignetCurlClient  *client,
+                                  char             **fingerprint,
+                                  char             **pin)
+{
+  gboolean found;
+
+  g_mutex_lock (&client->lock);
+  found = client->untrusted_pin != NULL;
+  if (fingerprint != NULL)
+    *fingerprint = g_strdup (client->untrusted_fingerprint);
+  if (pin != NULL)
+    *pin = g_strdup (client->untrusted_pin);
+  g_mutex_unlock (&client->lock);
+  return found;
 }
 
 /* ---- hosts ---------------------------------------------------------------- */
@@ -118,6 +197,24 @@ signet_curl_check_server (const char *host,
   return SIGNET_CURL_SERVER_OK;
 }
 
+gboolean
+signet_curl_server_error (SignetCurlServerCheck  check,
+                          const char            *host,
+                          const char            *security,
+                          GError               **error)
+{
+  int code = SIGNET_TRANSPORT_ERROR_PERMANENT;
+
+  if (check == SIGNET_CURL_SERVER_BAD_HOST)
+    /* Translators: %s is what was set as the server's name */
+    g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("“%s” is not the name or address of a server."), host);
+  else if (check == SIGNET_CURL_SERVER_BAD_SECURITY)
+    /* Translators: %s is what was set instead of tls, starttls or none */
+    g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("Unknown connection security “%s”."),
+                 security != NULL ? security : "");
+  return check == SIGNET_CURL_SERVER_BAD_HOST || check == SIGNET_CURL_SERVER_BAD_SECURITY;
+}
+
 /* @host must have passed signet_curl_check_server(); @path starts with '/'. */
 char *
 signet_curl_make_url (const char *scheme,
@@ -179,6 +276,32 @@ signet_curl_setup_connection (CURL                   *easy,
   curl_easy_setopt (easy, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
   curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME, timeout);
+}
+
+void
+signet_curl_debug_lines (curl_infotype       type,
+                         const char         *data,
+                         size_t              size,
+                         SignetCurlLineFunc  sent,
+                         SignetCurlLineFunc  heard,
+                         gpointer            user_data)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN)
+    return;
+  text = g_strndup (data, size);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (*g_strchomp (lines[i]) == '\0')
+        continue;
+      if (type == CURLINFO_HEADER_OUT)
+        sent (user_data, lines[i]);
+      else
+        heard (user_data, lines[i]);
+    }
 }
 
 size_t
@@ -358,6 +481,17 @@ signet_curl_connection_error (CURLcode     result,
     case CURLE_WEIRD_SERVER_REPLY:
       /* Translators: %s is a server's name, then the reason */
       g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("The connection to %s was lost: %s"), host, detail);
+      return TRUE;
+    case CURLE_USE_SSL_FAILED:
+      /* Translators: %s is a server's name */
+      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                   _("%s does not offer STARTTLS; nothing was sent unencrypted."), host);
+      return TRUE;
+    case CURLE_LOGIN_DENIED:
+    case CURLE_AUTH_ERROR:
+      /* Translators: %s is a server's name */
+      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                   _("%s offers no way of logging in that Signet knows."), host);
       return TRUE;
     default:
       return FALSE;
@@ -562,7 +696,7 @@ signet_curl_upload_error (const SignetCurlUpload  *upload,
 }
 
 /* Reads the message once to know its size as it will be sent, then goes
- * back to its start. */
+ * back to its start; again for each time it is sent. */
 gboolean
 signet_curl_upload_prepare (SignetCurlUpload *upload,
                             int               fd,
@@ -572,6 +706,9 @@ signet_curl_upload_prepare (SignetCurlUpload *upload,
   gssize n;
 
   upload->fd = fd;
+  upload->size = 0;
+  upload->read_errno = 0;
+  upload->after_cr = FALSE;
   if (lseek (fd, 0, SEEK_SET) != 0)
     upload->read_errno = errno;
   while (upload->read_errno == 0 && (n = upload_fill (upload)) > 0)
@@ -632,6 +769,8 @@ signet_curl_imap_clear (SignetCurlImap *imap)
   g_clear_pointer (&imap->code, g_free);
   g_clear_pointer (&imap->words, g_free);
   g_clear_pointer (&imap->bye, g_free);
+  g_clear_pointer (&imap->greeting, g_free);
+  g_clear_pointer (&imap->login, g_free);
   g_clear_pointer (&imap->special_use, g_free);
   imap->found = FALSE;
 }
@@ -651,8 +790,9 @@ is_tag (const char *word)
 /* Only the tag and the command's name: a credential may follow them, and
  * a line without a tag is one (an answer to the server's challenge). */
 static void
-imap_command_sent (SignetCurlImap *imap, const char *line)
+imap_command_sent (gpointer user_data, const char *line)
 {
+  SignetCurlImap *imap = user_data;
   g_auto(GStrv) words = g_strsplit (line, " ", 4);
 
   if (g_strv_length (words) < 2 || !is_tag (words[0]))
@@ -734,24 +874,21 @@ imap_untagged (SignetCurlImap *imap, const char *line)
     imap_list_line (imap, line + 5);
 }
 
-/* "A004 NO [AUTHENTICATIONFAILED] Authentication failed." */
+/* "NO [AUTHENTICATIONFAILED] Authentication failed.", after a tag or as
+ * the greeting. */
 static void
-imap_tagged (SignetCurlImap *imap, const char *rest)
+imap_status (SignetCurlImap *imap, const char *rest)
 {
   const char *space = strchr (rest, ' ');
   const char *text = space != NULL ? space + 1 : "";
+  const char *end;
 
   g_free (imap->status);
   imap->status = space != NULL ? g_ascii_strup (rest, space - rest) : g_ascii_strup (rest, -1);
-  g_free (imap->status_command);
-  imap->status_command = g_strdup (imap->command);
   g_clear_pointer (&imap->code, g_free);
-  if (*text == '[' && strchr (text, ']') != NULL)
+  if (*text == '[' && (end = strchr (text, ']')) != NULL)
     {
-      const char *end = strchr (text, ']');
-      gsize length = strcspn (text + 1, " ]");
-
-      imap->code = g_ascii_strup (text + 1, length);
+      imap->code = g_ascii_strup (text + 1, strcspn (text + 1, " ]"));
       text = end + 1;
     }
   g_free (imap->words);
@@ -759,13 +896,36 @@ imap_tagged (SignetCurlImap *imap, const char *rest)
 }
 
 static void
-imap_reply_line (SignetCurlImap *imap, const char *line)
+imap_tagged (SignetCurlImap *imap, const char *rest)
 {
+  imap_status (imap, rest);
+  g_free (imap->status_command);
+  imap->status_command = g_strdup (imap->command);
+  if ((signet_curl_imap_replied (imap, "LOGIN", "OK") || signet_curl_imap_replied (imap, "AUTHENTICATE", "OK")))
+    {
+      g_free (imap->login);
+      imap->login = signet_curl_imap_reply (imap);
+    }
+}
+
+static void
+imap_reply_line (gpointer user_data, const char *line)
+{
+  SignetCurlImap *imap = user_data;
   const char *space = strchr (line, ' ');
   g_autofree char *tag = NULL;
 
-  if (space == NULL)
+  /* The goodbye says nothing about what came before it. */
+  if (space == NULL || g_strcmp0 (imap->command, "LOGOUT") == 0)
     return;
+  if (g_str_has_prefix (line, "* ") && imap->command == NULL && imap->greeting == NULL)
+    {
+      imap_status (imap, line + 2);
+      imap->greeting = signet_curl_imap_reply (imap);
+      if (g_strcmp0 (imap->status, "BYE") == 0)
+        imap->bye = g_strdup (imap->words);
+      return;
+    }
   if (g_str_has_prefix (line, "* "))
     {
       imap_untagged (imap, line + 2);
@@ -779,21 +939,7 @@ imap_reply_line (SignetCurlImap *imap, const char *line)
 static int
 on_imap_debug (CURL *easy, curl_infotype type, char *data, size_t size, void *user_data)
 {
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-
-  if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN)
-    return 0;
-  text = g_strndup (data, size);
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_strchomp (lines[i]);
-      if (type == CURLINFO_HEADER_OUT)
-        imap_command_sent (user_data, lines[i]);
-      else
-        imap_reply_line (user_data, lines[i]);
-    }
+  signet_curl_debug_lines (type, data, size, imap_command_sent, imap_reply_line, user_data);
   return 0;
 }
 

@@ -26,8 +26,8 @@ void      signet_curl_password_free          (char               *password);
 typedef char SignetCurlSecret;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetCurlSecret, signet_curl_password_free)
 
-/* Asks @func for @user's password at @host; a missing one is a temporary
- * error that names both. */
+/* Asks @func (if any) for @user's password at @host; a missing one is a
+ * temporary error that names both. */
 SignetCurlSecret *signet_curl_ask_password   (SignetPasswordFunc  func,
                                               gpointer            user_data,
                                               GObject            *source,
@@ -35,6 +35,34 @@ SignetCurlSecret *signet_curl_ask_password   (SignetPasswordFunc  func,
                                               const char         *host,
                                               GCancellable       *cancellable,
                                               GError            **error);
+
+/* What a libcurl client object keeps between its connections, under its
+ * own lock: how to get the password, and the certificate that the last
+ * connection could not trust. */
+typedef struct {
+  GMutex              lock;
+  SignetPasswordFunc  password_func;
+  gpointer            password_data;
+  GDestroyNotify      password_destroy;
+  char               *untrusted_fingerprint;
+  char               *untrusted_pin;
+} SignetCurlClient;
+
+void      signet_curl_client_init            (SignetCurlClient   *client);
+void      signet_curl_client_clear           (SignetCurlClient   *client);
+void      signet_curl_client_set_password_func (SignetCurlClient *client,
+                                                SignetPasswordFunc func,
+                                                gpointer           user_data,
+                                                GDestroyNotify     destroy);
+SignetPasswordFunc signet_curl_client_get_password_func (SignetCurlClient *client,
+                                                         gpointer         *user_data);
+/* Takes @fingerprint and @pin; NULL forgets them. */
+void      signet_curl_client_set_untrusted   (SignetCurlClient   *client,
+                                              char               *fingerprint,
+                                              char               *pin);
+gboolean  signet_curl_client_dup_untrusted   (SignetCurlClient   *client,
+                                              char              **fingerprint,
+                                              char              **pin);
 
 /* ---- hosts ---- */
 
@@ -50,6 +78,12 @@ char                 *signet_curl_url_host       (const char *host);
 gboolean              signet_curl_host_is_loopback (const char *host);
 SignetCurlServerCheck signet_curl_check_server   (const char *host,
                                                   const char *security);
+/* SIGNET_TRANSPORT_ERROR_PERMANENT for a bad host or security; FALSE for
+ * the other results, which each caller words. */
+gboolean              signet_curl_server_error   (SignetCurlServerCheck  check,
+                                                  const char            *host,
+                                                  const char            *security,
+                                                  GError               **error);
 char                 *signet_curl_make_url       (const char *scheme,
                                                   const char *host,
                                                   guint       port,
@@ -99,11 +133,22 @@ void      signet_curl_line_close             (SignetCurlLine *line,
                                               GCancellable   *cancellable);
 
 /* libcurl's own reason for a failure that no reply of the server explains,
- * for the usual ones; FALSE for the others, which each caller words. */
+ * for the usual ones (STARTTLS refused: "nothing was sent unencrypted");
+ * FALSE for the others, which each caller words. */
 gboolean  signet_curl_connection_error       (CURLcode     result,
                                               const char  *host,
                                               const char  *detail,
                                               GError     **error);
+/* From a CURLOPT_DEBUGFUNCTION: each line of what libcurl sent (HEADER_OUT)
+ * or read (HEADER_IN), without its line end; empty ones are left out. */
+typedef void (*SignetCurlLineFunc) (gpointer    user_data,
+                                    const char *line);
+void      signet_curl_debug_lines            (curl_infotype       type,
+                                              const char         *data,
+                                              size_t              size,
+                                              SignetCurlLineFunc  sent,
+                                              SignetCurlLineFunc  heard,
+                                              gpointer            user_data);
 size_t    signet_curl_discard                (char   *data,
                                               size_t  size,
                                               size_t  n_items,
@@ -162,6 +207,8 @@ typedef struct {
   char     *code;             /* its response code, "TRYCREATE", or NULL */
   char     *words;            /* its text, cleaned for showing */
   char     *bye;              /* an untagged BYE's text */
+  char     *greeting;         /* the server's first words: "OK Dovecot ready." */
+  char     *login;            /* its answer to a login that worked: "OK Logged in" */
   char     *special_use;      /* LIST: the mailbox with the attribute asked for */
   const char *wanted_use;     /* e.g. "\\Sent" */
   gboolean  found;            /* SEARCH named a message */

@@ -44,11 +44,7 @@ struct _SignetSmtpTransport
   char                  *ca_file;
   char                  *pinned_public_key;
   guint                  timeout;
-  SignetPasswordFunc     password_func;
-  gpointer               password_data;
-  GDestroyNotify         password_destroy;
-  char                  *untrusted_fingerprint;
-  char                  *untrusted_pin;
+  SignetCurlClient       client;
 };
 
 static void signet_smtp_transport_iface_init (SignetTransportInterface *iface);
@@ -351,17 +347,6 @@ setup_connection (CURL *easy, const Settings *settings, const char *url, char *e
 }
 
 static void
-set_untrusted (SignetSmtpTransport *self, char *fingerprint, char *pin)
-{
-  g_mutex_lock (&self->lock);
-  g_free (self->untrusted_fingerprint);
-  g_free (self->untrusted_pin);
-  self->untrusted_fingerprint = fingerprint;
-  self->untrusted_pin = pin;
-  g_mutex_unlock (&self->lock);
-}
-
-static void
 untrusted_error (SignetSmtpTransport *self, const Settings *settings, const char *detail,
                  GCancellable *cancellable, GError **error)
 {
@@ -373,7 +358,7 @@ untrusted_error (SignetSmtpTransport *self, const Settings *settings, const char
   char *pin = NULL;
 
   if (signet_curl_untrusted_error (&server, detail, cancellable, &fingerprint, &pin, error))
-    set_untrusted (self, fingerprint, pin);
+    signet_curl_client_set_untrusted (&self->client, fingerprint, pin);
 }
 
 /* ---- what went wrong -------------------------------------------------------- */
@@ -477,26 +462,14 @@ connection_error (CURLcode result, const Settings *settings, const char *detail,
 {
   const char *host = settings->host;
 
-  if (signet_curl_connection_error (result, host, detail, error))
-    return;
-  switch (result)
-    {
-    case CURLE_USE_SSL_FAILED:
-      /* Translators: %s is a server's name */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
-                   _("%s does not offer STARTTLS; the message was not sent unencrypted."), host);
-      break;
-    case CURLE_LOGIN_DENIED:
-    case CURLE_AUTH_ERROR:
-      /* Translators: %s is a server's name */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
-                   _("%s offers no way of logging in that Signet knows."), host);
-      break;
-    default:
-      /* Translators: %s is a server's name, then the reason */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TEMPORARY,
-                   _("Could not send the message through %s: %s"), host, detail);
-    }
+  if (result == CURLE_USE_SSL_FAILED)
+    /* Translators: %s is a server's name */
+    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                 _("%s does not offer STARTTLS; the message was not sent unencrypted."), host);
+  else if (!signet_curl_connection_error (result, host, detail, error))
+    /* Translators: %s is a server's name, then the reason */
+    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TEMPORARY,
+                 _("Could not send the message through %s: %s"), host, detail);
 }
 
 /* ---- checks before connecting ------------------------------------------------ */
@@ -516,33 +489,19 @@ is_envelope_address (const char *address)
 static gboolean
 check_server (const Settings *settings, GError **error)
 {
-  int code = SIGNET_TRANSPORT_ERROR_PERMANENT;
+  SignetCurlServerCheck check = signet_curl_check_server (settings->host, settings->security);
 
-  switch (signet_curl_check_server (settings->host, settings->security))
-    {
-    case SIGNET_CURL_SERVER_NO_HOST:
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("No outgoing mail server is set."));
-      return FALSE;
-    case SIGNET_CURL_SERVER_BAD_HOST:
-      /* Translators: %s is what was set as the server's name */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("“%s” is not the name or address of a server."),
-                   settings->host);
-      return FALSE;
-    case SIGNET_CURL_SERVER_BAD_SECURITY:
-      /* Translators: %s is what was set instead of tls, starttls or none */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("Unknown connection security “%s”."),
-                   settings->security);
-      return FALSE;
-    case SIGNET_CURL_SERVER_INSECURE:
-      /* Translators: %s is a server's name */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code,
-                   _("Refusing to send to %s without TLS: only a server on this computer may be used unencrypted."),
-                   settings->host);
-      return FALSE;
-    case SIGNET_CURL_SERVER_OK:
-    default:
-      return TRUE;
-    }
+  if (check == SIGNET_CURL_SERVER_NO_HOST)
+    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                 _("No outgoing mail server is set."));
+  else if (check == SIGNET_CURL_SERVER_INSECURE)
+    /* Translators: %s is a server's name */
+    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                 _("Refusing to send to %s without TLS: only a server on this computer may be used unencrypted."),
+                 settings->host);
+  else
+    return !signet_curl_server_error (check, settings->host, settings->security, error);
+  return FALSE;
 }
 
 static gboolean
@@ -575,19 +534,17 @@ check_settings (const Settings *settings, const char * const *recipients, GError
 static SignetCurlSecret *
 get_password (SignetSmtpTransport *self, const Settings *settings, GCancellable *cancellable, GError **error)
 {
-  SignetPasswordFunc func;
   gpointer data;
+  SignetPasswordFunc func = signet_curl_client_get_password_func (&self->client, &data);
   char *password;
 
+  if (func != NULL)
+    return signet_curl_ask_password (func, data, G_OBJECT (self), settings->user, settings->host,
+                                     cancellable, error);
   g_mutex_lock (&self->lock);
-  func = self->password_func;
-  data = self->password_data;
-  password = func == NULL ? g_strdup (self->password != NULL ? self->password : "") : NULL;
+  password = g_strdup (self->password != NULL ? self->password : "");
   g_mutex_unlock (&self->lock);
-  if (func == NULL)
-    return password;
-  return signet_curl_ask_password (func, data, G_OBJECT (self), settings->user, settings->host,
-                                   cancellable, error);
+  return password;
 }
 
 static struct curl_slist *
@@ -671,7 +628,7 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
   char error_buffer[CURL_ERROR_SIZE] = "";
   CURLcode result;
 
-  set_untrusted (self, NULL, NULL);
+  signet_curl_client_set_untrusted (&self->client, NULL, NULL);
   session_init (&session, recipients, cancellable);
   session.sending = sending;
   session.sending_data = user_data;
@@ -720,17 +677,8 @@ signet_smtp_transport_dup_untrusted_certificate (SignetSmtpTransport  *self,
                                                  char                **fingerprint,
                                                  char                **pin)
 {
-  gboolean found;
-
   g_return_val_if_fail (SIGNET_IS_SMTP_TRANSPORT (self), FALSE);
-  g_mutex_lock (&self->lock);
-  found = self->untrusted_pin != NULL;
-  if (fingerprint != NULL)
-    *fingerprint = g_strdup (self->untrusted_fingerprint);
-  if (pin != NULL)
-    *pin = g_strdup (self->untrusted_pin);
-  g_mutex_unlock (&self->lock);
-  return found;
+  return signet_curl_client_dup_untrusted (&self->client, fingerprint, pin);
 }
 
 void
@@ -752,19 +700,8 @@ signet_smtp_transport_set_password_func (SignetSmtpTransport    *self,
                                          gpointer                user_data,
                                          GDestroyNotify          destroy)
 {
-  GDestroyNotify old_destroy;
-  gpointer old_data;
-
   g_return_if_fail (SIGNET_IS_SMTP_TRANSPORT (self));
-  g_mutex_lock (&self->lock);
-  old_destroy = self->password_destroy;
-  old_data = self->password_data;
-  self->password_func = func;
-  self->password_data = user_data;
-  self->password_destroy = destroy;
-  g_mutex_unlock (&self->lock);
-  if (old_destroy != NULL)
-    old_destroy (old_data);
+  signet_curl_client_set_password_func (&self->client, func, user_data, destroy);
 }
 
 static void
@@ -864,7 +801,7 @@ signet_smtp_transport_finalize (GObject *object)
 {
   SignetSmtpTransport *self = SIGNET_SMTP_TRANSPORT (object);
 
-  signet_smtp_transport_set_password_func (self, NULL, NULL, NULL);
+  signet_curl_client_clear (&self->client);
   signet_curl_password_free (self->password);
   g_free (self->host);
   g_free (self->security);
@@ -872,8 +809,6 @@ signet_smtp_transport_finalize (GObject *object)
   g_free (self->sender);
   g_free (self->ca_file);
   g_free (self->pinned_public_key);
-  g_free (self->untrusted_fingerprint);
-  g_free (self->untrusted_pin);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_smtp_transport_parent_class)->finalize (object);
 }
@@ -918,6 +853,7 @@ static void
 signet_smtp_transport_init (SignetSmtpTransport *self)
 {
   g_mutex_init (&self->lock);
+  signet_curl_client_init (&self->client);
   self->security = g_strdup ("starttls");
   self->timeout = DEFAULT_TIMEOUT;
 }
