@@ -379,6 +379,32 @@ dup_untrusted (GObject *sent, char **fingerprint, char **pin)
   return signet_sent_folder_dup_untrusted_certificate (SIGNET_SENT_FOLDER (sent), fingerprint, pin);
 }
 
+static char *
+refuse_password (GObject *source, GCancellable *cancellable, GError **error, gpointer data)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the keyring is locked");
+  return NULL;
+}
+
+/* No password to log in with: temporary, naming the user, the host and
+ * why, and nothing connects (nothing listens there either). */
+static void
+test_no_password (void)
+{
+  g_autoptr(SignetSentFolder) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) refused_error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *path = write_message (&id, 0);
+
+  sent = signet_sent_folder_new ("127.0.0.1", signet_test_closed_port (), "tls", "alice", NULL);
+  error = expect_refused (sent, path, id, SIGNET_TRANSPORT_ERROR_TEMPORARY);
+  g_assert_cmpstr (error->message, ==, "No password for alice at 127.0.0.1: none was given");
+  signet_sent_folder_set_password_func (sent, refuse_password, NULL, NULL);
+  refused_error = expect_refused (sent, path, id, SIGNET_TRANSPORT_ERROR_TEMPORARY);
+  g_assert_cmpstr (refused_error->message, ==, "No password for alice at 127.0.0.1: the keyring is locked");
+}
+
 /* Without the test CA: the fingerprint and pin of Dovecot's certificate;
  * the pin makes the next append work; a pin of another key does not. One
  * copy is stored, by the append with the pin. */
@@ -476,6 +502,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sent-folder/wrong-password", test_wrong_password);
   g_test_add_func ("/sent-folder/folder-not-created", test_folder_not_created);
   g_test_add_func ("/sent-folder/server-down", test_server_down);
+  g_test_add_func ("/sent-folder/no-password", test_no_password);
   g_test_add_func ("/sent-folder/untrusted-certificate", test_untrusted_certificate);
   g_test_add_func ("/sent-folder/none-refused-for-remote", test_none_refused_for_remote);
   g_test_add_func ("/sent-folder/cancel", test_cancel);

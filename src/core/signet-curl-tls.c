@@ -69,37 +69,73 @@ signet_curl_client_clear (SignetCurlClient *client)
   g_mutex_clear (&client->lock);
 }
 
+typedef struct {
+  gatomicrefcount     ref;
+  SignetPasswordFunc  func;
+  gpointer            data;
+  GDestroyNotify      destroy;
+} PasswordSource;
+
+static void
+password_source_unref (PasswordSource *source)
+{
+  if (source == NULL || !g_atomic_ref_count_dec (&source->ref))
+    return;
+  if (source->destroy != NULL)
+    source->destroy (source->data);
+  g_free (source);
+}
+
 void
 signet_curl_client_set_password_func (SignetCurlClient   *client,
                                       SignetPasswordFunc  func,
                                       gpointer            user_data,
                                       GDestroyNotify      destroy)
 {
-  GDestroyNotify old_destroy;
-  gpointer old_data;
+  PasswordSource *source = NULL;
+  PasswordSource *old;
 
+  if (func != NULL)
+    {
+      source = g_new0 (PasswordSource, 1);
+      g_atomic_ref_count_init (&source->ref);
+      source->func = func;
+      source->data = user_data;
+      source->destroy = destroy;
+    }
+  else if (destroy != NULL)
+    destroy (user_data);
   g_mutex_lock (&client->lock);
-  old_destroy = client->password_destroy;
-  old_data = client->password_data;
-  client->password_func = func;
-  client->password_data = user_data;
-  client->password_destroy = destroy;
+  old = client->password_source;
+  client->password_source = source;
   g_mutex_unlock (&client->lock);
-  if (old_destroy != NULL)
-    old_destroy (old_data);
+  password_source_unref (old);
 }
 
-SignetPasswordFunc
-signet_curl_client_get_password_func (SignetCurlClient *client,
-                                      gpointer         *user_data)
+SignetCurlSecret *
+signet_curl_client_ask_password (SignetCurlClient  *client,
+                                 GObject           *source,
+                                 const char        *user,
+                                 const char        *host,
+                                 GCancellable      *cancellable,
+                                 gboolean          *asked,
+                                 GError           **error)
 {
-  SignetPasswordFunc func;
+  PasswordSource *password_source;
+  SignetCurlSecret *password = NULL;
 
   g_mutex_lock (&client->lock);
-  func = client->password_func;
-  *user_data = client->password_data;
+  password_source = client->password_source;
+  if (password_source != NULL)
+    g_atomic_ref_count_inc (&password_source->ref);
   g_mutex_unlock (&client->lock);
-  return func;
+  *asked = password_source != NULL;
+  if (password_source == NULL)
+    return NULL;
+  password = signet_curl_ask_password (password_source->func, password_source->data, source, user, host,
+                                       cancellable, error);
+  password_source_unref (password_source);
+  return password;
 }
 
 void
@@ -286,22 +322,29 @@ signet_curl_debug_lines (curl_infotype       type,
                          SignetCurlLineFunc  heard,
                          gpointer            user_data)
 {
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
+  char *text;
+  char *line;
+  char *end;
 
   if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN)
     return;
+  /* One copy, split in place and wiped: what is sent may carry a
+   * credential. */
   text = g_strndup (data, size);
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
+  for (line = text; line != NULL; line = end != NULL ? end + 1 : NULL)
     {
-      if (*g_strchomp (lines[i]) == '\0')
+      end = strchr (line, '\n');
+      if (end != NULL)
+        *end = '\0';
+      if (*g_strchomp (line) == '\0')
         continue;
       if (type == CURLINFO_HEADER_OUT)
-        sent (user_data, lines[i]);
+        sent (user_data, line);
       else
-        heard (user_data, lines[i]);
+        heard (user_data, line);
     }
+  explicit_bzero (text, size);
+  g_free (text);
 }
 
 size_t
@@ -793,15 +836,21 @@ static void
 imap_command_sent (gpointer user_data, const char *line)
 {
   SignetCurlImap *imap = user_data;
-  g_auto(GStrv) words = g_strsplit (line, " ", 4);
+  gsize tag_length = strcspn (line, " ");
+  g_autofree char *tag = NULL;
+  const char *word;
 
-  if (g_strv_length (words) < 2 || !is_tag (words[0]))
+  if (line[tag_length] != ' ' || tag_length > 16)
     return;
+  tag = g_strndup (line, tag_length);
+  if (!is_tag (tag))
+    return;
+  word = line + tag_length + 1;
+  /* UID SEARCH: the command is the second word. */
+  if (g_ascii_strncasecmp (word, "UID ", 4) == 0)
+    word += 4;
   g_free (imap->command);
-  if (g_ascii_strcasecmp (words[1], "UID") == 0 && words[2] != NULL)
-    imap->command = g_ascii_strup (words[2], -1);
-  else
-    imap->command = g_ascii_strup (words[1], -1);
+  imap->command = g_ascii_strup (word, strcspn (word, " "));
 }
 
 /* A mailbox name as LIST gives it: an atom or a quoted string (a literal

@@ -41,9 +41,7 @@ SignetCurlSecret *signet_curl_ask_password   (SignetPasswordFunc  func,
  * connection could not trust. */
 typedef struct {
   GMutex              lock;
-  SignetPasswordFunc  password_func;
-  gpointer            password_data;
-  GDestroyNotify      password_destroy;
+  gpointer            password_source;  /* the function, its data and how to free them */
   char               *untrusted_fingerprint;
   char               *untrusted_pin;
 } SignetCurlClient;
@@ -54,8 +52,17 @@ void      signet_curl_client_set_password_func (SignetCurlClient *client,
                                                 SignetPasswordFunc func,
                                                 gpointer           user_data,
                                                 GDestroyNotify     destroy);
-SignetPasswordFunc signet_curl_client_get_password_func (SignetCurlClient *client,
-                                                         gpointer         *user_data);
+/* Asks the function set, if any (*@asked says whether), for @user's
+ * password at @host, as signet_curl_ask_password() does. The function and
+ * its data stay alive while it is asked, even if another thread replaces
+ * them meanwhile (their destroy notify may then run in this thread). */
+SignetCurlSecret *signet_curl_client_ask_password (SignetCurlClient  *client,
+                                                   GObject           *source,
+                                                   const char        *user,
+                                                   const char        *host,
+                                                   GCancellable      *cancellable,
+                                                   gboolean          *asked,
+                                                   GError           **error);
 /* Takes @fingerprint and @pin; NULL forgets them. */
 void      signet_curl_client_set_untrusted   (SignetCurlClient   *client,
                                               char               *fingerprint,

@@ -57,8 +57,6 @@ typedef struct {
   SignetCurlServer    server;
   char               *base_url;          /* scheme://host:port/ */
   char               *folder;
-  SignetPasswordFunc  password_func;
-  gpointer            password_data;
   SignetCurlLine      line;
   SignetCurlImap      imap;
   SignetCurlUpload    upload;
@@ -94,7 +92,6 @@ append_init (Append *append, SignetSentFolder *self, GCancellable *cancellable)
   port = self->numbers[PROP_PORT];
   append->server.timeout = self->numbers[PROP_TIMEOUT];
   g_mutex_unlock (&self->lock);
-  append->password_func = signet_curl_client_get_password_func (&self->client, &append->password_data);
 
   security = append->strings[PROP_SECURITY];
   if (port == 0)
@@ -363,6 +360,22 @@ store (Append *append, GError **error)
   return TRUE;
 }
 
+/* A login without a password function is refused as the function's
+ * missing answer would be. */
+static SignetCurlSecret *
+ask_password (Append *append, GError **error)
+{
+  gboolean asked;
+  SignetCurlSecret *password = signet_curl_client_ask_password (&append->self->client, G_OBJECT (append->self),
+                                                                append_user (append), append->server.host,
+                                                                append->cancellable, &asked, error);
+
+  if (!asked)
+    return signet_curl_ask_password (NULL, NULL, G_OBJECT (append->self), append_user (append),
+                                     append->server.host, append->cancellable, error);
+  return password;
+}
+
 gboolean
 signet_sent_folder_append (SignetSentFolder  *self,
                            int                fd,
@@ -393,9 +406,7 @@ signet_sent_folder_append (SignetSentFolder  *self,
     }
   if (!signet_curl_upload_prepare (&append.upload, fd, cancellable, error))
     return FALSE;
-  if (*append_user (&append) != '\0' &&
-      (password = signet_curl_ask_password (append.password_func, append.password_data, G_OBJECT (self),
-                                            append_user (&append), append.server.host, cancellable, error)) == NULL)
+  if (*append_user (&append) != '\0' && (password = ask_password (&append, error)) == NULL)
     return FALSE;
 
   append_setup (&append, password);

@@ -534,13 +534,12 @@ check_settings (const Settings *settings, const char * const *recipients, GError
 static SignetCurlSecret *
 get_password (SignetSmtpTransport *self, const Settings *settings, GCancellable *cancellable, GError **error)
 {
-  gpointer data;
-  SignetPasswordFunc func = signet_curl_client_get_password_func (&self->client, &data);
-  char *password;
+  gboolean asked;
+  char *password = signet_curl_client_ask_password (&self->client, G_OBJECT (self), settings->user,
+                                                    settings->host, cancellable, &asked, error);
 
-  if (func != NULL)
-    return signet_curl_ask_password (func, data, G_OBJECT (self), settings->user, settings->host,
-                                     cancellable, error);
+  if (asked)
+    return password;
   g_mutex_lock (&self->lock);
   password = g_strdup (self->password != NULL ? self->password : "");
   g_mutex_unlock (&self->lock);
