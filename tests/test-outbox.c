@@ -577,7 +577,14 @@ on_held (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Answer *a = user_data;
 
-  a->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &a->error);
+  g_auto(GStrv) recipients = NULL;
+
+  a->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &recipients, &a->error);
+  if (a->fd >= 0)
+    {
+      g_assert_cmpuint (g_strv_length (recipients), ==, 2);
+      g_assert_true (g_strv_contains ((const char * const *) recipients, "bob@example.org"));
+    }
   a->ok = a->fd >= 0;
   a->done = TRUE;
 }

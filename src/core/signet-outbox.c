@@ -86,6 +86,8 @@ enum {
 #define PROGRESS_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
 
 static void read_summary (int fd, gboolean *sealed, char **subject, char **message_id);
+static SignetOutboxItem *describe_batch (SignetStore *store, SignetFolder folder, const char *id,
+                                         const char *sending_id);
 
 static guint signals[N_SIGNALS];
 
@@ -854,11 +856,13 @@ typedef struct {
   OpKind  kind;
   char   *id;
   GTask  *caller;
+  GStrv   recipients;   /* OP_HOLD: every envelope recipient */
 } OpData;
 
 static void
 op_data_free (OpData *op)
 {
+  g_strfreev (op->recipients);
   g_free (op->id);
   g_clear_object (&op->caller);
   g_free (op);
@@ -974,6 +978,11 @@ op_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable
       fd = open_first_message (dir_fd, &error);
       close (dir_fd);
       ok = fd >= 0;
+      if (ok)
+        {
+          g_autoptr(SignetOutboxItem) item = describe_batch (self->store, SIGNET_FOLDER_OUTBOX_FAILED, op->id, NULL);
+          op->recipients = item != NULL ? g_steal_pointer (&item->recipients) : g_new0 (char *, 1);
+        }
       break;
     case OP_DELETE:
       ok = signet_store_remove_batch_from (self->store, SIGNET_FOLDER_OUTBOX, op->id) ||
@@ -1011,7 +1020,12 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
       if (error != NULL)
         g_task_return_error (op->caller, error);
       else
-        g_task_return_int (op->caller, fd);
+        {
+          OpData *caller_op = g_task_get_task_data (op->caller);
+
+          caller_op->recipients = g_steal_pointer (&op->recipients);
+          g_task_return_int (op->caller, fd);
+        }
     }
   else if (g_task_propagate_boolean (G_TASK (result), &error))
     g_task_return_boolean (op->caller, TRUE);
@@ -1107,10 +1121,18 @@ signet_outbox_hold_async (SignetOutbox       *self,
 int
 signet_outbox_hold_finish (SignetOutbox *self,
                            GAsyncResult *result,
+                           GStrv        *recipients,
                            GError      **error)
 {
+  OpData *op;
+  int fd;
+
   g_return_val_if_fail (g_task_is_valid (result, self), -1);
-  return (int) g_task_propagate_int (G_TASK (result), error);
+  op = g_task_get_task_data (G_TASK (result));
+  fd = (int) g_task_propagate_int (G_TASK (result), error);
+  if (recipients != NULL)
+    *recipients = fd >= 0 ? g_strdupv (op->recipients) : NULL;
+  return fd;
 }
 
 void
