@@ -2,6 +2,7 @@
 
 #include "signet-gmime.h"
 #include <glib/gstdio.h>
+#include <libsecret/secret.h>
 #include <string.h>
 
 #include "signet-core.h"
@@ -863,4 +864,94 @@ signet_test_untrusted_story (GObject                    *client,
   g_assert_false (attempt (client, data, &other_error));
   g_assert_error (other_error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
   g_assert_nonnull (strstr (other_error->message, fingerprint));
+}
+
+/* ---- a session and a keyring of the test's own ---------------------------- */
+
+static void
+make_session_dir (const char *root, const char *variable, const char *name)
+{
+  g_autofree char *path = g_build_filename (root, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  g_setenv (variable, path, TRUE);
+}
+
+/* Call before any thread exists (it sets the environment): HOME and the
+ * XDG directories below @root, and a session bus of the test's own, so
+ * that no keyring of the person running the tests is touched and none is
+ * started by D-Bus activation. DISPLAY stays, for GTK. */
+GTestDBus *
+signet_test_private_session_up (const char *root)
+{
+  g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
+  GTestDBus *bus;
+
+  make_session_dir (root, "XDG_CONFIG_HOME", "config");
+  make_session_dir (root, "XDG_DATA_HOME", "data");
+  make_session_dir (root, "XDG_CACHE_HOME", "cache");
+  make_session_dir (root, "HOME", "home");
+  /* It unsets XDG_RUNTIME_DIR and DISPLAY, so that nothing finds another
+   * bus. */
+  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (bus);
+  make_session_dir (root, "XDG_RUNTIME_DIR", "runtime");
+  if (display != NULL)
+    g_setenv ("DISPLAY", display, TRUE);
+  return bus;
+}
+
+/* libsecret keeps its connection to the bus for the life of the process
+ * (secret_service_disconnect() leaves it), so g_test_dbus_down(), which
+ * waits for the connection to go, would wait in vain: the bus is stopped
+ * under it, and @bus, whose disposal would wait the same way, is kept. */
+void
+signet_test_private_session_down (GTestDBus *bus)
+{
+  g_autoptr(GDBusConnection) connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+
+  secret_service_disconnect ();
+  if (connection != NULL)
+    g_dbus_connection_set_exit_on_close (connection, FALSE);
+  g_test_dbus_stop (bus);
+}
+
+static void
+on_name_appeared (GDBusConnection *connection, const char *name, const char *owner, gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* Starts gnome-keyring-daemon (its secrets component, its login keyring
+ * unlocked) on the session bus, which must be the test's own (GTestDBus,
+ * with XDG_DATA_HOME and XDG_RUNTIME_DIR below a temporary directory): the
+ * daemon leaves when that bus goes. */
+void
+signet_test_start_keyring (void)
+{
+  g_autoptr(GSubprocess) daemon = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  gboolean owned = FALSE;
+  guint watch;
+
+  daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                             | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error,
+                             "gnome-keyring-daemon", "--daemonize", "--unlock", "--components=secrets", NULL);
+  g_assert_no_error (error);
+  /* --unlock reads the keyring's password from standard input. */
+  g_subprocess_communicate_utf8 (daemon, "throwaway keyring password", NULL, &output, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (daemon))
+    g_error ("gnome-keyring-daemon did not start: %s", output);
+  watch = g_bus_watch_name (G_BUS_TYPE_SESSION, "org.freedesktop.secrets", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                            on_name_appeared, NULL, &owned, NULL);
+  signet_test_wait_until (is_true, &owned);
+  g_bus_unwatch_name (watch);
 }

@@ -139,4 +139,8 @@ void        signet_test_untrusted_story  (GObject                    *client,
                                           SignetTestDupUntrustedFunc  dup,
                                           gpointer                    data);
 
+GTestDBus *signet_test_private_session_up   (const char *root);
+void       signet_test_private_session_down (GTestDBus  *bus);
+void       signet_test_start_keyring        (void);
+
 G_END_DECLS
