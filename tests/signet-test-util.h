@@ -86,4 +86,27 @@ char      *signet_test_read_clear_text  (const char *path);
 void       signet_test_wait_until       (gboolean  (*predicate) (gpointer),
                                          gpointer    data);
 
+/* Real mail servers (tests/servers/mailservers.py: Postfix and Dovecot on
+ * 127.0.0.1), started once for the test program below @workdir, which
+ * must be traversable by others. They stop, and @workdir is removed, when
+ * the process ends however it ends. When they cannot run here (not root,
+ * not installed) signet_test_servers_need() skips the test. */
+void        signet_test_servers_start    (const char *workdir);
+void        signet_test_servers_stop     (void);
+gboolean    signet_test_servers_need     (void);
+const char *signet_test_servers_env      (const char *key);
+char       *signet_test_servers_user_env (const char *user,
+                                          const char *suffix);
+char       *signet_test_servers_script   (const char *name);
+/* The paths of the messages in @maildir's new/ and cur/ that contain @marker. */
+GPtrArray  *signet_test_maildir_find     (const char *maildir,
+                                          const char *marker);
+/* A socket on 127.0.0.1 whose connections the kernel completes and nobody
+ * ever speaks on; and a port nothing listens on. */
+GSocket    *signet_test_silent_listener  (guint      *port);
+guint       signet_test_closed_port      (void);
+/* Cancels @cancellable from another thread after @delay_ms; join it. */
+GThread    *signet_test_cancel_later     (GCancellable *cancellable,
+                                          guint         delay_ms);
+
 G_END_DECLS
