@@ -746,6 +746,20 @@ signet_test_cancel_later (GCancellable *cancellable,
   return g_thread_new ("cancel", cancel_later, canceller);
 }
 
+guint
+signet_test_servers_queued (void)
+{
+  const char *queues[] = { "maildrop", "incoming", "active", "deferred", "hold" };
+  guint n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (queues); i++)
+    {
+      g_autofree char *dir = g_build_filename (signet_test_servers_env ("DIR"), "queue", queues[i], NULL);
+      n += signet_test_count_files (dir);
+    }
+  return n;
+}
+
 /* ---- scripted SMTP faults -------------------------------------------------- */
 
 #include <signal.h>

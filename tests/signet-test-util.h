@@ -109,6 +109,9 @@ guint       signet_test_closed_port      (void);
 GThread    *signet_test_cancel_later     (GCancellable *cancellable,
                                           guint         delay_ms);
 
+/* How many messages Postfix has yet to deliver. */
+guint       signet_test_servers_queued          (void);
+
 /* A scripted SMTP server (tests/servers/faultsmtp.py, see its scenarios)
  * in the new directory @dir, on @port of 127.0.0.1 (0: any free one). It
  * ends when stopped or when this process ends. */

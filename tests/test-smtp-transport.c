@@ -173,15 +173,7 @@ postfix_transport (const char *port_key, const char *security, const char *user)
 static guint
 queued (void)
 {
-  const char *queues[] = { "maildrop", "incoming", "active", "deferred", "hold" };
-  guint n = 0;
-
-  for (guint i = 0; i < G_N_ELEMENTS (queues); i++)
-    {
-      g_autofree char *dir = g_build_filename (signet_test_servers_env ("DIR"), "queue", queues[i], NULL);
-      n += signet_test_count_files (dir);
-    }
-  return n;
+  return signet_test_servers_queued ();
 }
 
 static GPtrArray *
