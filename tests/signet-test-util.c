@@ -522,12 +522,32 @@ signet_test_wait_until (gboolean (*predicate) (gpointer),
     }
 }
 
+#include "signet-key-directory-private.h"
+
+/* The fingerprint of the one usable key @directory has for @email. */
+char *
+signet_test_fingerprint (SignetKeyDirectory *directory,
+                         const char         *email)
+{
+  const char *one[] = { email, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = signet_key_directory_resolve_sync (directory, one, NULL, &error);
+  const SignetKeyResult *result = found != NULL ? g_ptr_array_index (found, 0) : NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  g_assert_cmpint (result->status, ==, SIGNET_KEY_STATUS_OK);
+  return g_strdup (result->fingerprint);
+}
+
 /* ---- real mail servers ----------------------------------------------------- */
 
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "signet-errors.h"
 
 static struct {
   char       *workdir;
@@ -592,31 +612,36 @@ start_servers_guard (const char *servers_dir)
   mail_servers.guard_fd = fds[1];
 }
 
-void
-signet_test_servers_start (const char *workdir)
+const char *
+signet_test_servers_start (const char *name)
 {
   g_autofree char *script = signet_test_servers_script ("mailservers.py");
-  g_autofree char *dir = g_build_filename (workdir, "servers", NULL);
-  const char *argv[] = { "/usr/bin/python3", script, "start", dir, NULL };
+  g_autofree char *dir = NULL;
+  const char *argv[] = { "/usr/bin/python3", script, "start", NULL, NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
   int status;
   gint64 start = g_get_monotonic_time ();
 
-  mail_servers.workdir = g_strdup (workdir);
+  /* Short, and traversable by the mail daemons' users. */
+  mail_servers.workdir = g_strdup_printf ("/tmp/signet-%s-XXXXXX", name);
+  g_assert_nonnull (g_mkdtemp_full (mail_servers.workdir, 0755));
+  dir = g_build_filename (mail_servers.workdir, "servers", NULL);
+  argv[3] = dir;
   start_servers_guard (dir);
   g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
   g_assert_no_error (error);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
     {
       mail_servers.skip = g_strstrip (g_steal_pointer (&err));
-      return;
+      return mail_servers.workdir;
     }
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("the mail servers did not start: %s", err);
   mail_servers.env = parse_servers_env (out);
   g_test_message ("Postfix and Dovecot ready in %.2f s", (g_get_monotonic_time () - start) / 1e6);
+  return mail_servers.workdir;
 }
 
 void
@@ -745,6 +770,102 @@ signet_test_cancel_later (GCancellable *cancellable,
   canceller->delay_ms = delay_ms;
   return g_thread_new ("cancel", cancel_later, canceller);
 }
+
+/* A well-formed pin of a key no server has. */
+char *
+signet_test_other_pin (void)
+{
+  guint8 zeros[32] = { 0 };
+  g_autofree char *zeros64 = g_base64_encode (zeros, sizeof zeros);
+
+  return g_strconcat ("sha256//", zeros64, NULL);
+}
+
+/* @error, an untrusted-certificate error, names the fixture's host and its
+ * certificate's fingerprint; @fingerprint and @pin, as the code under test
+ * gave them, are the fixture certificate's. */
+void
+signet_test_assert_untrusted (const GError *error,
+                              const char   *fingerprint,
+                              const char   *pin)
+{
+  const char *expected = signet_test_servers_env ("SERVER_FINGERPRINT");
+
+  g_assert_nonnull (strstr (error->message, signet_test_servers_env ("HOST")));
+  g_assert_nonnull (strstr (error->message, expected));
+  g_assert_cmpstr (fingerprint, ==, expected);
+  g_assert_cmpstr (pin, ==, signet_test_servers_env ("SERVER_PIN"));
+}
+
+void
+signet_test_store_result (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      result_out)
+{
+  *(GAsyncResult **) result_out = g_object_ref (result);
+}
+
+gboolean
+signet_test_has_result (gpointer result_out)
+{
+  return *(GAsyncResult **) result_out != NULL;
+}
+
+/* Runs @run while another thread cancels it 300 ms in: it must fail with
+ * G_IO_ERROR_CANCELLED within a second of its start. */
+void
+signet_test_assert_cancels (SignetTestCancellableFunc  run,
+                            gpointer                   data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  GThread *thread = signet_test_cancel_later (cancellable, 300);
+  gboolean ok = run (data, cancellable, &error);
+
+  g_thread_join (thread);
+  g_assert_false (ok);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_test_message ("cancelled after %.2f s", (g_get_monotonic_time () - start) / 1e6);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+}
+
+/* The story of an untrusted certificate, for a client of the fixture with
+ * "ca-file" and "pinned-public-key" properties: without the test CA the
+ * attempt fails and names the host and the certificate, whose fingerprint
+ * and pin @dup then gives; with that pin it works, and @dup has nothing;
+ * with the pin of another key it fails again, even with the CA. */
+void
+signet_test_untrusted_story (GObject                    *client,
+                             SignetTestAttemptFunc       attempt,
+                             SignetTestDupUntrustedFunc  dup,
+                             gpointer                    data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) other_error = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *other_pin = signet_test_other_pin ();
+
+  g_object_set (client, "ca-file", NULL, "pinned-public-key", NULL, NULL);
+  g_assert_false (dup (client, NULL, NULL));
+  g_assert_false (attempt (client, data, &error));
+  g_assert_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
+  g_assert_true (dup (client, &fingerprint, &pin));
+  signet_test_assert_untrusted (error, fingerprint, pin);
+
+  g_object_set (client, "pinned-public-key", pin, NULL);
+  g_assert_true (attempt (client, data, NULL));
+  g_assert_false (dup (client, NULL, NULL));
+
+  /* A pinned key wins over the certificate authorities too. */
+  g_object_set (client, "pinned-public-key", other_pin, "ca-file", signet_test_servers_env ("CA_FILE"), NULL);
+  g_assert_false (attempt (client, data, &other_error));
+  g_assert_error (other_error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
+  g_assert_nonnull (strstr (other_error->message, fingerprint));
+}
+
+/* ---- Postfix's queue ----------------------------------------------------- */
 
 guint
 signet_test_servers_queued (void)

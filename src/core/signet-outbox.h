@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "signet-network.h"
+#include "signet-sent-folder.h"
 #include "signet-store.h"
 #include "signet-transport.h"
 
@@ -14,6 +15,11 @@ G_DECLARE_FINAL_TYPE (SignetOutbox, signet_outbox, SIGNET, OUTBOX, GObject)
 SignetOutbox    *signet_outbox_new           (SignetNetwork   *network,
                                               SignetStore     *store,
                                               SignetTransport *transport);
+void             signet_outbox_set_transport (SignetOutbox    *self,
+                                              SignetTransport *transport);
+SignetTransport *signet_outbox_dup_transport (SignetOutbox    *self);
+void             signet_outbox_set_sent_folder (SignetOutbox  *self,
+                                                SignetSentFolder *sent_folder);
 guint            signet_outbox_get_n_queued  (SignetOutbox    *self);
 guint            signet_outbox_get_n_failed  (SignetOutbox    *self);
 gboolean         signet_outbox_get_busy      (SignetOutbox    *self);
