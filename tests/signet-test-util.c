@@ -973,12 +973,6 @@ signet_test_fault_server_n_messages (SignetTestFaultServer *server)
 
 /* ---- a keyring of the test's own ------------------------------------------ */
 
-static void
-on_keyring_exited (GObject *source, GAsyncResult *result, gpointer data)
-{
-  *(gboolean *) data = TRUE;
-}
-
 /* In the daemon, before exec: a test that dies takes it along. */
 static void
 die_with_parent (gpointer data)
@@ -996,7 +990,6 @@ signet_test_start_keyring (const char *log_path)
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   GOutputStream *input;
   GError *error = NULL;
-  gboolean exited = FALSE;
 
   /* In the foreground, so that it stays our child and stops when told;
    * never on the test's standard output (the TAP stream). */
@@ -1006,7 +999,6 @@ signet_test_start_keyring (const char *log_path)
   daemon = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
                                         "--unlock", "--components=secrets", NULL);
   g_assert_no_error (error);
-  g_subprocess_wait_async (daemon, NULL, on_keyring_exited, &exited);
   input = g_subprocess_get_stdin_pipe (daemon);
   g_output_stream_write_all (input, unlock, strlen (unlock), NULL, NULL, &error);
   g_assert_no_error (error);
@@ -1029,7 +1021,9 @@ signet_test_start_keyring (const char *log_path)
       if (owned)
         break;
       g_main_context_iteration (NULL, FALSE);
-      if (exited || g_get_monotonic_time () > deadline)
+      /* No identifier: it has ended (asked here, not by a callback that
+       * could come after this function has returned). */
+      if (g_subprocess_get_identifier (daemon) == NULL || g_get_monotonic_time () > deadline)
         {
           g_autofree char *output = signet_test_read_file (log_path);
           g_error ("gnome-keyring-daemon did not start: %s", output);
