@@ -55,6 +55,7 @@ struct _SignetOutbox
   GCancellable    *sending_cancellable;
   gboolean         sending_stopped; /* the user stopped it */
   SignetSentFolder *sent_folder;
+  GHashTable      *skip;           /* batch ids the view is changing: not to be delivered */
 };
 
 G_DEFINE_FINAL_TYPE (SignetOutbox, signet_outbox, G_TYPE_OBJECT)
@@ -86,6 +87,8 @@ enum {
 #define PROGRESS_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
 
 static void read_summary (int fd, gboolean *sealed, char **subject, char **message_id);
+static SignetOutboxItem *describe_batch (SignetStore *store, SignetFolder folder, const char *id,
+                                         const char *sending_id);
 
 static guint signals[N_SIGNALS];
 
@@ -330,7 +333,7 @@ deliver_copy (SignetOutbox *self,
                    _("A queued message is missing from the Outbox."));
       return FALSE;
     }
-  progress.done_fd = openat (dir_fd, done_name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  progress.done_fd = openat (dir_fd, done_name, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (progress.done_fd < 0)
     {
       close (eml_fd);
@@ -655,8 +658,16 @@ run_thread (GTask        *task,
   ids = signet_store_list_batches (self->store, SIGNET_FOLDER_OUTBOX, &data->error);
   for (guint i = 0; ids != NULL && data->deliver && i < ids->len; i++)
     {
+      gboolean skip;
+
       if (g_cancellable_is_cancelled (cancellable))
         break;
+      /* Deleted or taken back for editing since the run began. */
+      g_mutex_lock (&self->lock);
+      skip = g_hash_table_contains (self->skip, g_ptr_array_index (ids, i));
+      g_mutex_unlock (&self->lock);
+      if (skip)
+        continue;
       g_ptr_array_add (data->outcomes, deliver_batch (self, data, g_ptr_array_index (ids, i), cancellable));
     }
   if (data->deliver)
@@ -854,11 +865,13 @@ typedef struct {
   OpKind  kind;
   char   *id;
   GTask  *caller;
+  GStrv   recipients;   /* OP_HOLD: every envelope recipient */
 } OpData;
 
 static void
 op_data_free (OpData *op)
 {
+  g_strfreev (op->recipients);
   g_free (op->id);
   g_clear_object (&op->caller);
   g_free (op);
@@ -900,6 +913,23 @@ batch_exists (SignetStore *store, SignetFolder folder, const char *id)
     return FALSE;
   close (fd);
   return TRUE;
+}
+
+/* Whether any copy of @id (queued or failed) reached anyone: editing it
+ * and sending it again would deliver it to them twice. */
+static gboolean
+reached_anyone (SignetStore *store, const char *id)
+{
+  static const SignetFolder folders[] = { SIGNET_FOLDER_OUTBOX, SIGNET_FOLDER_OUTBOX_FAILED };
+
+  for (guint f = 0; f < G_N_ELEMENTS (folders); f++)
+    {
+      g_autoptr(SignetOutboxItem) item = describe_batch (store, folders[f], id, NULL);
+
+      if (item != NULL)
+        return g_strv_length (item->undelivered) < g_strv_length (item->recipients);
+    }
+  return FALSE;
 }
 
 static void
@@ -953,6 +983,13 @@ op_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable
         not_found_error (&error);
       break;
     case OP_HOLD:
+      if (reached_anyone (self->store, op->id))
+        {
+          g_set_error_literal (&error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
+                               _("This message has already reached some of its recipients, so it cannot be "
+                                 "edited: Retry sends it to the others."));
+          break;
+        }
       if (batch_exists (self->store, SIGNET_FOLDER_OUTBOX, op->id))
         {
           dir_fd = signet_store_open_batch_in (self->store, SIGNET_FOLDER_OUTBOX, op->id, NULL);
@@ -974,6 +1011,11 @@ op_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable
       fd = open_first_message (dir_fd, &error);
       close (dir_fd);
       ok = fd >= 0;
+      if (ok)
+        {
+          g_autoptr(SignetOutboxItem) item = describe_batch (self->store, SIGNET_FOLDER_OUTBOX_FAILED, op->id, NULL);
+          op->recipients = item != NULL ? g_steal_pointer (&item->recipients) : g_new0 (char *, 1);
+        }
       break;
     case OP_DELETE:
       ok = signet_store_remove_batch_from (self->store, SIGNET_FOLDER_OUTBOX, op->id) ||
@@ -1004,6 +1046,9 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
   self->running = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   g_hash_table_remove (self->attempts, op->id);
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove (self->skip, op->id);
+  g_mutex_unlock (&self->lock);
   if (op->kind == OP_HOLD)
     {
       int fd = (int) g_task_propagate_int (G_TASK (result), &error);
@@ -1011,7 +1056,12 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
       if (error != NULL)
         g_task_return_error (op->caller, error);
       else
-        g_task_return_int (op->caller, fd);
+        {
+          OpData *caller_op = g_task_get_task_data (op->caller);
+
+          caller_op->recipients = g_steal_pointer (&op->recipients);
+          g_task_return_int (op->caller, fd);
+        }
     }
   else if (g_task_propagate_boolean (G_TASK (result), &error))
     g_task_return_boolean (op->caller, TRUE);
@@ -1066,7 +1116,13 @@ request_op (SignetOutbox *self, OpKind kind, const char *id, GCancellable *cance
   g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
   g_task_set_source_tag (task, source_tag);
   if (kind != OP_RETRY)
-    signet_outbox_cancel (self, id);
+    {
+      /* Not delivered from now on, even by the run going now. */
+      g_mutex_lock (&self->lock);
+      g_hash_table_add (self->skip, g_strdup (id));
+      g_mutex_unlock (&self->lock);
+      signet_outbox_cancel (self, id);
+    }
   g_queue_push_tail (&self->ops, task);
   start_next (self);
 }
@@ -1107,10 +1163,18 @@ signet_outbox_hold_async (SignetOutbox       *self,
 int
 signet_outbox_hold_finish (SignetOutbox *self,
                            GAsyncResult *result,
+                           GStrv        *recipients,
                            GError      **error)
 {
+  OpData *op;
+  int fd;
+
   g_return_val_if_fail (g_task_is_valid (result, self), -1);
-  return (int) g_task_propagate_int (G_TASK (result), error);
+  op = g_task_get_task_data (G_TASK (result));
+  fd = (int) g_task_propagate_int (G_TASK (result), error);
+  if (recipients != NULL)
+    *recipients = fd >= 0 ? g_strdupv (op->recipients) : NULL;
+  return fd;
 }
 
 void
@@ -1506,6 +1570,7 @@ signet_outbox_finalize (GObject *object)
   g_free (self->sending_id);
   g_clear_object (&self->sending_cancellable);
   g_clear_object (&self->sent_folder);
+  g_clear_pointer (&self->skip, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_outbox_parent_class)->finalize (object);
 }
@@ -1622,6 +1687,7 @@ signet_outbox_init (SignetOutbox *self)
   self->retry_delay = 30;
   g_mutex_init (&self->lock);
   g_queue_init (&self->ops);
+  self->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   signet_core_init ();
 }
 

@@ -88,7 +88,9 @@ gboolean         signet_outbox_retry_finish  (SignetOutbox    *self,
  * (cancelled if it is being sent) and stays among the failed ones until
  * deleted, so nothing is lost if the editor goes away. Returns the file
  * descriptor of its first copy's message (the To/Cc copy, sealed to the
- * sender too when sealed), to be read and closed by the caller. */
+ * sender too when sealed), to be read and closed by the caller, and
+ * (@recipients) every envelope recipient of every copy: Bcc recipients
+ * are named nowhere else. */
 void             signet_outbox_hold_async    (SignetOutbox    *self,
                                               const char      *id,
                                               GCancellable    *cancellable,
@@ -96,6 +98,7 @@ void             signet_outbox_hold_async    (SignetOutbox    *self,
                                               gpointer         user_data);
 int              signet_outbox_hold_finish   (SignetOutbox    *self,
                                               GAsyncResult    *result,
+                                              GStrv           *recipients,
                                               GError         **error);
 
 /* Removes a send (stopping it if it is being sent). */

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include "signet-address.h"
 #include "signet-compose-window.h"
 #include "signet-dialogs.h"
 #include "signet-errors.h"
@@ -168,7 +169,7 @@ on_sent (SignetOutbox *outbox, const char *id, OutboxActions *self)
 static void
 on_deferred (SignetOutbox *outbox, const char *id, GStrv undelivered, const char *reason, OutboxActions *self)
 {
-  g_debug ("Delivery deferred: %s", reason);
+  g_debug ("Delivery deferred; it will be tried again");
   /* Someone is still waiting for it; a send only waiting to be filed in
    * Sent has reached everyone and is not worth a word yet. */
   if (undelivered != NULL && undelivered[0] != NULL)
@@ -178,7 +179,8 @@ on_deferred (SignetOutbox *outbox, const char *id, GStrv undelivered, const char
 static void
 on_failed (SignetOutbox *outbox, const char *id, GStrv undelivered, const char *reason, OutboxActions *self)
 {
-  g_warning ("A message could not be delivered: %s", reason);
+  /* Not the reason: it may name a Bcc recipient. */
+  g_warning ("A message could not be delivered and was set aside in the Outbox");
   notify_outbox (self, FALSE, TRUE, undelivered);
   ask_about_certificate (self, id);
 }
@@ -220,15 +222,33 @@ typedef struct {
   OutboxActions *actions;
   char          *id;
   int            fd;
+  GStrv          recipients;
 } EditData;
 
 static void
 edit_data_free (EditData *data)
 {
+  g_strfreev (data->recipients);
   if (data->fd >= 0)
     close (data->fd);
   g_free (data->id);
   g_free (data);
+}
+
+static gboolean
+names_recipient (SignetMessage *message, const char *email)
+{
+  static const SignetRecipientKind kinds[] = { SIGNET_RECIPIENT_TO, SIGNET_RECIPIENT_CC, SIGNET_RECIPIENT_BCC };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autoptr(GPtrArray) list = signet_message_dup_recipients (message, kinds[k]);
+
+      for (guint i = 0; i < list->len; i++)
+        if (signet_address_equal_email (((SignetAddress *) g_ptr_array_index (list, i))->email, email))
+          return TRUE;
+    }
+  return FALSE;
 }
 
 static void
@@ -245,6 +265,14 @@ read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       g_task_return_error (task, error);
       return;
     }
+  /* Whoever the envelopes name and the headers do not was a Bcc
+   * recipient (a cleartext message names them nowhere else). */
+  for (guint i = 0; data->recipients != NULL && data->recipients[i] != NULL; i++)
+    if (!names_recipient (message, data->recipients[i]))
+      {
+        g_autoptr(SignetAddress) bcc = signet_address_new (NULL, data->recipients[i]);
+        signet_message_add_bcc (message, bcc);
+      }
   /* Sealed once: sealed again at the next Send. */
   g_object_set_data (G_OBJECT (message), "signet-was-sealed", GINT_TO_POINTER (sealed));
   g_task_return_pointer (task, message, g_object_unref);
@@ -289,7 +317,7 @@ on_held (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GTask) task = NULL;
 
-  data->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &error);
+  data->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &data->recipients, &error);
   if (data->fd < 0)
     {
       show_edit_error (data->actions, error);
