@@ -471,7 +471,7 @@ test_keyring (Fixture *f, gconstpointer data)
   g_autofree char *smtp = make_password ("smtp");
   g_autofree char *imap = make_password ("imap");
 
-  signet_test_start_keyring ();
+  signet_test_start_session_keyring ();
   set_up_server (f);
   enter (f, "smtp_password_row", smtp);
   g_assert_cmpstr (wait_for_notice (f, "smtp"), ==, "The password is saved in the keyring.");
