@@ -1136,6 +1136,69 @@ test_imap_down (void)
   g_assert_cmpuint (client_n_said (&c, "sent "), ==, 1);
 }
 
+static gboolean
+is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static gboolean
+timed_out (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The IMAP server refuses the login for good: the mail goes out, the Sent
+ * copy waits, and the server is not asked again and again (a wrong
+ * password tried every few seconds gets accounts locked); once the
+ * password is right, the next send stores both copies. */
+static void
+test_imap_wrong_password (void)
+{
+  g_auto(Client) c = { 0 };
+  g_autoptr(GHashTable) before = NULL;
+  g_autofree char *subject = make_marker ("imap-refused-subject");
+  g_autofree char *later = make_marker ("imap-later-subject");
+  g_autoptr(SignetMessage) message = NULL;
+  g_autoptr(SignetMessage) second = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *second_id = NULL;
+  gboolean waited = FALSE;
+  guint n_failed;
+
+  if (!signet_test_servers_need ())
+    return;
+  client_init (&c, NULL);
+  client_set_smtp (&c, env_port ("SMTP_PORT"), "starttls");
+  client_set_smtp_session_password (&c);
+  client_set_imap (&c, env_port ("IMAPS_PORT"));
+  signet_account_set_session_password (c.account, SIGNET_ACCOUNT_PROTOCOL_IMAP, "not the password");
+  client_start (&c);
+  before = mail_before ();
+  message = new_message (FALSE, "alice@example.org", NULL, NULL, subject, "imap refused");
+  id = client_send (&c, message);
+  client_flush (&c);
+  client_wait_sent (&c, id);
+  client_wait_said (&c, "sent-folder-failed: ", "refused the login");
+  n_failed = client_n_said (&c, "sent-folder-failed");
+  /* Retries come after 1 s, 2 s, ... for a failure that may pass: none
+   * for this one. */
+  g_timeout_add_seconds (4, timed_out, &waited);
+  signet_test_wait_until (is_set, &waited);
+  g_assert_cmpuint (client_n_said (&c, "sent-folder-failed"), ==, n_failed);
+  g_assert_cmpuint (sent_copies_waiting (&c), ==, 1);
+
+  signet_account_set_session_password (c.account, SIGNET_ACCOUNT_PROTOCOL_IMAP, env ("DEMO_PASSWORD"));
+  second = new_message (FALSE, "alice@example.org", NULL, NULL, later, "imap right again");
+  second_id = client_send (&c, second);
+  client_flush (&c);
+  client_wait_sent (&c, second_id);
+  g_free (sent_copy_once (before, subject));
+  g_free (sent_copy_once (before, later));
+  g_assert_cmpuint (sent_copies_waiting (&c), ==, 0);
+}
+
 /* Signet quits with a send half done (one recipient still busy) and the
  * IMAP server down, and starts again on the same Outbox, twice: each
  * recipient gets the message once, the server is not even asked again
@@ -1288,6 +1351,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/delivery/fault/refused-recipient", test_refused_recipient);
   g_test_add_func ("/delivery/fault/stalled", test_stalled);
   g_test_add_func ("/delivery/sent-folder/imap-down", test_imap_down);
+  g_test_add_func ("/delivery/sent-folder/wrong-password", test_imap_wrong_password);
   g_test_add_func ("/delivery/restart", test_restart);
   g_test_add_func ("/delivery/keyring-password", test_keyring_password);
   ret = g_test_run ();

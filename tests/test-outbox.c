@@ -942,6 +942,27 @@ test_torn_record (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 0);
 }
 
+/* A retry it has scheduled does not keep an Outbox alive: once let go,
+ * it delivers nothing more (a new one on the same store would be locked
+ * out by it). */
+static void
+test_released_with_retry (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "alice@example.org\n", NULL };
+  g_autofree char *id = queue_batch (f->store, envelopes);
+  Flushed flushed = { 0 };
+  gpointer weak = f->outbox;
+
+  f->transport->fail = TRUE;
+  flush (f, &flushed);
+  g_assert_cmpuint (f->events->len, ==, 1);
+  g_object_add_weak_pointer (G_OBJECT (f->outbox), &weak);
+  g_clear_object (&f->outbox);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (weak);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -962,6 +983,7 @@ main (int argc, char *argv[])
   ADD ("delivery-follows-account", TRUE, test_delivery_follows_account);
   ADD ("delete-during-run", TRUE, test_delete_during_run);
   ADD ("torn-record", TRUE, test_torn_record);
+  ADD ("released-with-retry", TRUE, test_released_with_retry);
 #undef ADD
   return g_test_run ();
 }

@@ -56,6 +56,7 @@ struct _SignetOutbox
   gboolean         sending_stopped; /* the user stopped it */
   SignetSentFolder *sent_folder;
   GHashTable      *skip;           /* batch ids the view is changing: not to be delivered */
+  guint            upload_failures; /* runs in a row that could not store Sent copies */
 };
 
 G_DEFINE_FINAL_TYPE (SignetOutbox, signet_outbox, G_TYPE_OBJECT)
@@ -129,6 +130,7 @@ typedef struct {
   SignetTransport  *transport;
   guint       n_uploads;    /* Sent copies still waiting for it */
   char       *upload_error;
+  gboolean    upload_permanent;
   GError     *error;
 } RunData;
 
@@ -627,7 +629,10 @@ upload_sent_copies (SignetOutbox *self, RunData *data, GCancellable *cancellable
         {
           data->n_uploads++;
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            data->upload_error = g_strdup (error->message);
+            {
+              data->upload_error = g_strdup (error->message);
+              data->upload_permanent = is_permanent (error);
+            }
         }
       close (fd);
     }
@@ -709,7 +714,7 @@ schedule_retry (SignetOutbox *self, guint attempts)
   if (self->retry_source != 0)
     return;
   self->retry_source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, delay, on_retry,
-                                                   g_object_ref (self), g_object_unref);
+                                                   self, NULL);
 }
 
 static void
@@ -787,13 +792,22 @@ on_run_done (GObject *object, GAsyncResult *result, gpointer user_data)
   n_sent = apply_outcomes (self, data);
   if (data->upload_error != NULL)
     g_signal_emit (self, signals[SIGNAL_SENT_FOLDER_FAILED], 0, data->upload_error);
-  if (data->n_uploads > 0 && data->sent_folder != NULL && data->deliver)
-    schedule_retry (self, 1);
+  /* Sent copies are tried again with the same backoff as sends; after a
+   * refusal for good (a wrong password) only with the next send or a change
+   * of the settings, so a server is not hammered with failing logins. */
+  if (data->upload_error == NULL)
+    self->upload_failures = 0;
+  else if (data->sent_folder != NULL && data->deliver)
+    {
+      self->upload_failures++;
+      if (!data->upload_permanent)
+        schedule_retry (self, self->upload_failures);
+    }
   if (data->locked_out && data->n_queued > 0 && !g_cancellable_is_cancelled (self->cancellable) &&
       self->retry_source == 0)
     /* Another process is delivering: look again soon, not after a backoff. */
     self->retry_source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, on_retry,
-                                                     g_object_ref (self), g_object_unref);
+                                                     self, NULL);
   if (data->error == NULL)
     set_counts (self, data->n_queued, data->n_failed);
   for (guint i = 0; i < covered->len; i++)
@@ -1510,6 +1524,7 @@ signet_outbox_set_sent_folder (SignetOutbox     *self,
   g_mutex_lock (&self->lock);
   g_set_object (&self->sent_folder, sent_folder);
   g_mutex_unlock (&self->lock);
+  self->upload_failures = 0;
   if (sent_folder != NULL)
     signet_outbox_queue_flush (self);
 }
