@@ -457,6 +457,26 @@ test_no_keyring (Fixture *f, gconstpointer data)
   assert_password (f->account, SIGNET_ACCOUNT_PROTOCOL_IMAP, password);
   assert_not_in_settings (f->settings, password);
 
+  /* Server and user typed but not applied yet: the password is for them,
+   * not for the old ones (whose server would be sent it). */
+  {
+    g_autofree char *other = make_password ("other");
+    g_autofree char *old = NULL;
+    g_autofree char *new = NULL;
+
+    gtk_editable_set_text (GTK_EDITABLE (child (f, "smtp_host_row")), "smtp.new-provider.example");
+    gtk_editable_set_text (GTK_EDITABLE (child (f, "smtp_user_row")), "sam.new");
+    enter (f, "smtp_password_row", other);
+    wait_for_notice (f, "smtp");
+    g_signal_emit_by_name (keep, "clicked");
+    old = signet_account_lookup_password_for_sync (f->account, SIGNET_ACCOUNT_PROTOCOL_SMTP,
+                                                   "smtp.example.org", 587, "sam", NULL, NULL);
+    new = signet_account_lookup_password_for_sync (f->account, SIGNET_ACCOUNT_PROTOCOL_SMTP,
+                                                   "smtp.new-provider.example", 587, "sam.new", NULL, NULL);
+    g_assert_cmpstr (old, ==, password);
+    g_assert_cmpstr (new, ==, other);
+  }
+
   /* A password needs a user name to belong to. */
   enter (f, "smtp_user_row", "");
   enter (f, "smtp_password_row", password);

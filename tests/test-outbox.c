@@ -542,6 +542,7 @@ typedef struct {
   GPtrArray *items;
   gboolean   ok;
   int        fd;
+  GStrv      recipients;
   GError    *error;
 } Answer;
 
@@ -577,14 +578,7 @@ on_held (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Answer *a = user_data;
 
-  g_auto(GStrv) recipients = NULL;
-
-  a->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &recipients, &a->error);
-  if (a->fd >= 0)
-    {
-      g_assert_cmpuint (g_strv_length (recipients), ==, 2);
-      g_assert_true (g_strv_contains ((const char * const *) recipients, "bob@example.org"));
-    }
+  a->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &a->recipients, &a->error);
   a->ok = a->fd >= 0;
   a->done = TRUE;
 }
@@ -769,12 +763,15 @@ test_hold_and_delete (Fixture *f, gconstpointer data)
   signet_outbox_hold_async (f->outbox, id, NULL, on_held, &hold);
   signet_test_wait_until (answered, &hold);
   g_assert_no_error (hold.error);
+  g_assert_cmpuint (g_strv_length (hold.recipients), ==, 2);
+  g_assert_true (g_strv_contains ((const char * const *) hold.recipients, "bob@example.org"));
+  g_strfreev (hold.recipients);
   g_assert_cmpint (pread (hold.fd, buffer, sizeof buffer - 1, 0), >, 0);
   close (hold.fd);
   g_assert_true (g_str_has_prefix (buffer, "Subject: copy 1\n"));
   held = list_items (f);
   g_assert_cmpuint (held->len, ==, 1);
-  g_assert_cmpint (((SignetOutboxItem *) g_ptr_array_index (held, 0))->state, ==, SIGNET_OUTBOX_ITEM_FAILED);
+  g_assert_cmpint (((SignetOutboxItem *) g_ptr_array_index (held, 0))->state, ==, SIGNET_OUTBOX_ITEM_EDITING);
 
   /* Held: not delivered by later runs. */
   f->transport->hold = FALSE;
@@ -963,6 +960,48 @@ test_released_with_retry (Fixture *f, gconstpointer data)
   g_assert_null (weak);
 }
 
+/* A send open in a composer is sent from there or not at all: a second
+ * Edit and a Retry are refused (even one asked for before the first Edit
+ * has finished) and it lists as being edited; once the composer lets go,
+ * Retry delivers it, once. */
+static void
+test_held_once (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "alice@example.org\n", NULL };
+  g_autofree char *id = queue_batch (f->store, envelopes);
+  g_autoptr(GPtrArray) items = NULL;
+  Answer first = { 0 }, second = { 0 }, retried = { 0 }, again = { 0 };
+
+  signet_outbox_hold_async (f->outbox, id, NULL, on_held, &first);
+  signet_outbox_hold_async (f->outbox, id, NULL, on_held, &second);
+  signet_test_wait_until (answered, &first);
+  signet_test_wait_until (answered, &second);
+  g_assert_no_error (first.error);
+  close (first.fd);
+  g_strfreev (first.recipients);
+  g_assert_error (second.error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (second.error->message, "open in a composer"));
+  g_clear_error (&second.error);
+
+  signet_outbox_retry_async (f->outbox, id, NULL, on_retried, &retried);
+  signet_test_wait_until (answered, &retried);
+  g_assert_error (retried.error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED);
+  g_clear_error (&retried.error);
+  signet_test_wait_until (outbox_idle, f->outbox);
+  items = list_items (f);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_cmpint (((SignetOutboxItem *) g_ptr_array_index (items, 0))->state, ==, SIGNET_OUTBOX_ITEM_EDITING);
+  g_assert_cmpuint (f->transport->delivered->len, ==, 0);
+
+  signet_outbox_release (f->outbox, id);
+  signet_outbox_retry_async (f->outbox, id, NULL, on_retried, &again);
+  signet_test_wait_until (answered, &again);
+  g_assert_no_error (again.error);
+  while (f->events->len == 0 || signet_outbox_get_busy (f->outbox))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (times_delivered (f->transport, "alice@example.org"), ==, 1);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -984,6 +1023,7 @@ main (int argc, char *argv[])
   ADD ("delete-during-run", TRUE, test_delete_during_run);
   ADD ("torn-record", TRUE, test_torn_record);
   ADD ("released-with-retry", TRUE, test_released_with_retry);
+  ADD ("held-once", TRUE, test_held_once);
 #undef ADD
   return g_test_run ();
 }

@@ -722,8 +722,8 @@ deliver_until_cancelled (gpointer data, GCancellable *cancellable, GError **erro
   return ok;
 }
 
-/* Cancelling ends a delivery promptly: while the server keeps silent after
- * the data (where libcurl waits on its own) and before its greeting; not at
+/* Cancelling ends a delivery promptly before the server has the message
+ * (here: before its greeting, where libcurl waits on its own); not at
  * libcurl's next look at the progress callback, a second on. */
 static void
 test_cancel (void)
@@ -733,12 +733,117 @@ test_cancel (void)
   g_autoptr(GSocket) silent = start_silent_servers (&server, ports);
   g_autofree char *marker = NULL;
   g_autofree char *path = make_message (&marker, 0);
+  CancelCase c = { ports[1], path };
 
-  for (guint i = 0; i < G_N_ELEMENTS (ports); i++)
-    {
-      CancelCase c = { ports[i], path };
-      signet_test_assert_cancels (deliver_until_cancelled, &c);
-    }
+  signet_test_assert_cancels (deliver_until_cancelled, &c);
+}
+
+typedef struct {
+  SignetSmtpTransport *transport;
+  const char          *path;
+  GCancellable        *cancellable;
+  GPtrArray           *delivered;
+  GError              *error;
+  gboolean             ok;
+  gboolean             done;
+} LateCancel;
+
+static gpointer
+deliver_thread (gpointer data)
+{
+  LateCancel *l = data;
+  const char *to[] = { "alice@example.org", NULL };
+
+  l->ok = deliver (l->transport, l->path, to, &l->delivered, l->cancellable, &l->error);
+  g_atomic_int_set (&l->done, TRUE);
+  return NULL;
+}
+
+static gboolean
+late_cancel_done (gpointer data)
+{
+  return g_atomic_int_get (&((LateCancel *) data)->done);
+}
+
+/* Cancel once the server has the whole message does not cut the answer
+ * off: that would leave unknown whether it was delivered, and a retry
+ * would deliver it twice. The answer is waited for, and counts. */
+static void
+test_cancel_after_handover (void)
+{
+  const char *to[] = { "alice@example.org", NULL };
+  g_auto(FaultServer) server = { 0 };
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 0);
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *event = NULL;
+  LateCancel l = { 0 };
+  GThread *thread;
+
+  fault_server_start (&server, "slow-ack");
+  transport = fault_transport (server.port, 10);
+  l.transport = transport;
+  l.path = path;
+  l.cancellable = cancellable;
+  thread = g_thread_new ("deliver", deliver_thread, &l);
+  event = signet_test_fault_server_wait_event (&server, "DELIVERED");
+  g_cancellable_cancel (cancellable);
+  signet_test_wait_until (late_cancel_done, &l);
+  g_thread_join (thread);
+  g_assert_no_error (l.error);
+  g_assert_true (l.ok);
+  assert_delivered (l.delivered, to);
+  g_assert_cmpuint (signet_test_fault_server_n_messages (&server), ==, 1);
+  g_ptr_array_unref (l.delivered);
+}
+
+static gboolean
+timed_out (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* A server that has the message and never answers: Cancel does not cut
+ * the wait short, the timeout ends it (as it would without Cancel), and
+ * nobody is counted as having it. */
+static void
+test_cancel_after_handover_stalled (void)
+{
+  g_auto(FaultServer) server = { 0 };
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 0);
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  gboolean waited = FALSE;
+  LateCancel l = { 0 };
+  GThread *thread;
+  gint64 start;
+
+  fault_server_start (&server, "stall");
+  transport = fault_transport (server.port, 3);
+  l.transport = transport;
+  l.path = path;
+  l.cancellable = cancellable;
+  start = g_get_monotonic_time ();
+  thread = g_thread_new ("deliver", deliver_thread, &l);
+  g_timeout_add_seconds (1, timed_out, &waited);
+  signet_test_wait_until (is_set, &waited);
+  g_cancellable_cancel (cancellable);
+  signet_test_wait_until (late_cancel_done, &l);
+  g_thread_join (thread);
+  g_assert_false (l.ok);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC - G_USEC_PER_SEC / 10);
+  g_assert_cmpuint (l.delivered->len, ==, 0);
+  g_clear_error (&l.error);
+  g_ptr_array_unref (l.delivered);
 }
 
 int
@@ -764,6 +869,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/smtp-transport/fault/stalled", test_fault_stalled);
   g_test_add_func ("/smtp-transport/fault/size-limit", test_fault_size_limit);
   g_test_add_func ("/smtp-transport/cancel", test_cancel);
+  g_test_add_func ("/smtp-transport/cancel-after-handover", test_cancel_after_handover);
+  g_test_add_func ("/smtp-transport/cancel-after-handover-stalled", test_cancel_after_handover_stalled);
   ret = g_test_run ();
 
   signet_test_remove_gnupghome (homedir);

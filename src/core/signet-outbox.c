@@ -57,6 +57,7 @@ struct _SignetOutbox
   SignetSentFolder *sent_folder;
   GHashTable      *skip;           /* batch ids the view is changing: not to be delivered */
   guint            upload_failures; /* runs in a row that could not store Sent copies */
+  GHashTable      *held;           /* batch ids open in a composer (main thread) */
 };
 
 G_DEFINE_FINAL_TYPE (SignetOutbox, signet_outbox, G_TYPE_OBJECT)
@@ -1063,9 +1064,14 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
   g_mutex_lock (&self->lock);
   g_hash_table_remove (self->skip, op->id);
   g_mutex_unlock (&self->lock);
+  if (op->kind == OP_DELETE)
+    g_hash_table_remove (self->held, op->id);
   if (op->kind == OP_HOLD)
     {
       int fd = (int) g_task_propagate_int (G_TASK (result), &error);
+
+      if (error != NULL)
+        g_hash_table_remove (self->held, op->id);
 
       if (error != NULL)
         g_task_return_error (op->caller, error);
@@ -1129,6 +1135,18 @@ request_op (SignetOutbox *self, OpKind kind, const char *id, GCancellable *cance
   op->id = g_strdup (id);
   g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
   g_task_set_source_tag (task, source_tag);
+  /* Open in a composer: sent from there, or not at all, so never twice. */
+  if (kind != OP_DELETE && g_hash_table_contains (self->held, id))
+    {
+      g_task_return_new_error (task, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED, "%s",
+                               _("This message is open in a composer: send it from there, or close that "
+                                 "window first."));
+      g_object_unref (task);
+      return;
+    }
+  /* Held from now on: a second Edit or a Retry meanwhile is refused. */
+  if (kind == OP_HOLD)
+    g_hash_table_add (self->held, g_strdup (id));
   if (kind != OP_RETRY)
     {
       /* Not delivered from now on, even by the run going now. */
@@ -1210,6 +1228,16 @@ signet_outbox_delete_finish (SignetOutbox *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+signet_outbox_release (SignetOutbox *self,
+                       const char   *id)
+{
+  g_return_if_fail (SIGNET_IS_OUTBOX (self));
+  g_return_if_fail (id != NULL);
+  if (g_hash_table_remove (self->held, id))
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
 gboolean
@@ -1419,8 +1447,16 @@ signet_outbox_list_finish (SignetOutbox *self,
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   items = g_task_propagate_pointer (G_TASK (result), error);
-  if (items != NULL)
-    g_ptr_array_sort (items, compare_items);
+  if (items == NULL)
+    return NULL;
+  g_ptr_array_sort (items, compare_items);
+  for (guint i = 0; i < items->len; i++)
+    {
+      SignetOutboxItem *item = g_ptr_array_index (items, i);
+
+      if (item->state == SIGNET_OUTBOX_ITEM_FAILED && g_hash_table_contains (self->held, item->id))
+        item->state = SIGNET_OUTBOX_ITEM_EDITING;
+    }
   return items;
 }
 
@@ -1586,6 +1622,7 @@ signet_outbox_finalize (GObject *object)
   g_clear_object (&self->sending_cancellable);
   g_clear_object (&self->sent_folder);
   g_clear_pointer (&self->skip, g_hash_table_unref);
+  g_clear_pointer (&self->held, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_outbox_parent_class)->finalize (object);
 }
@@ -1703,6 +1740,7 @@ signet_outbox_init (SignetOutbox *self)
   g_mutex_init (&self->lock);
   g_queue_init (&self->ops);
   self->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   signet_core_init ();
 }
 

@@ -38,6 +38,7 @@ typedef enum {
   SIGNET_OUTBOX_ITEM_QUEUED,
   SIGNET_OUTBOX_ITEM_SENDING,
   SIGNET_OUTBOX_ITEM_FAILED,
+  SIGNET_OUTBOX_ITEM_EDITING,   /* taken out of the queue into a composer */
 } SignetOutboxItemState;
 
 typedef struct {
@@ -100,6 +101,11 @@ int              signet_outbox_hold_finish   (SignetOutbox    *self,
                                               GAsyncResult    *result,
                                               GStrv           *recipients,
                                               GError         **error);
+
+/* The composer that took @id out of the queue (hold) is gone without
+ * sending it or saving it as a draft: it may be retried or edited again. */
+void             signet_outbox_release       (SignetOutbox    *self,
+                                              const char      *id);
 
 /* Removes a send (stopping it if it is being sent). */
 void             signet_outbox_delete_async  (SignetOutbox    *self,

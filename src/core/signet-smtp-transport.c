@@ -164,6 +164,8 @@ typedef struct {
   Upload              upload;
   SignetCurlLine      line;
   gboolean            cancelled;
+  gint                handed_over;  /* atomic: the whole message and its end went out */
+  GCancellable       *inner;        /* what the connection obeys: @cancellable until then */
   GCancellable       *cancellable;
   SignetTransportSending sending;
   gpointer            sending_data;
@@ -309,7 +311,9 @@ on_progress (void *user_data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
 {
   Session *session = user_data;
 
-  if (g_cancellable_is_cancelled (session->cancellable))
+  if (session->step == STEP_END_OF_DATA && ulnow >= (curl_off_t) session->upload.stream.size)
+    g_atomic_int_set (&session->handed_over, TRUE);
+  if (g_cancellable_is_cancelled (session->inner))
     session->cancelled = TRUE;
   if (session->sending != NULL && ulnow != session->last_sent)
     {
@@ -317,6 +321,17 @@ on_progress (void *user_data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
       session->sending (ulnow, (goffset) session->upload.stream.size, session->sending_data);
     }
   return session->cancelled;
+}
+
+/* Cancel stops a delivery at once, until the server has the whole
+ * message: from then on, stopping would leave unknown whether it was
+ * delivered (a retry would deliver it twice), so the server's answer is
+ * waited for, as long as the timeout allows. */
+static void
+on_delivery_cancelled (GCancellable *cancellable, Session *session)
+{
+  if (!g_atomic_int_get (&session->handed_over))
+    g_cancellable_cancel (session->inner);
 }
 
 /* ---- the connection --------------------------------------------------------- */
@@ -625,6 +640,7 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
   g_autoptr(SignetCurlSecret) password = NULL;
   struct curl_slist *rcpt = NULL;
   char error_buffer[CURL_ERROR_SIZE] = "";
+  gulong handler;
   CURLcode result;
 
   signet_curl_client_set_untrusted (&self->client, NULL, NULL);
@@ -643,7 +659,13 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
   setup_message (easy, settings, &session, password, rcpt, error_buffer);
   g_clear_pointer (&password, signet_curl_password_free);
   g_debug ("Delivering %s to %u recipient(s) through %s", copy_id, session.n_recipients, settings->host);
-  result = signet_curl_perform (easy, &session.line, cancellable);
+  session.inner = g_cancellable_new ();
+  handler = cancellable != NULL ? g_cancellable_connect (cancellable, G_CALLBACK (on_delivery_cancelled),
+                                                         &session, NULL) : 0;
+  result = signet_curl_perform (easy, &session.line, session.inner);
+  if (handler != 0)
+    g_cancellable_disconnect (cancellable, handler);
+  g_clear_object (&session.inner);
   g_clear_pointer (&easy, curl_easy_cleanup);
   curl_slist_free_all (rcpt);
 

@@ -610,12 +610,18 @@ on_password_stored (GObject *object, GAsyncResult *result, gpointer user_data)
   forget_typed_password (server, _("The password is saved in the keyring."));
 }
 
+static gboolean apply_typed (SignetAccountPage *self, Server *server);
+
 static void
 on_password_apply (SignetAccountPage *self, GtkWidget *row)
 {
   Server *server = server_of (self, row);
 
   if (self->account == NULL || *gtk_editable_get_text (GTK_EDITABLE (row)) == '\0')
+    return;
+  /* A password belongs to the server and user shown next to it, typed or
+   * not: those are applied first (or the password is not stored). */
+  if (!apply_typed (self, server))
     return;
   set_notice (server, NULL, FALSE);
   renew_cancellable (&server->password_cancellable);
@@ -629,7 +635,7 @@ on_keep_clicked (SignetAccountPage *self, GtkWidget *button)
   Server *server = server_of (self, button);
   const char *password = gtk_editable_get_text (GTK_EDITABLE (server->password_row));
 
-  if (self->account == NULL || *password == '\0')
+  if (self->account == NULL || *password == '\0' || !apply_typed (self, server))
     return;
   g_cancellable_cancel (server->password_cancellable);
   signet_account_set_session_password (self->account, server->protocol, password);
@@ -852,7 +858,11 @@ apply_typed (SignetAccountPage *self, Server *server)
     return TRUE;
   if (!g_str_equal (host, saved_host) && !apply_host (self, server))
     return FALSE;
-  return g_str_equal (user, saved_user) || apply_user (self, server);
+  if (g_str_equal (user, saved_user))
+    return TRUE;
+  /* Applying the host shows the settings again: the typed user is put back. */
+  gtk_editable_set_text (GTK_EDITABLE (server->user_row), user);
+  return apply_user (self, server);
 }
 
 static void

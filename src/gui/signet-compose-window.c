@@ -168,6 +168,8 @@ typedef struct {
   guint           cookie;
   guint           serial;
   gboolean        quiet;
+  SignetOutbox   *origin_outbox;   /* the window's origin when the op began */
+  char           *origin_id;
 } OpData;
 
 static OpData *
@@ -177,6 +179,11 @@ op_begin (SignetComposeWindow *self, Op op, const char *inhibit_reason)
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
   g_weak_ref_init (&data->window, self);
+  if (self->origin_outbox != NULL)
+    {
+      data->origin_outbox = g_object_ref (self->origin_outbox);
+      data->origin_id = g_strdup (self->origin_id);
+    }
   data->serial = ++self->op_serial;
   data->quiet = self->op_quiet;
   if (app != NULL && inhibit_reason != NULL)
@@ -215,6 +222,8 @@ op_end (OpData *data, GtkApplication **app)
   if (app != NULL)
     *app = g_steal_pointer (&data->app);
   g_clear_object (&data->app);
+  g_clear_object (&data->origin_outbox);
+  g_clear_pointer (&data->origin_id, g_free);
   g_weak_ref_clear (&data->window);
   if (self != NULL && (self->op_serial != data->serial || !window_alive (self)))
     g_clear_object (&self);
@@ -537,15 +546,21 @@ on_origin_deleted (GObject *object, GAsyncResult *result, gpointer user_data)
 }
 
 /* The message taken out of the Outbox to be edited is now sent, or saved
- * as a draft, again: only then is the old one removed from the Outbox. */
+ * as a draft, again: only then is the old one removed from the Outbox;
+ * whether or not the window is still there. */
 static void
-forget_origin (SignetComposeWindow *self)
+forget_origin (OpData *data)
 {
-  if (self->origin_outbox == NULL)
-    return;
-  signet_outbox_delete_async (self->origin_outbox, self->origin_id, NULL, on_origin_deleted, NULL);
-  g_clear_object (&self->origin_outbox);
-  g_clear_pointer (&self->origin_id, g_free);
+  SignetComposeWindow *self = g_weak_ref_get (&data->window);
+
+  if (data->origin_outbox != NULL)
+    signet_outbox_delete_async (data->origin_outbox, data->origin_id, NULL, on_origin_deleted, NULL);
+  if (self != NULL && g_strcmp0 (self->origin_id, data->origin_id) == 0)
+    {
+      g_clear_object (&self->origin_outbox);
+      g_clear_pointer (&self->origin_id, g_free);
+    }
+  g_clear_object (&self);
 }
 
 static void
@@ -560,13 +575,13 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
 
   sent = signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
                                             &report, &key_results, &error);
+  if (sent)
+    forget_origin (user_data);
   self = op_end (user_data, &app);
   if (sent)
     notify_sent (app, report);
   if (self == NULL)
     return;
-  if (sent)
-    forget_origin (self);
   if (!sent)
     {
       keep_open (self);
@@ -686,6 +701,8 @@ on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
   gboolean saved;
 
   saved = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &report, &error);
+  if (saved)
+    forget_origin (user_data);
   self = op_end (user_data, NULL);
   /* At exit, an attachment that cannot be read any more must not cost the
    * text: the draft is saved again without the attachments. */
@@ -710,7 +727,6 @@ on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
     }
   self->saved_changes = self->op_changes;
   update_modified (self);
-  forget_origin (self);
   if (quiet)
     return;
   if (self->close_after_op)
@@ -1182,6 +1198,10 @@ signet_compose_window_dispose (GObject *object)
   g_clear_object (&self->network);
   g_clear_object (&self->attachments);
   g_clear_pointer (&self->close_tasks, g_ptr_array_unref);
+  /* Closed without sending or saving it: it may be retried or edited
+   * again (a send in flight decides for itself when it ends). */
+  if (self->origin_outbox != NULL && self->op == OP_NONE)
+    signet_outbox_release (self->origin_outbox, self->origin_id);
   g_clear_object (&self->origin_outbox);
   g_clear_pointer (&self->origin_id, g_free);
   G_OBJECT_CLASS (signet_compose_window_parent_class)->dispose (object);

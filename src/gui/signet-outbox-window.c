@@ -149,6 +149,8 @@ describe_state (const SignetOutboxItem *item)
       return item->reason ? _("Queued, to be tried again") : _("Queued");
     case SIGNET_OUTBOX_ITEM_SENDING:
       return _("Sending");
+    case SIGNET_OUTBOX_ITEM_EDITING:
+      return _("Open in a composer");
     case SIGNET_OUTBOX_ITEM_FAILED:
     default:
       return _("Failed");
@@ -164,6 +166,8 @@ state_icon (const SignetOutboxItem *item)
       return "preferences-system-time-symbolic";
     case SIGNET_OUTBOX_ITEM_SENDING:
       return "mail-send-symbolic";
+    case SIGNET_OUTBOX_ITEM_EDITING:
+      return "document-edit-symbolic";
     case SIGNET_OUTBOX_ITEM_FAILED:
     default:
       return "dialog-error-symbolic";
@@ -285,7 +289,8 @@ row_update (SignetOutboxWindow *self, Row *row, const SignetOutboxItem *item)
     gtk_actionable_set_action_target_value (GTK_ACTIONABLE (buttons[i]), target);
   gtk_widget_set_visible (row->cancel, sending);
   gtk_widget_set_visible (row->retry, item->state == SIGNET_OUTBOX_ITEM_FAILED);
-  gtk_widget_set_visible (row->edit, !sending);
+  /* Open in a composer already: sent from there, never twice. */
+  gtk_widget_set_visible (row->edit, !sending && item->state != SIGNET_OUTBOX_ITEM_EDITING);
   gtk_widget_set_visible (row->delete, !sending);
   row_set_busy (row, g_hash_table_contains (self->busy, item->id));
   /* Translators: the row of a message in the Outbox, for screen readers: its

@@ -17,6 +17,7 @@ Scenarios (counted per connection, from 1):
   drop-in-data  354, reads a little of the message, closes the connection
   drop-once     1st: as drop-in-data; then normal
   stall         never answers the end of the data
+  slow-ack      keeps the message, answers the end of the data 2 s later
   stall-once    1st: as stall (storing nothing); then normal
   busy-once     450 for busy@... the first time it is given, then accepted;
                 others accepted
@@ -85,6 +86,8 @@ class Handler:
             await asyncio.sleep(LIFETIME)
             return "451 4.4.2 Too late"
         self.recorder.store(envelope)
+        if self.scenario == "slow-ack":
+            await asyncio.sleep(2)
         return "250 2.0.0 Ok: queued"
 
 
