@@ -521,3 +521,346 @@ signet_test_wait_until (gboolean (*predicate) (gpointer),
       g_usleep (1000);
     }
 }
+
+#include "signet-key-directory-private.h"
+
+/* The fingerprint of the one usable key @directory has for @email. */
+char *
+signet_test_fingerprint (SignetKeyDirectory *directory,
+                         const char         *email)
+{
+  const char *one[] = { email, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = signet_key_directory_resolve_sync (directory, one, NULL, &error);
+  const SignetKeyResult *result = found != NULL ? g_ptr_array_index (found, 0) : NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  g_assert_cmpint (result->status, ==, SIGNET_KEY_STATUS_OK);
+  return g_strdup (result->fingerprint);
+}
+
+/* ---- real mail servers ----------------------------------------------------- */
+
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "signet-errors.h"
+
+static struct {
+  char       *workdir;
+  GHashTable *env;    /* KEY=VALUE from mailservers.py; NULL: not running */
+  char       *skip;   /* why not */
+  int         guard_fd;
+  GPid        guard_pid;
+} mail_servers = { NULL, NULL, NULL, -1, 0 };
+
+char *
+signet_test_servers_script (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "servers", name, NULL);
+}
+
+static GHashTable *
+parse_servers_env (const char *text)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *eq = strchr (lines[i], '=');
+      g_autoptr(GError) error = NULL;
+      char *value;
+
+      if (eq == NULL)
+        continue;
+      value = g_shell_unquote (eq + 1, &error);
+      g_assert_no_error (error);
+      g_hash_table_insert (table, g_strndup (lines[i], eq - lines[i]), value);
+    }
+  return table;
+}
+
+/* A child in its own session waits for the pipe to close, which happens
+ * when this process ends, however it ends (a failed assertion aborts,
+ * meson's timeout kills): then it stops the servers and removes @workdir. */
+static void
+start_servers_guard (const char *servers_dir)
+{
+  g_autofree char *script = signet_test_servers_script ("mailservers.py");
+  const char *argv[] = { "/bin/sh", "-c", "/usr/bin/python3 \"$0\" stop \"$1\" >/dev/null 2>&1; rm -rf \"$2\"",
+                         script, servers_dir, mail_servers.workdir, NULL };
+  int fds[2];
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  mail_servers.guard_pid = fork ();
+  g_assert_cmpint (mail_servers.guard_pid, >=, 0);
+  if (mail_servers.guard_pid == 0)
+    {
+      char byte;
+      close (fds[1]);
+      setsid ();
+      while (read (fds[0], &byte, 1) != 0)
+        ;
+      execv (argv[0], (char **) argv);
+      _exit (127);
+    }
+  close (fds[0]);
+  mail_servers.guard_fd = fds[1];
+}
+
+const char *
+signet_test_servers_start (const char *name)
+{
+  g_autofree char *script = signet_test_servers_script ("mailservers.py");
+  g_autofree char *dir = NULL;
+  const char *argv[] = { "/usr/bin/python3", script, "start", NULL, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+  gint64 start = g_get_monotonic_time ();
+
+  /* Short, and traversable by the mail daemons' users. */
+  mail_servers.workdir = g_strdup_printf ("/tmp/signet-%s-XXXXXX", name);
+  g_assert_nonnull (g_mkdtemp_full (mail_servers.workdir, 0755));
+  dir = g_build_filename (mail_servers.workdir, "servers", NULL);
+  argv[3] = dir;
+  start_servers_guard (dir);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
+    {
+      mail_servers.skip = g_strstrip (g_steal_pointer (&err));
+      return mail_servers.workdir;
+    }
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("the mail servers did not start: %s", err);
+  mail_servers.env = parse_servers_env (out);
+  g_test_message ("Postfix and Dovecot ready in %.2f s", (g_get_monotonic_time () - start) / 1e6);
+  return mail_servers.workdir;
+}
+
+void
+signet_test_servers_stop (void)
+{
+  int status;
+
+  g_clear_pointer (&mail_servers.env, g_hash_table_unref);
+  close (mail_servers.guard_fd);
+  mail_servers.guard_fd = -1;
+  g_assert_cmpint (waitpid (mail_servers.guard_pid, &status, 0), ==, mail_servers.guard_pid);
+  g_clear_pointer (&mail_servers.skip, g_free);
+  g_clear_pointer (&mail_servers.workdir, g_free);
+}
+
+gboolean
+signet_test_servers_need (void)
+{
+  if (mail_servers.env != NULL)
+    return TRUE;
+  g_test_skip (mail_servers.skip);
+  return FALSE;
+}
+
+const char *
+signet_test_servers_env (const char *key)
+{
+  const char *value = g_hash_table_lookup (mail_servers.env, key);
+
+  g_assert_nonnull (value);
+  return value;
+}
+
+char *
+signet_test_servers_user_env (const char *user,
+                              const char *suffix)
+{
+  g_autofree char *upper = g_ascii_strup (user, -1);
+  g_autofree char *key = g_strconcat (upper, "_", suffix, NULL);
+
+  return g_strdup (signet_test_servers_env (key));
+}
+
+GPtrArray *
+signet_test_maildir_find (const char *maildir,
+                          const char *marker)
+{
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_free);
+  const char *subs[] = { "new", "cur" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    {
+      g_autofree char *dir = g_build_filename (maildir, subs[i], NULL);
+      g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          g_autofree char *text = signet_test_read_file (path);
+          if (strstr (text, marker) != NULL)
+            g_ptr_array_add (found, g_steal_pointer (&path));
+        }
+    }
+  return found;
+}
+
+static GSocket *
+loopback_listener (guint *port)
+{
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (socket, any_port, TRUE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return socket;
+}
+
+GSocket *
+signet_test_silent_listener (guint *port)
+{
+  GSocket *socket = loopback_listener (port);
+
+  g_assert_true (g_socket_listen (socket, NULL));
+  return socket;
+}
+
+/* Bound and closed again: the kernel refuses connections to it. */
+guint
+signet_test_closed_port (void)
+{
+  guint port;
+  g_autoptr(GSocket) socket = loopback_listener (&port);
+
+  g_assert_true (g_socket_close (socket, NULL));
+  return port;
+}
+
+typedef struct {
+  GCancellable *cancellable;
+  guint         delay_ms;
+} Canceller;
+
+static gpointer
+cancel_later (gpointer data)
+{
+  Canceller *canceller = data;
+
+  g_usleep (canceller->delay_ms * 1000);
+  g_cancellable_cancel (canceller->cancellable);
+  g_object_unref (canceller->cancellable);
+  g_free (canceller);
+  return NULL;
+}
+
+GThread *
+signet_test_cancel_later (GCancellable *cancellable,
+                          guint         delay_ms)
+{
+  Canceller *canceller = g_new0 (Canceller, 1);
+
+  canceller->cancellable = g_object_ref (cancellable);
+  canceller->delay_ms = delay_ms;
+  return g_thread_new ("cancel", cancel_later, canceller);
+}
+
+/* A well-formed pin of a key no server has. */
+char *
+signet_test_other_pin (void)
+{
+  guint8 zeros[32] = { 0 };
+  g_autofree char *zeros64 = g_base64_encode (zeros, sizeof zeros);
+
+  return g_strconcat ("sha256//", zeros64, NULL);
+}
+
+/* @error, an untrusted-certificate error, names the fixture's host and its
+ * certificate's fingerprint; @fingerprint and @pin, as the code under test
+ * gave them, are the fixture certificate's. */
+void
+signet_test_assert_untrusted (const GError *error,
+                              const char   *fingerprint,
+                              const char   *pin)
+{
+  const char *expected = signet_test_servers_env ("SERVER_FINGERPRINT");
+
+  g_assert_nonnull (strstr (error->message, signet_test_servers_env ("HOST")));
+  g_assert_nonnull (strstr (error->message, expected));
+  g_assert_cmpstr (fingerprint, ==, expected);
+  g_assert_cmpstr (pin, ==, signet_test_servers_env ("SERVER_PIN"));
+}
+
+void
+signet_test_store_result (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      result_out)
+{
+  *(GAsyncResult **) result_out = g_object_ref (result);
+}
+
+gboolean
+signet_test_has_result (gpointer result_out)
+{
+  return *(GAsyncResult **) result_out != NULL;
+}
+
+/* Runs @run while another thread cancels it 300 ms in: it must fail with
+ * G_IO_ERROR_CANCELLED within a second of its start. */
+void
+signet_test_assert_cancels (SignetTestCancellableFunc  run,
+                            gpointer                   data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  GThread *thread = signet_test_cancel_later (cancellable, 300);
+  gboolean ok = run (data, cancellable, &error);
+
+  g_thread_join (thread);
+  g_assert_false (ok);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_test_message ("cancelled after %.2f s", (g_get_monotonic_time () - start) / 1e6);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+}
+
+/* The story of an untrusted certificate, for a client of the fixture with
+ * "ca-file" and "pinned-public-key" properties: without the test CA the
+ * attempt fails and names the host and the certificate, whose fingerprint
+ * and pin @dup then gives; with that pin it works, and @dup has nothing;
+ * with the pin of another key it fails again, even with the CA. */
+void
+signet_test_untrusted_story (GObject                    *client,
+                             SignetTestAttemptFunc       attempt,
+                             SignetTestDupUntrustedFunc  dup,
+                             gpointer                    data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) other_error = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *other_pin = signet_test_other_pin ();
+
+  g_object_set (client, "ca-file", NULL, "pinned-public-key", NULL, NULL);
+  g_assert_false (dup (client, NULL, NULL));
+  g_assert_false (attempt (client, data, &error));
+  g_assert_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
+  g_assert_true (dup (client, &fingerprint, &pin));
+  signet_test_assert_untrusted (error, fingerprint, pin);
+
+  g_object_set (client, "pinned-public-key", pin, NULL);
+  g_assert_true (attempt (client, data, NULL));
+  g_assert_false (dup (client, NULL, NULL));
+
+  /* A pinned key wins over the certificate authorities too. */
+  g_object_set (client, "pinned-public-key", other_pin, "ca-file", signet_test_servers_env ("CA_FILE"), NULL);
+  g_assert_false (attempt (client, data, &other_error));
+  g_assert_error (other_error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
+  g_assert_nonnull (strstr (other_error->message, fingerprint));
+}

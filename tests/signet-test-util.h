@@ -85,5 +85,58 @@ SignetMessage *signet_test_new_message  (gboolean    seal,
 char      *signet_test_read_clear_text  (const char *path);
 void       signet_test_wait_until       (gboolean  (*predicate) (gpointer),
                                          gpointer    data);
+char      *signet_test_fingerprint      (SignetKeyDirectory *directory,
+                                         const char         *email);
+
+/* Real mail servers (tests/servers/mailservers.py: Postfix and Dovecot on
+ * 127.0.0.1), started once for the test program below a new directory
+ * /tmp/signet-@name-XXXXXX, which is returned (the test may keep its files
+ * there too). They stop, and the directory is removed, when the process
+ * ends however it ends. When they cannot run here (not root, not
+ * installed) signet_test_servers_need() skips the test. */
+const char *signet_test_servers_start    (const char *name);
+void        signet_test_servers_stop     (void);
+gboolean    signet_test_servers_need     (void);
+const char *signet_test_servers_env      (const char *key);
+char       *signet_test_servers_user_env (const char *user,
+                                          const char *suffix);
+char       *signet_test_servers_script   (const char *name);
+/* The paths of the messages in @maildir's new/ and cur/ that contain @marker. */
+GPtrArray  *signet_test_maildir_find     (const char *maildir,
+                                          const char *marker);
+/* A socket on 127.0.0.1 whose connections the kernel completes and nobody
+ * ever speaks on; and a port nothing listens on. */
+GSocket    *signet_test_silent_listener  (guint      *port);
+guint       signet_test_closed_port      (void);
+/* Cancels @cancellable from another thread after @delay_ms; join it. */
+GThread    *signet_test_cancel_later     (GCancellable *cancellable,
+                                          guint         delay_ms);
+
+char       *signet_test_other_pin        (void);
+void        signet_test_assert_untrusted (const GError *error,
+                                          const char   *fingerprint,
+                                          const char   *pin);
+/* A GAsyncReadyCallback that keeps the result in *(GAsyncResult **)
+ * @result_out, and a predicate for signet_test_wait_until(). */
+void        signet_test_store_result     (GObject      *source,
+                                          GAsyncResult *result,
+                                          gpointer      result_out);
+gboolean    signet_test_has_result       (gpointer      result_out);
+typedef gboolean (*SignetTestCancellableFunc) (gpointer       data,
+                                               GCancellable  *cancellable,
+                                               GError       **error);
+void        signet_test_assert_cancels   (SignetTestCancellableFunc  run,
+                                          gpointer                   data);
+
+typedef gboolean (*SignetTestAttemptFunc) (GObject  *client,
+                                           gpointer  data,
+                                           GError  **error);
+typedef gboolean (*SignetTestDupUntrustedFunc) (GObject  *client,
+                                                char    **fingerprint,
+                                                char    **pin);
+void        signet_test_untrusted_story  (GObject                    *client,
+                                          SignetTestAttemptFunc       attempt,
+                                          SignetTestDupUntrustedFunc  dup,
+                                          gpointer                    data);
 
 G_END_DECLS

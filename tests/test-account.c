@@ -44,25 +44,13 @@ make_password (const char *what)
 }
 
 static gboolean
-has_result (gpointer data)
-{
-  return *(GAsyncResult **) data != NULL;
-}
-
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  *(GAsyncResult **) data = g_object_ref (result);
-}
-
-static gboolean
 store_password (SignetAccount *account, SignetAccountProtocol protocol, const char *password,
                 GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  signet_account_store_password_async (account, protocol, password, cancellable, on_done, &result);
-  signet_test_wait_until (has_result, &result);
+  signet_account_store_password_async (account, protocol, password, cancellable, signet_test_store_result, &result);
+  signet_test_wait_until (signet_test_has_result, &result);
   return signet_account_store_password_finish (account, result, error);
 }
 
@@ -71,8 +59,8 @@ lookup_password (SignetAccount *account, SignetAccountProtocol protocol, GError 
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  signet_account_lookup_password_async (account, protocol, NULL, on_done, &result);
-  signet_test_wait_until (has_result, &result);
+  signet_account_lookup_password_async (account, protocol, NULL, signet_test_store_result, &result);
+  signet_test_wait_until (signet_test_has_result, &result);
   return signet_account_lookup_password_finish (account, result, error);
 }
 
@@ -81,30 +69,69 @@ clear_password (SignetAccount *account, SignetAccountProtocol protocol, GError *
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  signet_account_clear_password_async (account, protocol, NULL, on_done, &result);
-  signet_test_wait_until (has_result, &result);
+  signet_account_clear_password_async (account, protocol, NULL, signet_test_store_result, &result);
+  signet_test_wait_until (signet_test_has_result, &result);
   return signet_account_clear_password_finish (account, result, error);
 }
 
+typedef struct {
+  SignetAccount         *account;
+  SignetAccountProtocol  protocol;
+  char                  *password;
+  GError                *error;
+} ThreadLookup;
+
+static gpointer
+lookup_thread (gpointer data)
+{
+  ThreadLookup *lookup = data;
+
+  lookup->password = signet_account_lookup_password_sync (lookup->account, lookup->protocol, NULL,
+                                                          &lookup->error);
+  return NULL;
+}
+
+/* The same lookup from a worker thread, as a delivery makes it. */
+static char *
+lookup_password_in_thread (SignetAccount *account, SignetAccountProtocol protocol, GError **error)
+{
+  ThreadLookup lookup = { account, protocol, NULL, NULL };
+
+  g_thread_join (g_thread_new ("lookup", lookup_thread, &lookup));
+  if (lookup.error != NULL)
+    g_propagate_error (error, lookup.error);
+  return lookup.password;
+}
+
+/* Both ways of looking up find @expected (NULL: none, and no error). */
 static void
 assert_password (SignetAccount *account, SignetAccountProtocol protocol, const char *expected)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) thread_error = NULL;
   char *password = lookup_password (account, protocol, &error);
+  char *in_thread = lookup_password_in_thread (account, protocol, &thread_error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (password, ==, expected);
+  g_assert_no_error (thread_error);
+  g_assert_cmpstr (in_thread, ==, expected);
   signet_account_password_free (password);
+  signet_account_password_free (in_thread);
 }
 
 static void
 assert_no_secret_service (SignetAccount *account, SignetAccountProtocol protocol)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) thread_error = NULL;
   char *password = lookup_password (account, protocol, &error);
+  char *in_thread = lookup_password_in_thread (account, protocol, &thread_error);
 
   g_assert_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_NO_SECRET_SERVICE);
   g_assert_null (password);
+  g_assert_error (thread_error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_NO_SECRET_SERVICE);
+  g_assert_null (in_thread);
 }
 
 /* Sets the servers and users the passwords belong to. */
@@ -617,10 +644,105 @@ test_incomplete_login (void)
   g_assert_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_NO_USER);
   g_assert_null (password);
   g_clear_error (&error);
+  password = lookup_password_in_thread (account, SIGNET_ACCOUNT_PROTOCOL_IMAP, &error);
+  g_assert_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_NO_USER);
+  g_assert_null (password);
+  g_clear_error (&error);
   g_settings_set_string (settings, "imap-user", "alice");
   g_settings_set_uint (settings, "imap-port", 0);
   g_assert_false (clear_password (account, SIGNET_ACCOUNT_PROTOCOL_IMAP, &error));
   g_assert_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_PORT);
+}
+
+typedef struct {
+  SignetAccount *account;
+  const char    *password;
+  gint           running;
+  guint          found;
+} Hammer;
+
+static gpointer
+hammer_lookups (gpointer data)
+{
+  Hammer *hammer = data;
+
+  while (g_atomic_int_get (&hammer->running))
+    {
+      g_autoptr(GError) error = NULL;
+      char *password = signet_account_lookup_password_sync (hammer->account, SIGNET_ACCOUNT_PROTOCOL_SMTP,
+                                                            NULL, &error);
+
+      /* The session's password, or (between two of them) the keyring's
+       * answer, which here is that there is none. */
+      if (password != NULL)
+        {
+          g_assert_cmpstr (password, ==, hammer->password);
+          hammer->found++;
+        }
+      else
+        g_assert_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_NO_SECRET_SERVICE);
+      signet_account_password_free (password);
+    }
+  return NULL;
+}
+
+/* A delivery thread looks passwords up while the main thread sets and
+ * forgets the session's password and changes other settings: each lookup
+ * finds the password or none, never a torn one (the sanitizer build
+ * watches the memory). */
+static void
+test_lookup_from_threads (void)
+{
+  g_autoptr(SignetAccount) account = new_account ();
+  GSettings *settings = signet_account_get_settings (account);
+  g_autofree char *password = make_password ("threads");
+  Hammer hammer = { account, password, 1, 0 };
+  GThread *thread;
+
+  configure (account);
+  signet_account_set_session_password (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, password);
+  thread = g_thread_new ("hammer", hammer_lookups, &hammer);
+  for (guint i = 0; i < 300; i++)
+    {
+      signet_account_set_session_password (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, i % 3 == 2 ? NULL : password);
+      g_settings_set_string (settings, "identity", i % 2 ? "Alice <alice@example.org>" : "");
+      g_settings_set_uint (settings, "imap-port", 900 + i);
+      g_usleep (200);
+    }
+  signet_account_set_session_password (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, password);
+  g_usleep (10000);
+  g_atomic_int_set (&hammer.running, 0);
+  g_thread_join (thread);
+  g_assert_cmpuint (hammer.found, >, 0);
+}
+
+/* The identity setting's bare address, following the setting. */
+static void
+test_identity_address (void)
+{
+  g_autoptr(SignetAccount) account = new_account ();
+  GSettings *settings = signet_account_get_settings (account);
+  struct {
+    const char *identity;
+    const char *address;
+  } cases[] = {
+    { "", NULL },
+    { "Alice Example <alice@example.org>", "alice@example.org" },
+    { "\"Example, Alice\" <alice@example.org>", "alice@example.org" },
+    { "bob@example.org", "bob@example.org" },
+    { "=?UTF-8?Q?J=C3=B6rg?= <joerg@example.org>", "joerg@example.org" },
+    { "not an address", NULL },
+    { "alice@example.org, bob@example.org", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *address = NULL;
+
+      g_settings_set_string (settings, "identity", cases[i].identity);
+      address = signet_account_dup_identity_address (account);
+      g_assert_cmpstr (address, ==, cases[i].address);
+    }
 }
 
 /* Passwords in a real keyring */
@@ -863,6 +985,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/account/trusted-certificates-refused", test_trusted_certificates_refused);
   g_test_add_func ("/account/trusted-certificates-malformed", test_trusted_certificates_malformed);
   g_test_add_func ("/account/incomplete-login", test_incomplete_login);
+  g_test_add_func ("/account/identity-address", test_identity_address);
+  g_test_add_func ("/account/lookup-from-threads", test_lookup_from_threads);
   g_test_add_func ("/account/bus-without-service", test_bus_without_service);
   g_test_add_func ("/account/no-session-bus", test_no_session_bus);
   g_test_add_func ("/account/keyring", test_keyring);

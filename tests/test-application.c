@@ -688,6 +688,92 @@ body_settings (SignetApplication *app)
   signet_test_wait_until (no_windows, app);
 }
 
+static guint
+count_batches_in (const char *sub)
+{
+  g_autofree char *dir = g_build_filename (data_home, "signet", "Mail", "Outbox", sub, NULL);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static char *
+first_batch (void)
+{
+  g_autofree char *dir = g_build_filename (data_home, "signet", "Mail", "Outbox", "new", NULL);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+
+  return d != NULL ? g_strdup (g_dir_read_name (d)) : NULL;
+}
+
+static gboolean
+outbox_window_shown (gpointer data)
+{
+  for (GList *l = gtk_application_get_windows (data); l != NULL; l = l->next)
+    if (g_str_equal (G_OBJECT_TYPE_NAME (l->data), "SignetOutboxWindow"))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+edited_away (gpointer data)
+{
+  return count_batches_in (".failed") == 0 && count_batches_in ("new") == 0 && count ("Drafts") == 1;
+}
+
+/* Offline, a message waits in the Outbox. app.outbox shows it; Edit takes
+ * it out of the queue into a composer with everything in it, and holds it
+ * there (not delivered, not lost) until the composer saves it as a draft:
+ * then the Outbox forgets it. */
+static void
+body_outbox_edit (SignetApplication *app)
+{
+  SignetComposeWindow *window = wait_for_composers (app, 1);
+  SignetComposeWindow *edited;
+  g_autofree char *id = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+
+  type (window, "alice@example.org, Bob <bob@example.org>", "Waited, then edited.");
+  gtk_editable_set_text (GTK_EDITABLE (field (window, "bcc_entry")), "carol@example.org");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "compose.send", NULL));
+  signet_test_wait_until (no_windows, app);
+  g_assert_cmpuint (count_batches_in ("new"), ==, 1);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "outbox", NULL);
+  signet_test_wait_until (outbox_window_shown, app);
+
+  id = first_batch ();
+  g_action_group_activate_action (G_ACTION_GROUP (app), "outbox-edit", g_variant_new_string (id));
+  edited = wait_for_composers (app, 1);
+  g_assert_cmpuint (count_batches_in ("new"), ==, 0);
+  g_assert_cmpuint (count_batches_in (".failed"), ==, 1);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (field (edited, "to_entry"))), ==,
+                   "alice@example.org, Bob <bob@example.org>");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (field (edited, "bcc_entry"))), ==, "carol@example.org");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (field (edited, "subject_entry"))), ==, "Quarterly");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (edited), "compose.save-draft", NULL));
+  signet_test_wait_until (edited_away, NULL);
+  found = composers (app);
+  for (guint i = 0; i < found->len; i++)
+    gtk_window_destroy (g_ptr_array_index (found, i));
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    gtk_window_destroy (l->data);
+  signet_test_wait_until (no_windows, app);
+}
+
+static void
+test_outbox_edit (void)
+{
+  reset ();
+  g_assert_cmpint (run_app (body_outbox_edit, "--offline"), ==, 0);
+  g_assert_cmpuint (count ("Drafts"), ==, 1);
+  g_assert_cmpuint (count ("Sent"), ==, 0);
+}
+
 static void
 test_settings (void)
 {
@@ -724,6 +810,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/application/sigterm-unsavable", test_sigterm_unsavable);
   g_test_add_func ("/application/query-end", test_query_end);
   g_test_add_func ("/application/settings", test_settings);
+  g_test_add_func ("/application/outbox-edit", test_outbox_edit);
   ret = g_test_run ();
   {
     g_autofree char *home = g_build_filename (data_home, "signet", "demo-gnupg", NULL);

@@ -244,7 +244,8 @@ static gboolean
 window_closed_and_sent (gpointer data)
 {
   Fixture *f = data;
-  return f->window == NULL && count (f, "Sent") == 1;
+  /* The batch leaves the Outbox just after its copy is filed in Sent. */
+  return f->window == NULL && count (f, "Sent") == 1 && count (f, "Outbox") == 0;
 }
 
 static void

@@ -1,11 +1,18 @@
+#include "config.h"
+
 #define _GNU_SOURCE
 #include <fcntl.h>
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "signet-delivery.h"
 #include "signet-envelope.h"
+#include "signet-local-transport.h"
+#include "signet-smtp-transport.h"
 #include "signet-errors.h"
 #include "signet-outbox.h"
 #include "signet-test-util.h"
@@ -570,7 +577,14 @@ on_held (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Answer *a = user_data;
 
-  a->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &a->error);
+  g_auto(GStrv) recipients = NULL;
+
+  a->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, &recipients, &a->error);
+  if (a->fd >= 0)
+    {
+      g_assert_cmpuint (g_strv_length (recipients), ==, 2);
+      g_assert_true (g_strv_contains ((const char * const *) recipients, "bob@example.org"));
+    }
   a->ok = a->fd >= 0;
   a->done = TRUE;
 }
@@ -781,6 +795,65 @@ test_hold_and_delete (Fixture *f, gconstpointer data)
   g_assert_cmpuint (signet_outbox_get_n_failed (f->outbox), ==, 0);
 }
 
+static gboolean
+transport_is_smtp (gpointer data)
+{
+  g_autoptr(SignetTransport) transport = signet_outbox_dup_transport (data);
+
+  return SIGNET_IS_SMTP_TRANSPORT (transport);
+}
+
+static gboolean
+transport_is_local (gpointer data)
+{
+  g_autoptr(SignetTransport) transport = signet_outbox_dup_transport (data);
+
+  return SIGNET_IS_LOCAL_TRANSPORT (transport);
+}
+
+/* The Outbox delivers as the account says, from the next run on: on this
+ * computer with no outgoing server, through the server once one is set
+ * (sender, user and pinned certificate from the settings), and locally
+ * again when it is cleared. */
+static void
+test_delivery_follows_account (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) settings = g_settings_new_with_backend (APP_ID, backend);
+  g_autoptr(SignetAccount) account = signet_account_new (settings);
+  g_autofree char *local = g_build_filename (f->root, "Local", NULL);
+  g_autoptr(SignetDelivery) delivery = signet_delivery_new (account, f->outbox, local);
+  g_autoptr(SignetTransport) smtp = NULL;
+  g_autofree char *host = NULL, *user = NULL, *sender = NULL, *pin = NULL;
+  const char *trusted[] = { "mail.example.org:465=sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", NULL };
+  guint port = 1;
+
+  g_assert_true (signet_delivery_is_local (delivery));
+  g_assert_true (transport_is_local (f->outbox));
+  g_assert_false (signet_delivery_dup_untrusted_certificate (delivery, NULL, NULL, NULL, NULL));
+
+  g_settings_set_string (settings, "identity", "Ann Example <ann@example.org>");
+  g_settings_set_strv (settings, "trusted-certificates", trusted);
+  g_settings_set_string (settings, "smtp-security", "tls");
+  g_settings_set_uint (settings, "smtp-port", 465);
+  g_settings_set_string (settings, "smtp-user", "ann");
+  g_settings_set_string (settings, "smtp-host", "mail.example.org");
+  signet_test_wait_until (transport_is_smtp, f->outbox);
+  g_assert_false (signet_delivery_is_local (delivery));
+  smtp = signet_outbox_dup_transport (f->outbox);
+  g_object_get (smtp, "host", &host, "port", &port, "user", &user, "sender", &sender,
+                "pinned-public-key", &pin, NULL);
+  g_assert_cmpstr (host, ==, "mail.example.org");
+  g_assert_cmpuint (port, ==, 465);
+  g_assert_cmpstr (user, ==, "ann");
+  g_assert_cmpstr (sender, ==, "ann@example.org");
+  g_assert_cmpstr (pin, ==, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+
+  g_settings_set_string (settings, "smtp-host", "");
+  signet_test_wait_until (transport_is_local, f->outbox);
+  g_assert_true (signet_delivery_is_local (delivery));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -798,6 +871,7 @@ main (int argc, char *argv[])
   ADD ("list", TRUE, test_list);
   ADD ("cancel-and-retry", TRUE, test_cancel_and_retry);
   ADD ("hold-and-delete", TRUE, test_hold_and_delete);
+  ADD ("delivery-follows-account", TRUE, test_delivery_follows_account);
 #undef ADD
   return g_test_run ();
 }

@@ -1,9 +1,6 @@
 #include <fcntl.h>
-#include <glib-unix.h>
 #include <glib/gstdio.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "signet-errors.h"
@@ -17,132 +14,9 @@
  * Maildirs) and, for faults Postfix will not produce on cue, a scripted
  * aiosmtpd server (tests/servers/faultsmtp.py). Everything on 127.0.0.1. */
 
-static char *workdir;
-static GHashTable *servers;      /* KEY=VALUE from mailservers.py; NULL: not running */
-static char *servers_skip;       /* why not */
-static int guard_fd = -1;
-static GPid guard_pid;
+static const char *workdir;
 static char *homedir;
 static guint n_messages;
-
-static const char *
-env (const char *key)
-{
-  const char *value = g_hash_table_lookup (servers, key);
-
-  g_assert_nonnull (value);
-  return value;
-}
-
-static char *
-user_env (const char *user, const char *suffix)
-{
-  g_autofree char *upper = g_ascii_strup (user, -1);
-  g_autofree char *key = g_strconcat (upper, "_", suffix, NULL);
-
-  return g_strdup (env (key));
-}
-
-static gboolean
-need_servers (void)
-{
-  if (servers != NULL)
-    return TRUE;
-  g_test_skip (servers_skip);
-  return FALSE;
-}
-
-/* ---- the fixture's lifetime --------------------------------------------------- */
-
-static char *
-script_path (const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "servers", name, NULL);
-}
-
-static GHashTable *
-parse_env (const char *text)
-{
-  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      const char *eq = strchr (lines[i], '=');
-      g_autoptr(GError) error = NULL;
-      char *value;
-
-      if (eq == NULL)
-        continue;
-      value = g_shell_unquote (eq + 1, &error);
-      g_assert_no_error (error);
-      g_hash_table_insert (table, g_strndup (lines[i], eq - lines[i]), value);
-    }
-  return table;
-}
-
-/* Stops the servers and removes the work directory when this process ends,
- * however it ends (a failed assertion aborts; meson's timeout kills): a
- * child in its own session waits for the pipe to close. */
-static void
-start_guard (const char *servers_dir)
-{
-  g_autofree char *script = script_path ("mailservers.py");
-  const char *argv[] = { "/bin/sh", "-c", "/usr/bin/python3 \"$0\" stop \"$1\" >/dev/null 2>&1; rm -rf \"$2\"",
-                         script, servers_dir, workdir, NULL };
-  int fds[2];
-
-  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
-  guard_pid = fork ();
-  g_assert_cmpint (guard_pid, >=, 0);
-  if (guard_pid == 0)
-    {
-      char byte;
-      close (fds[1]);
-      setsid ();
-      while (read (fds[0], &byte, 1) != 0)
-        ;
-      execv (argv[0], (char **) argv);
-      _exit (127);
-    }
-  close (fds[0]);
-  guard_fd = fds[1];
-}
-
-static void
-start_servers (void)
-{
-  g_autofree char *script = script_path ("mailservers.py");
-  g_autofree char *dir = g_build_filename (workdir, "servers", NULL);
-  const char *argv[] = { "/usr/bin/python3", script, "start", dir, NULL };
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
-  int status;
-  gint64 start = g_get_monotonic_time ();
-
-  start_guard (dir);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
-  g_assert_no_error (error);
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
-    {
-      servers_skip = g_strstrip (g_steal_pointer (&err));
-      return;
-    }
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("the mail servers did not start: %s", err);
-  servers = parse_env (out);
-  g_test_message ("Postfix and Dovecot ready in %.2f s", (g_get_monotonic_time () - start) / 1e6);
-}
-
-static void
-stop_servers (void)
-{
-  int status;
-
-  close (guard_fd);
-  g_assert_cmpint (waitpid (guard_pid, &status, 0), ==, guard_pid);
-}
 
 /* ---- messages ------------------------------------------------------------------- */
 
@@ -284,11 +158,11 @@ expect_refused (SignetSmtpTransport *transport, const char *path, const char * c
 static SignetSmtpTransport *
 postfix_transport (const char *port_key, const char *security, const char *user)
 {
-  SignetSmtpTransport *transport = signet_smtp_transport_new (env ("HOST"), atoi (env (port_key)), security);
-  g_autofree char *address = user_env (user, "ADDRESS");
-  g_autofree char *password = user_env (user, "PASSWORD");
+  SignetSmtpTransport *transport = signet_smtp_transport_new (signet_test_servers_env ("HOST"), atoi (signet_test_servers_env (port_key)), security);
+  g_autofree char *address = signet_test_servers_user_env (user, "ADDRESS");
+  g_autofree char *password = signet_test_servers_user_env (user, "PASSWORD");
 
-  g_object_set (transport, "user", user, "sender", address, "ca-file", env ("CA_FILE"), "timeout", 10, NULL);
+  g_object_set (transport, "user", user, "sender", address, "ca-file", signet_test_servers_env ("CA_FILE"), "timeout", 10, NULL);
   signet_smtp_transport_set_password (transport, password);
   return transport;
 }
@@ -304,35 +178,18 @@ queued (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (queues); i++)
     {
-      g_autofree char *dir = g_build_filename (env ("DIR"), "queue", queues[i], NULL);
+      g_autofree char *dir = g_build_filename (signet_test_servers_env ("DIR"), "queue", queues[i], NULL);
       n += signet_test_count_files (dir);
     }
   return n;
 }
 
-/* The paths of the messages in @user's Maildir that contain @marker. */
 static GPtrArray *
 find_in_maildir (const char *user, const char *marker)
 {
-  g_autofree char *maildir = user_env (user, "MAILDIR");
-  GPtrArray *found = g_ptr_array_new_with_free_func (g_free);
-  const char *subs[] = { "new", "cur" };
+  g_autofree char *maildir = signet_test_servers_user_env (user, "MAILDIR");
 
-  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
-    {
-      g_autofree char *dir = g_build_filename (maildir, subs[i], NULL);
-      g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *path = g_build_filename (dir, name, NULL);
-          g_autofree char *text = signet_test_read_file (path);
-          if (strstr (text, marker) != NULL)
-            g_ptr_array_add (found, g_steal_pointer (&path));
-        }
-    }
-  return found;
+  return signet_test_maildir_find (maildir, marker);
 }
 
 /* Waits until @user has the message and Postfix's queue is empty, so that a
@@ -382,7 +239,7 @@ test_postfix_plain_and_sealed (void)
   g_autofree char *text = NULL;
   g_autofree char *decrypted = NULL;
 
-  if (!need_servers ())
+  if (!signet_test_servers_need ())
     return;
   plain = make_message (&marker, 50);
   sealed = make_sealed_message (&sealed_marker);
@@ -428,7 +285,7 @@ test_postfix_bcc_copy (void)
   g_autofree char *marker = NULL;
   g_autofree char *path = NULL;
 
-  if (!need_servers ())
+  if (!signet_test_servers_need ())
     return;
   path = make_message (&marker, 0);
   transport = postfix_transport ("SMTP_PORT", "starttls", "demo");
@@ -452,7 +309,7 @@ test_postfix_none_on_loopback (void)
   g_autofree char *marker = NULL;
   g_autofree char *path = NULL;
 
-  if (!need_servers ())
+  if (!signet_test_servers_need ())
     return;
   path = make_message (&marker, 0);
   transport = postfix_transport ("SMTP_PLAIN_PORT", "none", "demo");
@@ -487,7 +344,7 @@ test_postfix_wrong_password (void)
   g_autofree char *path = NULL;
   guint calls = 0;
 
-  if (!need_servers ())
+  if (!signet_test_servers_need ())
     return;
   path = make_message (&marker, 0);
   transport = postfix_transport ("SMTP_PORT", "starttls", "demo");
@@ -512,7 +369,7 @@ test_postfix_unknown_recipient (void)
   g_autofree char *marker = NULL;
   g_autofree char *path = NULL;
 
-  if (!need_servers ())
+  if (!signet_test_servers_need ())
     return;
   path = make_message (&marker, 0);
   transport = postfix_transport ("SMTP_PORT", "starttls", "demo");
@@ -524,48 +381,50 @@ test_postfix_unknown_recipient (void)
   assert_copies ("alice", marker, 1);
 }
 
+typedef struct {
+  const char *path;
+  guint       delivered;
+} UntrustedCase;
+
+static gboolean
+deliver_to_bob (GObject *transport, gpointer data, GError **error)
+{
+  UntrustedCase *c = data;
+  const char *to[] = { "bob@example.org", NULL };
+  g_autoptr(GPtrArray) delivered = NULL;
+  gboolean ok = deliver (SIGNET_SMTP_TRANSPORT (transport), c->path, to, &delivered, NULL, error);
+
+  g_assert_cmpuint (delivered->len, ==, ok ? 1 : 0);
+  c->delivered += delivered->len;
+  return ok;
+}
+
+static gboolean
+dup_untrusted (GObject *transport, char **fingerprint, char **pin)
+{
+  return signet_smtp_transport_dup_untrusted_certificate (SIGNET_SMTP_TRANSPORT (transport), fingerprint, pin);
+}
+
 /* Without the test CA the server's certificate is untrusted: the error
  * names the host and the certificate's fingerprint, the pin it offers makes
- * the next delivery work, and a pin of another key does not. */
+ * the next delivery work, and a pin of another key does not. Only that
+ * one delivery arrives. */
 static void
 test_postfix_untrusted_certificate (void)
 {
-  const char *to[] = { "bob@example.org", NULL };
   g_autoptr(SignetSmtpTransport) transport = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GError) other_error = NULL;
   g_autofree char *marker = NULL;
   g_autofree char *path = NULL;
-  g_autofree char *fingerprint = NULL;
-  g_autofree char *pin = NULL;
-  guint8 zeros[32] = { 0 };
-  g_autofree char *zeros64 = g_base64_encode (zeros, sizeof zeros);
-  g_autofree char *other_pin = g_strconcat ("sha256//", zeros64, NULL);
+  UntrustedCase c = { 0 };
 
-  if (!need_servers ())
+  if (!signet_test_servers_need ())
     return;
   path = make_message (&marker, 0);
+  c.path = path;
   transport = postfix_transport ("SMTP_PORT", "starttls", "demo");
-  g_object_set (transport, "ca-file", NULL, NULL);
-  g_assert_false (signet_smtp_transport_dup_untrusted_certificate (transport, NULL, NULL));
-
-  error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
-  g_assert_nonnull (strstr (error->message, env ("HOST")));
-  g_assert_nonnull (strstr (error->message, env ("SERVER_FINGERPRINT")));
-  g_assert_true (signet_smtp_transport_dup_untrusted_certificate (transport, &fingerprint, &pin));
-  g_assert_cmpstr (fingerprint, ==, env ("SERVER_FINGERPRINT"));
-  g_assert_cmpstr (pin, ==, env ("SERVER_PIN"));
-
-  g_object_set (transport, "pinned-public-key", pin, NULL);
-  expect_delivered (transport, path, to);
-  g_assert_false (signet_smtp_transport_dup_untrusted_certificate (transport, NULL, NULL));
+  signet_test_untrusted_story (G_OBJECT (transport), deliver_to_bob, dup_untrusted, &c);
+  g_assert_cmpuint (c.delivered, ==, 1);
   wait_arrived ("bob", marker);
-  assert_copies ("bob", marker, 1);
-
-  /* A pinned key wins over the certificate authorities too. */
-  g_object_set (transport, "pinned-public-key", other_pin, "ca-file", env ("CA_FILE"), NULL);
-  other_error = expect_refused (transport, path, to, NULL, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
-  g_assert_nonnull (strstr (other_error->message, env ("SERVER_FINGERPRINT")));
   assert_copies ("bob", marker, 1);
 }
 
@@ -636,7 +495,7 @@ typedef struct {
 static void
 fault_server_start (FaultServer *server, const char *scenario)
 {
-  g_autofree char *script = script_path ("faultsmtp.py");
+  g_autofree char *script = signet_test_servers_script ("faultsmtp.py");
   g_autofree char *name = g_strdup_printf ("fault-%s-%u", scenario, ++n_messages);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GDataInputStream) out = NULL;
@@ -819,17 +678,10 @@ test_fault_dropped_in_data (void)
 static GSocket *
 start_silent_servers (FaultServer *server, guint ports[2])
 {
-  GSocket *silent = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *silent = signet_test_silent_listener (&ports[1]);
 
-  g_assert_true (g_socket_bind (silent, any_port, TRUE, NULL));
-  g_assert_true (g_socket_listen (silent, NULL));
-  bound = g_socket_get_local_address (silent, NULL);
   fault_server_start (server, "stall");
   ports[0] = server->port;
-  ports[1] = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   return silent;
 }
 
@@ -908,26 +760,29 @@ test_fault_size_limit (void)
 }
 
 typedef struct {
-  GCancellable *cancellable;
-  guint         delay_ms;
-} Canceller;
+  guint       port;
+  const char *path;
+} CancelCase;
 
-static gpointer
-cancel_later (gpointer data)
+static gboolean
+deliver_until_cancelled (gpointer data, GCancellable *cancellable, GError **error)
 {
-  Canceller *c = data;
+  const CancelCase *c = data;
+  const char *to[] = { "alice@example.org", NULL };
+  g_autoptr(SignetSmtpTransport) transport = fault_transport (c->port, 60);
+  g_autoptr(GPtrArray) delivered = NULL;
+  gboolean ok = deliver (transport, c->path, to, &delivered, cancellable, error);
 
-  g_usleep (c->delay_ms * 1000);
-  g_cancellable_cancel (c->cancellable);
-  return NULL;
+  g_assert_cmpuint (delivered->len, ==, 0);
+  return ok;
 }
 
 /* Cancelling ends a delivery promptly: while the server keeps silent after
- * the data (where libcurl waits on its own) and before its greeting. */
+ * the data (where libcurl waits on its own) and before its greeting; not at
+ * libcurl's next look at the progress callback, a second on. */
 static void
 test_cancel (void)
 {
-  const char *to[] = { "alice@example.org", NULL };
   g_auto(FaultServer) server = { 0 };
   guint ports[2];
   g_autoptr(GSocket) silent = start_silent_servers (&server, ports);
@@ -936,22 +791,8 @@ test_cancel (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (ports); i++)
     {
-      g_autoptr(SignetSmtpTransport) transport = fault_transport (ports[i], 60);
-      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-      g_autoptr(GPtrArray) delivered = NULL;
-      g_autoptr(GError) error = NULL;
-      Canceller c = { cancellable, 500 };
-      GThread *thread;
-      gint64 start = g_get_monotonic_time ();
-
-      thread = g_thread_new ("cancel", cancel_later, &c);
-      g_assert_false (deliver (transport, path, to, &delivered, cancellable, &error));
-      g_thread_join (thread);
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpuint (delivered->len, ==, 0);
-      g_test_message ("cancelled after %.2f s", (g_get_monotonic_time () - start) / 1e6);
-      /* Not at libcurl's next look at the progress callback, a second on. */
-      g_assert_cmpint (g_get_monotonic_time () - start, <, c.delay_ms * 1000 + G_USEC_PER_SEC * 7 / 10);
+      CancelCase c = { ports[i], path };
+      signet_test_assert_cancels (deliver_until_cancelled, &c);
     }
 }
 
@@ -961,11 +802,8 @@ main (int argc, char *argv[])
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  /* Short, and traversable by the mail daemons' users. */
-  workdir = g_strdup ("/tmp/signet-smtp-XXXXXX");
-  g_assert_nonnull (g_mkdtemp_full (workdir, 0755));
   homedir = signet_test_make_gnupghome ();
-  start_servers ();
+  workdir = signet_test_servers_start ("smtp");
 
   g_test_add_func ("/smtp-transport/postfix/plain-and-sealed", test_postfix_plain_and_sealed);
   g_test_add_func ("/smtp-transport/postfix/bcc-copy", test_postfix_bcc_copy);
@@ -984,9 +822,6 @@ main (int argc, char *argv[])
   ret = g_test_run ();
 
   signet_test_remove_gnupghome (homedir);
-  g_clear_pointer (&servers, g_hash_table_unref);
-  stop_servers ();
-  g_free (servers_skip);
-  g_free (workdir);
+  signet_test_servers_stop ();
   return ret;
 }

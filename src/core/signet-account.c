@@ -5,19 +5,36 @@
 #include <libsecret/secret.h>
 #include <string.h>
 
+#include "signet-address.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 
 /* The account real delivery uses: servers, user names and trusted
  * certificates from GSettings, passwords from the Secret Service. A password
  * never goes to GSettings: when no keyring answers, the user may give it for
- * this session only, and it stays in (non-pageable) memory. */
+ * this session only, and it stays in (non-pageable) memory.
+ *
+ * Delivery asks for passwords from its worker threads, where GSettings is
+ * not to be read (its memory backend takes no lock): what they need of the
+ * settings is copied, under the lock, whenever the settings change. */
+
+/* Who a password belongs to: the keyring's attributes. */
+typedef struct {
+  SignetAccountProtocol protocol;
+  char                 *host;
+  guint                 port;
+  char                 *user;
+} Login;
+
 struct _SignetAccount
 {
   GObject     parent_instance;
 
   GSettings  *settings;
-  GHashTable *session;  /* session_key () -> SecretValue */
+  GMutex      lock;
+  GHashTable *session;    /* session_key () -> SecretValue */
+  Login       logins[2];  /* by protocol, as the settings say */
+  char       *identity;
 };
 
 G_DEFINE_FINAL_TYPE (SignetAccount, signet_account, G_TYPE_OBJECT)
@@ -56,13 +73,58 @@ signet_account_dispose (GObject *object)
   G_OBJECT_CLASS (signet_account_parent_class)->dispose (object);
 }
 
+static void login_clear (Login *login);
+static void read_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login);
+
 static void
 signet_account_finalize (GObject *object)
 {
   SignetAccount *self = SIGNET_ACCOUNT (object);
 
   g_clear_pointer (&self->session, g_hash_table_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (self->logins); i++)
+    login_clear (&self->logins[i]);
+  g_free (self->identity);
+  g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_account_parent_class)->finalize (object);
+}
+
+/* The copy that worker threads read. */
+static void
+copy_settings (SignetAccount *self)
+{
+  Login logins[G_N_ELEMENTS (self->logins)] = { { 0 } };
+  char *identity = g_settings_get_string (self->settings, "identity");
+
+  for (guint i = 0; i < G_N_ELEMENTS (logins); i++)
+    read_login (self, i, &logins[i]);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < G_N_ELEMENTS (logins); i++)
+    {
+      login_clear (&self->logins[i]);
+      self->logins[i] = logins[i];
+    }
+  g_free (self->identity);
+  self->identity = identity;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+on_settings_changed (GSettings *settings, const char *key, gpointer user_data)
+{
+  copy_settings (user_data);
+}
+
+static void
+signet_account_constructed (GObject *object)
+{
+  SignetAccount *self = SIGNET_ACCOUNT (object);
+
+  G_OBJECT_CLASS (signet_account_parent_class)->constructed (object);
+  /* Connected before the first read: GSettings may tell of changes only
+   * to keys read since. */
+  g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed), self, 0);
+  copy_settings (self);
 }
 
 static void
@@ -100,6 +162,7 @@ signet_account_class_init (SignetAccountClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = signet_account_constructed;
   object_class->dispose = signet_account_dispose;
   object_class->finalize = signet_account_finalize;
   object_class->get_property = signet_account_get_property;
@@ -114,6 +177,7 @@ signet_account_class_init (SignetAccountClass *klass)
 static void
 signet_account_init (SignetAccount *self)
 {
+  g_mutex_init (&self->lock);
   self->session = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) secret_value_unref);
 }
@@ -659,14 +723,6 @@ signet_account_remove_trusted_certificate (SignetAccount *self,
 
 /* Passwords */
 
-/* Who a password belongs to: the keyring's attributes. */
-typedef struct {
-  SignetAccountProtocol protocol;
-  char                 *host;
-  guint                 port;
-  char                 *user;
-} Login;
-
 static void
 login_clear (Login *login)
 {
@@ -687,10 +743,12 @@ read_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login)
   login->user = g_settings_get_string (self->settings, keys->user_key);
 }
 
+/* Whether there is a server and a user to ask the keyring about. */
 static gboolean
-get_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login, GError **error)
+check_login (const Login *login, GError **error)
 {
-  read_login (self, protocol, login);
+  SignetAccountProtocol protocol = login->protocol;
+
   if (*login->host == '\0')
     {
       g_set_error (error, SIGNET_ACCOUNT_ERROR, SIGNET_ACCOUNT_ERROR_INVALID_HOST,
@@ -707,6 +765,13 @@ get_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login, GE
     }
   /* The keyring's port attribute is a signed 32-bit number. */
   return check_port (protocol, login->port, error);
+}
+
+static gboolean
+get_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login, GError **error)
+{
+  read_login (self, protocol, login);
+  return check_login (login, error);
 }
 
 static GHashTable *
@@ -843,6 +908,26 @@ return_password (GTask *task, const char *password, gsize length)
                          (GDestroyNotify) signet_account_password_free);
 }
 
+/* A copy of the password given for this session, if any. */
+static char *
+session_password (SignetAccount *self, const char *key)
+{
+  SecretValue *value;
+  char *password = NULL;
+
+  g_mutex_lock (&self->lock);
+  value = g_hash_table_lookup (self->session, key);
+  if (value != NULL)
+    {
+      gsize length = 0;
+      const char *text = secret_value_get (value, &length);
+
+      password = g_strndup (text, length);
+    }
+  g_mutex_unlock (&self->lock);
+  return password;
+}
+
 static void
 on_password_stored (GObject      *source,
                     GAsyncResult *result,
@@ -858,7 +943,9 @@ on_password_stored (GObject      *source,
       return;
     }
   /* A password given for this session only must not hide the saved one. */
+  g_mutex_lock (&self->lock);
   g_hash_table_remove (self->session, g_task_get_task_data (task));
+  g_mutex_unlock (&self->lock);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -937,7 +1024,7 @@ signet_account_lookup_password_async (SignetAccount        *self,
   g_autoptr(GHashTable) attributes = NULL;
   g_autofree char *key = NULL;
   g_auto(Login) login = { 0 };
-  SecretValue *value;
+  char *password;
 
   g_return_if_fail (SIGNET_IS_ACCOUNT (self));
   g_return_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP);
@@ -947,13 +1034,9 @@ signet_account_lookup_password_async (SignetAccount        *self,
   if (task == NULL)
     return;
   key = session_key (&login);
-  value = g_hash_table_lookup (self->session, key);
-  if (value != NULL)
+  if ((password = session_password (self, key)) != NULL)
     {
-      gsize length = 0;
-      const char *password = secret_value_get (value, &length);
-
-      return_password (task, password, length);
+      g_task_return_pointer (task, password, (GDestroyNotify) signet_account_password_free);
       return;
     }
   attributes = login_attributes (&login);
@@ -1014,7 +1097,9 @@ signet_account_clear_password_async (SignetAccount        *self,
   if (task == NULL)
     return;
   key = session_key (&login);
+  g_mutex_lock (&self->lock);
   g_hash_table_remove (self->session, key);
+  g_mutex_unlock (&self->lock);
   attributes = login_attributes (&login);
   secret_password_clearv (SECRET_SCHEMA_COMPAT_NETWORK, attributes, cancellable,
                           on_password_cleared, g_steal_pointer (&task));
@@ -1047,6 +1132,7 @@ signet_account_set_session_password (SignetAccount        *self,
 
   read_login (self, protocol, &login);
   key = session_key (&login);
+  g_mutex_lock (&self->lock);
   if (password == NULL)
     g_hash_table_remove (self->session, key);
   else
@@ -1054,4 +1140,71 @@ signet_account_set_session_password (SignetAccount        *self,
      * freed. */
     g_hash_table_replace (self->session, g_steal_pointer (&key),
                           secret_value_new (password, -1, "text/plain"));
+  g_mutex_unlock (&self->lock);
+}
+
+/* The same lookup as signet_account_lookup_password_async(), for a worker
+ * thread (a delivery's SignetPasswordFunc): the settings as they were last
+ * seen in the main thread, the session's password under the lock, then the
+ * keyring, waited for. Returns: (transfer full) (nullable): the password,
+ * to be wiped and freed (signet_account_password_free()); NULL without an
+ * error when none is known. */
+char *
+signet_account_lookup_password_sync (SignetAccount         *self,
+                                     SignetAccountProtocol  protocol,
+                                     GCancellable          *cancellable,
+                                     GError               **error)
+{
+  g_auto(Login) login = { 0 };
+  g_autofree char *key = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  GError *local_error = NULL;
+  char *found;
+  char *password;
+
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), NULL);
+  g_return_val_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  login.protocol = protocol;
+  login.host = g_strdup (self->logins[protocol].host);
+  login.port = self->logins[protocol].port;
+  login.user = g_strdup (self->logins[protocol].user);
+  g_mutex_unlock (&self->lock);
+  if (!check_login (&login, error))
+    return NULL;
+  key = session_key (&login);
+  if ((password = session_password (self, key)) != NULL)
+    return password;
+  attributes = login_attributes (&login);
+  found = secret_password_lookupv_sync (SECRET_SCHEMA_COMPAT_NETWORK, attributes, cancellable, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, keyring_error (KEYRING_LOOKUP, local_error));
+      return NULL;
+    }
+  password = g_strdup (found);
+  secret_password_free (found);
+  return password;
+}
+
+/* The bare address of the "identity" setting ("Name <address>"), as the
+ * settings were last seen in the main thread; NULL when it is empty or
+ * not one address. */
+char *
+signet_account_dup_identity_address (SignetAccount *self)
+{
+  g_autofree char *identity = NULL;
+  g_autoptr(SignetAddress) address = NULL;
+
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  identity = g_strdup (self->identity);
+  g_mutex_unlock (&self->lock);
+  if (identity == NULL || *identity == '\0')
+    return NULL;
+  address = signet_address_parse (identity, NULL);
+  return address != NULL ? g_strdup (address->email) : NULL;
 }

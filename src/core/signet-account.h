@@ -91,6 +91,14 @@ gboolean              signet_account_clear_password_finish (SignetAccount *self,
 void                  signet_account_set_session_password  (SignetAccount        *self,
                                                             SignetAccountProtocol protocol,
                                                             const char           *password);
+/* From a worker thread too; NULL without an error when none is stored. */
+char                 *signet_account_lookup_password_sync  (SignetAccount        *self,
+                                                            SignetAccountProtocol protocol,
+                                                            GCancellable         *cancellable,
+                                                            GError              **error);
 void                  signet_account_password_free         (char          *password);
+
+/* The bare address of the identity setting ("Name <address>"), or NULL. */
+char                 *signet_account_dup_identity_address  (SignetAccount *self);
 
 G_END_DECLS

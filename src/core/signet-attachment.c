@@ -14,12 +14,17 @@
 
 /* A file attached to a message: immutable once made, so a message and the
  * composer can share it. The name is what recipients see as the file name;
- * it is cleaned of control characters here, before it can reach a header. */
+ * it is cleaned of control characters here, before it can reach a header.
+ *
+ * The content is a file on disk, or a file in memory held by a descriptor
+ * (an attachment read back from a sealed message, which must not reach the
+ * disk in the clear: see signet_attachment_new_for_fd()). */
 struct _SignetAttachment
 {
   GObject  parent_instance;
 
   GFile   *file;
+  int      fd;       /* the content in memory, or -1 */
   char    *name;
   char    *content_type;
   goffset  size;
@@ -30,6 +35,7 @@ G_DEFINE_FINAL_TYPE (SignetAttachment, signet_attachment, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_FILE,
+  PROP_FD,
   PROP_NAME,
   PROP_CONTENT_TYPE,
   PROP_SIZE,
@@ -77,6 +83,8 @@ signet_attachment_finalize (GObject *object)
   SignetAttachment *self = SIGNET_ATTACHMENT (object);
 
   g_clear_object (&self->file);
+  if (self->fd >= 0)
+    close (self->fd);
   g_free (self->name);
   g_free (self->content_type);
   G_OBJECT_CLASS (signet_attachment_parent_class)->finalize (object);
@@ -91,6 +99,9 @@ signet_attachment_get_property (GObject *object, guint prop_id, GValue *value, G
     {
     case PROP_FILE:
       g_value_set_object (value, self->file);
+      break;
+    case PROP_FD:
+      g_value_set_int (value, self->fd);
       break;
     case PROP_NAME:
       g_value_set_string (value, self->name);
@@ -116,6 +127,9 @@ signet_attachment_set_property (GObject *object, guint prop_id, const GValue *va
     case PROP_FILE:
       self->file = g_value_dup_object (value);
       break;
+    case PROP_FD:
+      self->fd = g_value_get_int (value);
+      break;
     case PROP_NAME:
       self->name = g_value_get_string (value) ? signet_attachment_clean_name (g_value_get_string (value)) : NULL;
       break;
@@ -136,11 +150,18 @@ signet_attachment_constructed (GObject *object)
   SignetAttachment *self = SIGNET_ATTACHMENT (object);
 
   G_OBJECT_CLASS (signet_attachment_parent_class)->constructed (object);
-  g_assert (G_IS_FILE (self->file));
+  g_assert (G_IS_FILE (self->file) != (self->fd >= 0));
   if (self->name == NULL)
     {
-      g_autofree char *base = g_file_get_basename (self->file);
+      g_autofree char *base = self->file != NULL ? g_file_get_basename (self->file) : NULL;
       self->name = signet_attachment_clean_name (base);
+    }
+  if (self->fd >= 0)
+    {
+      GStatBuf st;
+
+      if (fstat (self->fd, &st) == 0)
+        self->size = st.st_size;
     }
   if (self->content_type == NULL || *self->content_type == '\0')
     {
@@ -161,6 +182,8 @@ signet_attachment_class_init (SignetAttachmentClass *klass)
   object_class->set_property = signet_attachment_set_property;
 
   properties[PROP_FILE] = g_param_spec_object ("file", NULL, NULL, G_TYPE_FILE, flags);
+  /* Owned: closed with the attachment. */
+  properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, flags);
   properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, flags);
   properties[PROP_CONTENT_TYPE] = g_param_spec_string ("content-type", NULL, NULL, NULL, flags);
   properties[PROP_SIZE] = g_param_spec_int64 ("size", NULL, NULL, 0, G_MAXINT64, 0, flags);
@@ -170,6 +193,7 @@ signet_attachment_class_init (SignetAttachmentClass *klass)
 static void
 signet_attachment_init (SignetAttachment *self)
 {
+  self->fd = -1;
 }
 
 /* @name: (nullable): the file name recipients see; the file's own by default.
@@ -187,6 +211,27 @@ signet_attachment_new (GFile      *file,
                        "size", (gint64) MAX (size, 0), NULL);
 }
 
+/* @fd: a descriptor of a regular file, typically a sealed memfd, that the
+ * attachment takes over (it is closed with the attachment).
+ * @name: (nullable): the file name recipients see; "attachment" by default.
+ * @content_type: (nullable): a MIME type; application/octet-stream by default.
+ *
+ * An attachment whose content is held by @fd rather than a file on disk:
+ * it has no GFile (signet_attachment_get_file() returns NULL), and each
+ * signet_attachment_open() reads it from its start on a descriptor of its
+ * own, so it can be sealed again as often as needed. */
+SignetAttachment *
+signet_attachment_new_for_fd (int         fd,
+                              const char *name,
+                              const char *content_type)
+{
+  g_return_val_if_fail (fd >= 0, NULL);
+
+  return g_object_new (SIGNET_TYPE_ATTACHMENT,
+                       "fd", fd, "name", name, "content-type", content_type, NULL);
+}
+
+/* The attached file; NULL for an attachment held in memory. */
 GFile *
 signet_attachment_get_file (SignetAttachment *self)
 {
@@ -253,6 +298,28 @@ check_regular (int fd, gboolean *regular)
   return 0;
 }
 
+/* A descriptor of its own on the content held in memory, at its start: the
+ * file opened anew through /proc, so that readers do not share an offset;
+ * where /proc is missing, a duplicate rewound (one reader at a time). */
+static int
+open_in_memory (SignetAttachment *self, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d", self->fd);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int saved_errno;
+
+  if (fd >= 0)
+    return fd;
+  fd = fcntl (self->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd >= 0 && lseek (fd, 0, SEEK_SET) == 0)
+    return fd;
+  saved_errno = errno;
+  if (fd >= 0)
+    close (fd);
+  set_unreadable_error (self, saved_errno, error);
+  return -1;
+}
+
 /* Opens the attached file for reading when the message is built. Only a
  * regular file is read: a FIFO put in its place would block the send for
  * ever, a device such as /dev/zero would never end, a directory is no
@@ -270,6 +337,8 @@ signet_attachment_open (SignetAttachment *self,
 
   g_return_val_if_fail (SIGNET_IS_ATTACHMENT (self), -1);
 
+  if (self->fd >= 0)
+    return open_in_memory (self, error);
   path = g_file_get_path (self->file);
   if (path == NULL)
     {

@@ -11,6 +11,9 @@ SignetAttachment *signet_attachment_new              (GFile            *file,
                                                       const char       *name,
                                                       const char       *content_type,
                                                       goffset           size);
+SignetAttachment *signet_attachment_new_for_fd       (int               fd,
+                                                      const char       *name,
+                                                      const char       *content_type);
 GFile            *signet_attachment_get_file         (SignetAttachment *self);
 const char       *signet_attachment_get_name         (SignetAttachment *self);
 const char       *signet_attachment_get_content_type (SignetAttachment *self);

@@ -19,7 +19,8 @@
 #include "signet-i18n.h"
 #include "signet-key-directory-private.h"
 
-/* Encryption with GPGME, in an event loop of our own (gpgme_set_io_cbs).
+/* Encryption and decryption with GPGME, in an event loop of our own
+ * (gpgme_set_io_cbs).
  *
  * GPGME's own loop cannot be trusted to end. When gpg dies while GPGME waits
  * to write to it, GPGME 1.18 polls the dead pipe for ever at full speed (it
@@ -32,12 +33,15 @@
  * reads it any more), gpg's process (a pidfd; GPGME double-forks gpg, so it
  * is no child of ours: it is the process that holds the other end of GPGME's
  * pipes), and the GCancellable. A seal counts as done only when gpg said
- * END_ENCRYPTION, which it says once its output is complete.
+ * END_ENCRYPTION, which it says once its output is complete; a decryption
+ * only when gpg said DECRYPTION_OKAY, which it says once it has written all
+ * of the plaintext and checked its integrity.
  *
- * GPGME is handed gpg's input only when the plaintext pipe has data or its
- * end, so it never blocks reading from a slow writer, and gpg's input pipe is
- * non-blocking, so it never blocks writing to a stalled gpg: the loop always
- * comes back to poll, where Cancel and gpg's death are seen. */
+ * GPGME is handed gpg's input only when the source (the plaintext to seal,
+ * or the ciphertext to open) has data or its end, so it never blocks reading
+ * from a slow writer, and gpg's input pipe is non-blocking, so it never
+ * blocks writing to a stalled gpg: the loop always comes back to poll, where
+ * Cancel and gpg's death are seen. */
 
 /* Once gpg is gone, how long what it wrote may take to arrive. */
 #define DRAIN_USEC (3 * G_USEC_PER_SEC)
@@ -59,9 +63,12 @@ typedef struct {
   GPtrArray     *watches;        /* Watch *: GPGME's tags, freed at the end */
   gboolean       done;           /* GPGME's GPGME_EVENT_DONE */
   gpgme_error_t  err;
-  gboolean       sealed;         /* gpg said END_ENCRYPTION */
-  int            plain_fd;
-  gboolean       plain_ready;    /* plaintext, or its end, is waiting */
+  const char    *completion;     /* the status gpg says once its output is complete */
+  gboolean       completed;      /* gpg said it */
+  const char * const *endings;   /* statuses gpg says when it gives up on its own, or NULL */
+  gboolean       ended;          /* gpg said one */
+  int            source_fd;      /* what gpg is to read */
+  gboolean       source_ready;   /* data from it, or its end, is waiting */
   gboolean       input_writable; /* gpg's input pipe has room */
   gboolean       input_closed;   /* nothing reads gpg's input any more */
   gint64         last_progress;  /* monotonic time data last moved */
@@ -127,8 +134,10 @@ on_status (void *data, const char *keyword, const char *args)
 {
   Run *run = data;
 
-  if (g_strcmp0 (keyword, "END_ENCRYPTION") == 0)
-    run->sealed = TRUE;
+  if (g_strcmp0 (keyword, run->completion) == 0)
+    run->completed = TRUE;
+  if (run->endings != NULL && keyword != NULL && g_strv_contains (run->endings, keyword))
+    run->ended = TRUE;
   return 0;
 }
 
@@ -334,7 +343,7 @@ typedef struct {
   GPtrArray *owners;   /* Watch *, or one of the markers */
 } PollSet;
 
-static char plain_marker, pidfd_marker, cancel_marker;
+static char source_marker, pidfd_marker, cancel_marker;
 
 static void
 poll_set_add (PollSet *set, int fd, short events, gpointer owner)
@@ -364,8 +373,8 @@ prepare_poll (Run *run, PollSet *set, int cancel_fd)
     {
       /* POLLERR and POLLHUP come whatever is asked for. */
       poll_set_add (set, input->fd, run->input_writable ? 0 : POLLOUT, input);
-      if (!run->plain_ready)
-        poll_set_add (set, run->plain_fd, POLLIN, &plain_marker);
+      if (!run->source_ready)
+        poll_set_add (set, run->source_fd, POLLIN, &source_marker);
     }
   if (cancel_fd >= 0)
     poll_set_add (set, cancel_fd, POLLIN, &cancel_marker);
@@ -399,15 +408,15 @@ dispatch_watch (Run *run, Watch *watch, short revents)
     run->input_writable = TRUE;
 }
 
-/* Hands gpg more plaintext once there is some and gpg has room for it. */
+/* Hands gpg more of its input once there is some and gpg has room for it. */
 static void
 feed_engine (Run *run)
 {
   Watch *input = find_watch (run, FALSE);
 
-  if (input == NULL || run->input_closed || !run->plain_ready || !run->input_writable)
+  if (input == NULL || run->input_closed || !run->source_ready || !run->input_writable)
     return;
-  run->plain_ready = FALSE;
+  run->source_ready = FALSE;
   run->input_writable = FALSE;
   run->last_progress = g_get_monotonic_time ();
   input->fnc (input->fnc_data, input->fd);
@@ -423,8 +432,8 @@ dispatch (Run *run, PollSet *set)
 
       if (pfd->revents == 0 || owner == &cancel_marker)
         continue;
-      if (owner == &plain_marker)
-        run->plain_ready = TRUE;
+      if (owner == &source_marker)
+        run->source_ready = TRUE;
       else if (owner == &pidfd_marker)
         mark_engine_gone (run);
       else
@@ -473,8 +482,10 @@ set_engine_error (gpgme_ctx_t ctx, gpgme_error_t err, GError **error)
     signet_set_gpgme_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED, err);
 }
 
+/* The ends every operation reports alike: Cancel, and a loop that could not
+ * wait. FALSE with @error set; TRUE when the operation's own outcome decides. */
 static gboolean
-finish (Run *run, RunState state, gpgme_ctx_t ctx, GCancellable *cancellable, GError **error)
+check_run (Run *run, RunState state, GQuark domain, int code, GCancellable *cancellable, GError **error)
 {
   if (state == RUN_CANCELLED)
     {
@@ -483,16 +494,23 @@ finish (Run *run, RunState state, gpgme_ctx_t ctx, GCancellable *cancellable, GE
     }
   if (state == RUN_POLL_FAILED)
     {
-      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
-                   _("Could not wait for GnuPG: %s"), g_strerror (run->poll_errno));
+      g_set_error (error, domain, code, _("Could not wait for GnuPG: %s"), g_strerror (run->poll_errno));
       return FALSE;
     }
+  return TRUE;
+}
+
+static gboolean
+finish (Run *run, RunState state, gpgme_ctx_t ctx, GCancellable *cancellable, GError **error)
+{
+  if (!check_run (run, state, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED, cancellable, error))
+    return FALSE;
   if (state == RUN_DONE && run->err != 0)
     {
       set_engine_error (ctx, run->err, error);
       return FALSE;
     }
-  if (state == RUN_DONE && run->sealed)
+  if (state == RUN_DONE && run->completed)
     return TRUE;
   g_debug ("gpg ended without END_ENCRYPTION (pid %d)", (int) run->engine_pid);
   g_set_error_literal (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
@@ -510,13 +528,11 @@ new_stream_data (gpgme_data_t *data, int fd)
   return err;
 }
 
+/* Starts one GPGME operation on @ctx from @in to @out. */
+typedef gpgme_error_t (*StartFunc) (gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, gpointer data);
+
 static gpgme_error_t
-start (gpgme_ctx_t            ctx,
-       Run                   *run,
-       const char            *recipients,
-       gpgme_encrypt_flags_t  flags,
-       gpgme_data_t           in,
-       gpgme_data_t           out)
+start (gpgme_ctx_t ctx, Run *run, StartFunc start_op, gpointer op_data, gpgme_data_t in, gpgme_data_t out)
 {
   struct gpgme_io_cbs io_cbs = { add_watch, run, remove_watch, on_io_event, run };
   gpgme_error_t err = gpgme_set_ctx_flag (ctx, "full-status", "1");
@@ -525,7 +541,63 @@ start (gpgme_ctx_t            ctx,
     return err;
   gpgme_set_status_cb (ctx, on_status, run);
   gpgme_set_io_cbs (ctx, &io_cbs);
-  return gpgme_op_encrypt_ext_start (ctx, NULL, recipients, flags, in, out);
+  return start_op (ctx, in, out, op_data);
+}
+
+/* Runs one operation from @run->source_fd into @out_fd until it ends, gpg
+ * dies or @cancellable is cancelled; then gpg is stopped if it still runs,
+ * and GPGME lets go of @run. @start_err: an error starting it, or 0. */
+static RunState
+run_operation (gpgme_ctx_t     ctx,
+               Run            *run,
+               int             out_fd,
+               StartFunc       start_op,
+               gpointer        op_data,
+               GCancellable   *cancellable,
+               gpgme_error_t  *start_err)
+{
+  g_auto(gpgme_data_t) in = NULL;
+  g_auto(gpgme_data_t) out = NULL;
+  guint64 since = ticks_since_boot ();
+  RunState state = RUN_DONE;
+  gpgme_error_t err;
+
+  err = gpgme_data_new_from_fd (&in, run->source_fd);
+  if (err == 0)
+    err = new_stream_data (&out, out_fd);
+  if (err == 0)
+    err = start (ctx, run, start_op, op_data, in, out);
+  if (err == 0)
+    {
+      watch_engine (run, since);
+      state = run_loop (run, cancellable);
+    }
+  if (!run->done && run->watches->len > 0)
+    {
+      stop_engine (run);
+      /* Closes GPGME's pipes to gpg; the loop's callbacks see them go. */
+      gpgme_cancel (ctx);
+    }
+  if (run->engine_pidfd >= 0)
+    close (run->engine_pidfd);
+  /* @run lives on the caller's stack: GPGME must not call it any more. */
+  gpgme_set_io_cbs (ctx, NULL);
+  gpgme_set_status_cb (ctx, NULL, NULL);
+  *start_err = err;
+  return state;
+}
+
+typedef struct {
+  const char            *recipients;
+  gpgme_encrypt_flags_t  flags;
+} EncryptArgs;
+
+static gpgme_error_t
+start_encrypt (gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, gpointer data)
+{
+  const EncryptArgs *args = data;
+
+  return gpgme_op_encrypt_ext_start (ctx, NULL, args->recipients, args->flags, in, out);
 }
 
 /* Encrypts what @plain_fd delivers until its end into @cipher_fd, for
@@ -542,39 +614,113 @@ signet_encrypt_stream (gpgme_ctx_t            ctx,
                        GCancellable          *cancellable,
                        GError               **error)
 {
-  g_auto(gpgme_data_t) in = NULL;
-  g_auto(gpgme_data_t) out = NULL;
   g_autoptr(GPtrArray) watches = g_ptr_array_new_with_free_func (g_free);
-  Run run = { .watches = watches, .plain_fd = plain_fd, .engine_pidfd = -1 };
-  guint64 since = ticks_since_boot ();
-  RunState state = RUN_DONE;
+  Run run = { .watches = watches, .completion = "END_ENCRYPTION", .source_fd = plain_fd, .engine_pidfd = -1 };
+  EncryptArgs args = { recipients, flags };
   gpgme_error_t err;
+  RunState state;
 
-  err = gpgme_data_new_from_fd (&in, plain_fd);
-  if (err == 0)
-    err = new_stream_data (&out, cipher_fd);
-  if (err == 0)
-    err = start (ctx, &run, recipients, flags, in, out);
-  if (err == 0)
-    {
-      watch_engine (&run, since);
-      state = run_loop (&run, cancellable);
-    }
-  if (!run.done && run.watches->len > 0)
-    {
-      stop_engine (&run);
-      /* Closes GPGME's pipes to gpg; the loop's callbacks see them go. */
-      gpgme_cancel (ctx);
-    }
-  if (run.engine_pidfd >= 0)
-    close (run.engine_pidfd);
-  /* @run lives on this stack: GPGME must not call it any more. */
-  gpgme_set_io_cbs (ctx, NULL);
-  gpgme_set_status_cb (ctx, NULL, NULL);
+  state = run_operation (ctx, &run, cipher_fd, start_encrypt, &args, cancellable, &err);
   if (err != 0)
     {
       set_engine_error (ctx, err, error);
       return FALSE;
     }
   return finish (&run, state, ctx, cancellable, error);
+}
+
+static gpgme_error_t
+start_decrypt (gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, gpointer data)
+{
+  return gpgme_op_decrypt_start (ctx, in, out);
+}
+
+/* TRUE when gpg found no secret key for any key the message is sealed to. */
+static gboolean
+lacks_secret_key (gpgme_ctx_t ctx, gpgme_error_t err)
+{
+  gpgme_decrypt_result_t result = gpgme_op_decrypt_result (ctx);
+  gboolean any = FALSE;
+
+  if (gpgme_err_code (err) == GPG_ERR_NO_SECKEY)
+    return TRUE;
+  for (gpgme_recipient_t r = result != NULL ? result->recipients : NULL; r != NULL; r = r->next)
+    {
+      if (gpgme_err_code (r->status) != GPG_ERR_NO_SECKEY)
+        return FALSE;
+      any = TRUE;
+    }
+  return any;
+}
+
+static void
+set_decrypt_error (gpgme_ctx_t ctx, gpgme_error_t err, GError **error)
+{
+  char reason[256] = "";
+
+  if (lacks_secret_key (ctx, err))
+    {
+      g_set_error_literal (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY,
+                           _("The message is sealed, and no secret key in your keyring can open it."));
+      return;
+    }
+  if (gpgme_err_code (err) == GPG_ERR_CANCELED || gpgme_err_code (err) == GPG_ERR_FULLY_CANCELED)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           _("Opening the sealed message was cancelled."));
+      return;
+    }
+  gpgme_strerror_r (err, reason, sizeof reason);
+  /* Translators: %s is GnuPG's own description of the problem */
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               _("GnuPG could not open the sealed message: %s"), reason);
+}
+
+/* What gpg says when it stops decrypting on its own, having failed. A gpg
+ * that is killed says none of them, though GPGME then reports an error of
+ * its own ("No data"), as it would for input that holds no ciphertext. */
+static const char * const decrypt_endings[] = {
+  "END_DECRYPTION", "DECRYPTION_FAILED", "NODATA", "FAILURE", "CANCELED_BY_USER", NULL
+};
+
+/* Decrypts what @cipher_fd delivers until its end into @plain_fd, with the
+ * secret keys of @ctx's GnuPG home. Like signet_encrypt_stream(), it fails
+ * within seconds when gpg dies and returns at once when @cancellable is
+ * cancelled; then what @plain_fd holds must be discarded. Errors: no
+ * secret key for the message, SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY; gpg
+ * gone, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE; ciphertext that is damaged or
+ * none, G_IO_ERROR_INVALID_DATA; Cancel, G_IO_ERROR_CANCELLED. The caller
+ * closes @cipher_fd afterwards, which also stops its writer. */
+gboolean
+signet_decrypt_stream (gpgme_ctx_t    ctx,
+                       int            cipher_fd,
+                       int            plain_fd,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  g_autoptr(GPtrArray) watches = g_ptr_array_new_with_free_func (g_free);
+  Run run = { .watches = watches, .completion = "DECRYPTION_OKAY", .endings = decrypt_endings,
+              .source_fd = cipher_fd, .engine_pidfd = -1 };
+  gpgme_error_t err;
+  RunState state;
+
+  state = run_operation (ctx, &run, plain_fd, start_decrypt, NULL, cancellable, &err);
+  if (err != 0)
+    {
+      set_decrypt_error (ctx, err, error);
+      return FALSE;
+    }
+  if (!check_run (&run, state, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, cancellable, error))
+    return FALSE;
+  if (state == RUN_DONE && run.err == 0 && run.completed)
+    return TRUE;
+  if (state == RUN_DONE && run.err != 0 && run.ended)
+    {
+      set_decrypt_error (ctx, run.err, error);
+      return FALSE;
+    }
+  g_debug ("gpg ended without DECRYPTION_OKAY (pid %d)", (int) run.engine_pid);
+  g_set_error_literal (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                       _("GnuPG stopped unexpectedly while opening the sealed message."));
+  return FALSE;
 }

@@ -12,5 +12,10 @@ gboolean signet_encrypt_stream (gpgme_ctx_t            ctx,
                                 int                    cipher_fd,
                                 GCancellable          *cancellable,
                                 GError               **error);
+gboolean signet_decrypt_stream (gpgme_ctx_t            ctx,
+                                int                    cipher_fd,
+                                int                    plain_fd,
+                                GCancellable          *cancellable,
+                                GError               **error);
 
 G_END_DECLS

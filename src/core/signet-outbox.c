@@ -16,6 +16,7 @@
 #include "signet-errors.h"
 #include "signet-gmime.h"
 #include "signet-i18n.h"
+#include "signet-sent-folder.h"
 
 /* Runs the queue. Each batch in the Outbox (one send: a copy per file, each
  * with its envelope) is handed to the transport whenever the network is
@@ -53,6 +54,7 @@ struct _SignetOutbox
   char            *sending_id;    /* the batch being delivered now */
   GCancellable    *sending_cancellable;
   gboolean         sending_stopped; /* the user stopped it */
+  SignetSentFolder *sent_folder;
 };
 
 G_DEFINE_FINAL_TYPE (SignetOutbox, signet_outbox, G_TYPE_OBJECT)
@@ -75,11 +77,17 @@ enum {
   SIGNAL_FAILED,
   SIGNAL_CHANGED,
   SIGNAL_PROGRESS,
+  SIGNAL_SENT_FOLDER_FAILED,
   N_SIGNALS
 };
 
 #define REASON_FILE "reason"
+#define MAX_RETRY_DELAY 1800u
 #define PROGRESS_INTERVAL (100 * G_TIME_SPAN_MILLISECOND)
+
+static void read_summary (int fd, gboolean *sealed, char **subject, char **message_id);
+static SignetOutboxItem *describe_batch (SignetStore *store, SignetFolder folder, const char *id,
+                                         const char *sending_id);
 
 static guint signals[N_SIGNALS];
 
@@ -115,6 +123,11 @@ typedef struct {
   guint       n_queued;
   guint       n_failed;
   gboolean    locked_out;   /* another process was delivering */
+  gboolean    upload;       /* Sent copies go to the account's Sent folder too */
+  SignetSentFolder *sent_folder;
+  SignetTransport  *transport;
+  guint       n_uploads;    /* Sent copies still waiting for it */
+  char       *upload_error;
   GError     *error;
 } RunData;
 
@@ -123,6 +136,9 @@ run_data_free (RunData *data)
 {
   g_clear_pointer (&data->attempts, g_hash_table_unref);
   g_clear_pointer (&data->outcomes, g_ptr_array_unref);
+  g_clear_object (&data->sent_folder);
+  g_clear_object (&data->transport);
+  g_free (data->upload_error);
   g_clear_error (&data->error);
   g_free (data);
 }
@@ -130,6 +146,7 @@ run_data_free (RunData *data)
 /* State of one copy while the transport delivers it. */
 typedef struct {
   SignetOutbox *outbox;
+  SignetTransport *transport;
   const char   *batch_id;
   guint64       base;        /* bytes of the batch's copies sent before this one */
   guint64       total;       /* bytes of all copies still to send in this run */
@@ -249,11 +266,16 @@ remaining_recipients (GStrv rcpt, GStrv done, GPtrArray *reached)
  * batch (nothing is lost; the next run files it) and the error says so,
  * naming nobody: everybody has it. */
 static gboolean
-file_in_sent (SignetOutbox *self, int dir_fd, const char *eml_name, const char *copy_id, GError **error)
+file_in_sent (SignetOutbox *self, int dir_fd, const char *eml_name, const char *copy_id, gboolean upload,
+              GError **error)
 {
   g_autoptr(GError) local_error = NULL;
 
-  if (signet_store_move_into (self->store, dir_fd, eml_name, SIGNET_FOLDER_SENT, copy_id, &local_error))
+  /* The account's Sent folder gets it later, on its own: queued first, so
+   * a stop between the two steps never forgets it. */
+  if ((!upload || signet_store_link_into (self->store, dir_fd, eml_name, SIGNET_FOLDER_SENT_UPLOADS,
+                                          copy_id, &local_error)) &&
+      signet_store_move_into (self->store, dir_fd, eml_name, SIGNET_FOLDER_SENT, copy_id, &local_error))
     return TRUE;
   g_set_error (error, SIGNET_STORE_ERROR, local_error->code,
                _("The message was delivered, but could not be filed in Sent: %s"), local_error->message);
@@ -269,6 +291,7 @@ deliver_copy (SignetOutbox *self,
               const char   *copy,
               GStrvBuilder *undelivered,
               Sending      *sending,
+              gboolean      upload,
               GCancellable *cancellable,
               GError      **error)
 {
@@ -300,7 +323,7 @@ deliver_copy (SignetOutbox *self,
       if (eml_fd < 0)
         return TRUE;
       close (eml_fd);
-      return file_in_sent (self, dir_fd, eml_name, copy_id, error);
+      return file_in_sent (self, dir_fd, eml_name, copy_id, upload, error);
     }
   if (eml_fd < 0)
     {
@@ -318,7 +341,7 @@ deliver_copy (SignetOutbox *self,
                    _("Could not write to the mail store (%s): %s"), done_name, g_strerror (errno));
       return FALSE;
     }
-  ok = signet_transport_deliver (self->transport, eml_fd, copy_id, (const char * const *) remaining,
+  ok = signet_transport_deliver (sending->transport, eml_fd, copy_id, (const char * const *) remaining,
                                  on_recipient_delivered, on_copy_sending, &progress, cancellable, error);
   close (eml_fd);
   close (progress.done_fd);
@@ -336,7 +359,7 @@ deliver_copy (SignetOutbox *self,
       g_strv_builder_addv (undelivered, (const char **) still);
       return FALSE;
     }
-  return file_in_sent (self, dir_fd, eml_name, copy_id, error);
+  return file_in_sent (self, dir_fd, eml_name, copy_id, upload, error);
 }
 
 /* The copies of a batch, by the names of their envelope files. A batch
@@ -469,7 +492,7 @@ deliver_batch (SignetOutbox *self, RunData *data, const char *id, GCancellable *
   g_autoptr(GPtrArray) copies = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  Sending sending = { self, id, 0, 0, 0 };
+  Sending sending = { self, data->transport, id, 0, 0, 0 };
   gboolean finished = FALSE, stopped;
   gulong handler = 0;
   guint attempts;
@@ -501,8 +524,9 @@ deliver_batch (SignetOutbox *self, RunData *data, const char *id, GCancellable *
           keep_error (&error, copy_error);
           break;
         }
+      /* The first copy (the To/Cc one) is the one kept in Sent. */
       if (!deliver_copy (self, dir_fd, id, g_ptr_array_index (copies, i), undelivered, &sending,
-                         cancellable, &copy_error))
+                         i == 0 && data->upload, cancellable, &copy_error))
         keep_error (&error, copy_error);
       sending.base += size;
     }
@@ -563,6 +587,52 @@ count_batches (SignetStore *store, SignetFolder folder)
   return ids != NULL ? ids->len : 0;
 }
 
+/* Stores each Sent copy waiting for it in the account's Sent folder, in
+ * order, stopping at the first failure (tried again at the next run). A
+ * copy already there (by its Message-ID) is not stored twice. */
+static void
+upload_sent_copies (SignetOutbox *self, RunData *data, GCancellable *cancellable)
+{
+  g_autoptr(GPtrArray) names = NULL;
+  int dir_fd = signet_store_open_folder (self->store, SIGNET_FOLDER_SENT_UPLOADS, "new", NULL);
+
+  if (dir_fd < 0)
+    return;
+  names = signet_store_list_files (dir_fd, NULL);
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *subject = NULL;
+      g_autofree char *message_id = NULL;
+      gboolean sealed;
+      int fd;
+
+      if (data->sent_folder == NULL || data->upload_error != NULL || g_cancellable_is_cancelled (cancellable))
+        {
+          data->n_uploads++;
+          continue;
+        }
+      fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      read_summary (fd, &sealed, &subject, &message_id);
+      if (signet_sent_folder_append (data->sent_folder, fd, message_id, cancellable, &error))
+        {
+          unlinkat (dir_fd, name, 0);
+          fsync (dir_fd);
+        }
+      else
+        {
+          data->n_uploads++;
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            data->upload_error = g_strdup (error->message);
+        }
+      close (fd);
+    }
+  close (dir_fd);
+}
+
 static void
 run_thread (GTask        *task,
             gpointer      source_object,
@@ -591,6 +661,8 @@ run_thread (GTask        *task,
         break;
       g_ptr_array_add (data->outcomes, deliver_batch (self, data, g_ptr_array_index (ids, i), cancellable));
     }
+  if (data->deliver)
+    upload_sent_copies (self, data, cancellable);
   data->n_queued = count_batches (self->store, SIGNET_FOLDER_OUTBOX);
   data->n_failed = count_batches (self->store, SIGNET_FOLDER_OUTBOX_FAILED);
   if (outbox_fd >= 0)
@@ -618,11 +690,12 @@ on_retry (gpointer user_data)
 }
 
 /* A delivery that failed for now is tried again later, each time after a
- * longer wait, until it has failed max-attempts times. */
+ * longer wait (doubling, up to half an hour), until it has failed
+ * max-attempts times: with the defaults, for about three hours. */
 static void
 schedule_retry (SignetOutbox *self, guint attempts)
 {
-  guint delay = self->retry_delay << MIN (attempts - 1, 6u);
+  guint delay = MIN (self->retry_delay << MIN (attempts - 1, 6u), MAX_RETRY_DELAY);
 
   if (self->retry_source != 0)
     return;
@@ -703,6 +776,10 @@ on_run_done (GObject *object, GAsyncResult *result, gpointer user_data)
   self->cleaned = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   n_sent = apply_outcomes (self, data);
+  if (data->upload_error != NULL)
+    g_signal_emit (self, signals[SIGNAL_SENT_FOLDER_FAILED], 0, data->upload_error);
+  if (data->n_uploads > 0 && data->sent_folder != NULL && data->deliver)
+    schedule_retry (self, 1);
   if (data->locked_out && data->n_queued > 0 && !g_cancellable_is_cancelled (self->cancellable) &&
       self->retry_source == 0)
     /* Another process is delivering: look again soon, not after a backoff. */
@@ -751,6 +828,11 @@ start_run (SignetOutbox *self)
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   data->deliver = signet_network_get_online (self->network);
   data->clean = !self->cleaned;
+  g_mutex_lock (&self->lock);
+  data->sent_folder = self->sent_folder != NULL ? g_object_ref (self->sent_folder) : NULL;
+  data->transport = g_object_ref (self->transport);
+  g_mutex_unlock (&self->lock);
+  data->upload = data->sent_folder != NULL;
   data->max_attempts = MAX (self->max_attempts, 1);
   data->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_iter_init (&iter, self->attempts);
@@ -774,11 +856,13 @@ typedef struct {
   OpKind  kind;
   char   *id;
   GTask  *caller;
+  GStrv   recipients;   /* OP_HOLD: every envelope recipient */
 } OpData;
 
 static void
 op_data_free (OpData *op)
 {
+  g_strfreev (op->recipients);
   g_free (op->id);
   g_clear_object (&op->caller);
   g_free (op);
@@ -894,6 +978,11 @@ op_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable
       fd = open_first_message (dir_fd, &error);
       close (dir_fd);
       ok = fd >= 0;
+      if (ok)
+        {
+          g_autoptr(SignetOutboxItem) item = describe_batch (self->store, SIGNET_FOLDER_OUTBOX_FAILED, op->id, NULL);
+          op->recipients = item != NULL ? g_steal_pointer (&item->recipients) : g_new0 (char *, 1);
+        }
       break;
     case OP_DELETE:
       ok = signet_store_remove_batch_from (self->store, SIGNET_FOLDER_OUTBOX, op->id) ||
@@ -931,7 +1020,12 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
       if (error != NULL)
         g_task_return_error (op->caller, error);
       else
-        g_task_return_int (op->caller, fd);
+        {
+          OpData *caller_op = g_task_get_task_data (op->caller);
+
+          caller_op->recipients = g_steal_pointer (&op->recipients);
+          g_task_return_int (op->caller, fd);
+        }
     }
   else if (g_task_propagate_boolean (G_TASK (result), &error))
     g_task_return_boolean (op->caller, TRUE);
@@ -1027,10 +1121,18 @@ signet_outbox_hold_async (SignetOutbox       *self,
 int
 signet_outbox_hold_finish (SignetOutbox *self,
                            GAsyncResult *result,
+                           GStrv        *recipients,
                            GError      **error)
 {
+  OpData *op;
+  int fd;
+
   g_return_val_if_fail (g_task_is_valid (result, self), -1);
-  return (int) g_task_propagate_int (G_TASK (result), error);
+  op = g_task_get_task_data (G_TASK (result));
+  fd = (int) g_task_propagate_int (G_TASK (result), error);
+  if (recipients != NULL)
+    *recipients = fd >= 0 ? g_strdupv (op->recipients) : NULL;
+  return fd;
 }
 
 void
@@ -1105,7 +1207,7 @@ signet_outbox_item_free (SignetOutboxItem *item)
 
 /* The header block of a message, unfolded, as far as the first 64 KiB go. */
 static void
-read_summary (int fd, gboolean *sealed, char **subject)
+read_summary (int fd, gboolean *sealed, char **subject, char **message_id)
 {
   g_autofree char *buffer = g_malloc (65536 + 1);
   g_auto(GStrv) lines = NULL;
@@ -1115,6 +1217,8 @@ read_summary (int fd, gboolean *sealed, char **subject)
 
   *sealed = FALSE;
   *subject = NULL;
+  if (message_id != NULL)
+    *message_id = NULL;
   if (n <= 0)
     return;
   buffer[n] = '\0';
@@ -1142,6 +1246,9 @@ read_summary (int fd, gboolean *sealed, char **subject)
           g_autofree char *raw = g_strstrip (g_strdup (lines[i] + 8));
           *subject = g_mime_utils_header_decode_text (NULL, raw);
         }
+      else if (g_ascii_strncasecmp (lines[i], "Message-ID:", 11) == 0 && message_id != NULL &&
+               *message_id == NULL)
+        *message_id = g_mime_utils_decode_message_id (lines[i] + 11);
     }
   if (*sealed)
     g_clear_pointer (subject, g_free);  /* what shows outside is not the subject */
@@ -1187,7 +1294,7 @@ describe_batch (SignetStore *store, SignetFolder folder, const char *id, const c
 
           if (fd >= 0)
             {
-              read_summary (fd, &item->sealed, &item->subject);
+              read_summary (fd, &item->sealed, &item->subject, NULL);
               close (fd);
             }
         }
@@ -1265,6 +1372,10 @@ static void
 request_run (SignetOutbox *self, GTask *waiter)
 {
   g_ptr_array_add (self->waiting, waiter);
+  /* What was queued meanwhile (a send just committed) waits for the run
+   * going now to end, but is listed already. */
+  if (self->running)
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   start_next (self);
 }
 
@@ -1318,6 +1429,47 @@ signet_outbox_queue_flush (SignetOutbox *self)
 {
   g_return_if_fail (SIGNET_IS_OUTBOX (self));
   run_in_context (self, queue_flush_in_context, g_object_ref (self), g_object_unref);
+}
+
+/* How sends leave from the next delivery run on (the one running keeps
+ * its own). */
+void
+signet_outbox_set_transport (SignetOutbox    *self,
+                             SignetTransport *transport)
+{
+  g_return_if_fail (SIGNET_IS_OUTBOX (self));
+  g_return_if_fail (SIGNET_IS_TRANSPORT (transport));
+  g_mutex_lock (&self->lock);
+  g_set_object (&self->transport, transport);
+  g_mutex_unlock (&self->lock);
+  signet_outbox_queue_flush (self);
+}
+
+SignetTransport *
+signet_outbox_dup_transport (SignetOutbox *self)
+{
+  SignetTransport *transport;
+
+  g_return_val_if_fail (SIGNET_IS_OUTBOX (self), NULL);
+  g_mutex_lock (&self->lock);
+  transport = g_object_ref (self->transport);
+  g_mutex_unlock (&self->lock);
+  return transport;
+}
+
+/* Where Sent copies are stored on the account's server as well (NULL:
+ * only here). Copies filed in Sent while none was set stay only here. */
+void
+signet_outbox_set_sent_folder (SignetOutbox     *self,
+                               SignetSentFolder *sent_folder)
+{
+  g_return_if_fail (SIGNET_IS_OUTBOX (self));
+  g_return_if_fail (sent_folder == NULL || SIGNET_IS_SENT_FOLDER (sent_folder));
+  g_mutex_lock (&self->lock);
+  g_set_object (&self->sent_folder, sent_folder);
+  g_mutex_unlock (&self->lock);
+  if (sent_folder != NULL)
+    signet_outbox_queue_flush (self);
 }
 
 guint
@@ -1375,6 +1527,7 @@ signet_outbox_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->sending_id);
   g_clear_object (&self->sending_cancellable);
+  g_clear_object (&self->sent_folder);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_outbox_parent_class)->finalize (object);
 }
@@ -1445,7 +1598,7 @@ signet_outbox_class_init (SignetOutboxClass *klass)
     g_param_spec_boolean ("busy", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_MAX_ATTEMPTS] =
-    g_param_spec_uint ("max-attempts", NULL, NULL, 1, 100, 5,
+    g_param_spec_uint ("max-attempts", NULL, NULL, 1, 100, 12,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRY_DELAY] =
     g_param_spec_uint ("retry-delay", NULL, NULL, 0, 3600, 30,
@@ -1465,6 +1618,11 @@ signet_outbox_class_init (SignetOutboxClass *klass)
   signals[SIGNAL_FAILED] =
     g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRV, G_TYPE_STRING);
+  /* Storing Sent copies in the account's Sent folder failed (why); they
+   * are tried again later on their own. */
+  signals[SIGNAL_SENT_FOLDER_FAILED] =
+    g_signal_new ("sent-folder-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
   /* What signet_outbox_list_async() finds may have changed. */
   signals[SIGNAL_CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -1482,7 +1640,7 @@ signet_outbox_init (SignetOutbox *self)
   self->context = g_main_context_ref_thread_default ();
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->max_attempts = 5;
+  self->max_attempts = 12;
   self->retry_delay = 30;
   g_mutex_init (&self->lock);
   g_queue_init (&self->ops);

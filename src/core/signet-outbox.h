@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "signet-network.h"
+#include "signet-sent-folder.h"
 #include "signet-store.h"
 #include "signet-transport.h"
 
@@ -14,6 +15,11 @@ G_DECLARE_FINAL_TYPE (SignetOutbox, signet_outbox, SIGNET, OUTBOX, GObject)
 SignetOutbox    *signet_outbox_new           (SignetNetwork   *network,
                                               SignetStore     *store,
                                               SignetTransport *transport);
+void             signet_outbox_set_transport (SignetOutbox    *self,
+                                              SignetTransport *transport);
+SignetTransport *signet_outbox_dup_transport (SignetOutbox    *self);
+void             signet_outbox_set_sent_folder (SignetOutbox  *self,
+                                                SignetSentFolder *sent_folder);
 guint            signet_outbox_get_n_queued  (SignetOutbox    *self);
 guint            signet_outbox_get_n_failed  (SignetOutbox    *self);
 gboolean         signet_outbox_get_busy      (SignetOutbox    *self);
@@ -82,7 +88,9 @@ gboolean         signet_outbox_retry_finish  (SignetOutbox    *self,
  * (cancelled if it is being sent) and stays among the failed ones until
  * deleted, so nothing is lost if the editor goes away. Returns the file
  * descriptor of its first copy's message (the To/Cc copy, sealed to the
- * sender too when sealed), to be read and closed by the caller. */
+ * sender too when sealed), to be read and closed by the caller, and
+ * (@recipients) every envelope recipient of every copy: Bcc recipients
+ * are named nowhere else. */
 void             signet_outbox_hold_async    (SignetOutbox    *self,
                                               const char      *id,
                                               GCancellable    *cancellable,
@@ -90,6 +98,7 @@ void             signet_outbox_hold_async    (SignetOutbox    *self,
                                               gpointer         user_data);
 int              signet_outbox_hold_finish   (SignetOutbox    *self,
                                               GAsyncResult    *result,
+                                              GStrv           *recipients,
                                               GError         **error);
 
 /* Removes a send (stopping it if it is being sent). */

@@ -2,11 +2,7 @@
 
 #include "signet-smtp-transport.h"
 
-#include <curl/curl.h>
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -32,10 +28,7 @@
 #endif
 
 #define DEFAULT_TIMEOUT 120
-#define MAX_REPLY_CHARS 400
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, curl_easy_cleanup)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLM, curl_multi_cleanup)
 
 struct _SignetSmtpTransport
 {
@@ -51,11 +44,7 @@ struct _SignetSmtpTransport
   char                  *ca_file;
   char                  *pinned_public_key;
   guint                  timeout;
-  SignetPasswordFunc     password_func;
-  gpointer               password_data;
-  GDestroyNotify         password_destroy;
-  char                  *untrusted_fingerprint;
-  char                  *untrusted_pin;
+  SignetCurlClient       client;
 };
 
 static void signet_smtp_transport_iface_init (SignetTransportInterface *iface);
@@ -78,20 +67,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-/* ---- secrets ------------------------------------------------------------- */
-
-static void
-secret_free (char *secret)
-{
-  if (secret == NULL)
-    return;
-  explicit_bzero (secret, strlen (secret));
-  g_free (secret);
-}
-
-typedef char Secret;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Secret, secret_free)
 
 /* ---- what one delivery uses, copied under the lock ------------------------ */
 
@@ -140,172 +115,24 @@ settings_copy (SignetSmtpTransport *self)
 /* ---- the message, streamed ----------------------------------------------- */
 
 typedef struct {
-  int      fd;
-  guint8   buffer[16384];
-  gsize    length;
-  gsize    position;
-  gboolean after_cr;
-  int      read_errno;
-  goffset  size;        /* as sent: every bare LF counted as CRLF */
-  guint64  limit;       /* the server's SIZE, 0 when it named none */
-  gboolean too_large;   /* stopped before the first byte for that */
+  SignetCurlUpload stream;
+  guint64          limit;       /* the server's SIZE, 0 when it named none */
+  gboolean         too_large;   /* stopped before the first byte for that */
 } Upload;
-
-static gssize
-upload_fill (Upload *upload)
-{
-  gssize n;
-
-  do
-    n = read (upload->fd, upload->buffer, sizeof upload->buffer);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    upload->read_errno = errno;
-  upload->length = MAX (n, 0);
-  upload->position = 0;
-  return n;
-}
-
-/* Reads the message once to know its size as it will be sent, then goes
- * back to its start. */
-static gboolean
-upload_prepare (Upload *upload, int fd, GCancellable *cancellable, GError **error)
-{
-  gssize n;
-
-  upload->fd = fd;
-  if (lseek (fd, 0, SEEK_SET) != 0)
-    upload->read_errno = errno;
-  while (upload->read_errno == 0 && (n = upload_fill (upload)) > 0)
-    {
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      for (gsize i = 0; i < (gsize) n; i++)
-        {
-          if (upload->buffer[i] == '\n' && !upload->after_cr)
-            upload->size++;
-          upload->after_cr = upload->buffer[i] == '\r';
-        }
-      upload->size += n;
-    }
-  if (upload->read_errno == 0 && lseek (fd, 0, SEEK_SET) != 0)
-    upload->read_errno = errno;
-  if (upload->read_errno != 0)
-    {
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TEMPORARY,
-                   _("Could not read the message: %s"), g_strerror (upload->read_errno));
-      return FALSE;
-    }
-  upload->after_cr = FALSE;
-  upload->length = upload->position = 0;
-  return TRUE;
-}
 
 static size_t
 on_read (char *out, size_t size, size_t n_items, void *user_data)
 {
   Upload *upload = user_data;
-  size_t capacity = size * n_items;
-  size_t written = 0;
 
   /* A server that does not refuse MAIL FROM with SIZE= still never gets
    * a byte of a message larger than it said it takes. */
-  if (upload->limit > 0 && (guint64) upload->size > upload->limit)
+  if (upload->limit > 0 && (guint64) upload->stream.size > upload->limit)
     {
       upload->too_large = TRUE;
       return CURL_READFUNC_ABORT;
     }
-  while (written + 2 <= capacity)
-    {
-      guint8 c;
-
-      if (upload->position == upload->length && upload_fill (upload) <= 0)
-        return upload->read_errno != 0 ? CURL_READFUNC_ABORT : written;
-      c = upload->buffer[upload->position++];
-      if (c == '\n' && !upload->after_cr)
-        out[written++] = '\r';
-      out[written++] = (char) c;
-      upload->after_cr = c == '\r';
-    }
-  return written;
-}
-
-/* ---- the connection ----------------------------------------------------------- */
-
-/* The sockets of one transfer, so that a cancellation can shut them down:
- * libcurl sometimes waits on its own (for the answer to the data, or to
- * QUIT) and would notice only a second later. They are closed under the
- * same lock, so no other file is ever shut down in their place. */
-typedef struct {
-  GMutex    lock;
-  GArray   *sockets;
-  gboolean  cancelled;
-  CURLM    *multi;
-} Line;
-
-static void
-line_init (Line *line)
-{
-  g_mutex_init (&line->lock);
-  line->sockets = g_array_new (FALSE, FALSE, sizeof (curl_socket_t));
-}
-
-static void
-line_clear (Line *line)
-{
-  g_clear_pointer (&line->sockets, g_array_unref);
-  g_mutex_clear (&line->lock);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Line, line_clear)
-
-static curl_socket_t
-on_open_socket (void *user_data, curlsocktype purpose, struct curl_sockaddr *address)
-{
-  Line *line = user_data;
-  curl_socket_t fd = socket (address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-
-  g_mutex_lock (&line->lock);
-  if (fd != CURL_SOCKET_BAD)
-    {
-      if (line->cancelled)
-        shutdown (fd, SHUT_RDWR);
-      g_array_append_val (line->sockets, fd);
-    }
-  g_mutex_unlock (&line->lock);
-  return fd;
-}
-
-static int
-on_close_socket (void *user_data, curl_socket_t fd)
-{
-  Line *line = user_data;
-
-  g_mutex_lock (&line->lock);
-  for (guint i = 0; i < line->sockets->len; i++)
-    if (g_array_index (line->sockets, curl_socket_t, i) == fd)
-      g_array_remove_index_fast (line->sockets, i--);
-  close (fd);
-  g_mutex_unlock (&line->lock);
-  return 0;
-}
-
-/* Whoever waits on the line hears it close, at once. */
-static void
-line_hang_up (Line *line, gboolean cancelled)
-{
-  g_mutex_lock (&line->lock);
-  line->cancelled |= cancelled;
-  for (guint i = 0; i < line->sockets->len; i++)
-    shutdown (g_array_index (line->sockets, curl_socket_t, i), SHUT_RDWR);
-  if (line->multi != NULL)
-    curl_multi_wakeup (line->multi);
-  g_mutex_unlock (&line->lock);
-}
-
-static void
-on_cancelled (GCancellable *cancellable, gpointer user_data)
-{
-  line_hang_up (user_data, TRUE);
+  return signet_curl_upload_read (&upload->stream, out, size * n_items);
 }
 
 /* ---- the conversation, as the server answered it --------------------------- */
@@ -335,7 +162,7 @@ typedef struct {
   char               *words;          /* its text, cleaned for showing */
   int                 data_code;      /* the answer to the end of the data */
   Upload              upload;
-  Line                line;
+  SignetCurlLine      line;
   gboolean            cancelled;
   GCancellable       *cancellable;
   SignetTransportSending sending;
@@ -351,8 +178,7 @@ session_clear (Session *session)
   if (session->reply != NULL)
     g_string_free (session->reply, TRUE);
   g_free (session->words);
-  if (session->line.sockets != NULL)
-    line_clear (&session->line);
+  signet_curl_line_clear (&session->line);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Session, session_clear)
 
@@ -366,7 +192,7 @@ session_init (Session *session, const char * const *recipients, GCancellable *ca
   session->reply = g_string_new (NULL);
   session->step = STEP_GREETING;
   session->cancellable = cancellable;
-  line_init (&session->line);
+  signet_curl_line_init (&session->line);
 }
 
 /* Only the command word: what follows AUTH is a credential. */
@@ -392,7 +218,7 @@ session_command_sent (Session *session, const char *data, size_t size)
            * answer as long as for any other: a server that stopped
            * answering would cost the timeout twice. */
           if (words[i].step == STEP_QUIT && session->data_code / 100 != 2)
-            line_hang_up (&session->line, FALSE);
+            signet_curl_line_hang_up (&session->line, FALSE);
           session->step = words[i].step;
           if (words[i].step == STEP_RCPT)
             session->n_rcpt_sent++;
@@ -402,25 +228,6 @@ session_command_sent (Session *session, const char *data, size_t size)
           return;
         }
     }
-}
-
-/* The server's words as a user may be shown them: printable, valid UTF-8,
- * not endless. */
-static char *
-clean_words (const char *text)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-  GString *clean = g_string_new (NULL);
-
-  for (const char *p = valid; *p != '\0' && clean->len < MAX_REPLY_CHARS; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT)
-        g_string_append_c (clean, ' ');
-      else
-        g_string_append_unichar (clean, c);
-    }
-  return g_strstrip (g_string_free (clean, FALSE));
 }
 
 static void
@@ -437,7 +244,7 @@ session_parse_size (Session *session, const char *text)
 static void
 session_reply_complete (Session *session, int code)
 {
-  g_autofree char *words = clean_words (session->reply->str);
+  g_autofree char *words = signet_curl_clean_words (session->reply->str);
 
   g_string_truncate (session->reply, 0);
   /* The goodbye says nothing about the message. */
@@ -507,75 +314,12 @@ on_progress (void *user_data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
   if (session->sending != NULL && ulnow != session->last_sent)
     {
       session->last_sent = ulnow;
-      session->sending (ulnow, (goffset) session->upload.size, session->sending_data);
+      session->sending (ulnow, (goffset) session->upload.stream.size, session->sending_data);
     }
   return session->cancelled;
 }
 
-/* ---- running a transfer ---------------------------------------------------- */
-
-/* Runs @easy to its end; cancelling @cancellable ends it at once. @line
- * must outlive @easy (a connection may close when @easy is cleaned up). */
-static CURLcode
-perform (CURL *easy, Line *line, GCancellable *cancellable)
-{
-  g_autoptr(CURLM) multi = curl_multi_init ();
-  CURLcode result = CURLE_ABORTED_BY_CALLBACK;
-  gulong handler = 0;
-  int running = 1;
-  int left;
-  CURLMsg *msg;
-
-  curl_easy_setopt (easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-  curl_easy_setopt (easy, CURLOPT_OPENSOCKETDATA, line);
-  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
-  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETDATA, line);
-  curl_multi_add_handle (multi, easy);
-  g_mutex_lock (&line->lock);
-  line->multi = multi;
-  g_mutex_unlock (&line->lock);
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), line, NULL);
-  while (running > 0 && !g_cancellable_is_cancelled (cancellable))
-    {
-      if (curl_multi_perform (multi, &running) != CURLM_OK)
-        break;
-      if (running > 0 && curl_multi_poll (multi, NULL, 0, 1000, NULL) != CURLM_OK)
-        break;
-    }
-  while ((msg = curl_multi_info_read (multi, &left)) != NULL)
-    if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy)
-      result = msg->data.result;
-  if (handler != 0)
-    g_cancellable_disconnect (cancellable, handler);
-  g_mutex_lock (&line->lock);
-  line->multi = NULL;
-  g_mutex_unlock (&line->lock);
-  curl_multi_remove_handle (multi, easy);
-  return result;
-}
-
-/* The host as it may stand in a URL: an IP address (IPv6 without its
- * brackets) or a host name in its ASCII form; NULL for anything else. */
-static char *
-url_host (const char *host)
-{
-  g_autofree char *bare = NULL;
-  g_autofree char *ascii = NULL;
-
-  if (host == NULL)
-    return NULL;
-  bare = host[0] == '[' && g_str_has_suffix (host, "]") ? g_strndup (host + 1, strlen (host) - 2) : g_strdup (host);
-  if (g_hostname_is_ip_address (bare))
-    return g_steal_pointer (&bare);
-  ascii = g_hostname_to_ascii (bare);
-  if (ascii == NULL || *ascii == '\0' || *ascii == '.' || *ascii == '-')
-    return NULL;
-  for (const char *p = ascii; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
-      return NULL;
-  return g_steal_pointer (&ascii);
-}
+/* ---- the connection --------------------------------------------------------- */
 
 /* The path is what EHLO names the client by: an address literal, never this
  * computer's name (libcurl's default), which would say who sends. */
@@ -584,207 +328,37 @@ make_url (const Settings *settings)
 {
   gboolean tls = g_strcmp0 (settings->security, "tls") == 0;
   guint port = settings->port != 0 ? settings->port : (tls ? 465 : 587);
-  g_autofree char *host = url_host (settings->host);
-  gboolean ipv6 = strchr (host, ':') != NULL;
 
-  return g_strdup_printf ("%s://%s%s%s:%u/%%5B127.0.0.1%%5D", tls ? "smtps" : "smtp", ipv6 ? "[" : "",
-                          host, ipv6 ? "]" : "", port);
+  return signet_curl_make_url (tls ? "smtps" : "smtp", settings->host, port, "/%5B127.0.0.1%5D");
 }
 
-/* What every connection to the server shares: where, how secure, how long. */
+/* What every connection to the server shares: where, how secure, how long;
+ * and one message a connection. */
 static void
-setup_connection (CURL *easy, const Settings *settings, char *error_buffer)
+setup_connection (CURL *easy, const Settings *settings, const char *url, char *error_buffer)
 {
-  g_autofree char *url = make_url (settings);
-  long timeout = settings->timeout;
+  SignetCurlServer server = {
+    settings->host, url, "smtp,smtps", settings->security, settings->ca_file,
+    settings->pinned_public_key, settings->timeout,
+  };
 
-  curl_easy_setopt (easy, CURLOPT_URL, url);
-  curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, error_buffer);
+  signet_curl_setup_connection (easy, &server, error_buffer);
   curl_easy_setopt (easy, CURLOPT_FORBID_REUSE, 1L);
-  curl_easy_setopt (easy, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
-  if (g_strcmp0 (settings->security, "starttls") == 0)
-    curl_easy_setopt (easy, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
-  if (settings->ca_file != NULL)
-    curl_easy_setopt (easy, CURLOPT_CAINFO, settings->ca_file);
-  curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT, timeout);
-  curl_easy_setopt (easy, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
-  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME, timeout);
-}
-
-/* ---- certificates ---------------------------------------------------------- */
-
-/* One DER element at @p (@avail bytes): its tag and the lengths of its
- * header and contents. */
-static gboolean
-der_element (const guint8 *p, gsize avail, guint8 *tag, gsize *header, gsize *length)
-{
-  gsize n_octets, len = 0;
-
-  if (avail < 2 || (p[0] & 0x1f) == 0x1f)
-    return FALSE;
-  *tag = p[0];
-  if (p[1] < 0x80)
-    {
-      *header = 2;
-      *length = p[1];
-      return *length <= avail - 2;
-    }
-  n_octets = p[1] & 0x7f;
-  if (n_octets == 0 || n_octets > sizeof (gsize) || avail < 2 + n_octets)
-    return FALSE;
-  for (gsize i = 0; i < n_octets; i++)
-    len = (len << 8) | p[2 + i];
-  *header = 2 + n_octets;
-  *length = len;
-  return len <= avail - *header;
-}
-
-/* The SubjectPublicKeyInfo of a DER certificate (RFC 5280): the seventh
- * field of tbsCertificate, counting the optional version as the first. */
-static gboolean
-certificate_public_key (const guint8 *der, gsize size, const guint8 **spki, gsize *spki_size)
-{
-  const guint8 *p = der;
-  gsize avail = size, header, length;
-  guint8 tag;
-
-  for (guint depth = 0; depth < 2; depth++)
-    {
-      if (!der_element (p, avail, &tag, &header, &length) || tag != 0x30)
-        return FALSE;
-      p += header;
-      avail = length;
-    }
-  for (guint field = 0; ; field++)
-    {
-      if (!der_element (p, avail, &tag, &header, &length))
-        return FALSE;
-      if (field == 0 && tag != 0xa0)
-        field++;  /* no version: a v1 certificate */
-      if (field == 6)
-        {
-          *spki = p;
-          *spki_size = header + length;
-          return tag == 0x30;
-        }
-      p += header + length;
-      avail -= header + length;
-    }
-}
-
-static GBytes *
-pem_to_der (const char *pem)
-{
-  const char *begin = strstr (pem, "-----BEGIN CERTIFICATE-----");
-  const char *end = begin != NULL ? strstr (begin, "-----END CERTIFICATE-----") : NULL;
-  g_autofree char *body = NULL;
-  guchar *der;
-  gsize size;
-
-  if (end == NULL)
-    return NULL;
-  begin += strlen ("-----BEGIN CERTIFICATE-----");
-  body = g_strndup (begin, end - begin);
-  der = g_base64_decode (g_strstrip (body), &size);
-  return g_bytes_new_take (der, size);
-}
-
-/* The SHA-256 fingerprint ("AB:CD:…") of @der and libcurl's pin for its
- * public key ("sha256//BASE64"). */
-static gboolean
-certificate_identify (GBytes *der, char **fingerprint, char **pin)
-{
-  gsize size, spki_size = 0;
-  const guint8 *data = g_bytes_get_data (der, &size);
-  const guint8 *spki = NULL;
-  g_autofree char *hex = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, der);
-  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint8 digest[32];
-  gsize digest_size = sizeof digest;
-  g_autofree char *base64 = NULL;
-  GString *pairs = g_string_new (NULL);
-
-  if (!certificate_public_key (data, size, &spki, &spki_size))
-    {
-      g_string_free (pairs, TRUE);
-      return FALSE;
-    }
-  for (guint i = 0; hex[i] != '\0'; i += 2)
-    g_string_append_printf (pairs, "%s%c%c", i > 0 ? ":" : "",
-                            g_ascii_toupper (hex[i]), g_ascii_toupper (hex[i + 1]));
-  g_checksum_update (checksum, spki, spki_size);
-  g_checksum_get_digest (checksum, digest, &digest_size);
-  base64 = g_base64_encode (digest, digest_size);
-  *fingerprint = g_string_free (pairs, FALSE);
-  *pin = g_strconcat ("sha256//", base64, NULL);
-  return TRUE;
-}
-
-/* Connects once more without verifying, only to learn which certificate the
- * server shows: no login, no message. */
-static gboolean
-probe_certificate (const Settings *settings, GCancellable *cancellable, char **fingerprint, char **pin)
-{
-  g_auto(Line) line = { 0 };
-  g_autoptr(CURL) easy = curl_easy_init ();
-  char error_buffer[CURL_ERROR_SIZE] = "";
-  struct curl_certinfo *info = NULL;
-
-  line_init (&line);
-
-  setup_connection (easy, settings, error_buffer);
-  curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
-  curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
-  curl_easy_setopt (easy, CURLOPT_CERTINFO, 1L);
-  curl_easy_setopt (easy, CURLOPT_CONNECT_ONLY, 1L);
-  if (perform (easy, &line, cancellable) != CURLE_OK ||
-      curl_easy_getinfo (easy, CURLINFO_CERTINFO, &info) != CURLE_OK ||
-      info == NULL || info->num_of_certs < 1)
-    return FALSE;
-  for (struct curl_slist *field = info->certinfo[0]; field != NULL; field = field->next)
-    {
-      g_autoptr(GBytes) der = NULL;
-      if (!g_str_has_prefix (field->data, "Cert:"))
-        continue;
-      der = pem_to_der (field->data);
-      return der != NULL && certificate_identify (der, fingerprint, pin);
-    }
-  return FALSE;
-}
-
-static void
-set_untrusted (SignetSmtpTransport *self, char *fingerprint, char *pin)
-{
-  g_mutex_lock (&self->lock);
-  g_free (self->untrusted_fingerprint);
-  g_free (self->untrusted_pin);
-  self->untrusted_fingerprint = fingerprint;
-  self->untrusted_pin = pin;
-  g_mutex_unlock (&self->lock);
 }
 
 static void
 untrusted_error (SignetSmtpTransport *self, const Settings *settings, const char *detail,
                  GCancellable *cancellable, GError **error)
 {
+  g_autofree char *url = make_url (settings);
+  SignetCurlServer server = {
+    settings->host, url, "smtp,smtps", settings->security, settings->ca_file, NULL, settings->timeout,
+  };
   char *fingerprint = NULL;
   char *pin = NULL;
 
-  if (!probe_certificate (settings, cancellable, &fingerprint, &pin))
-    {
-      /* Translators: %s is a server's name, then the reason */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE,
-                   _("The certificate of %s could not be verified: %s"), settings->host, detail);
-      return;
-    }
-  /* Translators: %s is a server's name, then a fingerprint like AB:CD:… */
-  g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE,
-               _("The certificate of %s is not trusted. Its SHA-256 fingerprint is %s."),
-               settings->host, fingerprint);
-  set_untrusted (self, fingerprint, pin);
+  if (signet_curl_untrusted_error (&server, detail, cancellable, &fingerprint, &pin, error))
+    signet_curl_client_set_untrusted (&self->client, fingerprint, pin);
 }
 
 /* ---- what went wrong -------------------------------------------------------- */
@@ -872,9 +446,9 @@ too_large_error (const Session *session, const Settings *settings, GError **erro
 
   if (!session->upload.too_large &&
       !(session->code == 552 && session->code_step == STEP_MAIL && session->upload.limit > 0 &&
-        (guint64) session->upload.size > session->upload.limit))
+        (guint64) session->upload.stream.size > session->upload.limit))
     return FALSE;
-  size = g_format_size_full (session->upload.size, G_FORMAT_SIZE_LONG_FORMAT);
+  size = g_format_size_full (session->upload.stream.size, G_FORMAT_SIZE_LONG_FORMAT);
   limit = g_format_size_full (session->upload.limit, G_FORMAT_SIZE_LONG_FORMAT);
   /* Translators: the first two %s are sizes, the third a server's name */
   g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
@@ -887,73 +461,18 @@ static void
 connection_error (CURLcode result, const Settings *settings, const char *detail, GError **error)
 {
   const char *host = settings->host;
-  int code = SIGNET_TRANSPORT_ERROR_TEMPORARY;
 
-  switch (result)
-    {
-    case CURLE_COULDNT_RESOLVE_HOST:
-      /* Translators: %s is a server's name */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("Could not find the server %s."), host);
-      break;
-    case CURLE_COULDNT_CONNECT:
-      /* Translators: %s is a server's name, then the reason */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("Could not connect to %s: %s"), host, detail);
-      break;
-    case CURLE_OPERATION_TIMEDOUT:
-      /* Translators: %s is a server's name */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("%s did not answer in time."), host);
-      break;
-    case CURLE_USE_SSL_FAILED:
-      /* Translators: %s is a server's name */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
-                   _("%s does not offer STARTTLS; the message was not sent unencrypted."), host);
-      break;
-    case CURLE_LOGIN_DENIED:
-    case CURLE_AUTH_ERROR:
-      /* Translators: %s is a server's name */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
-                   _("%s offers no way of logging in that Signet knows."), host);
-      break;
-    case CURLE_SSL_CONNECT_ERROR:
-      /* Translators: %s is a server's name, then the reason */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("Could not make a secure connection to %s: %s"),
-                   host, detail);
-      break;
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_WEIRD_SERVER_REPLY:
-      /* Translators: %s is a server's name, then the reason */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("The connection to %s was lost: %s"), host, detail);
-      break;
-    default:
-      /* Translators: %s is a server's name, then the reason */
-      g_set_error (error, SIGNET_TRANSPORT_ERROR, code, _("Could not send the message through %s: %s"),
-                   host, detail);
-    }
-}
-
-static gboolean
-is_certificate_failure (CURLcode result)
-{
-  return result == CURLE_PEER_FAILED_VERIFICATION || result == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
-         result == CURLE_SSL_ISSUER_ERROR || result == CURLE_SSL_INVALIDCERTSTATUS;
+  if (result == CURLE_USE_SSL_FAILED)
+    /* Translators: %s is a server's name */
+    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                 _("%s does not offer STARTTLS; the message was not sent unencrypted."), host);
+  else if (!signet_curl_connection_error (result, host, detail, error))
+    /* Translators: %s is a server's name, then the reason */
+    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TEMPORARY,
+                 _("Could not send the message through %s: %s"), host, detail);
 }
 
 /* ---- checks before connecting ------------------------------------------------ */
-
-static gboolean
-host_is_loopback (const char *host)
-{
-  g_autofree char *bare = NULL;
-  g_autoptr(GInetAddress) address = NULL;
-
-  if (g_ascii_strcasecmp (host, "localhost") == 0)
-    return TRUE;
-  bare = host[0] == '[' && g_str_has_suffix (host, "]") ? g_strndup (host + 1, strlen (host) - 2) : g_strdup (host);
-  address = g_inet_address_new_from_string (bare);
-  return address != NULL && g_inet_address_get_is_loopback (address);
-}
 
 /* An address libcurl will put between < and > as it is. */
 static gboolean
@@ -968,72 +487,62 @@ is_envelope_address (const char *address)
 }
 
 static gboolean
-check_settings (const Settings *settings, const char * const *recipients, GError **error)
+check_server (const Settings *settings, GError **error)
 {
-  static const char * const securities[] = { "tls", "starttls", "none", NULL };
+  SignetCurlServerCheck check = signet_curl_check_server (settings->host, settings->security);
 
-  g_autofree char *host = url_host (settings->host);
-
-  if (settings->host == NULL || *settings->host == '\0')
+  if (check == SIGNET_CURL_SERVER_NO_HOST)
     g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
                  _("No outgoing mail server is set."));
-  else if (host == NULL)
-    /* Translators: %s is what was set as the server's name */
-    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
-                 _("“%s” is not the name or address of a server."), settings->host);
-  else if (!g_strv_contains (securities, settings->security != NULL ? settings->security : ""))
-    /* Translators: %s is what was set instead of tls, starttls or none */
-    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
-                 _("Unknown connection security “%s”."), settings->security);
-  else if (g_str_equal (settings->security, "none") && !host_is_loopback (settings->host))
+  else if (check == SIGNET_CURL_SERVER_INSECURE)
     /* Translators: %s is a server's name */
     g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
                  _("Refusing to send to %s without TLS: only a server on this computer may be used unencrypted."),
                  settings->host);
-  else if (!is_envelope_address (settings->sender))
-    /* Translators: %s is the sender's address as set */
-    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
-                 _("The sender address “%s” cannot be given to a mail server."),
-                 settings->sender != NULL ? settings->sender : "");
   else
-    {
-      for (guint i = 0; recipients[i] != NULL; i++)
-        if (!is_envelope_address (recipients[i]))
-          {
-            g_autofree char *shown = g_strescape (recipients[i], NULL);
-            /* Translators: %s is an address */
-            g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
-                         _("The address “%s” cannot be given to a mail server."), shown);
-            return FALSE;
-          }
-      return TRUE;
-    }
+    return !signet_curl_server_error (check, settings->host, settings->security, error);
   return FALSE;
+}
+
+static gboolean
+check_settings (const Settings *settings, const char * const *recipients, GError **error)
+{
+  if (!check_server (settings, error))
+    return FALSE;
+  if (!is_envelope_address (settings->sender))
+    {
+      /* Translators: %s is the sender's address as set */
+      g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                   _("The sender address “%s” cannot be given to a mail server."),
+                   settings->sender != NULL ? settings->sender : "");
+      return FALSE;
+    }
+  for (guint i = 0; recipients[i] != NULL; i++)
+    if (!is_envelope_address (recipients[i]))
+      {
+        g_autofree char *shown = g_strescape (recipients[i], NULL);
+        /* Translators: %s is an address */
+        g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                     _("The address “%s” cannot be given to a mail server."), shown);
+        return FALSE;
+      }
+  return TRUE;
 }
 
 /* ---- delivery ------------------------------------------------------------------ */
 
-static Secret *
+static SignetCurlSecret *
 get_password (SignetSmtpTransport *self, const Settings *settings, GCancellable *cancellable, GError **error)
 {
-  SignetPasswordFunc func;
-  gpointer data;
-  g_autoptr(GError) local_error = NULL;
-  Secret *password;
+  gboolean asked;
+  char *password = signet_curl_client_ask_password (&self->client, G_OBJECT (self), settings->user,
+                                                    settings->host, cancellable, &asked, error);
 
-  g_mutex_lock (&self->lock);
-  func = self->password_func;
-  data = self->password_data;
-  password = func == NULL ? g_strdup (self->password != NULL ? self->password : "") : NULL;
-  g_mutex_unlock (&self->lock);
-  if (func == NULL)
+  if (asked)
     return password;
-  password = func (G_OBJECT (self), cancellable, &local_error, data);
-  if (password == NULL)
-    /* Translators: %s is a user name, then a server's name, then the reason */
-    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TEMPORARY,
-                 _("No password for %s at %s: %s"), settings->user, settings->host,
-                 local_error != NULL ? local_error->message : _("none was given"));
+  g_mutex_lock (&self->lock);
+  password = g_strdup (self->password != NULL ? self->password : "");
+  g_mutex_unlock (&self->lock);
   return password;
 }
 
@@ -1055,15 +564,9 @@ setup_message (CURL *easy, const Settings *settings, Session *session, const cha
                struct curl_slist *rcpt, char *error_buffer)
 {
   g_autofree char *from = g_strdup_printf ("<%s>", settings->sender);
+  g_autofree char *url = make_url (settings);
 
-  setup_connection (easy, settings, error_buffer);
-  if (settings->pinned_public_key != NULL)
-    {
-      /* The user trusts this key for this server, whoever signed it. */
-      curl_easy_setopt (easy, CURLOPT_PINNEDPUBLICKEY, settings->pinned_public_key);
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
+  setup_connection (easy, settings, url, error_buffer);
   if (settings->user != NULL && *settings->user != '\0')
     {
       curl_easy_setopt (easy, CURLOPT_USERNAME, settings->user);
@@ -1073,7 +576,7 @@ setup_message (CURL *easy, const Settings *settings, Session *session, const cha
   curl_easy_setopt (easy, CURLOPT_MAIL_RCPT, rcpt);
   curl_easy_setopt (easy, SIGNET_CURLOPT_RCPT_ALLOWFAILS, 1L);
   curl_easy_setopt (easy, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) session->upload.size);
+  curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) session->upload.stream.size);
   curl_easy_setopt (easy, CURLOPT_READFUNCTION, on_read);
   curl_easy_setopt (easy, CURLOPT_READDATA, &session->upload);
   curl_easy_setopt (easy, CURLOPT_VERBOSE, 1L);  /* the replies come through on_debug */
@@ -1096,10 +599,9 @@ classify_failure (SignetSmtpTransport *self, CURLcode result, const Session *ses
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The delivery was cancelled."));
   else if (too_large_error (session, settings, error))
     return;
-  else if (session->upload.read_errno != 0)
-    g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_TEMPORARY,
-                 _("Could not read the message: %s"), g_strerror (session->upload.read_errno));
-  else if (is_certificate_failure (result))
+  else if (session->upload.stream.read_errno != 0)
+    signet_curl_upload_error (&session->upload.stream, error);
+  else if (signet_curl_is_certificate_failure (result))
     untrusted_error (self, settings, detail, cancellable, error);
   else if (!server_refused_error (session, settings, error))
     connection_error (result, settings, detail, error);
@@ -1120,17 +622,17 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
   g_autoptr(Settings) settings = settings_copy (self);
   g_auto(Session) session = { 0 };
   g_autoptr(CURL) easy = NULL;
-  g_autoptr(Secret) password = NULL;
+  g_autoptr(SignetCurlSecret) password = NULL;
   struct curl_slist *rcpt = NULL;
   char error_buffer[CURL_ERROR_SIZE] = "";
   CURLcode result;
 
-  set_untrusted (self, NULL, NULL);
+  signet_curl_client_set_untrusted (&self->client, NULL, NULL);
   session_init (&session, recipients, cancellable);
   session.sending = sending;
   session.sending_data = user_data;
   if (!check_settings (settings, recipients, error) ||
-      !upload_prepare (&session.upload, message_fd, cancellable, error))
+      !signet_curl_upload_prepare (&session.upload.stream, message_fd, cancellable, error))
     return FALSE;
   if (settings->user != NULL && *settings->user != '\0' &&
       (password = get_password (self, settings, cancellable, error)) == NULL)
@@ -1139,9 +641,9 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
   easy = curl_easy_init ();
   rcpt = make_recipient_list (recipients);
   setup_message (easy, settings, &session, password, rcpt, error_buffer);
-  g_clear_pointer (&password, secret_free);
+  g_clear_pointer (&password, signet_curl_password_free);
   g_debug ("Delivering %s to %u recipient(s) through %s", copy_id, session.n_recipients, settings->host);
-  result = perform (easy, &session.line, cancellable);
+  result = signet_curl_perform (easy, &session.line, cancellable);
   g_clear_pointer (&easy, curl_easy_cleanup);
   curl_slist_free_all (rcpt);
 
@@ -1174,17 +676,8 @@ signet_smtp_transport_dup_untrusted_certificate (SignetSmtpTransport  *self,
                                                  char                **fingerprint,
                                                  char                **pin)
 {
-  gboolean found;
-
   g_return_val_if_fail (SIGNET_IS_SMTP_TRANSPORT (self), FALSE);
-  g_mutex_lock (&self->lock);
-  found = self->untrusted_pin != NULL;
-  if (fingerprint != NULL)
-    *fingerprint = g_strdup (self->untrusted_fingerprint);
-  if (pin != NULL)
-    *pin = g_strdup (self->untrusted_pin);
-  g_mutex_unlock (&self->lock);
-  return found;
+  return signet_curl_client_dup_untrusted (&self->client, fingerprint, pin);
 }
 
 void
@@ -1193,7 +686,7 @@ signet_smtp_transport_set_password (SignetSmtpTransport *self,
 {
   g_return_if_fail (SIGNET_IS_SMTP_TRANSPORT (self));
   g_mutex_lock (&self->lock);
-  secret_free (self->password);
+  signet_curl_password_free (self->password);
   self->password = g_strdup (password);
   g_mutex_unlock (&self->lock);
 }
@@ -1206,19 +699,8 @@ signet_smtp_transport_set_password_func (SignetSmtpTransport    *self,
                                          gpointer                user_data,
                                          GDestroyNotify          destroy)
 {
-  GDestroyNotify old_destroy;
-  gpointer old_data;
-
   g_return_if_fail (SIGNET_IS_SMTP_TRANSPORT (self));
-  g_mutex_lock (&self->lock);
-  old_destroy = self->password_destroy;
-  old_data = self->password_data;
-  self->password_func = func;
-  self->password_data = user_data;
-  self->password_destroy = destroy;
-  g_mutex_unlock (&self->lock);
-  if (old_destroy != NULL)
-    old_destroy (old_data);
+  signet_curl_client_set_password_func (&self->client, func, user_data, destroy);
 }
 
 static void
@@ -1318,16 +800,14 @@ signet_smtp_transport_finalize (GObject *object)
 {
   SignetSmtpTransport *self = SIGNET_SMTP_TRANSPORT (object);
 
-  signet_smtp_transport_set_password_func (self, NULL, NULL, NULL);
-  secret_free (self->password);
+  signet_curl_client_clear (&self->client);
+  signet_curl_password_free (self->password);
   g_free (self->host);
   g_free (self->security);
   g_free (self->user);
   g_free (self->sender);
   g_free (self->ca_file);
   g_free (self->pinned_public_key);
-  g_free (self->untrusted_fingerprint);
-  g_free (self->untrusted_pin);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_smtp_transport_parent_class)->finalize (object);
 }
@@ -1372,6 +852,7 @@ static void
 signet_smtp_transport_init (SignetSmtpTransport *self)
 {
   g_mutex_init (&self->lock);
+  signet_curl_client_init (&self->client);
   self->security = g_strdup ("starttls");
   self->timeout = DEFAULT_TIMEOUT;
 }

@@ -5,7 +5,9 @@
 #include <glib-unix.h>
 #include <signal.h>
 
+#include "signet-account.h"
 #include "signet-compose-window.h"
+#include "signet-delivery.h"
 #include "signet-demo.h"
 #include "signet-dialogs.h"
 #include "signet-i18n.h"
@@ -14,6 +16,7 @@
 #include "signet-mailto.h"
 #include "signet-network.h"
 #include "signet-outbox.h"
+#include "signet-outbox-actions.h"
 #include "signet-preferences-window.h"
 #include "signet-report-text.h"
 #include "signet-send-operation.h"
@@ -26,6 +29,7 @@ struct _SignetApplication
   GSettings           *settings;
   SignetNetwork       *network;
   SignetOutbox        *outbox;
+  SignetDelivery      *delivery;
   SignetSendOperation *operation;
   GCancellable        *cancellable;
   GPtrArray           *pending;   /* SignetMessage to open once services are up */
@@ -74,7 +78,7 @@ data_path (const char *name)
   return g_build_filename (g_get_user_data_dir (), "signet", name, NULL);
 }
 
-static void
+static SignetComposeWindow *
 open_compose_window (SignetApplication *self, SignetMessage *message)
 {
   g_autofree char *identity = NULL;
@@ -87,6 +91,13 @@ open_compose_window (SignetApplication *self, SignetMessage *message)
   if (message != NULL)
     signet_compose_window_load_message (window, message);
   gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+static GtkWindow *
+open_message (GtkApplication *application, SignetMessage *message)
+{
+  return GTK_WINDOW (open_compose_window (SIGNET_APPLICATION (application), message));
 }
 
 static void
@@ -127,53 +138,6 @@ on_queue_changed (SignetOutbox      *outbox,
     g_application_release (G_APPLICATION (self));
 }
 
-/* What the Outbox did with a send, told when it happened: delivered to
- * everyone, waiting for some recipients, or given up on (moved aside). */
-static void
-notify_outbox (SignetApplication *self, gboolean delivered, gboolean failed, GStrv undelivered)
-{
-  SignetSendReport report = { .delivered = delivered, .failed = failed, .undelivered = undelivered };
-  g_autoptr(GNotification) notification = NULL;
-  g_autofree char *title = signet_report_text_sent_title (&report);
-  g_autofree char *body = signet_report_text_sent_body (&report);
-
-  if (!g_application_get_is_registered (G_APPLICATION (self)))
-    return;
-  notification = g_notification_new (title);
-  if (body != NULL)
-    g_notification_set_body (notification, body);
-  if (failed)
-    g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
-  g_application_send_notification (G_APPLICATION (self), failed ? "message-failed" : "message-sent", notification);
-}
-
-static void
-on_outbox_sent (SignetOutbox *outbox, const char *id, SignetApplication *self)
-{
-  char *nobody[] = { NULL };
-
-  notify_outbox (self, TRUE, FALSE, nobody);
-}
-
-static void
-on_outbox_deferred (SignetOutbox *outbox, const char *id, GStrv undelivered, const char *reason,
-                    SignetApplication *self)
-{
-  g_debug ("Delivery deferred: %s", reason);
-  /* Someone is still waiting for it; a send only waiting to be filed in
-   * Sent has reached everyone and is not worth a word yet. */
-  if (undelivered != NULL && undelivered[0] != NULL)
-    notify_outbox (self, FALSE, FALSE, undelivered);
-}
-
-static void
-on_outbox_failed (SignetOutbox *outbox, const char *id, GStrv undelivered, const char *reason,
-                  SignetApplication *self)
-{
-  g_warning ("A message was moved to Outbox/.failed: %s", reason);
-  notify_outbox (self, FALSE, TRUE, undelivered);
-}
-
 static void
 create_services (SignetApplication *self)
 {
@@ -183,16 +147,19 @@ create_services (SignetApplication *self)
   g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, self->network);
   g_autoptr(SignetStore) store = signet_store_new (mail);
   g_autoptr(SignetLocalTransport) transport = signet_local_transport_new (local);
+  g_autoptr(SignetAccount) account = signet_account_new (self->settings);
 
   self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
+  /* The demo always delivers on this computer; otherwise the account says. */
+  if (!self->demo)
+    self->delivery = signet_delivery_new (account, self->outbox, local);
   self->operation = signet_send_operation_new (directory, store, self->outbox);
+  signet_outbox_actions_install (GTK_APPLICATION (self), self->outbox, self->delivery, account, directory,
+                                 open_message);
   g_settings_bind (self->settings, "encrypt-subject", self->operation, "encrypt-subject", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "own-key", self->operation, "own-key", G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->outbox, "notify::n-queued", G_CALLBACK (on_queue_changed), self, 0);
   g_signal_connect_object (self->outbox, "notify::busy", G_CALLBACK (on_queue_changed), self, 0);
-  g_signal_connect_object (self->outbox, "sent", G_CALLBACK (on_outbox_sent), self, 0);
-  g_signal_connect_object (self->outbox, "deferred", G_CALLBACK (on_outbox_deferred), self, 0);
-  g_signal_connect_object (self->outbox, "failed", G_CALLBACK (on_outbox_failed), self, 0);
   /* Whatever waited in Outbox from an earlier run leaves now if it can. */
   signet_outbox_flush_async (self->outbox, self->cancellable, on_startup_flush, NULL);
 }
@@ -717,6 +684,7 @@ signet_application_dispose (GObject *object)
 
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_object (&self->operation);
+  g_clear_object (&self->delivery);
   g_clear_object (&self->outbox);
   g_clear_object (&self->network);
   g_clear_object (&self->settings);

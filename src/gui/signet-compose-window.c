@@ -68,6 +68,9 @@ struct _SignetComposeWindow
   GtkEntry             *subject_entry;
   GtkTextView          *body_view;
   GtkListBox           *attachment_list;
+
+  SignetOutbox         *origin_outbox;    /* the message came from this Outbox, held there */
+  char                 *origin_id;
 };
 
 G_DEFINE_FINAL_TYPE (SignetComposeWindow, signet_compose_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -524,6 +527,28 @@ notify_sent (GtkApplication *app, const SignetSendReport *report)
 }
 
 static void
+on_origin_deleted (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!signet_outbox_delete_finish (SIGNET_OUTBOX (object), result, &error) &&
+      !g_error_matches (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_NOT_FOUND))
+    g_warning ("The edited message stays in the Outbox: %s", error->message);
+}
+
+/* The message taken out of the Outbox to be edited is now sent, or saved
+ * as a draft, again: only then is the old one removed from the Outbox. */
+static void
+forget_origin (SignetComposeWindow *self)
+{
+  if (self->origin_outbox == NULL)
+    return;
+  signet_outbox_delete_async (self->origin_outbox, self->origin_id, NULL, on_origin_deleted, NULL);
+  g_clear_object (&self->origin_outbox);
+  g_clear_pointer (&self->origin_id, g_free);
+}
+
+static void
 on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GtkApplication) app = NULL;
@@ -540,6 +565,8 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
     notify_sent (app, report);
   if (self == NULL)
     return;
+  if (sent)
+    forget_origin (self);
   if (!sent)
     {
       keep_open (self);
@@ -683,6 +710,7 @@ on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
     }
   self->saved_changes = self->op_changes;
   update_modified (self);
+  forget_origin (self);
   if (quiet)
     return;
   if (self->close_after_op)
@@ -1036,10 +1064,32 @@ signet_compose_window_load_message (SignetComposeWindow *self,
   for (guint i = 0; i < g_list_model_get_n_items (attachments); i++)
     {
       g_autoptr(SignetAttachment) attachment = g_list_model_get_item (attachments, i);
-      add_attachment (self, signet_attachment_get_file (attachment), TRUE);
+
+      /* A file is looked at again; one read back from a message (kept in
+       * memory) is attached as it is. */
+      if (signet_attachment_get_file (attachment) != NULL)
+        add_attachment (self, signet_attachment_get_file (attachment), TRUE);
+      else
+        g_list_store_append (self->attachments, attachment);
     }
   if (!was_modified)
     mark_unmodified (self);
+}
+
+/* The message in this window was taken out of @outbox (@id) to be
+ * edited: once it is sent or saved as a draft, the Outbox forgets it. Till
+ * then it stays there, held, so closing the window loses nothing. */
+void
+signet_compose_window_set_outbox_origin (SignetComposeWindow *self,
+                                         SignetOutbox        *outbox,
+                                         const char          *id)
+{
+  g_return_if_fail (SIGNET_IS_COMPOSE_WINDOW (self));
+  g_return_if_fail (SIGNET_IS_OUTBOX (outbox));
+  g_return_if_fail (id != NULL);
+  g_set_object (&self->origin_outbox, outbox);
+  g_free (self->origin_id);
+  self->origin_id = g_strdup (id);
 }
 
 guint
@@ -1132,6 +1182,8 @@ signet_compose_window_dispose (GObject *object)
   g_clear_object (&self->network);
   g_clear_object (&self->attachments);
   g_clear_pointer (&self->close_tasks, g_ptr_array_unref);
+  g_clear_object (&self->origin_outbox);
+  g_clear_pointer (&self->origin_id, g_free);
   G_OBJECT_CLASS (signet_compose_window_parent_class)->dispose (object);
 }
 

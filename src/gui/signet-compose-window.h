@@ -3,6 +3,7 @@
 #include <adwaita.h>
 
 #include "signet-network.h"
+#include "signet-outbox.h"
 #include "signet-send-operation.h"
 
 G_BEGIN_DECLS
@@ -28,5 +29,8 @@ gboolean             signet_compose_window_request_close_finish (SignetComposeWi
                                                                  GAsyncResult        *result,
                                                                  GError             **error);
 gboolean             signet_compose_window_save_for_exit  (SignetComposeWindow *self);
+void                 signet_compose_window_set_outbox_origin (SignetComposeWindow *self,
+                                                              SignetOutbox        *outbox,
+                                                              const char          *id);
 
 G_END_DECLS

@@ -2,6 +2,8 @@
 
 #include "signet-dialogs.h"
 
+#include <string.h>
+
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-key-directory.h"
@@ -115,6 +117,53 @@ signet_dialogs_save_changes (GtkWindow  *parent,
   adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_DISCARD, ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_SAVE_DRAFT, ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (dialog, SIGNET_RESPONSE_SAVE_DRAFT);
+  adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CANCEL);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+/* A server's certificate is signed by no authority this computer trusts (or
+ * is not the one trusted before): whoever answers may not be the server.
+ * The user may trust this certificate for @host:@port only, having compared
+ * its SHA-256 @fingerprint with one from a source they trust. Responses:
+ * SIGNET_RESPONSE_CANCEL (the default, also on Escape) and
+ * SIGNET_RESPONSE_TRUST. */
+AdwMessageDialog *
+signet_dialogs_untrusted_certificate (GtkWindow  *parent,
+                                      const char *host,
+                                      guint       port,
+                                      const char *fingerprint)
+{
+  g_autofree char *server = NULL;
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+  GtkWidget *label;
+
+  g_return_val_if_fail (host != NULL && fingerprint != NULL, NULL);
+
+  server = strchr (host, ':') != NULL ? g_strdup_printf ("[%s]:%u", host, port)
+                                      : g_strdup_printf ("%s:%u", host, port);
+  /* Translators: %s is a server and port, "mail.example.org:587" */
+  body = g_strdup_printf (_("The server %s presented a certificate that this computer does not trust, so "
+                            "it cannot tell whether it is talking to the real server or to someone in "
+                            "between. Trust it only if its SHA-256 fingerprint, below, is the one your "
+                            "mail provider or administrator gave you."), server);
+  dialog = new_dialog (parent, _("Untrusted Certificate"), body);
+  label = gtk_label_new (fingerprint);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_justify (GTK_LABEL (label), GTK_JUSTIFY_CENTER);
+  gtk_widget_add_css_class (label, "monospace");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  _("SHA-256 fingerprint of the certificate"), -1);
+  adw_message_dialog_set_extra_child (dialog, label);
+  adw_message_dialog_add_responses (dialog,
+                                    SIGNET_RESPONSE_CANCEL, _("_Cancel"),
+                                    SIGNET_RESPONSE_TRUST, _("_Trust This Certificate"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_TRUST, ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, SIGNET_RESPONSE_CANCEL);
   adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CANCEL);
   gtk_window_present (GTK_WINDOW (dialog));
   return dialog;

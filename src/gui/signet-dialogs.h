@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 #define SIGNET_RESPONSE_CLOSE "close"
 #define SIGNET_RESPONSE_CANCEL "cancel"
 #define SIGNET_RESPONSE_DISCARD "discard"
+#define SIGNET_RESPONSE_TRUST "trust"
 
 AdwMessageDialog *signet_dialogs_offline            (GtkWindow  *parent);
 AdwMessageDialog *signet_dialogs_recipient_problems (GtkWindow  *parent,
@@ -18,5 +19,10 @@ AdwMessageDialog *signet_dialogs_error              (GtkWindow  *parent,
 
 AdwMessageDialog *signet_dialogs_save_changes       (GtkWindow  *parent,
                                                      const char *subject);
+
+AdwMessageDialog *signet_dialogs_untrusted_certificate (GtkWindow  *parent,
+                                                        const char *host,
+                                                        guint       port,
+                                                        const char *fingerprint);
 
 G_END_DECLS
