@@ -240,16 +240,19 @@ def skip(reason):
     sys.exit(SKIP)
 
 
-def run_in_mail_namespace():
+MAIL_SERVER_TOOLS = ("/usr/sbin/postfix", "/usr/sbin/dovecot", "/usr/bin/gnome-keyring-daemon",
+                     "/usr/bin/secret-tool", "/usr/bin/gsettings")
+
+
+def run_in_mail_namespace(tools=MAIL_SERVER_TOOLS):
     """Runs this script again (same arguments) in a network namespace for the
     mail servers, unless it already runs in one. Exits 77 (skip) without
-    root or without the servers' packages."""
+    root or without @tools."""
     if os.environ.get(MAIL_NAMESPACE_MARK) == "1":
         return
     if os.geteuid() != 0:
         skip("the mail servers need root (Postfix's master runs only as root)")
-    for tool in ("/usr/sbin/postfix", "/usr/sbin/dovecot", "/usr/bin/gnome-keyring-daemon",
-                 "/usr/bin/secret-tool", "/usr/bin/gsettings"):
+    for tool in tools:
         if not os.access(tool, os.X_OK):
             skip(f"{tool} is missing: build-aux/install-deps.sh --tests installs it")
     env = dict(os.environ)
@@ -366,10 +369,12 @@ class Keyring:
     def store(password, label, **attributes):
         """secret-tool store, the password on its standard input (never in argv)."""
         args = [item for key, value in attributes.items() for item in (key, str(value))]
+        # GLib's debug messages would go to standard output, with the password.
+        env = {k: v for k, v in os.environ.items() if k != "G_MESSAGES_DEBUG"}
         subprocess.run(["secret-tool", "store", f"--label={label}", *args], input=password.encode(),
-                       check=True, timeout=30)
+                       check=True, timeout=30, env=env)
         found = subprocess.run(["secret-tool", "lookup", *args], capture_output=True, check=True,
-                               timeout=30).stdout.decode()
+                               timeout=30, env=env).stdout.decode()
         assert found == password, "secret-tool does not find the password it stored"
 
     def stop(self):
