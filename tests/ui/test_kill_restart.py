@@ -5,9 +5,9 @@ through a real Postfix and files Sent copies in a real Dovecot
 is empty: every recipient gets every message, and gets it once.
 
 Messages are queued through the accessibility tree, each with a To, a Cc
-and a Bcc recipient: plain ones while Work Offline is on, sealed ones (a
-separate copy for the Bcc recipient) online while the server's port is
-closed. Then signet is started, killed a random time after it first
+and a Bcc recipient: sealed ones (a separate copy for the Bcc recipient)
+online while nothing listens on the server's port, then plain ones while
+Work Offline is on. Then signet is started, killed a random time after it first
 connects to a server, and started again, round after round; the delays
 come from a seed that is printed (SIGNET_TEST_SEED=... repeats a run).
 SIGNET_TEST_KILL_ROUNDS (default 12), SIGNET_TEST_PLAIN (5),
@@ -23,9 +23,9 @@ kill the test waits until Postfix and Dovecot have closed every connection
 and Postfix has delivered all it accepted, then compares what each mailbox
 holds with the .done records: a copy that arrived in that round for a
 recipient not in .done is such a window delivery; it is printed with how
-Postfix's session ended ("lost connection after END-OF-MESSAGE": killed
-between the 250 and QUIT; "quit": killed after signet said QUIT, before it
-recorded the delivery) and the copy signet was delivering. The test fails
+Postfix's session ended ("closed without QUIT": killed between the 250 and
+QUIT; "quit": killed after signet said QUIT, before it recorded the
+delivery) and the copy signet was delivering. The test fails
 if a mailbox holds a message more often than once plus the window
 deliveries seen for it, if any recipient misses a message, if .done ever
 names a recipient the server has no copy for, if one run delivers the same
@@ -201,7 +201,7 @@ def postfix_sessions(servers):
                 elif text.startswith("lost connection after "):
                     s["lost"] = text.split(" from ")[0]
                 elif text.startswith("disconnect from "):
-                    s["end"] = "quit" if " quit=1" in text else (s["lost"] or text)
+                    s["end"] = "quit" if " quit=1" in text else (s["lost"] or "closed without QUIT")
                     del open_by_pid[pid]
     for s in sessions:
         s["message_ids"] = [message_ids.get(q) for q in s["queue_ids"]]
@@ -276,22 +276,30 @@ def main():
         tmp = os.path.join(root, "app")
         settings = Settings(tmp, schema_dir)
         configure(settings, servers, keyring)
-        settings.set("work-offline", True)
         app_env = {**settings.app_env(), "GNUPGHOME": home}
 
-        # Plain mail queues while Work Offline is on.
-        app = App(binary, schema_dir=schema_dir, tmp=tmp, extra_env=app_env)
-        for i in range(N_PLAIN):
-            compose(app, binary, 0, i, seal=False)
-        app.close(remove=False)
         # Sealed mail needs the network (its keys are looked up): online,
-        # with the server's port closed, it queues and waits.
+        # with nothing listening on the server's port, it queues and waits.
+        # (Each send tries the whole queue again, and that counts as an
+        # attempt: more sealed sends than the Outbox's max-attempts would
+        # make the first one fail for good.)
+        port = closed_port()
+        schema = {"xdg:schema": "org.gnome.keyring.NetworkPassword"}
+        keyring.store(servers.password("demo"), "Signet test: SMTP, closed port", **schema, protocol="smtp",
+                      server=servers.env["HOST"], port=port, user="demo")
         settings.set("work-offline", False)
-        settings.set("smtp-port", closed_port())
+        settings.set("smtp-port", port)
         app = App(binary, schema_dir=schema_dir, tmp=tmp, extra_env=app_env)
         for i in range(N_SEALED):
-            compose(app, binary, N_PLAIN, i, seal=True)
+            compose(app, binary, 0, i, seal=True)
         app.close(remove=False)
+        # Plain mail queues while Work Offline is on (nothing is tried).
+        settings.set("work-offline", True)
+        app = App(binary, schema_dir=schema_dir, tmp=tmp, extra_env=app_env)
+        for i in range(N_PLAIN):
+            compose(app, binary, N_SEALED, i, seal=False)
+        app.close(remove=False)
+        settings.set("work-offline", False)
         settings.set("smtp-port", int(servers.env["SMTP_PORT"]))
 
         expected = queued_copies(app)
@@ -302,8 +310,8 @@ def main():
             firsts.setdefault(batch, mid)
         ids = set(firsts.values())
         assert len(queued_batches(app)) == N_PLAIN + N_SEALED and servers.messages("alice") == []
-        print(f"ok 1 - {N_PLAIN} plain messages queued offline and {N_SEALED} sealed ones while the server "
-              f"could not be reached, through AT-SPI: {len(expected)} copies, {len(pairs)} "
+        print(f"ok 1 - {N_SEALED} sealed messages queued while the server could not be reached and {N_PLAIN} "
+              f"plain ones offline, through AT-SPI: {len(expected)} copies, {len(pairs)} "
               f"(Message-ID, recipient) pairs, nothing sent")
 
         env = dict(app.env)
@@ -377,9 +385,10 @@ def main():
         app.close(remove=False)
         for line in window_log:
             print(line)
-        # "lost connection after END-OF-MESSAGE": killed after Postfix's 250
-        # and before signet said QUIT. "quit": signet had said QUIT (closing
-        # the connection) and was killed before it recorded the delivery.
+        # "quit": signet had said QUIT (closing the connection) and was
+        # killed before it recorded the delivery. "closed without QUIT" or
+        # "lost connection after END-OF-MESSAGE": killed after Postfix's 250,
+        # before signet said QUIT.
         print(f"# window deliveries by how Postfix's session ended: {kinds or 'none'}")
         assert not [f for f in app.files_in("Outbox") if "/.failed/" in f], app.files_in("Outbox")
         print(f"ok 2 - {kills} kills in {rounds} runs; the Outbox emptied, nothing moved to .failed")
