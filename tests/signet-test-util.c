@@ -2,6 +2,7 @@
 
 #include "signet-gmime.h"
 #include <glib/gstdio.h>
+#include <libsecret/secret.h>
 #include <string.h>
 
 #include "signet-core.h"
@@ -863,4 +864,321 @@ signet_test_untrusted_story (GObject                    *client,
   g_assert_false (attempt (client, data, &other_error));
   g_assert_error (other_error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_UNTRUSTED_CERTIFICATE);
   g_assert_nonnull (strstr (other_error->message, fingerprint));
+}
+
+/* ---- a session and a keyring of the test's own ---------------------------- */
+
+static void
+make_session_dir (const char *root, const char *variable, const char *name)
+{
+  g_autofree char *path = g_build_filename (root, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  g_setenv (variable, path, TRUE);
+}
+
+/* Call before any thread exists (it sets the environment): HOME and the
+ * XDG directories below @root, and a session bus of the test's own, so
+ * that no keyring of the person running the tests is touched and none is
+ * started by D-Bus activation. DISPLAY stays, for GTK. */
+GTestDBus *
+signet_test_private_session_up (const char *root)
+{
+  g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
+  GTestDBus *bus;
+
+  make_session_dir (root, "XDG_CONFIG_HOME", "config");
+  make_session_dir (root, "XDG_DATA_HOME", "data");
+  make_session_dir (root, "XDG_CACHE_HOME", "cache");
+  make_session_dir (root, "HOME", "home");
+  /* It unsets XDG_RUNTIME_DIR and DISPLAY, so that nothing finds another
+   * bus. */
+  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (bus);
+  make_session_dir (root, "XDG_RUNTIME_DIR", "runtime");
+  if (display != NULL)
+    g_setenv ("DISPLAY", display, TRUE);
+  return bus;
+}
+
+/* libsecret keeps its connection to the bus for the life of the process
+ * (secret_service_disconnect() leaves it), so g_test_dbus_down(), which
+ * waits for the connection to go, would wait in vain: the bus is stopped
+ * under it, and @bus, whose disposal would wait the same way, is kept. */
+void
+signet_test_private_session_down (GTestDBus *bus)
+{
+  g_autoptr(GDBusConnection) connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+
+  secret_service_disconnect ();
+  if (connection != NULL)
+    g_dbus_connection_set_exit_on_close (connection, FALSE);
+  g_test_dbus_stop (bus);
+}
+
+static void
+on_name_appeared (GDBusConnection *connection, const char *name, const char *owner, gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* Starts gnome-keyring-daemon (its secrets component, its login keyring
+ * unlocked) on the session bus, which must be the test's own (GTestDBus,
+ * with XDG_DATA_HOME and XDG_RUNTIME_DIR below a temporary directory): the
+ * daemon leaves when that bus goes. */
+void
+signet_test_start_session_keyring (void)
+{
+  g_autoptr(GSubprocess) daemon = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  gboolean owned = FALSE;
+  guint watch;
+
+  daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                             | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error,
+                             "gnome-keyring-daemon", "--daemonize", "--unlock", "--components=secrets", NULL);
+  g_assert_no_error (error);
+  /* --unlock reads the keyring's password from standard input. */
+  g_subprocess_communicate_utf8 (daemon, "throwaway keyring password", NULL, &output, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (daemon))
+    g_error ("gnome-keyring-daemon did not start: %s", output);
+  watch = g_bus_watch_name (G_BUS_TYPE_SESSION, "org.freedesktop.secrets", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                            on_name_appeared, NULL, &owned, NULL);
+  signet_test_wait_until (is_true, &owned);
+  g_bus_unwatch_name (watch);
+}
+
+/* ---- Postfix's queue ----------------------------------------------------- */
+
+guint
+signet_test_servers_queued (void)
+{
+  const char *queues[] = { "maildrop", "incoming", "active", "deferred", "hold" };
+  guint n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (queues); i++)
+    {
+      g_autofree char *dir = g_build_filename (signet_test_servers_env ("DIR"), "queue", queues[i], NULL);
+      n += signet_test_count_files (dir);
+    }
+  return n;
+}
+
+/* ---- scripted SMTP faults -------------------------------------------------- */
+
+#include <signal.h>
+#include <sys/prctl.h>
+
+/* Starts faultsmtp.py in the new directory @dir, listening on @port (0: any
+ * free one). Its stdin is a pipe from here: it ends when this process does. */
+void
+signet_test_fault_server_start (SignetTestFaultServer *server,
+                                const char            *dir,
+                                const char            *scenario,
+                                guint                  port)
+{
+  g_autofree char *script = signet_test_servers_script ("faultsmtp.py");
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *log = NULL;
+
+  server->dir = g_strdup (dir);
+  g_assert_cmpint (g_mkdir (server->dir, 0700), ==, 0);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  log = g_build_filename (server->dir, "log", NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, "/usr/bin/python3", script, server->dir,
+                                                 scenario, port_text, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (line == NULL || !g_str_has_prefix (line, "PORT="))
+    g_error ("the fault server did not start (is python3-aiosmtpd installed?)");
+  server->port = atoi (line + 5);
+}
+
+void
+signet_test_fault_server_stop (SignetTestFaultServer *server)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (server->process == NULL)
+    return;
+  g_output_stream_close (g_subprocess_get_stdin_pipe (server->process), NULL, NULL);
+  g_subprocess_wait_check (server->process, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&server->process);
+  g_clear_pointer (&server->dir, g_free);
+}
+
+/* One line per thing that happened: "CONNECT", "DATA-BYTES n", "DELIVERED a,b". */
+char *
+signet_test_fault_server_events (SignetTestFaultServer *server)
+{
+  g_autofree char *path = g_build_filename (server->dir, "events", NULL);
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text != NULL ? text : g_strdup ("");
+}
+
+/* The events once one contains @what (the server writes them as it goes). */
+char *
+signet_test_fault_server_wait_event (SignetTestFaultServer *server,
+                                     const char            *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      char *events = signet_test_fault_server_events (server);
+      if (strstr (events, what) != NULL)
+        return events;
+      g_free (events);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the fault server never recorded %s", what);
+      g_usleep (20000);
+    }
+}
+
+/* How many messages it accepted. */
+guint
+signet_test_fault_server_n_messages (SignetTestFaultServer *server)
+{
+  g_autofree char *dir = g_build_filename (server->dir, "Maildir", "new", NULL);
+
+  return signet_test_count_files (dir);
+}
+
+/* ---- a keyring of the test's own ------------------------------------------ */
+
+/* In the daemon, before exec: a test that dies takes it along. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+GSubprocess *
+signet_test_start_keyring (const char *log_path)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) daemon = NULL;
+  g_autoptr(GDBusConnection) connection = NULL;
+  const char *unlock = "throwaway keyring password";
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  GOutputStream *input;
+  GError *error = NULL;
+
+  /* In the foreground, so that it stays our child and stops when told;
+   * never on the test's standard output (the TAP stream). */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  daemon = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
+                                        "--unlock", "--components=secrets", NULL);
+  g_assert_no_error (error);
+  input = g_subprocess_get_stdin_pipe (daemon);
+  g_output_stream_write_all (input, unlock, strlen (unlock), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (input, NULL, &error);
+  g_assert_no_error (error);
+
+  connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  for (;;)
+    {
+      g_autoptr(GVariant) reply = NULL;
+      gboolean owned = FALSE;
+
+      reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                           "org.freedesktop.DBus", "NameHasOwner",
+                                           g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      g_assert_no_error (error);
+      g_variant_get (reply, "(b)", &owned);
+      if (owned)
+        break;
+      g_main_context_iteration (NULL, FALSE);
+      /* No identifier: it has ended (asked here, not by a callback that
+       * could come after this function has returned). */
+      if (g_subprocess_get_identifier (daemon) == NULL || g_get_monotonic_time () > deadline)
+        {
+          g_autofree char *output = signet_test_read_file (log_path);
+          g_error ("gnome-keyring-daemon did not start: %s", output);
+        }
+      g_usleep (20 * 1000);
+    }
+  return g_steal_pointer (&daemon);
+}
+
+void
+signet_test_stop_keyring (GSubprocess *daemon)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (daemon, SIGTERM);
+  g_subprocess_wait (daemon, NULL, &error);
+  g_assert_no_error (error);
+  g_object_unref (daemon);
+}
+
+/* memmem() without _GNU_SOURCE: files may hold NUL bytes. */
+static gboolean
+contains_bytes (const char *haystack, gsize length, const char *needle)
+{
+  gsize n = strlen (needle);
+
+  for (gsize i = 0; n > 0 && i + n <= length; i++)
+    {
+      if (haystack[i] == needle[0] && memcmp (haystack + i, needle, n) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+guint
+signet_test_assert_no_file_contains (const char         *path,
+                                     const char * const *secrets)
+{
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *contents = NULL;
+  const char *name;
+  gsize length = 0;
+  guint files = 0;
+
+  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    return 0;
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      dir = g_dir_open (path, 0, NULL);
+      g_assert_nonnull (dir);
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          files += signet_test_assert_no_file_contains (child, secrets);
+        }
+      return files;
+    }
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return 0;  /* a socket */
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  for (guint i = 0; secrets[i] != NULL; i++)
+    {
+      if (contains_bytes (contents, length, secrets[i]))
+        g_error ("%s holds \"%s\"", path, secrets[i]);
+    }
+  return 1;
 }

@@ -139,4 +139,40 @@ void        signet_test_untrusted_story  (GObject                    *client,
                                           SignetTestDupUntrustedFunc  dup,
                                           gpointer                    data);
 
+GTestDBus *signet_test_private_session_up   (const char *root);
+void       signet_test_private_session_down (GTestDBus  *bus);
+void       signet_test_start_session_keyring        (void);
+
+/* How many messages Postfix has yet to deliver. */
+guint       signet_test_servers_queued          (void);
+
+/* A scripted SMTP server (tests/servers/faultsmtp.py, see its scenarios)
+ * in the new directory @dir, on @port of 127.0.0.1 (0: any free one). It
+ * ends when stopped or when this process ends. */
+typedef struct {
+  GSubprocess *process;
+  char        *dir;
+  guint        port;
+} SignetTestFaultServer;
+
+void        signet_test_fault_server_start      (SignetTestFaultServer *server,
+                                                 const char            *dir,
+                                                 const char            *scenario,
+                                                 guint                  port);
+void        signet_test_fault_server_stop       (SignetTestFaultServer *server);
+/* One line per thing that happened: "CONNECT", "DATA-BYTES n", "DELIVERED a,b". */
+char       *signet_test_fault_server_events     (SignetTestFaultServer *server);
+char       *signet_test_fault_server_wait_event (SignetTestFaultServer *server,
+                                                 const char            *what);
+guint       signet_test_fault_server_n_messages (SignetTestFaultServer *server);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SignetTestFaultServer, signet_test_fault_server_stop)
+
+/* A gnome-keyring-daemon (secrets only, unlocked) on the session bus, which
+ * must be the test's own; its messages go to @log_path. */
+GSubprocess *signet_test_start_keyring          (const char            *log_path);
+void        signet_test_stop_keyring            (GSubprocess           *daemon);
+/* Counts the regular files below @path; fails if one contains a secret. */
+guint       signet_test_assert_no_file_contains (const char            *path,
+                                                 const char * const    *secrets);
+
 G_END_DECLS

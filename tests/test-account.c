@@ -1,4 +1,3 @@
-#define _GNU_SOURCE  /* memmem */
 #define G_SETTINGS_ENABLE_BACKEND
 
 #include "config.h"
@@ -7,7 +6,6 @@
 #include <libsecret/secret.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "signet-account.h"
 #include "signet-errors.h"
@@ -170,34 +168,7 @@ assert_not_in_settings (GSettings *settings, const char *secret)
 static guint
 assert_no_file_contains (const char *path, const char *const *secrets)
 {
-  g_autoptr(GDir) dir = NULL;
-  g_autofree char *contents = NULL;
-  const char *name;
-  gsize length = 0;
-  guint files = 0;
-
-  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    return 0;
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      dir = g_dir_open (path, 0, NULL);
-      g_assert_nonnull (dir);
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          files += assert_no_file_contains (child, secrets);
-        }
-      return files;
-    }
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return 0;  /* the keyring's control socket */
-  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
-  for (guint i = 0; secrets[i] != NULL; i++)
-    {
-      if (memmem (contents, length, secrets[i], strlen (secrets[i])) != NULL)
-        g_error ("%s holds a password in plain text", path);
-    }
-  return 1;
+  return signet_test_assert_no_file_contains (path, secrets);
 }
 
 /* Settings */
@@ -747,82 +718,18 @@ test_identity_address (void)
 
 /* Passwords in a real keyring */
 
-static void
-on_exited (GObject *source, GAsyncResult *result, gpointer data)
-{
-  *(gboolean *) data = TRUE;
-}
-
-/* In the daemon, before exec: a test that dies takes it along. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
 static GSubprocess *
 start_keyring (void)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) daemon = NULL;
-  g_autoptr(GDBusConnection) connection = NULL;
   g_autofree char *log = g_build_filename (root, "gnome-keyring.log", NULL);
-  const char *unlock = "throwaway keyring password";
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  GOutputStream *input;
-  GError *error = NULL;
-  gboolean exited = FALSE;
 
-  /* In the foreground, so that it stays our child and stops when told;
-   * never on the test's standard output (the TAP stream). */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  daemon = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
-                                        "--unlock", "--components=secrets", NULL);
-  g_assert_no_error (error);
-  g_subprocess_wait_async (daemon, NULL, on_exited, &exited);
-  input = g_subprocess_get_stdin_pipe (daemon);
-  g_output_stream_write_all (input, unlock, strlen (unlock), NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_output_stream_close (input, NULL, &error);
-  g_assert_no_error (error);
-
-  connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  for (;;)
-    {
-      g_autoptr(GVariant) reply = NULL;
-      gboolean owned = FALSE;
-
-      reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                           "org.freedesktop.DBus", "NameHasOwner",
-                                           g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-      g_assert_no_error (error);
-      g_variant_get (reply, "(b)", &owned);
-      if (owned)
-        break;
-      g_main_context_iteration (NULL, FALSE);
-      if (exited || g_get_monotonic_time () > deadline)
-        {
-          g_autofree char *output = signet_test_read_file (log);
-          g_error ("gnome-keyring-daemon did not start: %s", output);
-        }
-      g_usleep (20 * 1000);
-    }
-  return g_steal_pointer (&daemon);
+  return signet_test_start_keyring (log);
 }
 
 static void
 stop_keyring (GSubprocess *daemon)
 {
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_send_signal (daemon, SIGTERM);
-  g_subprocess_wait (daemon, NULL, &error);
-  g_assert_no_error (error);
-  g_object_unref (daemon);
+  signet_test_stop_keyring (daemon);
 }
 
 /* What the secret-tool command finds: its output, or NULL if it fails. */

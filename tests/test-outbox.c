@@ -804,6 +804,18 @@ transport_is_smtp (gpointer data)
 }
 
 static gboolean
+transport_is_other (gpointer data)
+{
+  g_autoptr(SignetTransport) transport = signet_outbox_dup_transport (data);
+  g_autofree char *host = NULL;
+
+  if (!SIGNET_IS_SMTP_TRANSPORT (transport))
+    return FALSE;
+  g_object_get (transport, "host", &host, NULL);
+  return g_strcmp0 (host, "other.example.org") == 0;
+}
+
+static gboolean
 transport_is_local (gpointer data)
 {
   g_autoptr(SignetTransport) transport = signet_outbox_dup_transport (data);
@@ -849,9 +861,106 @@ test_delivery_follows_account (Fixture *f, gconstpointer data)
   g_assert_cmpstr (sender, ==, "ann@example.org");
   g_assert_cmpstr (pin, ==, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
 
+  /* A run that started before the account moved asks for the password of
+   * the server it talks to, never the new one's. */
+  signet_account_set_session_password (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, "password-of-a");
+  g_settings_set_string (settings, "smtp-host", "other.example.org");
+  signet_test_wait_until (transport_is_other, f->outbox);
+  signet_account_set_session_password (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, "password-of-b");
+  {
+    g_autofree char *a = signet_account_lookup_password_for_sync (account, SIGNET_ACCOUNT_PROTOCOL_SMTP,
+                                                                  "mail.example.org", 465, "ann", NULL, NULL);
+    g_autofree char *b = signet_account_lookup_password_sync (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, NULL, NULL);
+    g_assert_cmpstr (a, ==, "password-of-a");
+    g_assert_cmpstr (b, ==, "password-of-b");
+  }
+
   g_settings_set_string (settings, "smtp-host", "");
   signet_test_wait_until (transport_is_local, f->outbox);
   g_assert_true (signet_delivery_is_local (delivery));
+}
+
+/* A send deleted from the Outbox view while a run delivers another is not
+ * delivered by that run. */
+static void
+test_delete_during_run (Fixture *f, gconstpointer data)
+{
+  const char *first[] = { "alice@example.org\n", NULL };
+  const char *second[] = { "wrong-person@example.org\n", NULL };
+  g_autofree char *first_id = queue_batch (f->store, first);
+  g_autofree char *second_id = queue_batch (f->store, second);
+  Answer del = { 0 };
+
+  f->transport->hold = TRUE;
+  signet_outbox_queue_flush (f->outbox);
+  signet_test_wait_until (transport_is_waiting, f->transport);
+  signet_outbox_delete_async (f->outbox, second_id, NULL, on_deleted, &del);
+  f->transport->hold = FALSE;
+  test_transport_release (NULL, f->transport);
+  signet_test_wait_until (answered, &del);
+  g_assert_no_error (del.error);
+  signet_test_wait_until (outbox_idle, f->outbox);
+  g_assert_cmpuint (times_delivered (f->transport, "alice@example.org"), ==, 1);
+  g_assert_cmpuint (times_delivered (f->transport, "wrong-person@example.org"), ==, 0);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 0);
+}
+
+/* A record of who has a copy, cut short by a crash, does not swallow the
+ * next record: nobody gets it twice. Nor can a send that reached some of
+ * its recipients be taken back for editing (sending it again would reach
+ * them twice). */
+static void
+test_torn_record (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "bob@example.org\ncarol@example.org\n", NULL };
+  g_autofree char *id = queue_batch (f->store, envelopes);
+  g_autofree char *done = NULL;
+  Flushed first = { 0 }, second = { 0 };
+  Answer hold = { 0 };
+  int dir_fd = signet_store_open_batch (f->store, id, NULL);
+
+  g_assert_cmpint (dir_fd, >=, 0);
+  done = g_strdup_printf ("/proc/self/fd/%d/001.done", dir_fd);
+  g_assert_true (g_file_set_contents (done, "bo", 2, NULL));
+  close (dir_fd);
+
+  f->transport->fail_after = 1;
+  flush (f, &first);
+  g_assert_cmpuint (times_delivered (f->transport, "bob@example.org"), ==, 1);
+  g_assert_cmpuint (times_delivered (f->transport, "carol@example.org"), ==, 0);
+
+  signet_outbox_hold_async (f->outbox, id, NULL, on_held, &hold);
+  signet_test_wait_until (answered, &hold);
+  g_assert_error (hold.error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (hold.error->message, "already reached"));
+  g_clear_error (&hold.error);
+  signet_test_wait_until (outbox_idle, f->outbox);
+
+  flush (f, &second);
+  g_assert_cmpuint (times_delivered (f->transport, "bob@example.org"), ==, 1);
+  g_assert_cmpuint (times_delivered (f->transport, "carol@example.org"), ==, 1);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 0);
+}
+
+/* A retry it has scheduled does not keep an Outbox alive: once let go,
+ * it delivers nothing more (a new one on the same store would be locked
+ * out by it). */
+static void
+test_released_with_retry (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "alice@example.org\n", NULL };
+  g_autofree char *id = queue_batch (f->store, envelopes);
+  Flushed flushed = { 0 };
+  gpointer weak = f->outbox;
+
+  f->transport->fail = TRUE;
+  flush (f, &flushed);
+  g_assert_cmpuint (f->events->len, ==, 1);
+  g_object_add_weak_pointer (G_OBJECT (f->outbox), &weak);
+  g_clear_object (&f->outbox);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (weak);
 }
 
 int
@@ -872,6 +981,9 @@ main (int argc, char *argv[])
   ADD ("cancel-and-retry", TRUE, test_cancel_and_retry);
   ADD ("hold-and-delete", TRUE, test_hold_and_delete);
   ADD ("delivery-follows-account", TRUE, test_delivery_follows_account);
+  ADD ("delete-during-run", TRUE, test_delete_during_run);
+  ADD ("torn-record", TRUE, test_torn_record);
+  ADD ("released-with-retry", TRUE, test_released_with_retry);
 #undef ADD
   return g_test_run ();
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "signet-account-page.h"
 #include "signet-demo.h"
 #include "signet-preferences-window.h"
 #include "signet-test-util.h"
@@ -10,6 +11,16 @@ static GtkWidget *
 child (GtkWidget *window, const char *name)
 {
   return GTK_WIDGET (gtk_widget_get_template_child (window, SIGNET_TYPE_PREFERENCES_WINDOW, name));
+}
+
+/* The identity is on the Account page, the window's first. */
+static GtkWidget *
+identity_row (SignetPreferencesWindow *window)
+{
+  GtkWidget *page = child (GTK_WIDGET (window), "account_page");
+
+  g_assert_true (adw_preferences_window_get_visible_page (ADW_PREFERENCES_WINDOW (window)) == ADW_PREFERENCES_PAGE (page));
+  return GTK_WIDGET (gtk_widget_get_template_child (page, SIGNET_TYPE_ACCOUNT_PAGE, "identity_row"));
 }
 
 static void
@@ -22,7 +33,7 @@ test_identity (void)
   g_settings_set_string (settings, "identity", "Old <old@example.org>");
   window = signet_preferences_window_new (NULL, settings, NULL, NULL);
   gtk_window_present (GTK_WINDOW (window));
-  row = child (GTK_WIDGET (window), "identity_row");
+  row = identity_row (window);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, "Old <old@example.org>");
 
   /* Not an address: refused, marked, nothing saved. */
@@ -111,6 +122,12 @@ static guint
 n_items (AdwComboRow *row)
 {
   return g_list_model_get_n_items (adw_combo_row_get_model (row));
+}
+
+static gboolean
+three_keys_listed (gpointer data)
+{
+  return n_items (data) == 3;
 }
 
 static const char *
@@ -203,6 +220,19 @@ test_own_key (void)
   }
   gtk_window_destroy (GTK_WINDOW (window));
   g_settings_set_string (settings, "own-key", "");
+
+  /* Without a fixed sender, the list follows the identity set on the
+   * Account page. */
+  g_settings_set_string (settings, "identity", "");
+  window = signet_preferences_window_new (NULL, settings, directory, NULL);
+  row = ADW_COMBO_ROW (child (GTK_WIDGET (window), "own_key_row"));
+  signet_test_wait_until (keys_listed, row);
+  g_assert_cmpuint (n_items (row), ==, 1);
+  gtk_editable_set_text (GTK_EDITABLE (identity_row (window)), SIGNET_DEMO_IDENTITY);
+  g_signal_emit_by_name (identity_row (window), "apply");
+  signet_test_wait_until (three_keys_listed, row);
+  g_assert_true (g_str_has_prefix (item (row, 2), "Signet Demo <demo@example.org> — "));
+  gtk_window_destroy (GTK_WINDOW (window));
 
   /* Closed before the keyring answered: nothing happens to the window. */
   window = signet_preferences_window_new (NULL, settings, directory, SIGNET_DEMO_IDENTITY);

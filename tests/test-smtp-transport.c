@@ -173,15 +173,7 @@ postfix_transport (const char *port_key, const char *security, const char *user)
 static guint
 queued (void)
 {
-  const char *queues[] = { "maildrop", "incoming", "active", "deferred", "hold" };
-  guint n = 0;
-
-  for (guint i = 0; i < G_N_ELEMENTS (queues); i++)
-    {
-      g_autofree char *dir = g_build_filename (signet_test_servers_env ("DIR"), "queue", queues[i], NULL);
-      n += signet_test_count_files (dir);
-    }
-  return n;
+  return signet_test_servers_queued ();
 }
 
 static GPtrArray *
@@ -486,51 +478,20 @@ test_bad_settings_refused (void)
 
 /* ---- scripted faults (aiosmtpd) ------------------------------------------------------- */
 
-typedef struct {
-  GSubprocess *process;
-  char        *dir;
-  guint        port;
-} FaultServer;
+typedef SignetTestFaultServer FaultServer;
 
 static void
 fault_server_start (FaultServer *server, const char *scenario)
 {
-  g_autofree char *script = signet_test_servers_script ("faultsmtp.py");
-  g_autofree char *name = g_strdup_printf ("fault-%s-%u", scenario, ++n_messages);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-  g_autofree char *log = NULL;
+  g_autofree char *dir = g_strdup_printf ("%s/fault-%s-%u", workdir, scenario, ++n_messages);
 
-  server->dir = g_build_filename (workdir, name, NULL);
-  g_assert_cmpint (g_mkdir (server->dir, 0700), ==, 0);
-  /* Its stdin is a pipe from here: it ends when this process does. */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  log = g_build_filename (server->dir, "log", NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, "/usr/bin/python3", script, server->dir, scenario, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  if (line == NULL || !g_str_has_prefix (line, "PORT="))
-    g_error ("the fault server did not start (is python3-aiosmtpd installed?)");
-  server->port = atoi (line + 5);
+  signet_test_fault_server_start (server, dir, scenario, 0);
 }
 
 static void
 fault_server_stop (FaultServer *server)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (server->process == NULL)
-    return;
-  g_output_stream_close (g_subprocess_get_stdin_pipe (server->process), NULL, NULL);
-  g_subprocess_wait_check (server->process, NULL, &error);
-  g_assert_no_error (error);
-  g_clear_object (&server->process);
-  g_free (server->dir);
+  signet_test_fault_server_stop (server);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FaultServer, fault_server_stop)
 
@@ -547,36 +508,20 @@ fault_transport (guint port, guint timeout)
 static char *
 fault_events (FaultServer *server)
 {
-  g_autofree char *path = g_build_filename (server->dir, "events", NULL);
-  char *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, NULL);
-  return text != NULL ? text : g_strdup ("");
+  return signet_test_fault_server_events (server);
 }
 
 /* The events once one contains @what (the server writes them as it goes). */
 static char *
 wait_fault_event (FaultServer *server, const char *what)
 {
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      char *events = fault_events (server);
-      if (strstr (events, what) != NULL)
-        return events;
-      g_free (events);
-      if (g_get_monotonic_time () > deadline)
-        g_error ("the fault server never recorded %s", what);
-      g_usleep (20000);
-    }
+  return signet_test_fault_server_wait_event (server, what);
 }
 
 static guint
 fault_messages (FaultServer *server)
 {
-  g_autofree char *dir = g_build_filename (server->dir, "Maildir", "new", NULL);
-  return signet_test_count_files (dir);
+  return signet_test_fault_server_n_messages (server);
 }
 
 /* 421 at the greeting, then 451 after the data: both temporary, in the

@@ -1155,6 +1155,34 @@ signet_account_lookup_password_sync (SignetAccount         *self,
                                      GCancellable          *cancellable,
                                      GError               **error)
 {
+  g_autofree char *host = NULL;
+  g_autofree char *user = NULL;
+  guint port;
+
+  g_return_val_if_fail (SIGNET_IS_ACCOUNT (self), NULL);
+  g_return_val_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  host = g_strdup (self->logins[protocol].host);
+  port = self->logins[protocol].port;
+  user = g_strdup (self->logins[protocol].user);
+  g_mutex_unlock (&self->lock);
+  return signet_account_lookup_password_for_sync (self, protocol, host, port, user, cancellable, error);
+}
+
+/* The password of one login, whatever the settings say now: what a
+ * delivery that started before they changed asks for, so that the server
+ * it talks to only ever gets its own password. */
+char *
+signet_account_lookup_password_for_sync (SignetAccount         *self,
+                                         SignetAccountProtocol  protocol,
+                                         const char            *host,
+                                         guint                  port,
+                                         const char            *user,
+                                         GCancellable          *cancellable,
+                                         GError               **error)
+{
   g_auto(Login) login = { 0 };
   g_autofree char *key = NULL;
   g_autoptr(GHashTable) attributes = NULL;
@@ -1166,12 +1194,10 @@ signet_account_lookup_password_sync (SignetAccount         *self,
   g_return_val_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_mutex_lock (&self->lock);
   login.protocol = protocol;
-  login.host = g_strdup (self->logins[protocol].host);
-  login.port = self->logins[protocol].port;
-  login.user = g_strdup (self->logins[protocol].user);
-  g_mutex_unlock (&self->lock);
+  login.host = g_strdup (host != NULL ? host : "");
+  login.port = port;
+  login.user = g_strdup (user != NULL ? user : "");
   if (!check_login (&login, error))
     return NULL;
   key = session_key (&login);

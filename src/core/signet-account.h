@@ -96,6 +96,13 @@ char                 *signet_account_lookup_password_sync  (SignetAccount       
                                                             SignetAccountProtocol protocol,
                                                             GCancellable         *cancellable,
                                                             GError              **error);
+char                 *signet_account_lookup_password_for_sync (SignetAccount        *self,
+                                                               SignetAccountProtocol protocol,
+                                                               const char           *host,
+                                                               guint                 port,
+                                                               const char           *user,
+                                                               GCancellable         *cancellable,
+                                                               GError              **error);
 void                  signet_account_password_free         (char          *password);
 
 /* The bare address of the identity setting ("Name <address>"), or NULL. */

@@ -26,22 +26,30 @@ struct _SignetDelivery
 
 G_DEFINE_FINAL_TYPE (SignetDelivery, signet_delivery, G_TYPE_OBJECT)
 
+/* For the server @source (a transport or Sent folder) connects to, which
+ * may not be the one the settings name by now. */
 static char *
-lookup_password (SignetAccount *account, SignetAccountProtocol protocol, GCancellable *cancellable, GError **error)
+lookup_password (SignetAccount *account, SignetAccountProtocol protocol, GObject *source,
+                 GCancellable *cancellable, GError **error)
 {
-  return signet_account_lookup_password_sync (account, protocol, cancellable, error);
+  g_autofree char *host = NULL;
+  g_autofree char *user = NULL;
+  guint port = 0;
+
+  g_object_get (source, "host", &host, "port", &port, "user", &user, NULL);
+  return signet_account_lookup_password_for_sync (account, protocol, host, port, user, cancellable, error);
 }
 
 static char *
 smtp_password (GObject *source, GCancellable *cancellable, GError **error, gpointer user_data)
 {
-  return lookup_password (user_data, SIGNET_ACCOUNT_PROTOCOL_SMTP, cancellable, error);
+  return lookup_password (user_data, SIGNET_ACCOUNT_PROTOCOL_SMTP, source, cancellable, error);
 }
 
 static char *
 imap_password (GObject *source, GCancellable *cancellable, GError **error, gpointer user_data)
 {
-  return lookup_password (user_data, SIGNET_ACCOUNT_PROTOCOL_IMAP, cancellable, error);
+  return lookup_password (user_data, SIGNET_ACCOUNT_PROTOCOL_IMAP, source, cancellable, error);
 }
 
 static SignetTransport *

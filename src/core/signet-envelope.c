@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "signet-address.h"
@@ -121,7 +122,25 @@ signet_envelope_append (int         fd,
                         GError    **error)
 {
   g_autofree char *line = g_strconcat (recipient, "\n", NULL);
+  struct stat st;
+  char last = '\n';
 
+  /* A line cut short by a crash was never confirmed: it goes, so the next
+   * record is not glued to it. */
+  if (fstat (fd, &st) == 0 && st.st_size > 0 && pread (fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+    {
+      off_t end = st.st_size - 1;
+      char c;
+
+      while (end > 0 && pread (fd, &c, 1, end - 1) == 1 && c != '\n')
+        end--;
+      if (ftruncate (fd, end) != 0)
+        {
+          g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
+                       _("Could not write to the mail store (%s): %s"), "done", g_strerror (errno));
+          return FALSE;
+        }
+    }
   if (!signet_store_write_all (fd, line, strlen (line), error))
     return FALSE;
   if (fdatasync (fd) != 0)

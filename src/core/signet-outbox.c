@@ -55,6 +55,8 @@ struct _SignetOutbox
   GCancellable    *sending_cancellable;
   gboolean         sending_stopped; /* the user stopped it */
   SignetSentFolder *sent_folder;
+  GHashTable      *skip;           /* batch ids the view is changing: not to be delivered */
+  guint            upload_failures; /* runs in a row that could not store Sent copies */
 };
 
 G_DEFINE_FINAL_TYPE (SignetOutbox, signet_outbox, G_TYPE_OBJECT)
@@ -128,6 +130,7 @@ typedef struct {
   SignetTransport  *transport;
   guint       n_uploads;    /* Sent copies still waiting for it */
   char       *upload_error;
+  gboolean    upload_permanent;
   GError     *error;
 } RunData;
 
@@ -332,7 +335,7 @@ deliver_copy (SignetOutbox *self,
                    _("A queued message is missing from the Outbox."));
       return FALSE;
     }
-  progress.done_fd = openat (dir_fd, done_name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  progress.done_fd = openat (dir_fd, done_name, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (progress.done_fd < 0)
     {
       close (eml_fd);
@@ -626,7 +629,10 @@ upload_sent_copies (SignetOutbox *self, RunData *data, GCancellable *cancellable
         {
           data->n_uploads++;
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            data->upload_error = g_strdup (error->message);
+            {
+              data->upload_error = g_strdup (error->message);
+              data->upload_permanent = is_permanent (error);
+            }
         }
       close (fd);
     }
@@ -657,8 +663,16 @@ run_thread (GTask        *task,
   ids = signet_store_list_batches (self->store, SIGNET_FOLDER_OUTBOX, &data->error);
   for (guint i = 0; ids != NULL && data->deliver && i < ids->len; i++)
     {
+      gboolean skip;
+
       if (g_cancellable_is_cancelled (cancellable))
         break;
+      /* Deleted or taken back for editing since the run began. */
+      g_mutex_lock (&self->lock);
+      skip = g_hash_table_contains (self->skip, g_ptr_array_index (ids, i));
+      g_mutex_unlock (&self->lock);
+      if (skip)
+        continue;
       g_ptr_array_add (data->outcomes, deliver_batch (self, data, g_ptr_array_index (ids, i), cancellable));
     }
   if (data->deliver)
@@ -700,7 +714,7 @@ schedule_retry (SignetOutbox *self, guint attempts)
   if (self->retry_source != 0)
     return;
   self->retry_source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, delay, on_retry,
-                                                   g_object_ref (self), g_object_unref);
+                                                   self, NULL);
 }
 
 static void
@@ -778,13 +792,22 @@ on_run_done (GObject *object, GAsyncResult *result, gpointer user_data)
   n_sent = apply_outcomes (self, data);
   if (data->upload_error != NULL)
     g_signal_emit (self, signals[SIGNAL_SENT_FOLDER_FAILED], 0, data->upload_error);
-  if (data->n_uploads > 0 && data->sent_folder != NULL && data->deliver)
-    schedule_retry (self, 1);
+  /* Sent copies are tried again with the same backoff as sends; after a
+   * refusal for good (a wrong password) only with the next send or a change
+   * of the settings, so a server is not hammered with failing logins. */
+  if (data->upload_error == NULL)
+    self->upload_failures = 0;
+  else if (data->sent_folder != NULL && data->deliver)
+    {
+      self->upload_failures++;
+      if (!data->upload_permanent)
+        schedule_retry (self, self->upload_failures);
+    }
   if (data->locked_out && data->n_queued > 0 && !g_cancellable_is_cancelled (self->cancellable) &&
       self->retry_source == 0)
     /* Another process is delivering: look again soon, not after a backoff. */
     self->retry_source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, on_retry,
-                                                     g_object_ref (self), g_object_unref);
+                                                     self, NULL);
   if (data->error == NULL)
     set_counts (self, data->n_queued, data->n_failed);
   for (guint i = 0; i < covered->len; i++)
@@ -906,6 +929,23 @@ batch_exists (SignetStore *store, SignetFolder folder, const char *id)
   return TRUE;
 }
 
+/* Whether any copy of @id (queued or failed) reached anyone: editing it
+ * and sending it again would deliver it to them twice. */
+static gboolean
+reached_anyone (SignetStore *store, const char *id)
+{
+  static const SignetFolder folders[] = { SIGNET_FOLDER_OUTBOX, SIGNET_FOLDER_OUTBOX_FAILED };
+
+  for (guint f = 0; f < G_N_ELEMENTS (folders); f++)
+    {
+      g_autoptr(SignetOutboxItem) item = describe_batch (store, folders[f], id, NULL);
+
+      if (item != NULL)
+        return g_strv_length (item->undelivered) < g_strv_length (item->recipients);
+    }
+  return FALSE;
+}
+
 static void
 not_found_error (GError **error)
 {
@@ -957,6 +997,13 @@ op_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable
         not_found_error (&error);
       break;
     case OP_HOLD:
+      if (reached_anyone (self->store, op->id))
+        {
+          g_set_error_literal (&error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
+                               _("This message has already reached some of its recipients, so it cannot be "
+                                 "edited: Retry sends it to the others."));
+          break;
+        }
       if (batch_exists (self->store, SIGNET_FOLDER_OUTBOX, op->id))
         {
           dir_fd = signet_store_open_batch_in (self->store, SIGNET_FOLDER_OUTBOX, op->id, NULL);
@@ -1013,6 +1060,9 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
   self->running = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   g_hash_table_remove (self->attempts, op->id);
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove (self->skip, op->id);
+  g_mutex_unlock (&self->lock);
   if (op->kind == OP_HOLD)
     {
       int fd = (int) g_task_propagate_int (G_TASK (result), &error);
@@ -1080,7 +1130,13 @@ request_op (SignetOutbox *self, OpKind kind, const char *id, GCancellable *cance
   g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
   g_task_set_source_tag (task, source_tag);
   if (kind != OP_RETRY)
-    signet_outbox_cancel (self, id);
+    {
+      /* Not delivered from now on, even by the run going now. */
+      g_mutex_lock (&self->lock);
+      g_hash_table_add (self->skip, g_strdup (id));
+      g_mutex_unlock (&self->lock);
+      signet_outbox_cancel (self, id);
+    }
   g_queue_push_tail (&self->ops, task);
   start_next (self);
 }
@@ -1468,6 +1524,7 @@ signet_outbox_set_sent_folder (SignetOutbox     *self,
   g_mutex_lock (&self->lock);
   g_set_object (&self->sent_folder, sent_folder);
   g_mutex_unlock (&self->lock);
+  self->upload_failures = 0;
   if (sent_folder != NULL)
     signet_outbox_queue_flush (self);
 }
@@ -1528,6 +1585,7 @@ signet_outbox_finalize (GObject *object)
   g_free (self->sending_id);
   g_clear_object (&self->sending_cancellable);
   g_clear_object (&self->sent_folder);
+  g_clear_pointer (&self->skip, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_outbox_parent_class)->finalize (object);
 }
@@ -1644,6 +1702,7 @@ signet_outbox_init (SignetOutbox *self)
   self->retry_delay = 30;
   g_mutex_init (&self->lock);
   g_queue_init (&self->ops);
+  self->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   signet_core_init ();
 }
 

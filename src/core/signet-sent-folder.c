@@ -314,6 +314,16 @@ find_folder (Append *append, GError **error)
     }
   if (append->folder == NULL)
     append->folder = g_strdup (FALLBACK_FOLDER);
+  /* A line break would end the command and start another. */
+  for (const char *p = append->folder; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      {
+        g_autofree char *shown = g_strescape (append->folder, NULL);
+        /* Translators: %s is a folder name as set */
+        g_set_error (error, SIGNET_TRANSPORT_ERROR, SIGNET_TRANSPORT_ERROR_PERMANENT,
+                     _("“%s” cannot be the name of a Sent folder."), shown);
+        return FALSE;
+      }
   g_debug ("The Sent folder on %s is %s", append->server.host, append->folder);
   return TRUE;
 }

@@ -30,6 +30,7 @@ struct _SignetApplication
   SignetNetwork       *network;
   SignetOutbox        *outbox;
   SignetDelivery      *delivery;
+  SignetAccount       *account;    /* one for delivery and Preferences: session passwords live here */
   SignetSendOperation *operation;
   GCancellable        *cancellable;
   GPtrArray           *pending;   /* SignetMessage to open once services are up */
@@ -147,14 +148,13 @@ create_services (SignetApplication *self)
   g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, self->network);
   g_autoptr(SignetStore) store = signet_store_new (mail);
   g_autoptr(SignetLocalTransport) transport = signet_local_transport_new (local);
-  g_autoptr(SignetAccount) account = signet_account_new (self->settings);
 
   self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
   /* The demo always delivers on this computer; otherwise the account says. */
   if (!self->demo)
-    self->delivery = signet_delivery_new (account, self->outbox, local);
+    self->delivery = signet_delivery_new (self->account, self->outbox, local);
   self->operation = signet_send_operation_new (directory, store, self->outbox);
-  signet_outbox_actions_install (GTK_APPLICATION (self), self->outbox, self->delivery, account, directory,
+  signet_outbox_actions_install (GTK_APPLICATION (self), self->outbox, self->delivery, self->account, directory,
                                  open_message);
   g_settings_bind (self->settings, "encrypt-subject", self->operation, "encrypt-subject", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "own-key", self->operation, "own-key", G_SETTINGS_BIND_GET);
@@ -404,10 +404,10 @@ preferences_action (GSimpleAction *action, GVariant *parameter, gpointer user_da
   SignetApplication *self = SIGNET_APPLICATION (user_data);
   SignetPreferencesWindow *window;
 
-  window = signet_preferences_window_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
-                                          self->settings,
-                                          self->operation ? signet_send_operation_get_directory (self->operation) : NULL,
-                                          self->demo ? SIGNET_DEMO_IDENTITY : NULL);
+  window = signet_preferences_window_new_for_account (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                                      self->account,
+                                                      self->operation ? signet_send_operation_get_directory (self->operation) : NULL,
+                                                      self->demo ? SIGNET_DEMO_IDENTITY : NULL);
   gtk_window_present (GTK_WINDOW (window));
 }
 
@@ -624,6 +624,7 @@ signet_application_startup (GApplication *app)
   G_APPLICATION_CLASS (signet_application_parent_class)->startup (app);
 
   self->settings = g_settings_new (APP_ID);
+  self->account = signet_account_new (self->settings);
   self->network = signet_network_new (NULL);
   g_settings_bind (self->settings, "work-offline", self->network, "work-offline", G_SETTINGS_BIND_DEFAULT);
 
@@ -685,6 +686,7 @@ signet_application_dispose (GObject *object)
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_object (&self->operation);
   g_clear_object (&self->delivery);
+  g_clear_object (&self->account);
   g_clear_object (&self->outbox);
   g_clear_object (&self->network);
   g_clear_object (&self->settings);

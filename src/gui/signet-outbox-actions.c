@@ -169,7 +169,7 @@ on_sent (SignetOutbox *outbox, const char *id, OutboxActions *self)
 static void
 on_deferred (SignetOutbox *outbox, const char *id, GStrv undelivered, const char *reason, OutboxActions *self)
 {
-  g_debug ("Delivery deferred: %s", reason);
+  g_debug ("Delivery deferred; it will be tried again");
   /* Someone is still waiting for it; a send only waiting to be filed in
    * Sent has reached everyone and is not worth a word yet. */
   if (undelivered != NULL && undelivered[0] != NULL)
@@ -179,7 +179,8 @@ on_deferred (SignetOutbox *outbox, const char *id, GStrv undelivered, const char
 static void
 on_failed (SignetOutbox *outbox, const char *id, GStrv undelivered, const char *reason, OutboxActions *self)
 {
-  g_warning ("A message could not be delivered: %s", reason);
+  /* Not the reason: it may name a Bcc recipient. */
+  g_warning ("A message could not be delivered and was set aside in the Outbox");
   notify_outbox (self, FALSE, TRUE, undelivered);
   ask_about_certificate (self, id);
 }

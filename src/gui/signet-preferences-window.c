@@ -2,14 +2,14 @@
 
 #include "signet-preferences-window.h"
 
+#include "signet-account-page.h"
 #include "signet-address.h"
 #include "signet-i18n.h"
 #include "signet-report-text.h"
 
-/* The sender identity, Seal by default, subject encryption, the own key
- * that drafts and sent copies are sealed to, and Work Offline: the settings
- * a user of the own keyring (not --demo) needs. The identity is saved only
- * once it parses as one address. */
+/* Two pages: the account (identity and mail servers, SignetAccountPage),
+ * and Seal by default, subject encryption, the own key that drafts and sent
+ * copies are sealed to, and Work Offline. */
 struct _SignetPreferencesWindow
 {
   AdwPreferencesWindow  parent_instance;
@@ -21,7 +21,7 @@ struct _SignetPreferencesWindow
   GPtrArray            *fingerprints;  /* char *, one per own_key_row item; "" = newest usable */
   gboolean              filling;
 
-  AdwEntryRow          *identity_row;
+  SignetAccountPage    *account_page;
   GtkSwitch            *seal_switch;
   GtkSwitch            *subject_switch;
   AdwComboRow          *own_key_row;
@@ -29,37 +29,6 @@ struct _SignetPreferencesWindow
 };
 
 G_DEFINE_FINAL_TYPE (SignetPreferencesWindow, signet_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
-
-static void load_own_keys (SignetPreferencesWindow *self);
-
-static void
-on_identity_changed (SignetPreferencesWindow *self)
-{
-  gtk_widget_remove_css_class (GTK_WIDGET (self->identity_row), "error");
-}
-
-static void
-on_identity_apply (SignetPreferencesWindow *self)
-{
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->identity_row));
-  g_autoptr(SignetAddress) address = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *normalised = NULL;
-
-  address = signet_address_parse (text, &error);
-  if (address == NULL)
-    {
-      gtk_widget_add_css_class (GTK_WIDGET (self->identity_row), "error");
-      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (error->message));
-      return;
-    }
-  normalised = signet_address_to_string (address);
-  g_settings_set_string (self->settings, "identity", normalised);
-  gtk_editable_set_text (GTK_EDITABLE (self->identity_row), normalised);
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (_("Identity saved")));
-  if (self->fixed_identity == NULL)
-    load_own_keys (self);
-}
 
 static char *
 format_date (gint64 when)
@@ -182,6 +151,14 @@ load_own_keys (SignetPreferencesWindow *self)
                                             on_own_keys_listed, self);
 }
 
+/* The own keys are those of the identity, wherever it is changed. */
+static void
+on_identity_changed (SignetPreferencesWindow *self)
+{
+  if (self->fixed_identity == NULL)
+    load_own_keys (self);
+}
+
 static void
 on_own_key_selected (SignetPreferencesWindow *self)
 {
@@ -198,6 +175,8 @@ signet_preferences_window_dispose (GObject *object)
   SignetPreferencesWindow *self = SIGNET_PREFERENCES_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), SIGNET_TYPE_PREFERENCES_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
@@ -213,14 +192,13 @@ signet_preferences_window_class_init (SignetPreferencesWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = signet_preferences_window_dispose;
+  g_type_ensure (SIGNET_TYPE_ACCOUNT_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/signetmail/Signet/signet-preferences-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, identity_row);
+  gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, account_page);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, seal_switch);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, subject_switch);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, own_key_row);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, offline_switch);
-  gtk_widget_class_bind_template_callback (widget_class, on_identity_apply);
-  gtk_widget_class_bind_template_callback (widget_class, on_identity_changed);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
 }
 
@@ -232,29 +210,45 @@ signet_preferences_window_init (SignetPreferencesWindow *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->own_key_row), FALSE);
 }
 
-/* @directory: (nullable): where the own keys are listed from.
+/* @account: whose settings and passwords the Account page changes; a
+ *   password kept "for this session" lives as long as it does.
+ * @directory: (nullable): where the own keys are listed from.
  * @identity: (nullable): the sender whose keys to list (the demo's, under
- *   --demo); NULL: the identity setting, followed as it changes here. */
+ *   --demo); NULL: the identity setting, followed as it changes. */
+SignetPreferencesWindow *
+signet_preferences_window_new_for_account (GtkWindow          *parent,
+                                           SignetAccount      *account,
+                                           SignetKeyDirectory *directory,
+                                           const char         *identity)
+{
+  SignetPreferencesWindow *self = g_object_new (SIGNET_TYPE_PREFERENCES_WINDOW,
+                                                "transient-for", parent,
+                                                NULL);
+  GSettings *settings = signet_account_get_settings (account);
+
+  self->settings = g_object_ref (settings);
+  self->directory = directory ? g_object_ref (directory) : NULL;
+  self->fixed_identity = g_strdup (identity);
+  signet_account_page_set_account (self->account_page, account);
+  g_settings_bind (settings, "seal-by-default", self->seal_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "encrypt-subject", self->subject_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "work-offline", self->offline_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  load_own_keys (self);
+  g_signal_connect_swapped (self->own_key_row, "notify::selected", G_CALLBACK (on_own_key_selected), self);
+  g_signal_connect_swapped (settings, "changed::identity", G_CALLBACK (on_identity_changed), self);
+  return self;
+}
+
+/* As signet_preferences_window_new_for_account(), with an account of the
+ * window's own over @settings: a password kept for this session only is
+ * then forgotten when the window closes. */
 SignetPreferencesWindow *
 signet_preferences_window_new (GtkWindow          *parent,
                                GSettings          *settings,
                                SignetKeyDirectory *directory,
                                const char         *identity)
 {
-  SignetPreferencesWindow *self = g_object_new (SIGNET_TYPE_PREFERENCES_WINDOW,
-                                                "transient-for", parent,
-                                                NULL);
-  g_autofree char *saved_identity = g_settings_get_string (settings, "identity");
+  g_autoptr(SignetAccount) account = signet_account_new (settings);
 
-  self->settings = g_object_ref (settings);
-  self->directory = directory ? g_object_ref (directory) : NULL;
-  self->fixed_identity = g_strdup (identity);
-  gtk_editable_set_text (GTK_EDITABLE (self->identity_row), saved_identity);
-  gtk_widget_remove_css_class (GTK_WIDGET (self->identity_row), "error");
-  g_settings_bind (settings, "seal-by-default", self->seal_switch, "active", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "encrypt-subject", self->subject_switch, "active", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "work-offline", self->offline_switch, "active", G_SETTINGS_BIND_DEFAULT);
-  load_own_keys (self);
-  g_signal_connect_swapped (self->own_key_row, "notify::selected", G_CALLBACK (on_own_key_selected), self);
-  return self;
+  return signet_preferences_window_new_for_account (parent, account, directory, identity);
 }

@@ -2,6 +2,7 @@
 
 #include <adwaita.h>
 
+#include "signet-account.h"
 #include "signet-key-directory.h"
 
 G_BEGIN_DECLS
@@ -13,5 +14,9 @@ SignetPreferencesWindow *signet_preferences_window_new (GtkWindow          *pare
                                                         GSettings          *settings,
                                                         SignetKeyDirectory *directory,
                                                         const char         *identity);
+SignetPreferencesWindow *signet_preferences_window_new_for_account (GtkWindow          *parent,
+                                                                    SignetAccount      *account,
+                                                                    SignetKeyDirectory *directory,
+                                                                    const char         *identity);
 
 G_END_DECLS

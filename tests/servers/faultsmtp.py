@@ -2,19 +2,24 @@
 """An SMTP server (aiosmtpd) on 127.0.0.1 that misbehaves on cue, for the
 faults a real server will not produce when a test wants them.
 
-    faultsmtp.py DIR SCENARIO
+    faultsmtp.py DIR SCENARIO [PORT]
 
-prints "PORT=<n>" once it listens, then serves until its standard input
-closes (the test ended, however it ended) or 60 s have passed. Accepted
-messages land in DIR/Maildir/new exactly as received; DIR/events gets one
-line per thing that happened ("CONNECT", "DATA-BYTES n", "DELIVERED a,b").
+listens on PORT (default 0: any free one), prints "PORT=<n>" once it does,
+then serves until its standard input closes (the test ended, however it
+ended) or 60 s have passed. Accepted messages land in DIR/Maildir/new
+exactly as received; DIR/events gets one line per thing that happened
+("CONNECT", "DATA-BYTES n", "DELIVERED a,b").
 
 Scenarios (counted per connection, from 1):
   temporary     1st: 421 instead of the greeting; 2nd: 451 after the data;
                 then normal
   reject-rcpt   550 for nobody@..., 450 for busy@..., others accepted
   drop-in-data  354, reads a little of the message, closes the connection
+  drop-once     1st: as drop-in-data; then normal
   stall         never answers the end of the data
+  stall-once    1st: as stall (storing nothing); then normal
+  busy-once     450 for busy@... the first time it is given, then accepted;
+                others accepted
   size          SIZE 1000: MAIL FROM with a larger SIZE= gets 552
   size-ignored  says SIZE 1000 but ignores MAIL's SIZE=; counts the bytes
                 that arrive after 354 and answers nothing
@@ -60,11 +65,15 @@ class Handler:
     def __init__(self, scenario, recorder):
         self.scenario = scenario
         self.recorder = recorder
+        self.refused = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.scenario == "reject-rcpt" and address.startswith("nobody@"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if self.scenario == "reject-rcpt" and address.startswith("busy@"):
+            return f"450 4.2.1 <{address}>: Mailbox busy, try again later"
+        if self.scenario == "busy-once" and address.startswith("busy@") and address not in self.refused:
+            self.refused.add(address)
             return f"450 4.2.1 <{address}>: Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -72,7 +81,7 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.scenario == "temporary" and server.connection_number == 2:
             return "451 4.3.0 Temporary lookup failure, try again"
-        if self.scenario == "stall":
+        if self.scenario == "stall" or (self.scenario == "stall-once" and server.connection_number == 1):
             await asyncio.sleep(LIFETIME)
             return "451 4.4.2 Too late"
         self.recorder.store(envelope)
@@ -104,6 +113,8 @@ class FaultySMTP(SMTP):
 
     async def smtp_DATA(self, arg):
         scenario = self.event_handler.scenario
+        if scenario == "drop-once" and self.connection_number == 1:
+            scenario = "drop-in-data"
         if scenario not in ("drop-in-data", "size-ignored") or not self.envelope.rcpt_tos:
             return await super().smtp_DATA(arg)
         await self.push("354 End data with <CR><LF>.<CR><LF>")
@@ -128,10 +139,11 @@ class FaultySMTP(SMTP):
 
 
 def main(argv):
-    if len(argv) != 3:
-        print(f"usage: {argv[0]} DIR SCENARIO", file=sys.stderr)
+    if len(argv) not in (3, 4):
+        print(f"usage: {argv[0]} DIR SCENARIO [PORT]", file=sys.stderr)
         return 2
     directory, scenario = argv[1], argv[2]
+    port = int(argv[3]) if len(argv) == 4 else 0
     recorder = Recorder(directory)
     handler = Handler(scenario, recorder)
     limit = 1000 if scenario in ("size", "size-ignored") else 0
@@ -141,7 +153,7 @@ def main(argv):
     def protocol():
         return FaultySMTP(handler, recorder, data_size_limit=limit, loop=loop)
 
-    server = loop.run_until_complete(loop.create_server(protocol, host=HOST, port=0))
+    server = loop.run_until_complete(loop.create_server(protocol, host=HOST, port=port))
     print(f"PORT={server.sockets[0].getsockname()[1]}", flush=True)
 
     def on_stdin():
