@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from signet_atspi import (App, Keyring, MailServers, Settings, click, export_secret_key,  # noqa: E402
                           files_containing, gpg_decrypt, make_gnupghome, parse_message,
                           remove_gnupghome, run_in_mail_namespace, secret_forms, text_of, type_into,
-                          wait_for)
+                          wait_for, walk)
 
 IDENTITY = "Signet Demo <demo@example.org>"
 TO = "alice@example.org"
@@ -62,6 +62,29 @@ def configure(settings, servers, keyring):
     keyring.store(password, "Signet test: IMAP", protocol="imap", server=host, port=imap_port, user="demo")
 
 
+def outbox_words(app, settings):
+    """What the Outbox window says (why a send waits), opened as the
+    notification's "Show Outbox" would (app.outbox)."""
+    path = "/" + settings.schema.replace(".", "/")
+    subprocess.run(["gdbus", "call", "--session", "--dest", settings.schema, "--object-path", path,
+                    "--method", "org.gtk.Actions.Activate", "outbox", "[]", "{}"],
+                   check=False, capture_output=True, timeout=10)
+    try:
+        window = wait_for(lambda: next((w for w in app.toplevels() if "Outbox" in (w.get_name() or "")), None),
+                          "the Outbox window", 10)
+    except AssertionError:
+        return "(the Outbox window did not open)"
+    words = []
+    for node in walk(window):
+        try:
+            for text in (node.get_name(), node.get_description(), text_of(node)):
+                if text and text not in words:
+                    words.append(text)
+        except Exception:
+            continue
+    return " | ".join(words)
+
+
 def message_ids(paths):
     return [str(parse_message(p)["Message-ID"]).strip() for p in paths]
 
@@ -87,9 +110,7 @@ def main():
         password = servers.password("demo")
 
         app = App(binary, schema_dir=schema_dir, tmp=tmp,
-                  extra_env={**settings.app_env(), "GNUPGHOME": sender_home,
-                                              # why a delivery waits, on the test's output
-                                              "G_MESSAGES_DEBUG": "signet-outbox-actions"})
+                  extra_env={**settings.app_env(), "GNUPGHOME": sender_home})
         app.wait_find("frame", "New Message")
         from_field = app.wait_find("text", "From")
         wait_for(lambda: text_of(from_field) == IDENTITY, "the identity from GSettings in From")
@@ -100,7 +121,11 @@ def main():
         app.seal_on()
         click(app.wait_find("push button", "Send"))
 
-        wait_for(lambda: servers.messages("alice") and servers.messages("carol"), "delivery to alice and carol", 90)
+        try:
+            wait_for(lambda: servers.messages("alice") and servers.messages("carol"), "delivery to alice and carol",
+                     90)
+        except AssertionError:
+            raise AssertionError("nothing was delivered; the Outbox says: " + outbox_words(app, settings))
         wait_for(lambda: servers.messages("demo", "Sent"), "the Sent copy in Dovecot", 90)
         wait_for(lambda: not [f for f in app.files_in("Outbox") if "/new/" in f], "an empty Outbox", 60)
         # Nothing queued and no window left: signet ends by itself.
