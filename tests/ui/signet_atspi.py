@@ -205,3 +205,298 @@ def button_labelled(root, label):
         except Exception:
             continue
     return None
+
+
+# ---- Real mail servers, a keyring and settings, for tests that deliver ------
+#
+# Tests that deliver through the real Postfix and Dovecot of
+# tests/servers/mailservers.py call run_in_mail_namespace() first: the script
+# runs again in a network namespace of its own, as real root (Postfix's
+# master needs it), with loopback up and a default route over it, so that
+# GNetworkMonitor says online and nothing but 127.0.0.1 can be reached; with
+# its own D-Bus session and X server. Everything else is set up through what
+# a user has: GSettings (the keyfile backend in the test's own config dir,
+# written with the gsettings command) and a real gnome-keyring-daemon on the
+# test's session bus, filled with secret-tool.
+
+import base64  # noqa: E402
+import ctypes  # noqa: E402
+import email  # noqa: E402
+import email.policy  # noqa: E402
+import signal  # noqa: E402
+
+SKIP = 77
+MAIL_NAMESPACE_MARK = "SIGNET_TEST_MAIL_NAMESPACE"
+SERVERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "servers")
+DEMO_KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "demo",
+                         "demo-keys.asc")
+DEMO_SENDER_KEYID = "7A3F2A942CEF5CBA"
+PYTHON = "/usr/bin/python3"
+
+
+def skip(reason):
+    print(f"1..0 # SKIP {reason}")
+    print(f"skipped: {reason}", file=sys.stderr)
+    sys.exit(SKIP)
+
+
+MAIL_SERVER_TOOLS = ("/usr/sbin/postfix", "/usr/sbin/dovecot", "/usr/bin/gnome-keyring-daemon",
+                     "/usr/bin/secret-tool", "/usr/bin/gsettings")
+
+
+def run_in_mail_namespace(tools=MAIL_SERVER_TOOLS):
+    """Runs this script again (same arguments) in a network namespace for the
+    mail servers, unless it already runs in one. Exits 77 (skip) without
+    root or without @tools."""
+    if os.environ.get(MAIL_NAMESPACE_MARK) == "1":
+        return
+    if os.geteuid() != 0:
+        skip("the mail servers need root (Postfix's master runs only as root)")
+    for tool in tools:
+        if not os.access(tool, os.X_OK):
+            skip(f"{tool} is missing: build-aux/install-deps.sh --tests installs it")
+    env = dict(os.environ)
+    env[MAIL_NAMESPACE_MARK] = "1"
+    script = ("ip link set lo up && ip route add default dev lo && "
+              "exec dbus-run-session -- xvfb-run -a -s '-screen 0 1280x800x24 -noreset' \"$@\"")
+    argv = ["unshare", "-n", "sh", "-c", script, "sh", PYTHON, os.path.abspath(sys.argv[0]), *sys.argv[1:]]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvpe("unshare", argv, env)
+
+
+def _die_with_parent():
+    # PR_SET_PDEATHSIG: a test that dies takes the child along.
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def _mailservers():
+    if SERVERS_DIR not in sys.path:
+        sys.path.insert(0, SERVERS_DIR)
+    import mailservers
+    return mailservers
+
+
+class MailServers:
+    """Postfix and Dovecot below @directory, stopped by stop() or, if the test
+    dies first, by a guard process that waits for the test's end."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        ms = _mailservers()
+        try:
+            self.servers = ms.start(directory)
+        except ms.Unavailable as e:
+            skip(str(e))
+        self.env = self.servers.env
+        # In a session of its own: the guard outlives the test's process group.
+        self.guard = subprocess.Popen(
+            [PYTHON, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import mailservers; "
+                           "sys.stdin.read(); mailservers.stop(sys.argv[2])", SERVERS_DIR, directory],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
+
+    def password(self, user):
+        return self.servers.password(user)
+
+    def maildir(self, user, folder=None):
+        path = self.servers.maildir(user)
+        return os.path.join(path, "." + folder) if folder else path
+
+    def messages(self, user, folder=None):
+        """Paths of the messages in @user's mailbox (INBOX, or @folder)."""
+        root = self.maildir(user, folder)
+        found = []
+        for sub in ("new", "cur"):
+            d = os.path.join(root, sub)
+            found += [os.path.join(d, f) for f in sorted(os.listdir(d))] if os.path.isdir(d) else []
+        return found
+
+    def queue_empty(self):
+        out = subprocess.run(["postqueue", "-c", os.path.join(self.directory, "postfix"), "-p"],
+                             capture_output=True, text=True).stdout
+        return "Mail queue is empty" in out
+
+    def sessions_open(self):
+        """SMTP sessions Postfix has opened but not yet closed (from its log)."""
+        try:
+            with open(self.env["POSTFIX_LOG"], encoding="utf-8", errors="replace") as f:
+                log = f.read()
+        except OSError:
+            return 0
+        return log.count("]: connect from ") - log.count("]: disconnect from ")
+
+    def wait_settled(self, timeout=30):
+        """Until Postfix has no session open and nothing queued: whatever it
+        accepted is in the Maildirs."""
+        wait_for(lambda: self.sessions_open() == 0 and self.queue_empty(), "Postfix to settle", timeout)
+
+    def stop(self):
+        if self.guard.poll() is None:
+            self.guard.stdin.close()
+            self.guard.wait(timeout=30)
+        _mailservers().stop(self.directory)
+
+
+class Keyring:
+    """A real gnome-keyring-daemon (Secret Service) on the test's session bus,
+    keeping its files below @directory; its login keyring unlocked."""
+
+    UNLOCK = "throwaway keyring password"
+
+    def __init__(self, directory):
+        os.makedirs(os.path.join(directory, "data"), mode=0o700, exist_ok=True)
+        env = dict(os.environ)
+        env["XDG_DATA_HOME"] = os.path.join(directory, "data")
+        self.log = open(os.path.join(directory, "gnome-keyring.log"), "w+", encoding="utf-8")
+        self.proc = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log,
+                                     preexec_fn=_die_with_parent)
+        self.proc.stdin.write(self.UNLOCK.encode())
+        self.proc.stdin.close()
+        wait_for(lambda: self.proc.poll() is not None or self._owned(), "the Secret Service on the bus", 20)
+        if self.proc.poll() is not None:
+            self.log.seek(0)
+            raise AssertionError(f"gnome-keyring-daemon did not start: {self.log.read()}")
+
+    @staticmethod
+    def _owned():
+        out = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                              "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                              "string:org.freedesktop.secrets"], capture_output=True, text=True).stdout
+        return "boolean true" in out
+
+    @staticmethod
+    def store(password, label, **attributes):
+        """secret-tool store, the password on its standard input (never in argv)."""
+        args = [item for key, value in attributes.items() for item in (key, str(value))]
+        # GLib's debug messages would go to standard output, with the password.
+        env = {k: v for k, v in os.environ.items() if k != "G_MESSAGES_DEBUG"}
+        subprocess.run(["secret-tool", "store", f"--label={label}", *args], input=password.encode(),
+                       check=True, timeout=30, env=env)
+        found = subprocess.run(["secret-tool", "lookup", *args], capture_output=True, check=True,
+                               timeout=30, env=env).stdout.decode()
+        assert found == password, "secret-tool does not find the password it stored"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+
+class Settings:
+    """GSettings for a signet process, through the keyfile backend in the
+    config dir it will use (tmp/config), written with the gsettings command."""
+
+    def __init__(self, tmp, schema_dir):
+        self.env = dict(os.environ)
+        self.env.update({"XDG_CONFIG_HOME": os.path.join(tmp, "config"), "GSETTINGS_BACKEND": "keyfile",
+                         "GSETTINGS_SCHEMA_DIR": schema_dir})
+        [schema] = [f[:-len(".gschema.xml")] for f in os.listdir(schema_dir) if f.endswith(".gschema.xml")]
+        self.schema = schema
+
+    def app_env(self):
+        """What App(extra_env=...) needs to read these settings."""
+        return {"GSETTINGS_BACKEND": "keyfile"}
+
+    def set(self, key, value):
+        """@value: a Python str, bool, int (for "u" keys) or list of str."""
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = f"uint32 {value}"
+        elif isinstance(value, list):
+            text = "[" + ", ".join(_gvariant_string(v) for v in value) + "]"
+        else:
+            text = _gvariant_string(value)
+        subprocess.run(["gsettings", "set", self.schema, key, text], env=self.env, check=True)
+
+    def get(self, key):
+        return subprocess.run(["gsettings", "get", self.schema, key], env=self.env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+
+def _gvariant_string(value):
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def make_gnupghome(keys=DEMO_KEYS, trusted=DEMO_SENDER_KEYID, secret_of=None):
+    """A short-path GnuPG home with the demo keys (every key pair, the demo
+    sender's ultimately trusted, having certified the others), or, with
+    @secret_of, only that user's key pair exported from @keys' home."""
+    home = tempfile.mkdtemp(prefix="sg.", dir="/tmp")
+    os.chmod(home, 0o700)
+    with open(os.path.join(home, "gpg-agent.conf"), "w", encoding="ascii") as f:
+        f.write("allow-loopback-pinentry\n")
+    if trusted:
+        with open(os.path.join(home, "gpg.conf"), "w", encoding="ascii") as f:
+            f.write(f"trusted-key {trusted}\n")
+    subprocess.run(["gpg", "--homedir", home, "--batch", "--import", keys], check=True, capture_output=True)
+    return home
+
+
+def export_secret_key(from_home, email_address):
+    """A new GnuPG home holding only @email_address's key pair."""
+    armor = subprocess.run(["gpg", "--homedir", from_home, "--batch", "--pinentry-mode", "loopback",
+                            "--passphrase", "", "--armor", "--export-secret-keys", f"<{email_address}>"],
+                           check=True, capture_output=True).stdout
+    home = tempfile.mkdtemp(prefix="sg.", dir="/tmp")
+    os.chmod(home, 0o700)
+    subprocess.run(["gpg", "--homedir", home, "--batch", "--import"], input=armor, check=True, capture_output=True)
+    return home
+
+
+def remove_gnupghome(home):
+    subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], check=False)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def parse_message(path):
+    with open(path, "rb") as f:
+        return email.message_from_binary_file(f, policy=email.policy.default)
+
+
+def pgp_armor(text):
+    start = text.index("-----BEGIN PGP MESSAGE-----")
+    end = text.index("-----END PGP MESSAGE-----") + len("-----END PGP MESSAGE-----")
+    return text[start:end]
+
+
+def gpg_decrypt(home, path):
+    """(raw message text, what gpg decrypts, gpg --list-packets) of a sealed message file."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        raw = f.read()
+    armor = pgp_armor(raw)
+    plain = subprocess.run(["gpg", "--homedir", home, "--batch", "--decrypt"], input=armor,
+                           capture_output=True, text=True, check=True).stdout
+    packets = subprocess.run(["gpg", "--homedir", home, "--batch", "--list-packets"], input=armor,
+                             capture_output=True, text=True).stdout
+    return raw, plain, packets
+
+
+def secret_forms(secret):
+    """The byte strings that would give @secret away in a file: as it is, and
+    as SASL PLAIN and LOGIN would put it on the wire (Base64)."""
+    raw = secret.encode("utf-8")
+    forms = {raw, base64.b64encode(raw)}
+    for user in (b"demo", b"demo@example.org"):
+        forms.add(base64.b64encode(b"\0" + user + b"\0" + raw))
+    return forms
+
+
+def files_containing(roots, secrets):
+    """Files below @roots whose bytes contain any of @secrets (bytes); and
+    how many files were read."""
+    found, n = [], 0
+    for root in roots:
+        for d, _dirs, files in os.walk(root):
+            for name in files:
+                path = os.path.join(d, name)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as f:
+                    data = f.read()
+                n += 1
+                if any(s in data for s in secrets):
+                    found.append(path)
+    return found, n
