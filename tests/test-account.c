@@ -808,6 +808,25 @@ test_keyring (void)
     assert_password (again, SIGNET_ACCOUNT_PROTOCOL_SMTP, smtp);
   }
 
+  /* One stored the way the README says, with secret-tool (which does not
+   * name the schema), is found too; the password goes in on stdin. */
+  {
+    g_autofree char *typed = make_password ("typed");
+    g_autoptr(GSubprocess) tool = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error, "secret-tool", "store",
+                                                    "--label=SMTP", "protocol", "smtp", "server", "typed.example.org",
+                                                    "port", "587", "user", "alice", NULL);
+    g_autofree char *found = NULL;
+
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (tool, typed, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_successful (tool));
+    found = signet_account_lookup_password_for_sync (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, "typed.example.org",
+                                                     587, "alice", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (found, ==, typed);
+  }
+
   /* A session password comes first, until a password is saved. */
   signet_account_set_session_password (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, session);
   assert_password (account, SIGNET_ACCOUNT_PROTOCOL_SMTP, session);

@@ -1002,6 +1002,44 @@ test_held_once (Fixture *f, gconstpointer data)
   g_assert_cmpuint (times_delivered (f->transport, "alice@example.org"), ==, 1);
 }
 
+static gboolean
+n_events_at_least (gpointer data)
+{
+  Fixture *f = data;
+
+  return f->events->len >= 2 && !signet_outbox_get_busy (f->outbox);
+}
+
+/* A send waiting for its next try is not tried again by every run that a
+ * new send asks for (it would use up its tries in minutes); asked to
+ * flush (or when the network comes back), everything goes. */
+static void
+test_backoff_kept (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "alice@example.org\n", NULL };
+  g_autofree char *id = queue_batch (f->store, envelopes);
+  Flushed first = { 0 };
+
+  f->transport->fail = TRUE;
+  flush (f, &first);
+  g_assert_cmpuint (f->events->len, ==, 1);
+  for (guint i = 0; i < 5; i++)
+    {
+      signet_outbox_queue_flush (f->outbox);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      signet_test_wait_until (outbox_idle, f->outbox);
+    }
+  g_assert_cmpuint (f->events->len, ==, 1);
+  g_assert_cmpuint (signet_outbox_get_n_queued (f->outbox), ==, 1);
+
+  f->transport->fail = FALSE;
+  signet_test_monitor_set_available (f->monitor, FALSE);
+  signet_test_monitor_set_available (f->monitor, TRUE);
+  signet_test_wait_until (n_events_at_least, f);
+  g_assert_cmpuint (times_delivered (f->transport, "alice@example.org"), ==, 1);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1024,6 +1062,7 @@ main (int argc, char *argv[])
   ADD ("torn-record", TRUE, test_torn_record);
   ADD ("released-with-retry", TRUE, test_released_with_retry);
   ADD ("held-once", TRUE, test_held_once);
+  ADD ("backoff-kept", TRUE, test_backoff_kept);
 #undef ADD
   return g_test_run ();
 }

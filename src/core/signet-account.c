@@ -774,6 +774,30 @@ get_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login, GE
   return check_login (login, error);
 }
 
+/* Passwords are stored under the standard network-password schema (so
+ * Seahorse shows them), and found whether or not they name it: one stored
+ * with `secret-tool store protocol smtp server … port … user …` does not. */
+static const SecretSchema *
+lookup_schema (void)
+{
+  /* SECRET_SCHEMA_COMPAT_NETWORK, without matching its name. */
+  static const SecretSchema schema = {
+    "org.gnome.keyring.NetworkPassword", SECRET_SCHEMA_DONT_MATCH_NAME,
+    {
+      { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "domain", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "object", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "protocol", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "port", SECRET_SCHEMA_ATTRIBUTE_INTEGER },
+      { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "authtype", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    },
+  };
+
+  return &schema;
+}
+
 static GHashTable *
 login_attributes (const Login *login)
 {
@@ -1040,7 +1064,7 @@ signet_account_lookup_password_async (SignetAccount        *self,
       return;
     }
   attributes = login_attributes (&login);
-  secret_password_lookupv (SECRET_SCHEMA_COMPAT_NETWORK, attributes, cancellable,
+  secret_password_lookupv (lookup_schema (), attributes, cancellable,
                            on_password_found, g_steal_pointer (&task));
 }
 
@@ -1204,7 +1228,7 @@ signet_account_lookup_password_for_sync (SignetAccount         *self,
   if ((password = session_password (self, key)) != NULL)
     return password;
   attributes = login_attributes (&login);
-  found = secret_password_lookupv_sync (SECRET_SCHEMA_COMPAT_NETWORK, attributes, cancellable, &local_error);
+  found = secret_password_lookupv_sync (lookup_schema (), attributes, cancellable, &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, keyring_error (KEYRING_LOOKUP, local_error));

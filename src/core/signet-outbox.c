@@ -58,6 +58,8 @@ struct _SignetOutbox
   GHashTable      *skip;           /* batch ids the view is changing: not to be delivered */
   guint            upload_failures; /* runs in a row that could not store Sent copies */
   GHashTable      *held;           /* batch ids open in a composer (main thread) */
+  GHashTable      *not_before;     /* batch id -> monotonic second of its next try */
+  gboolean         force_next;     /* the next run tries every batch, due or not */
 };
 
 G_DEFINE_FINAL_TYPE (SignetOutbox, signet_outbox, G_TYPE_OBJECT)
@@ -132,6 +134,9 @@ typedef struct {
   guint       n_uploads;    /* Sent copies still waiting for it */
   char       *upload_error;
   gboolean    upload_permanent;
+  gboolean    forced;       /* every batch, not only those due */
+  GHashTable *not_before;   /* a copy: batch id -> monotonic second of its next try */
+  guint       now;
   GError     *error;
 } RunData;
 
@@ -142,6 +147,7 @@ run_data_free (RunData *data)
   g_clear_pointer (&data->outcomes, g_ptr_array_unref);
   g_clear_object (&data->sent_folder);
   g_clear_object (&data->transport);
+  g_clear_pointer (&data->not_before, g_hash_table_unref);
   g_free (data->upload_error);
   g_clear_error (&data->error);
   g_free (data);
@@ -672,6 +678,11 @@ run_thread (GTask        *task,
       g_mutex_lock (&self->lock);
       skip = g_hash_table_contains (self->skip, g_ptr_array_index (ids, i));
       g_mutex_unlock (&self->lock);
+      /* Waiting for its next try: a send queued meanwhile does not hasten
+       * it (that would use up its tries in minutes). */
+      if (!data->forced &&
+          GPOINTER_TO_UINT (g_hash_table_lookup (data->not_before, g_ptr_array_index (ids, i))) > data->now + 1)
+        skip = TRUE;
       if (skip)
         continue;
       g_ptr_array_add (data->outcomes, deliver_batch (self, data, g_ptr_array_index (ids, i), cancellable));
@@ -692,6 +703,8 @@ run_thread (GTask        *task,
 }
 
 static void start_run (SignetOutbox *self);
+static void request_flush (SignetOutbox *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data);
 static void start_next (SignetOutbox *self);
 
 static gboolean
@@ -707,10 +720,22 @@ on_retry (gpointer user_data)
 /* A delivery that failed for now is tried again later, each time after a
  * longer wait (doubling, up to half an hour), until it has failed
  * max-attempts times: with the defaults, for about three hours. */
+static guint
+monotonic_seconds (void)
+{
+  return (guint) (g_get_monotonic_time () / G_USEC_PER_SEC);
+}
+
+static guint
+retry_delay_for (SignetOutbox *self, guint attempts)
+{
+  return MIN (self->retry_delay << MIN (attempts - 1, 6u), MAX_RETRY_DELAY);
+}
+
 static void
 schedule_retry (SignetOutbox *self, guint attempts)
 {
-  guint delay = MIN (self->retry_delay << MIN (attempts - 1, 6u), MAX_RETRY_DELAY);
+  guint delay = retry_delay_for (self, attempts);
 
   if (self->retry_source != 0)
     return;
@@ -749,20 +774,26 @@ apply_outcomes (SignetOutbox *self, RunData *data)
         case BATCH_SENT:
           n_sent++;
           g_hash_table_remove (self->attempts, o->id);
+          g_hash_table_remove (self->not_before, o->id);
           g_signal_emit (self, signals[SIGNAL_SENT], 0, o->id);
           break;
         case BATCH_FAILED:
           g_hash_table_remove (self->attempts, o->id);
+          g_hash_table_remove (self->not_before, o->id);
           g_signal_emit (self, signals[SIGNAL_FAILED], 0, o->id, o->undelivered, o->message);
           break;
         case BATCH_STOPPED:
           g_hash_table_remove (self->attempts, o->id);
+          g_hash_table_remove (self->not_before, o->id);
           break;
         case BATCH_DEFERRED:
           {
             guint attempts = GPOINTER_TO_UINT (g_hash_table_lookup (self->attempts, o->id)) + 1;
+            guint due = monotonic_seconds () + retry_delay_for (self, attempts);
+
             g_hash_table_insert (self->attempts, g_strdup (o->id), GUINT_TO_POINTER (attempts));
-            retry_after = MAX (retry_after, attempts);
+            g_hash_table_insert (self->not_before, g_strdup (o->id), GUINT_TO_POINTER (due));
+            retry_after = retry_after == 0 ? attempts : MIN (retry_after, attempts);
             g_signal_emit (self, signals[SIGNAL_DEFERRED], 0, o->id, o->undelivered, o->message);
           }
           break;
@@ -852,6 +883,13 @@ start_run (SignetOutbox *self)
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   data->deliver = signet_network_get_online (self->network);
   data->clean = !self->cleaned;
+  data->forced = self->force_next;
+  self->force_next = FALSE;
+  data->now = monotonic_seconds ();
+  data->not_before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_iter_init (&iter, self->not_before);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (data->not_before, g_strdup (key), value);
   g_mutex_lock (&self->lock);
   data->sent_folder = self->sent_folder != NULL ? g_object_ref (self->sent_folder) : NULL;
   data->transport = g_object_ref (self->transport);
@@ -1061,6 +1099,7 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
   self->running = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   g_hash_table_remove (self->attempts, op->id);
+  g_hash_table_remove (self->not_before, op->id);
   g_mutex_lock (&self->lock);
   g_hash_table_remove (self->skip, op->id);
   g_mutex_unlock (&self->lock);
@@ -1090,7 +1129,13 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
   /* A run follows: it delivers what was retried (online), and counts. */
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   if (!g_cancellable_is_cancelled (self->cancellable))
-    signet_outbox_flush_async (self, NULL, on_queued_flush_done, NULL);
+    {
+      /* A retry goes at once, other changes only recount. */
+      if (op->kind == OP_RETRY)
+        signet_outbox_flush_async (self, NULL, on_queued_flush_done, NULL);
+      else
+        request_flush (self, NULL, on_queued_flush_done, NULL);
+    }
   start_next (self);
 }
 
@@ -1471,19 +1516,30 @@ request_run (SignetOutbox *self, GTask *waiter)
   start_next (self);
 }
 
-/* Delivers everything in Outbox (offline: only counts what waits). Requests
- * made while a run is going are answered by the next run. */
+/* Delivers everything in Outbox (offline: only counts what waits), also
+ * sends waiting for their next try. Requests made while a run is going are
+ * answered by the next run. */
 void
 signet_outbox_flush_async (SignetOutbox       *self,
                            GCancellable       *cancellable,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
-  GTask *task;
-
   g_return_if_fail (SIGNET_IS_OUTBOX (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
+  self->force_next = TRUE;
+  request_flush (self, cancellable, callback, user_data);
+}
+
+/* A run for whatever is due (a send just queued, a retry's time). */
+static void
+request_flush (SignetOutbox       *self,
+               GCancellable       *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer            user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
   g_task_set_source_tag (task, signet_outbox_flush_async);
   g_task_set_task_data (task, g_new0 (FlushCounts, 1), g_free);
   request_run (self, task);
@@ -1510,7 +1566,7 @@ queue_flush_in_context (gpointer user_data)
   SignetOutbox *self = user_data;
 
   if (!g_cancellable_is_cancelled (self->cancellable))
-    signet_outbox_flush_async (self, NULL, on_queued_flush_done, NULL);
+    request_flush (self, NULL, on_queued_flush_done, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -1591,8 +1647,9 @@ on_online_changed (SignetNetwork *network,
                    GParamSpec    *pspec,
                    SignetOutbox  *self)
 {
-  if (signet_network_get_online (network))
-    signet_outbox_queue_flush (self);
+  /* Everything goes at once when the network is back. */
+  if (signet_network_get_online (network) && !g_cancellable_is_cancelled (self->cancellable))
+    signet_outbox_flush_async (self, NULL, on_queued_flush_done, NULL);
 }
 
 static void
@@ -1623,6 +1680,7 @@ signet_outbox_finalize (GObject *object)
   g_clear_object (&self->sent_folder);
   g_clear_pointer (&self->skip, g_hash_table_unref);
   g_clear_pointer (&self->held, g_hash_table_unref);
+  g_clear_pointer (&self->not_before, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_outbox_parent_class)->finalize (object);
 }
@@ -1741,6 +1799,7 @@ signet_outbox_init (SignetOutbox *self)
   g_queue_init (&self->ops);
   self->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->not_before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   signet_core_init ();
 }
 

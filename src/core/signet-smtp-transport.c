@@ -165,6 +165,9 @@ typedef struct {
   SignetCurlLine      line;
   gboolean            cancelled;
   gint                handed_over;  /* atomic: the whole message and its end went out */
+  SignetTransportDelivered delivered;
+  gpointer            delivered_data;
+  gboolean            reported;     /* the accepted recipients were reported */
   GCancellable       *inner;        /* what the connection obeys: @cancellable until then */
   GCancellable       *cancellable;
   SignetTransportSending sending;
@@ -243,6 +246,21 @@ session_parse_size (Session *session, const char *text)
   session->upload.limit = limit;
 }
 
+/* The end of the data accepted: each accepted recipient is reported at
+ * once, before anything else is said (QUIT, whose answer may be slow to
+ * come): the Outbox records them, so a stop from here on never delivers
+ * to them again. */
+static void
+session_report_delivered (Session *session)
+{
+  if (session->data_code / 100 != 2 || session->reported || session->delivered == NULL)
+    return;
+  session->reported = TRUE;
+  for (guint i = 0; i < session->n_recipients; i++)
+    if (session->rcpt_codes[i] / 100 == 2)
+      session->delivered (session->recipients[i], session->delivered_data);
+}
+
 static void
 session_reply_complete (Session *session, int code)
 {
@@ -269,7 +287,10 @@ session_reply_complete (Session *session, int code)
   else if (session->step == STEP_DATA && code == 354)
     session->step = STEP_END_OF_DATA;
   else if (session->step == STEP_END_OF_DATA)
-    session->data_code = code;
+    {
+      session->data_code = code;
+      session_report_delivered (session);
+    }
 }
 
 static void
@@ -647,6 +668,8 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
   session_init (&session, recipients, cancellable);
   session.sending = sending;
   session.sending_data = user_data;
+  session.delivered = delivered;
+  session.delivered_data = user_data;
   if (!check_settings (settings, recipients, error) ||
       !signet_curl_upload_prepare (&session.upload.stream, message_fd, cancellable, error))
     return FALSE;
@@ -672,9 +695,7 @@ signet_smtp_transport_deliver (SignetTransport          *transport,
   /* Only an accepted end of data delivers: then to each accepted RCPT. */
   if (session.data_code / 100 == 2)
     {
-      for (guint i = 0; i < session.n_recipients; i++)
-        if (session.rcpt_codes[i] / 100 == 2 && delivered != NULL)
-          delivered (recipients[i], user_data);
+      session_report_delivered (&session);
       return !refused_recipients_error (&session, error);
     }
   classify_failure (self, result, &session, settings, error_buffer, cancellable, error);
