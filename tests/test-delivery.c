@@ -1042,6 +1042,59 @@ test_refused_recipient (void)
   g_assert_cmpuint (client_n_said (&c, "sent"), ==, 0);
 }
 
+/* A server whose certificate nobody vouches for: the send stops at once
+ * (no password is sent), the delivery names the server and the
+ * certificate; trusting exactly that one and retrying delivers it once. */
+static void
+test_untrusted_then_trusted (void)
+{
+  g_auto(Client) c = { 0 };
+  g_autoptr(GHashTable) before = NULL;
+  g_autofree char *subject = make_marker ("untrusted-subject");
+  g_autoptr(SignetMessage) message = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *failed = NULL;
+  g_autofree char *host = NULL, *fingerprint = NULL, *pin = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *users[] = { "alice", NULL };
+  const char *nobody[] = { NULL };
+  GSettings *settings;
+  guint port = 0;
+
+  if (!signet_test_servers_need ())
+    return;
+  client_init (&c, NULL);
+  client_set_smtp (&c, env_port ("SMTPS_PORT"), "tls");
+  settings = signet_account_get_settings (c.account);
+  g_settings_set_strv (settings, "trusted-certificates", nobody);
+  client_set_smtp_session_password (&c);
+  client_start (&c);
+  before = mail_before ();
+  message = new_message (TRUE, "alice@example.org", NULL, NULL, subject, "untrusted first");
+  id = client_send (&c, message);
+  client_flush (&c);
+  failed = g_strdup_printf ("failed %s alice@example.org: ", id);
+  client_wait_said (&c, failed, env ("SERVER_FINGERPRINT"));
+  g_assert_true (signet_delivery_dup_untrusted_certificate (c.delivery, &host, &port, &fingerprint, &pin));
+  g_assert_cmpstr (host, ==, "127.0.0.1");
+  g_assert_cmpuint (port, ==, env_port ("SMTPS_PORT"));
+  g_assert_cmpstr (fingerprint, ==, env ("SERVER_FINGERPRINT"));
+  g_assert_cmpstr (pin, ==, env ("SERVER_PIN"));
+
+  /* What the application does when the user chooses Trust. */
+  g_assert_true (signet_account_add_trusted_certificate (c.account, host, port, pin, &error));
+  g_assert_no_error (error);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  signet_outbox_retry_async (c.services.outbox, id, NULL, signet_test_store_result, &result);
+  signet_test_wait_until (signet_test_has_result, &result);
+  g_assert_true (signet_outbox_retry_finish (c.services.outbox, result, &error));
+  g_assert_no_error (error);
+  client_wait_sent (&c, id);
+  assert_each_once (before, users, "BEGIN PGP MESSAGE");
+}
+
 /* A server that never answers the end of the message: the send waits,
  * after the transport's timeout, with words that say so; the next try
  * delivers it once. The account has no setting for the timeout, so the
@@ -1349,6 +1402,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/delivery/fault/dropped-in-data", test_dropped_in_data);
   g_test_add_func ("/delivery/fault/temporary-then-delivered", test_temporary_then_delivered);
   g_test_add_func ("/delivery/fault/refused-recipient", test_refused_recipient);
+  g_test_add_func ("/delivery/untrusted-then-trusted", test_untrusted_then_trusted);
   g_test_add_func ("/delivery/fault/stalled", test_stalled);
   g_test_add_func ("/delivery/sent-folder/imap-down", test_imap_down);
   g_test_add_func ("/delivery/sent-folder/wrong-password", test_imap_wrong_password);
