@@ -825,6 +825,25 @@ test_keyring (void)
                                                      587, "alice", NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (found, ==, typed);
+
+    /* A password saved from Signet replaces it, and Forget removes it. */
+    {
+      g_autoptr(SignetAccount) other = new_account ();
+      GSettings *other_settings = signet_account_get_settings (other);
+      g_autofree char *replacing = make_password ("replacing");
+
+      g_settings_set_string (other_settings, "smtp-host", "typed.example.org");
+      g_settings_set_uint (other_settings, "smtp-port", 587);
+      g_settings_set_string (other_settings, "smtp-user", "alice");
+      g_assert_true (store_password (other, SIGNET_ACCOUNT_PROTOCOL_SMTP, replacing, NULL, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < 5; i++)
+        assert_password (other, SIGNET_ACCOUNT_PROTOCOL_SMTP, replacing);
+      g_assert_true (clear_password (other, SIGNET_ACCOUNT_PROTOCOL_SMTP, &error));
+      g_assert_no_error (error);
+      assert_password (other, SIGNET_ACCOUNT_PROTOCOL_SMTP, NULL);
+      assert_secret_tool_finds ("smtp", "typed.example.org", "587", NULL);
+    }
   }
 
   /* A session password comes first, until a password is saved. */

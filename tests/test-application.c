@@ -761,6 +761,51 @@ body_outbox_edit (SignetApplication *app)
   signet_test_wait_until (no_windows, app);
 }
 
+/* A queued message that cannot be read back (damaged here; a sealed one
+ * whose key is gone, or a cancelled passphrase, the same) says so each
+ * time Edit is tried, and stays in the Outbox for Retry or Delete: no
+ * composer holds it. */
+static void
+body_outbox_edit_unreadable (SignetApplication *app)
+{
+  SignetComposeWindow *window = wait_for_composers (app, 1);
+  g_autofree char *id = NULL;
+  g_autofree char *eml = NULL;
+
+  type (window, "alice@example.org", "Damaged in the Outbox.");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "compose.send", NULL));
+  signet_test_wait_until (no_windows, app);
+  id = first_batch ();
+  eml = g_build_filename (data_home, "signet", "Mail", "Outbox", "new", id, "001.eml", NULL);
+  g_assert_true (g_file_set_contents (eml,
+                                      "From: demo@example.org\nTo: alice@example.org\nSubject: ...\n"
+                                      "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";"
+                                      " boundary=x\n\n--x\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
+                                      "--x\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n"
+                                      "\nhQEMA1sfoo\n-----END PGP MESSAGE-----\n--x--\n", -1, NULL));
+
+  for (guint i = 0; i < 2; i++)
+    {
+      AdwMessageDialog *dialog;
+
+      g_action_group_activate_action (G_ACTION_GROUP (app), "outbox-edit", g_variant_new_string (id));
+      dialog = signet_ui_wait_for_dialog ();
+      g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "The Message Cannot Be Edited");
+      g_assert_null (strstr (adw_message_dialog_get_body (dialog), "open in a composer"));
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      signet_test_wait_until (no_windows, app);
+    }
+  g_assert_cmpuint (count_batches_in (".failed"), ==, 1);
+  g_assert_cmpuint (count_batches_in ("new"), ==, 0);
+}
+
+static void
+test_outbox_edit_unreadable (void)
+{
+  reset ();
+  g_assert_cmpint (run_app (body_outbox_edit_unreadable, "--offline"), ==, 0);
+}
+
 static void
 test_outbox_edit (void)
 {
@@ -807,6 +852,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/application/query-end", test_query_end);
   g_test_add_func ("/application/settings", test_settings);
   g_test_add_func ("/application/outbox-edit", test_outbox_edit);
+  g_test_add_func ("/application/outbox-edit-unreadable", test_outbox_edit_unreadable);
   ret = g_test_run ();
   {
     g_autofree char *home = g_build_filename (data_home, "signet", "demo-gnupg", NULL);

@@ -1040,6 +1040,41 @@ test_backoff_kept (Fixture *f, gconstpointer data)
   g_assert_cmpuint (times_delivered (f->transport, "alice@example.org"), ==, 1);
 }
 
+static gboolean
+both_delivered (gpointer data)
+{
+  Fixture *f = data;
+
+  return times_delivered (f->transport, "alice@example.org") == 1 &&
+         times_delivered (f->transport, "bob@example.org") == 1 &&
+         count (f->store, SIGNET_FOLDER_OUTBOX) == 0;
+}
+
+/* Sends waiting for their next tries at different times are each tried
+ * at their own: the one whose try comes later is not forgotten once the
+ * earlier one has gone. */
+static void
+test_each_retried (Fixture *f, gconstpointer data)
+{
+  const char *first[] = { "alice@example.org\n", NULL };
+  const char *second[] = { "bob@example.org\n", NULL };
+  g_autofree char *first_id = queue_batch (f->store, first);
+  g_autofree char *second_id = NULL;
+  Flushed once = { 0 }, twice = { 0 };
+
+  g_object_set (f->outbox, "retry-delay", 1, NULL);
+  f->transport->fail = TRUE;
+  flush (f, &once);
+  flush (f, &twice);
+  second_id = queue_batch (f->store, second);
+  signet_outbox_queue_flush (f->outbox);
+  while (f->events->len < 3 || signet_outbox_get_busy (f->outbox))
+    g_main_context_iteration (NULL, TRUE);
+  f->transport->fail = FALSE;
+  signet_test_wait_until (both_delivered, f);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1063,6 +1098,7 @@ main (int argc, char *argv[])
   ADD ("released-with-retry", TRUE, test_released_with_retry);
   ADD ("held-once", TRUE, test_held_once);
   ADD ("backoff-kept", TRUE, test_backoff_kept);
+  ADD ("each-retried", TRUE, test_each_retried);
 #undef ADD
   return g_test_run ();
 }

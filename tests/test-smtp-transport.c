@@ -846,6 +846,43 @@ test_cancel_after_handover_stalled (void)
   g_ptr_array_unref (l.delivered);
 }
 
+/* Once the server has accepted the message (and that is recorded), Cancel
+ * does not wait for a slow goodbye: the delivery ends at once, delivered. */
+static void
+test_cancel_after_accepted (void)
+{
+  const char *to[] = { "alice@example.org", NULL };
+  g_auto(FaultServer) server = { 0 };
+  g_autofree char *marker = NULL;
+  g_autofree char *path = make_message (&marker, 0);
+  g_autoptr(SignetSmtpTransport) transport = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *event = NULL;
+  gboolean waited = FALSE;
+  LateCancel l = { 0 };
+  GThread *thread;
+  gint64 cancelled_at;
+
+  fault_server_start (&server, "slow-quit");
+  transport = fault_transport (server.port, 60);
+  l.transport = transport;
+  l.path = path;
+  l.cancellable = cancellable;
+  thread = g_thread_new ("deliver", deliver_thread, &l);
+  event = signet_test_fault_server_wait_event (&server, "DELIVERED");
+  g_timeout_add (500, timed_out, &waited);
+  signet_test_wait_until (is_set, &waited);
+  cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (cancellable);
+  signet_test_wait_until (late_cancel_done, &l);
+  g_thread_join (thread);
+  g_assert_cmpint (g_get_monotonic_time () - cancelled_at, <, 2 * G_USEC_PER_SEC);
+  g_assert_no_error (l.error);
+  g_assert_true (l.ok);
+  assert_delivered (l.delivered, to);
+  g_ptr_array_unref (l.delivered);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -871,6 +908,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/smtp-transport/cancel", test_cancel);
   g_test_add_func ("/smtp-transport/cancel-after-handover", test_cancel_after_handover);
   g_test_add_func ("/smtp-transport/cancel-after-handover-stalled", test_cancel_after_handover_stalled);
+  g_test_add_func ("/smtp-transport/cancel-after-accepted", test_cancel_after_accepted);
   ret = g_test_run ();
 
   signet_test_remove_gnupghome (homedir);

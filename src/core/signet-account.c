@@ -952,6 +952,24 @@ session_password (SignetAccount *self, const char *key)
   return password;
 }
 
+/* What a store needs across its two steps. */
+typedef struct {
+  char        *key;         /* session_key () */
+  GHashTable  *attributes;
+  char        *label;
+  SecretValue *value;       /* the password, in non-pageable memory */
+} StoreData;
+
+static void
+store_data_free (StoreData *data)
+{
+  g_free (data->key);
+  g_clear_pointer (&data->attributes, g_hash_table_unref);
+  g_free (data->label);
+  g_clear_pointer (&data->value, secret_value_unref);
+  g_free (data);
+}
+
 static void
 on_password_stored (GObject      *source,
                     GAsyncResult *result,
@@ -959,6 +977,7 @@ on_password_stored (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   SignetAccount *self = g_task_get_source_object (task);
+  StoreData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
   if (!secret_password_store_finish (result, &error))
@@ -968,9 +987,33 @@ on_password_stored (GObject      *source,
     }
   /* A password given for this session only must not hide the saved one. */
   g_mutex_lock (&self->lock);
-  g_hash_table_remove (self->session, g_task_get_task_data (task));
+  g_hash_table_remove (self->session, data->key);
   g_mutex_unlock (&self->lock);
   g_task_return_boolean (task, TRUE);
+}
+
+/* Every earlier password of the login is gone, Signet's own and one stored
+ * by another program (secret-tool) without the schema's name: only the
+ * new one can be found. */
+static void
+on_replaced_cleared (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GTask *task = user_data;
+  StoreData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  secret_password_clear_finish (result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, keyring_error (KEYRING_STORE, error));
+      g_object_unref (task);
+      return;
+    }
+  secret_password_storev_binary (SECRET_SCHEMA_COMPAT_NETWORK, data->attributes, SECRET_COLLECTION_DEFAULT,
+                                 data->label, data->value, g_task_get_cancellable (task),
+                                 on_password_stored, task);
 }
 
 /* Saves @password in the default keyring for the server, port and user
@@ -985,9 +1028,8 @@ signet_account_store_password_async (SignetAccount        *self,
                                      gpointer              user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attributes = NULL;
-  g_autofree char *label = NULL;
   g_auto(Login) login = { 0 };
+  StoreData *data;
 
   g_return_if_fail (SIGNET_IS_ACCOUNT (self));
   g_return_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP);
@@ -997,14 +1039,17 @@ signet_account_store_password_async (SignetAccount        *self,
                          cancellable, callback, user_data);
   if (task == NULL)
     return;
-  g_task_set_task_data (task, session_key (&login), g_free);
-  attributes = login_attributes (&login);
-  label = login_label (&login);
+  data = g_new0 (StoreData, 1);
+  data->key = session_key (&login);
+  data->attributes = login_attributes (&login);
+  data->label = login_label (&login);
+  /* Copied into non-pageable memory right away. */
+  data->value = secret_value_new (password, -1, "text/plain");
+  g_task_set_task_data (task, data, (GDestroyNotify) store_data_free);
   g_debug ("saving the %s password for %s@%s:%u", protocols[protocol].display,
            login.user, login.host, login.port);
-  /* libsecret copies the password into non-pageable memory right away. */
-  secret_password_storev (SECRET_SCHEMA_COMPAT_NETWORK, attributes, SECRET_COLLECTION_DEFAULT,
-                          label, password, cancellable, on_password_stored, g_steal_pointer (&task));
+  secret_password_clearv (lookup_schema (), data->attributes, cancellable,
+                          on_replaced_cleared, g_steal_pointer (&task));
 }
 
 gboolean
@@ -1125,7 +1170,7 @@ signet_account_clear_password_async (SignetAccount        *self,
   g_hash_table_remove (self->session, key);
   g_mutex_unlock (&self->lock);
   attributes = login_attributes (&login);
-  secret_password_clearv (SECRET_SCHEMA_COMPAT_NETWORK, attributes, cancellable,
+  secret_password_clearv (lookup_schema (), attributes, cancellable,
                           on_password_cleared, g_steal_pointer (&task));
 }
 

@@ -57,6 +57,7 @@ struct _SignetOutbox
   SignetSentFolder *sent_folder;
   GHashTable      *skip;           /* batch ids the view is changing: not to be delivered */
   guint            upload_failures; /* runs in a row that could not store Sent copies */
+  guint            upload_due;      /* monotonic second of their next try, or 0 */
   GHashTable      *held;           /* batch ids open in a composer (main thread) */
   GHashTable      *not_before;     /* batch id -> monotonic second of its next try */
   gboolean         force_next;     /* the next run tries every batch, due or not */
@@ -135,6 +136,7 @@ typedef struct {
   char       *upload_error;
   gboolean    upload_permanent;
   gboolean    forced;       /* every batch, not only those due */
+  GPtrArray  *queued_ids;   /* what is queued when the run ends */
   GHashTable *not_before;   /* a copy: batch id -> monotonic second of its next try */
   guint       now;
   GError     *error;
@@ -148,6 +150,7 @@ run_data_free (RunData *data)
   g_clear_object (&data->sent_folder);
   g_clear_object (&data->transport);
   g_clear_pointer (&data->not_before, g_hash_table_unref);
+  g_clear_pointer (&data->queued_ids, g_ptr_array_unref);
   g_free (data->upload_error);
   g_clear_error (&data->error);
   g_free (data);
@@ -689,7 +692,8 @@ run_thread (GTask        *task,
     }
   if (data->deliver)
     upload_sent_copies (self, data, cancellable);
-  data->n_queued = count_batches (self->store, SIGNET_FOLDER_OUTBOX);
+  data->queued_ids = signet_store_list_batches (self->store, SIGNET_FOLDER_OUTBOX, NULL);
+  data->n_queued = data->queued_ids != NULL ? data->queued_ids->len : 0;
   data->n_failed = count_batches (self->store, SIGNET_FOLDER_OUTBOX_FAILED);
   if (outbox_fd >= 0)
     {
@@ -732,15 +736,46 @@ retry_delay_for (SignetOutbox *self, guint attempts)
   return MIN (self->retry_delay << MIN (attempts - 1, 6u), MAX_RETRY_DELAY);
 }
 
+/* One timer, for the earliest next try of any send waiting for one (or of
+ * the Sent copies, or @soon when not 0): each try then sets it again for
+ * whatever still waits. Offline there is none: the network coming back
+ * tries everything. */
 static void
-schedule_retry (SignetOutbox *self, guint attempts)
+schedule_next_try (SignetOutbox *self, guint soon)
 {
-  guint delay = retry_delay_for (self, attempts);
+  guint now = monotonic_seconds ();
+  guint due = soon;
+  GHashTableIter iter;
+  gpointer value;
 
-  if (self->retry_source != 0)
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  if (g_cancellable_is_cancelled (self->cancellable) || !signet_network_get_online (self->network))
     return;
-  self->retry_source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, delay, on_retry,
+  if (self->upload_due != 0)
+    due = due == 0 ? self->upload_due : MIN (due, self->upload_due);
+  g_hash_table_iter_init (&iter, self->not_before);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    due = due == 0 ? GPOINTER_TO_UINT (value) : MIN (due, GPOINTER_TO_UINT (value));
+  if (due == 0)
+    return;
+  self->retry_source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, due > now ? due - now : 1, on_retry,
                                                    self, NULL);
+}
+
+/* Sends no longer queued (delivered by another process, moved aside)
+ * wait for no try. */
+static void
+forget_gone (SignetOutbox *self, GPtrArray *queued_ids)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (queued_ids == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->not_before);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_ptr_array_find_with_equal_func (queued_ids, key, g_str_equal, NULL))
+      g_hash_table_iter_remove (&iter);
 }
 
 static void
@@ -763,7 +798,7 @@ set_counts (SignetOutbox *self, guint n_queued, guint n_failed)
 static guint
 apply_outcomes (SignetOutbox *self, RunData *data)
 {
-  guint n_sent = 0, retry_after = 0;
+  guint n_sent = 0;
 
   for (guint i = 0; i < data->outcomes->len; i++)
     {
@@ -793,7 +828,6 @@ apply_outcomes (SignetOutbox *self, RunData *data)
 
             g_hash_table_insert (self->attempts, g_strdup (o->id), GUINT_TO_POINTER (attempts));
             g_hash_table_insert (self->not_before, g_strdup (o->id), GUINT_TO_POINTER (due));
-            retry_after = retry_after == 0 ? attempts : MIN (retry_after, attempts);
             g_signal_emit (self, signals[SIGNAL_DEFERRED], 0, o->id, o->undelivered, o->message);
           }
           break;
@@ -801,8 +835,6 @@ apply_outcomes (SignetOutbox *self, RunData *data)
           g_assert_not_reached ();
         }
     }
-  if (retry_after > 0 && !g_cancellable_is_cancelled (self->cancellable))
-    schedule_retry (self, retry_after);
   return n_sent;
 }
 
@@ -828,18 +860,17 @@ on_run_done (GObject *object, GAsyncResult *result, gpointer user_data)
    * refusal for good (a wrong password) only with the next send or a change
    * of the settings, so a server is not hammered with failing logins. */
   if (data->upload_error == NULL)
+    self->upload_due = 0;
+  if (data->upload_error == NULL)
     self->upload_failures = 0;
   else if (data->sent_folder != NULL && data->deliver)
     {
       self->upload_failures++;
-      if (!data->upload_permanent)
-        schedule_retry (self, self->upload_failures);
+      self->upload_due = data->upload_permanent ? 0 : monotonic_seconds () + retry_delay_for (self, self->upload_failures);
     }
-  if (data->locked_out && data->n_queued > 0 && !g_cancellable_is_cancelled (self->cancellable) &&
-      self->retry_source == 0)
-    /* Another process is delivering: look again soon, not after a backoff. */
-    self->retry_source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, on_retry,
-                                                     self, NULL);
+  forget_gone (self, data->queued_ids);
+  /* Another process is delivering: look again soon, not after a backoff. */
+  schedule_next_try (self, data->locked_out && data->n_queued > 0 ? monotonic_seconds () + 1 : 0);
   if (data->error == NULL)
     set_counts (self, data->n_queued, data->n_failed);
   for (guint i = 0; i < covered->len; i++)
@@ -1617,6 +1648,7 @@ signet_outbox_set_sent_folder (SignetOutbox     *self,
   g_set_object (&self->sent_folder, sent_folder);
   g_mutex_unlock (&self->lock);
   self->upload_failures = 0;
+  self->upload_due = 0;
   if (sent_folder != NULL)
     signet_outbox_queue_flush (self);
 }

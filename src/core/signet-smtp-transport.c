@@ -167,7 +167,7 @@ typedef struct {
   gint                handed_over;  /* atomic: the whole message and its end went out */
   SignetTransportDelivered delivered;
   gpointer            delivered_data;
-  gboolean            reported;     /* the accepted recipients were reported */
+  gint                reported;     /* atomic: the accepted recipients were reported */
   GCancellable       *inner;        /* what the connection obeys: @cancellable until then */
   GCancellable       *cancellable;
   SignetTransportSending sending;
@@ -253,12 +253,15 @@ session_parse_size (Session *session, const char *text)
 static void
 session_report_delivered (Session *session)
 {
-  if (session->data_code / 100 != 2 || session->reported || session->delivered == NULL)
+  if (session->data_code / 100 != 2 || g_atomic_int_get (&session->reported))
     return;
-  session->reported = TRUE;
-  for (guint i = 0; i < session->n_recipients; i++)
+  for (guint i = 0; session->delivered != NULL && i < session->n_recipients; i++)
     if (session->rcpt_codes[i] / 100 == 2)
       session->delivered (session->recipients[i], session->delivered_data);
+  g_atomic_int_set (&session->reported, TRUE);
+  /* Recorded: a Cancel waiting for this answer cuts the rest (QUIT) short. */
+  if (g_cancellable_is_cancelled (session->cancellable) && session->inner != NULL)
+    g_cancellable_cancel (session->inner);
 }
 
 static void
@@ -351,7 +354,7 @@ on_progress (void *user_data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
 static void
 on_delivery_cancelled (GCancellable *cancellable, Session *session)
 {
-  if (!g_atomic_int_get (&session->handed_over))
+  if (!g_atomic_int_get (&session->handed_over) || g_atomic_int_get (&session->reported))
     g_cancellable_cancel (session->inner);
 }
 

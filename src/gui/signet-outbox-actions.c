@@ -297,7 +297,9 @@ on_message_read (GObject *object, GAsyncResult *result, gpointer user_data)
   message = g_task_propagate_pointer (G_TASK (result), &error);
   if (message == NULL)
     {
-      /* It stays in the Outbox, held, for Delete or another try. */
+      /* It stays in the Outbox, among the failed ones, for Delete, Retry
+       * or another try: no composer holds it. */
+      signet_outbox_release (self->outbox, data->id);
       show_edit_error (self, error);
       return;
     }

@@ -18,6 +18,7 @@ Scenarios (counted per connection, from 1):
   drop-once     1st: as drop-in-data; then normal
   stall         never answers the end of the data
   slow-ack      keeps the message, answers the end of the data 2 s later
+  slow-quit     accepts everything, answers QUIT 30 s later
   stall-once    1st: as stall (storing nothing); then normal
   busy-once     450 for busy@... the first time it is given, then accepted;
                 others accepted
@@ -108,6 +109,11 @@ class FaultySMTP(SMTP):
                 self.transport.close()
                 return
         await super().push(status)
+
+    async def smtp_QUIT(self, arg):
+        if self.event_handler.scenario == "slow-quit":
+            await asyncio.sleep(30)
+        await super().smtp_QUIT(arg)
 
     async def smtp_MAIL(self, arg):
         if self.event_handler.scenario == "size-ignored" and arg is not None:
