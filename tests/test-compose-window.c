@@ -469,6 +469,25 @@ test_close_prompt_save_fails (Fixture *f, gconstpointer data)
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
 }
 
+/* A new message starts in To; one a link addressed already, in the body. */
+static void
+test_initial_focus (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetMessage) message = signet_message_new ();
+  g_autoptr(SignetAddress) to = signet_address_parse ("bob@example.org", NULL);
+  GtkWidget *to_entry = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (f->window), SIGNET_TYPE_COMPOSE_WINDOW,
+                                                                   "to_entry"));
+  GtkWidget *body = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (f->window), SIGNET_TYPE_COMPOSE_WINDOW,
+                                                               "body_view"));
+  GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (f->window));
+
+  g_assert_true (focus == to_entry || (focus != NULL && gtk_widget_is_ancestor (focus, to_entry)));
+  signet_message_add_to (message, to);
+  signet_message_set_subject (message, "From a link");
+  signet_compose_window_load_message (f->window, message);
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (f->window)) == body);
+}
+
 /* Nothing typed, or only what a mailto: link filled in: closes at once. */
 static void
 test_close_clean (Fixture *f, gconstpointer data)
@@ -825,6 +844,7 @@ main (int argc, char *argv[])
   ADD ("offline-send-kb-dialog", FALSE, test_offline_send);
   ADD ("work-offline-check-names", TRUE, test_work_offline_check_names);
   ADD ("online-send", TRUE, test_online_send);
+  ADD ("initial-focus", TRUE, test_initial_focus);
   ADD ("missing-key", TRUE, test_missing_key);
   ADD ("invalid-address", TRUE, test_invalid_address);
   ADD ("clear-with-attachment", TRUE, test_clear_with_attachment);

@@ -1077,6 +1077,9 @@ signet_compose_window_load_message (SignetComposeWindow *self,
   set_addresses (self->bcc_entry, message, SIGNET_RECIPIENT_BCC);
   gtk_editable_set_text (GTK_EDITABLE (self->subject_entry), signet_message_get_subject (message));
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->body_view), signet_message_get_body (message), -1);
+  /* Addressed already (a mailto: link): the writing starts in the body. */
+  if (*gtk_editable_get_text (GTK_EDITABLE (self->to_entry)) != '\0')
+    gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->body_view));
   for (guint i = 0; i < g_list_model_get_n_items (attachments); i++)
     {
       g_autoptr(SignetAttachment) attachment = g_list_model_get_item (attachments, i);
@@ -1373,6 +1376,8 @@ signet_compose_window_init (SignetComposeWindow *self)
       g_signal_connect_swapped (recipients[i], "changed", G_CALLBACK (on_edited), self);
     }
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->body_view), "changed", G_CALLBACK (on_edited), self);
+  /* A new message starts with whom it is for. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->to_entry));
   update_busy (self);
 }
 
