@@ -479,8 +479,11 @@ test_initial_focus (Fixture *f, gconstpointer data)
                                                                    "to_entry"));
   GtkWidget *body = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (f->window), SIGNET_TYPE_COMPOSE_WINDOW,
                                                                "body_view"));
-  GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (f->window));
+  GtkWidget *focus;
 
+  gtk_window_present (GTK_WINDOW (f->window));
+  signet_test_wait_until ((GSourceFunc) gtk_widget_get_mapped, f->window);
+  focus = gtk_window_get_focus (GTK_WINDOW (f->window));
   g_assert_true (focus == to_entry || (focus != NULL && gtk_widget_is_ancestor (focus, to_entry)));
   signet_message_add_to (message, to);
   signet_message_set_subject (message, "From a link");

@@ -91,6 +91,8 @@ static GParamSpec *properties[N_PROPS];
 static void save_draft (SignetComposeWindow *self);
 static void show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_results);
 static void try_close (SignetComposeWindow *self);
+static void focus_start (SignetComposeWindow *self);
+static void on_first_map (SignetComposeWindow *self);
 
 /* gtk_window_destroy() takes a window off the toplevel list, even while
  * something still holds a reference to it: a result for such a window has
@@ -1077,9 +1079,8 @@ signet_compose_window_load_message (SignetComposeWindow *self,
   set_addresses (self->bcc_entry, message, SIGNET_RECIPIENT_BCC);
   gtk_editable_set_text (GTK_EDITABLE (self->subject_entry), signet_message_get_subject (message));
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->body_view), signet_message_get_body (message), -1);
-  /* Addressed already (a mailto: link): the writing starts in the body. */
-  if (*gtk_editable_get_text (GTK_EDITABLE (self->to_entry)) != '\0')
-    gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->body_view));
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    focus_start (self);
   for (guint i = 0; i < g_list_model_get_n_items (attachments); i++)
     {
       g_autoptr(SignetAttachment) attachment = g_list_model_get_item (attachments, i);
@@ -1376,9 +1377,26 @@ signet_compose_window_init (SignetComposeWindow *self)
       g_signal_connect_swapped (recipients[i], "changed", G_CALLBACK (on_edited), self);
     }
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->body_view), "changed", G_CALLBACK (on_edited), self);
-  /* A new message starts with whom it is for. */
-  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->to_entry));
+  g_signal_connect (self, "map", G_CALLBACK (on_first_map), NULL);
   update_busy (self);
+}
+
+/* A new message starts with whom it is for; one addressed already (a
+ * mailto: link), in the body. */
+static void
+focus_start (SignetComposeWindow *self)
+{
+  if (*gtk_editable_get_text (GTK_EDITABLE (self->to_entry)) != '\0')
+    gtk_widget_grab_focus (GTK_WIDGET (self->body_view));
+  else
+    gtk_widget_grab_focus (GTK_WIDGET (self->to_entry));
+}
+
+static void
+on_first_map (SignetComposeWindow *self)
+{
+  g_signal_handlers_disconnect_by_func (self, on_first_map, NULL);
+  focus_start (self);
 }
 
 SignetComposeWindow *
