@@ -147,6 +147,8 @@ test_choose (void)
   const char *wanted = NULL;
 
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (picker)), ==, "Choose a Key for dup@example.org");
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (child (picker, "intro_label"))),
+                                   "Several keys belong to this address."));
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (picker)));
   g_assert_cmpuint (keys->len, ==, 2);
   g_assert_cmpuint (all->len, ==, 2);
@@ -242,6 +244,8 @@ test_unusable (void)
   g_assert_true (g_str_has_suffix (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)),
                                    "\nThe sealing key is not trusted: it is not certified as belonging to this address"));
   g_assert_false (gtk_widget_get_sensitive (child (picker, "use_button")));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (child (picker, "intro_label"))), ==,
+                   "None of the keys for this address can be used to seal messages.");
   gtk_window_destroy (GTK_WINDOW (picker));
 
   /* Offline, key management is unavailable: the picker says so. */

@@ -13,6 +13,7 @@ struct _SignetKeyPicker
 
   GtkStack           *stack;
   AdwStatusPage      *error_page;
+  GtkLabel           *intro_label;
   GtkListBox         *list_box;
   GtkButton          *use_button;
   GtkButton          *cancel_button;
@@ -132,6 +133,7 @@ show_candidates (SignetKeyPicker *self,
                  GPtrArray       *candidates)
 {
   GtkCheckButton *group = NULL;
+  guint n_usable = 0;
 
   /* The key chosen before is ticked again if it is still usable; otherwise
    * nothing is: the user chooses. */
@@ -146,7 +148,13 @@ show_candidates (SignetKeyPicker *self,
           g_ascii_strcasecmp (self->selected, candidate->fingerprint) == 0)
         gtk_widget_set_sensitive (GTK_WIDGET (self->use_button), TRUE);
       gtk_list_box_append (self->list_box, row);
+      n_usable += candidate->usable ? 1 : 0;
     }
+  if (n_usable == 1)
+    gtk_label_set_text (self->intro_label, _("Only one of the keys for this address can be used. Choose it to seal "
+                                             "messages to this address with: Signet will use it from now on."));
+  else if (n_usable == 0)
+    gtk_label_set_text (self->intro_label, _("None of the keys for this address can be used to seal messages."));
   if (!gtk_widget_get_sensitive (GTK_WIDGET (self->use_button)))
     g_clear_pointer (&self->selected, g_free);
   gtk_stack_set_visible_child_name (self->stack, candidates->len > 0 ? "list" : "empty");
@@ -234,6 +242,7 @@ signet_key_picker_class_init (SignetKeyPickerClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/signetmail/Signet/signet-key-picker.ui");
   gtk_widget_class_bind_template_child (widget_class, SignetKeyPicker, stack);
   gtk_widget_class_bind_template_child (widget_class, SignetKeyPicker, error_page);
+  gtk_widget_class_bind_template_child (widget_class, SignetKeyPicker, intro_label);
   gtk_widget_class_bind_template_child (widget_class, SignetKeyPicker, list_box);
   gtk_widget_class_bind_template_child (widget_class, SignetKeyPicker, use_button);
   gtk_widget_class_bind_template_child (widget_class, SignetKeyPicker, cancel_button);
