@@ -1,3 +1,5 @@
+#include "config.h"
+
 #include <string.h>
 
 #include "signet-errors.h"
@@ -118,6 +120,254 @@ test_cancelled (void)
   g_clear_error (&r.error);
 }
 
+/* The fingerprints of the keys with a user ID for @email, as gpg lists them. */
+static GStrv
+gpg_fingerprints (const char *email)
+{
+  const char *args[] = { "--with-colons", "--list-keys", NULL };
+  g_autofree char *listing = signet_test_gpg_output (homedir, args, email, TRUE);
+  g_auto(GStrv) lines = g_strsplit (listing, "\n", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  gboolean want = FALSE;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "pub:"))
+        want = TRUE;
+      else if (want && g_str_has_prefix (lines[i], "fpr:"))
+        {
+          g_auto(GStrv) fields = g_strsplit (lines[i], ":", -1);
+          g_strv_builder_add (builder, fields[9]);
+          want = FALSE;
+        }
+    }
+  return g_strv_builder_end (builder);
+}
+
+static void
+set_key_enabled (const char *fingerprint, gboolean enabled)
+{
+  g_autofree char *script = g_strdup_printf ("printf '%s\\nsave\\n' | gpg --homedir '%s' --batch --command-fd 0 --edit-key %s",
+                                             enabled ? "enable" : "disable", homedir, fingerprint);
+  const char *argv[] = { "sh", "-c", script, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+/* The one result of resolving @email alone. */
+static SignetKeyResult *
+resolve_one (SignetKeyDirectory *directory, const char *email)
+{
+  const char *emails[] = { email, NULL };
+  Resolved r = resolve (directory, emails);
+  SignetKeyResult *result;
+
+  g_assert_no_error (r.error);
+  g_assert_cmpuint (r.results->len, ==, 1);
+  result = signet_key_result_copy (g_ptr_array_index (r.results, 0));
+  g_ptr_array_unref (r.results);
+  return result;
+}
+
+static void
+assert_resolves (SignetKeyDirectory *directory,
+                 const char         *email,
+                 SignetKeyStatus     status,
+                 const char         *fingerprint)
+{
+  g_autoptr(SignetKeyResult) result = resolve_one (directory, email);
+
+  g_assert_cmpint (result->status, ==, status);
+  if (fingerprint != NULL)
+    g_assert_cmpstr (result->fingerprint, ==, fingerprint);
+}
+
+typedef struct {
+  GPtrArray *candidates;
+  GError    *error;
+  gboolean   done;
+} Listed;
+
+static void
+on_listed (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Listed *l = user_data;
+
+  l->candidates = signet_key_directory_list_candidates_finish (SIGNET_KEY_DIRECTORY (object), result, &l->error);
+  l->done = TRUE;
+}
+
+static gboolean
+is_listed (gpointer data)
+{
+  return ((Listed *) data)->done;
+}
+
+static Listed
+list_candidates (SignetKeyDirectory *directory, const char *email)
+{
+  Listed l = { 0 };
+
+  signet_key_directory_list_candidates_async (directory, email, NULL, on_listed, &l);
+  signet_test_wait_until (is_listed, &l);
+  return l;
+}
+
+/* The keys to choose from: both of an ambiguous address's, with their user
+ * IDs and dates; an untrusted key is listed as not usable, and why. */
+static void
+test_candidates (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_auto(GStrv) expected = gpg_fingerprints ("dup@example.org");
+  Listed l = list_candidates (directory, "DUP@Example.org");
+
+  g_assert_no_error (l.error);
+  g_assert_cmpuint (g_strv_length (expected), ==, 2);
+  g_assert_cmpuint (l.candidates->len, ==, 2);
+  for (guint i = 0; i < l.candidates->len; i++)
+    {
+      const SignetKeyCandidate *c = g_ptr_array_index (l.candidates, i);
+
+      g_assert_true (g_strv_contains ((const char * const *) expected, c->fingerprint));
+      g_assert_true (c->usable);
+      g_assert_cmpint (c->status, ==, SIGNET_KEY_STATUS_OK);
+      g_assert_cmpuint (g_strv_length (c->user_ids), ==, 1);
+      g_assert_true (g_str_has_prefix (c->user_ids[0], "Dup "));
+      g_assert_true (g_str_has_suffix (c->user_ids[0], " <dup@example.org>"));
+      g_assert_cmpint (c->created, >, 1600000000);
+      g_assert_cmpint (c->created, <=, g_get_real_time () / G_USEC_PER_SEC);
+      g_assert_cmpint (c->expires, ==, 0);
+    }
+  g_assert_cmpstr (((SignetKeyCandidate *) g_ptr_array_index (l.candidates, 0))->fingerprint, !=,
+                   ((SignetKeyCandidate *) g_ptr_array_index (l.candidates, 1))->fingerprint);
+  g_ptr_array_unref (l.candidates);
+
+  l = list_candidates (directory, "stranger@example.org");
+  g_assert_no_error (l.error);
+  g_assert_cmpuint (l.candidates->len, ==, 1);
+  g_assert_false (((SignetKeyCandidate *) g_ptr_array_index (l.candidates, 0))->usable);
+  g_assert_cmpint (((SignetKeyCandidate *) g_ptr_array_index (l.candidates, 0))->status, ==, SIGNET_KEY_STATUS_UNTRUSTED);
+  g_ptr_array_unref (l.candidates);
+
+  l = list_candidates (directory, "nobody@example.org");
+  g_assert_no_error (l.error);
+  g_assert_cmpuint (l.candidates->len, ==, 0);
+  g_ptr_array_unref (l.candidates);
+
+  /* Listing keys is key management: not offline. */
+  signet_network_set_work_offline (network, TRUE);
+  l = list_candidates (directory, "dup@example.org");
+  g_assert_null (l.candidates);
+  g_assert_error (l.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE);
+  g_clear_error (&l.error);
+}
+
+/* A key chosen for an ambiguous address is used while it is one of its
+ * usable keys; any other choice changes nothing. */
+static void
+test_choice (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_auto(GStrv) dup = gpg_fingerprints ("dup@example.org");
+  g_auto(GStrv) alice = gpg_fingerprints ("alice@example.org");
+  g_auto(GStrv) stranger = gpg_fingerprints ("stranger@example.org");
+  g_autofree char *lower = g_ascii_strdown (dup[1], -1);
+
+  assert_resolves (directory, "dup@example.org", SIGNET_KEY_STATUS_AMBIGUOUS, NULL);
+  g_assert_null (signet_key_directory_dup_choice (directory, "dup@example.org"));
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(SignetKeyResult) result = NULL;
+
+      signet_key_directory_set_choice (directory, "dup@example.org", dup[i]);
+      result = resolve_one (directory, "Dup@EXAMPLE.org");
+      g_assert_cmpint (result->status, ==, SIGNET_KEY_STATUS_OK);
+      g_assert_cmpstr (result->fingerprint, ==, dup[i]);
+      g_assert_true (g_str_has_suffix (result->user_id, " <dup@example.org>"));
+    }
+  /* Any spelling of the address and of the fingerprint. */
+  signet_key_directory_set_choice (directory, "DUP@example.org", lower);
+  assert_resolves (directory, "dup@example.org", SIGNET_KEY_STATUS_OK, dup[1]);
+  {
+    g_autofree char *kept = signet_key_directory_dup_choice (directory, "dup@Example.ORG");
+    g_assert_cmpstr (kept, ==, dup[1]);
+  }
+
+  /* A key that is not one of the address's does not resolve it. */
+  signet_key_directory_set_choice (directory, "dup@example.org", alice[0]);
+  assert_resolves (directory, "dup@example.org", SIGNET_KEY_STATUS_AMBIGUOUS, NULL);
+  /* Nor does a choice make an untrusted key usable. */
+  signet_key_directory_set_choice (directory, "stranger@example.org", stranger[0]);
+  assert_resolves (directory, "stranger@example.org", SIGNET_KEY_STATUS_UNTRUSTED, NULL);
+  signet_key_directory_set_choice (directory, "stranger@example.org", NULL);
+
+  /* A chosen key that stops being usable is ignored, and kept: the address
+   * resolves as it would without a choice, to its one usable key. */
+  signet_key_directory_set_choice (directory, "dup@example.org", dup[0]);
+  set_key_enabled (dup[0], FALSE);
+  assert_resolves (directory, "dup@example.org", SIGNET_KEY_STATUS_OK, dup[1]);
+  set_key_enabled (dup[0], TRUE);
+  assert_resolves (directory, "dup@example.org", SIGNET_KEY_STATUS_OK, dup[0]);
+
+  /* Forgotten: ambiguous again. */
+  signet_key_directory_set_choice (directory, "Dup@example.org", NULL);
+  g_assert_null (signet_key_directory_dup_choice (directory, "dup@example.org"));
+  assert_resolves (directory, "dup@example.org", SIGNET_KEY_STATUS_AMBIGUOUS, NULL);
+}
+
+/* Choices live in the "key-choices" setting: a new directory finds them,
+ * and one that is running follows changes. */
+static void
+test_choice_persisted (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) first = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) second = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_auto(GStrv) dup = gpg_fingerprints ("dup@example.org");
+  g_autoptr(GVariant) stored = NULL;
+  const char *fingerprint = NULL;
+
+  g_settings_reset (settings, "key-choices");
+  signet_key_directory_set_settings (first, settings);
+  signet_key_directory_set_choice (first, "DUP@Example.org", dup[0]);
+  stored = g_settings_get_value (settings, "key-choices");
+  g_assert_cmpuint (g_variant_n_children (stored), ==, 1);
+  g_assert_true (g_variant_lookup (stored, "dup@example.org", "&s", &fingerprint));
+  g_assert_cmpstr (fingerprint, ==, dup[0]);
+
+  second = signet_key_directory_new (homedir, network);
+  assert_resolves (second, "dup@example.org", SIGNET_KEY_STATUS_AMBIGUOUS, NULL);
+  signet_key_directory_set_settings (second, settings);
+  assert_resolves (second, "dup@example.org", SIGNET_KEY_STATUS_OK, dup[0]);
+
+  signet_key_directory_set_choice (first, "dup@example.org", dup[1]);
+  assert_resolves (second, "dup@example.org", SIGNET_KEY_STATUS_OK, dup[1]);
+  signet_key_directory_set_choice (second, "dup@example.org", NULL);
+  assert_resolves (first, "dup@example.org", SIGNET_KEY_STATUS_AMBIGUOUS, NULL);
+  g_clear_pointer (&stored, g_variant_unref);
+  stored = g_settings_get_value (settings, "key-choices");
+  g_assert_cmpuint (g_variant_n_children (stored), ==, 0);
+
+  /* Without settings again: in memory only. */
+  signet_key_directory_set_settings (second, NULL);
+  signet_key_directory_set_choice (second, "dup@example.org", dup[1]);
+  assert_resolves (second, "dup@example.org", SIGNET_KEY_STATUS_OK, dup[1]);
+  assert_resolves (first, "dup@example.org", SIGNET_KEY_STATUS_AMBIGUOUS, NULL);
+}
+
 /* No usable gpg: a clear error, no crash. Runs last: it changes GPGME's
  * process-wide engine path. */
 static void
@@ -147,6 +397,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/key-directory/statuses", test_statuses);
   g_test_add_func ("/key-directory/offline", test_offline);
   g_test_add_func ("/key-directory/cancelled", test_cancelled);
+  g_test_add_func ("/key-directory/candidates", test_candidates);
+  g_test_add_func ("/key-directory/choice", test_choice);
+  g_test_add_func ("/key-directory/choice-persisted", test_choice_persisted);
   g_test_add_func ("/key-directory/gpg-missing", test_gpg_missing);
   ret = g_test_run ();
   signet_test_remove_gnupghome (homedir);

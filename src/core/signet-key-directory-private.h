@@ -24,6 +24,10 @@ GPtrArray    *signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
                                                   const char         *email,
                                                   GCancellable       *cancellable,
                                                   GError            **error);
+GPtrArray    *signet_key_directory_list_candidates_sync (SignetKeyDirectory *self,
+                                                  const char         *email,
+                                                  GCancellable       *cancellable,
+                                                  GError            **error);
 SignetOwnKey *signet_key_directory_choose_own_key (SignetKeyDirectory *self,
                                                   const char         *email,
                                                   const char         *preferred,

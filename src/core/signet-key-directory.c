@@ -18,11 +18,38 @@ struct _SignetKeyDirectory
 
   char          *homedir;   /* NULL: the user's own GnuPG home */
   SignetNetwork *network;
+  GSettings     *settings;  /* NULL: choices are kept in memory only */
+
+  /* The key the user chose for an ambiguous address: normalised address →
+   * fingerprint. Read by resolve threads, hence the lock. */
+  GMutex         lock;
+  GHashTable    *choices;
 };
 
 G_DEFINE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, G_TYPE_OBJECT)
 G_DEFINE_BOXED_TYPE (SignetKeyResult, signet_key_result, signet_key_result_copy, signet_key_result_free)
 G_DEFINE_BOXED_TYPE (SignetOwnKey, signet_own_key, signet_own_key_copy, signet_own_key_free)
+G_DEFINE_BOXED_TYPE (SignetKeyCandidate, signet_key_candidate, signet_key_candidate_copy, signet_key_candidate_free)
+
+SignetKeyCandidate *
+signet_key_candidate_copy (const SignetKeyCandidate *candidate)
+{
+  SignetKeyCandidate *copy = g_memdup2 (candidate, sizeof *candidate);
+
+  copy->fingerprint = g_strdup (candidate->fingerprint);
+  copy->user_ids = g_strdupv (candidate->user_ids);
+  return copy;
+}
+
+void
+signet_key_candidate_free (SignetKeyCandidate *candidate)
+{
+  if (candidate == NULL)
+    return;
+  g_free (candidate->fingerprint);
+  g_strfreev (candidate->user_ids);
+  g_free (candidate);
+}
 
 SignetOwnKey *
 signet_own_key_copy (const SignetOwnKey *key)
@@ -115,6 +142,9 @@ signet_key_directory_finalize (GObject *object)
 
   g_free (self->homedir);
   g_clear_object (&self->network);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->choices, g_hash_table_unref);
+  g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_key_directory_parent_class)->finalize (object);
 }
 
@@ -127,6 +157,8 @@ signet_key_directory_class_init (SignetKeyDirectoryClass *klass)
 static void
 signet_key_directory_init (SignetKeyDirectory *self)
 {
+  g_mutex_init (&self->lock);
+  self->choices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /* @homedir: (nullable): a GnuPG home, or %NULL for the user's own keyring. */
@@ -259,7 +291,23 @@ compare_own_keys (gconstpointer a, gconstpointer b)
   return (kb->created > ka->created) - (kb->created < ka->created);
 }
 
+/* What resolving one address needs besides its result. */
+typedef struct {
+  char *normal;      /* the address, normalised */
+  char *choice;      /* the fingerprint the user chose for it, or NULL */
+  char *choice_uid;  /* the chosen key's user ID, once it was found usable */
+} Wanted;
+
 static void
+wanted_free (Wanted *wanted)
+{
+  g_free (wanted->normal);
+  g_free (wanted->choice);
+  g_free (wanted->choice_uid);
+  g_free (wanted);
+}
+
+static SignetKeyStatus
 record_key (SignetKeyResult *result, gpgme_key_t key, gpgme_user_id_t uid)
 {
   SignetKeyStatus status = classify_key (key, uid);
@@ -268,19 +316,20 @@ record_key (SignetKeyResult *result, gpgme_key_t key, gpgme_user_id_t uid)
     {
       if (g_strcmp0 (result->fingerprint, key->fpr) != 0)
         result->status = SIGNET_KEY_STATUS_AMBIGUOUS;
-      return;
+      return status;
     }
   if (status_rank (status) <= status_rank (result->status))
-    return;
+    return status;
   result->status = status;
   g_free (result->fingerprint);
   g_free (result->user_id);
   result->fingerprint = g_strdup (key->fpr);
   result->user_id = g_strdup (uid->uid);
+  return status;
 }
 
 static void
-match_key (GPtrArray *results, gpgme_key_t key)
+match_key (GPtrArray *results, GPtrArray *wanted, gpgme_key_t key)
 {
   for (gpgme_user_id_t uid = key->uids; uid != NULL; uid = uid->next)
     {
@@ -290,13 +339,49 @@ match_key (GPtrArray *results, gpgme_key_t key)
 
       for (guint i = 0; i < results->len; i++)
         {
-          SignetKeyResult *result = g_ptr_array_index (results, i);
-          g_autofree char *wanted = signet_address_normalize (result->email);
+          Wanted *w = g_ptr_array_index (wanted, i);
 
-          if (g_strcmp0 (uid_email, wanted) == 0)
-            record_key (result, key, uid);
+          if (g_strcmp0 (uid_email, w->normal) != 0)
+            continue;
+          if (record_key (g_ptr_array_index (results, i), key, uid) == SIGNET_KEY_STATUS_OK &&
+              w->choice != NULL && w->choice_uid == NULL && key->fpr != NULL &&
+              g_ascii_strcasecmp (key->fpr, w->choice) == 0)
+            w->choice_uid = g_strdup (uid->uid);
         }
     }
+}
+
+/* An ambiguous address resolves to the key the user chose for it, as long
+ * as that key is still one of its usable keys; otherwise the choice is
+ * ignored, never replaced by another key. */
+static void
+apply_choices (GPtrArray *results, GPtrArray *wanted)
+{
+  for (guint i = 0; i < results->len; i++)
+    {
+      SignetKeyResult *result = g_ptr_array_index (results, i);
+      Wanted *w = g_ptr_array_index (wanted, i);
+
+      if (result->status != SIGNET_KEY_STATUS_AMBIGUOUS || w->choice_uid == NULL)
+        continue;
+      result->status = SIGNET_KEY_STATUS_OK;
+      g_free (result->fingerprint);
+      g_free (result->user_id);
+      result->fingerprint = g_strdup (w->choice);
+      result->user_id = g_strdup (w->choice_uid);
+    }
+}
+
+static Wanted *
+wanted_new (SignetKeyDirectory *self, const char *email)
+{
+  Wanted *w = g_new0 (Wanted, 1);
+
+  w->normal = signet_address_normalize (email);
+  g_mutex_lock (&self->lock);
+  w->choice = g_strdup (g_hash_table_lookup (self->choices, w->normal));
+  g_mutex_unlock (&self->lock);
+  return w;
 }
 
 static void
@@ -349,6 +434,7 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
   g_auto(gpgme_ctx_t) ctx = NULL;
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_key_result_free);
   g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func ((GDestroyNotify) wanted_free);
   gpgme_key_t key = NULL;
   gpgme_error_t err;
 
@@ -359,6 +445,7 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
       result->email = g_strdup (emails[i]);
       result->status = SIGNET_KEY_STATUS_MISSING;
       g_ptr_array_add (results, result);
+      g_ptr_array_add (wanted, wanted_new (self, emails[i]));
       add_patterns (patterns, emails[i]);
     }
   g_ptr_array_add (patterns, NULL);
@@ -372,7 +459,7 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
   err = gpgme_op_keylist_ext_start (ctx, (const char **) patterns->pdata, 0, 0);
   while (err == 0 && (err = gpgme_op_keylist_next (ctx, &key)) == 0)
     {
-      match_key (results, key);
+      match_key (results, wanted, key);
       gpgme_key_unref (key);
       if (g_cancellable_is_cancelled (cancellable))
         break;
@@ -386,6 +473,7 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
                               SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
       return NULL;
     }
+  apply_choices (results, wanted);
   return g_steal_pointer (&results);
 }
 
@@ -608,6 +696,283 @@ GPtrArray *
 signet_key_directory_list_own_keys_finish (SignetKeyDirectory *self,
                                            GAsyncResult       *result,
                                            GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- the key chosen for an ambiguous address ------------------------------ */
+
+static gboolean
+is_fingerprint (const char *text)
+{
+  gsize length = strlen (text);
+
+  if (length != 40 && length != 64)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if (!g_ascii_isxdigit (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Takes the choices from "key-choices"; entries that are not an address and
+ * a fingerprint are left out. */
+static void
+load_choices (SignetKeyDirectory *self)
+{
+  g_autoptr(GVariant) value = g_settings_get_value (self->settings, "key-choices");
+  g_autoptr(GHashTable) choices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GVariantIter iter;
+  const char *email;
+  const char *fingerprint;
+
+  g_variant_iter_init (&iter, value);
+  while (g_variant_iter_next (&iter, "{&s&s}", &email, &fingerprint))
+    if (*email != '\0' && is_fingerprint (fingerprint))
+      g_hash_table_replace (choices, signet_address_normalize (email), g_ascii_strup (fingerprint, -1));
+  g_mutex_lock (&self->lock);
+  g_hash_table_unref (self->choices);
+  self->choices = g_steal_pointer (&choices);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+save_choices (SignetKeyDirectory *self)
+{
+  GList *emails;
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  g_mutex_lock (&self->lock);
+  emails = g_list_sort (g_hash_table_get_keys (self->choices), (GCompareFunc) g_strcmp0);
+  for (GList *l = emails; l != NULL; l = l->next)
+    g_variant_builder_add (&builder, "{ss}", l->data, g_hash_table_lookup (self->choices, l->data));
+  g_mutex_unlock (&self->lock);
+  g_list_free (emails);
+  g_settings_set_value (self->settings, "key-choices", g_variant_builder_end (&builder));
+}
+
+static void
+on_choices_changed (GSettings          *settings,
+                    const char         *key,
+                    SignetKeyDirectory *self)
+{
+  load_choices (self);
+}
+
+/* Keeps the choices in @settings' "key-choices" (a{ss}: normalised address →
+ * fingerprint), taking those already there. %NULL: in memory only. */
+void
+signet_key_directory_set_settings (SignetKeyDirectory *self,
+                                   GSettings          *settings)
+{
+  g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
+  g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
+
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_func (self->settings, on_choices_changed, self);
+  if (!g_set_object (&self->settings, settings) || settings == NULL)
+    return;
+  g_signal_connect_object (settings, "changed::key-choices", G_CALLBACK (on_choices_changed), self, 0);
+  load_choices (self);
+}
+
+/* Remembers @fingerprint as the key to seal to for @email when several
+ * usable keys match it; %NULL forgets the choice. */
+void
+signet_key_directory_set_choice (SignetKeyDirectory *self,
+                                 const char         *email,
+                                 const char         *fingerprint)
+{
+  g_autofree char *normal = NULL;
+
+  g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
+  g_return_if_fail (email != NULL && *email != '\0');
+  g_return_if_fail (fingerprint == NULL || is_fingerprint (fingerprint));
+
+  normal = signet_address_normalize (email);
+  g_mutex_lock (&self->lock);
+  if (fingerprint == NULL)
+    g_hash_table_remove (self->choices, normal);
+  else
+    g_hash_table_replace (self->choices, g_steal_pointer (&normal), g_ascii_strup (fingerprint, -1));
+  g_mutex_unlock (&self->lock);
+  if (self->settings != NULL)
+    save_choices (self);
+}
+
+/* The fingerprint remembered for @email, or %NULL. */
+char *
+signet_key_directory_dup_choice (SignetKeyDirectory *self,
+                                 const char         *email)
+{
+  g_autofree char *normal = NULL;
+  char *fingerprint;
+
+  g_return_val_if_fail (SIGNET_IS_KEY_DIRECTORY (self), NULL);
+  g_return_val_if_fail (email != NULL, NULL);
+
+  normal = signet_address_normalize (email);
+  g_mutex_lock (&self->lock);
+  fingerprint = g_strdup (g_hash_table_lookup (self->choices, normal));
+  g_mutex_unlock (&self->lock);
+  return fingerprint;
+}
+
+/* ---- the keys to choose from ---------------------------------------------- */
+
+/* Usable keys first, then the newest. */
+static int
+compare_candidates (gconstpointer a, gconstpointer b)
+{
+  const SignetKeyCandidate *ka = *(const SignetKeyCandidate * const *) a;
+  const SignetKeyCandidate *kb = *(const SignetKeyCandidate * const *) b;
+
+  if (ka->usable != kb->usable)
+    return ka->usable ? -1 : 1;
+  if (ka->created != kb->created)
+    return (kb->created > ka->created) - (kb->created < ka->created);
+  return g_strcmp0 (ka->fingerprint, kb->fingerprint);
+}
+
+/* @key as a candidate for the normalised address @wanted, or %NULL when
+ * none of its user IDs carries it. Its status is the best of those IDs'. */
+static SignetKeyCandidate *
+candidate_for_key (gpgme_key_t key, const char *wanted)
+{
+  g_autoptr(GStrvBuilder) matching = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) others = g_strv_builder_new ();
+  g_auto(GStrv) rest = NULL;
+  SignetKeyStatus status = SIGNET_KEY_STATUS_MISSING;
+  SignetKeyCandidate *candidate;
+
+  for (gpgme_user_id_t uid = key->uids; uid != NULL; uid = uid->next)
+    {
+      g_autofree char *uid_email = uid->email ? signet_address_normalize (uid->email) : NULL;
+
+      if (uid->uid == NULL)
+        continue;
+      if (g_strcmp0 (uid_email, wanted) != 0)
+        {
+          g_strv_builder_add (others, uid->uid);
+          continue;
+        }
+      g_strv_builder_add (matching, uid->uid);
+      if (status_rank (classify_key (key, uid)) > status_rank (status))
+        status = classify_key (key, uid);
+    }
+  if (status == SIGNET_KEY_STATUS_MISSING || key->fpr == NULL)
+    return NULL;
+  rest = g_strv_builder_end (others);
+  g_strv_builder_addv (matching, (const char **) rest);
+  candidate = g_new0 (SignetKeyCandidate, 1);
+  candidate->fingerprint = g_strdup (key->fpr);
+  candidate->user_ids = g_strv_builder_end (matching);
+  candidate->created = key->subkeys ? key->subkeys->timestamp : 0;
+  candidate->expires = key->subkeys ? key->subkeys->expires : 0;
+  candidate->status = status;
+  candidate->usable = status == SIGNET_KEY_STATUS_OK;
+  return candidate;
+}
+
+static gboolean
+has_candidate (GPtrArray *candidates, const char *fingerprint)
+{
+  for (guint i = 0; i < candidates->len; i++)
+    if (g_strcmp0 (((SignetKeyCandidate *) g_ptr_array_index (candidates, i))->fingerprint, fingerprint) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Every key in the keyring with a user ID for @email, usable or not (with
+ * its status), usable ones first, then newest first. */
+GPtrArray *
+signet_key_directory_list_candidates_sync (SignetKeyDirectory *self,
+                                           const char         *email,
+                                           GCancellable       *cancellable,
+                                           GError            **error)
+{
+  g_auto(gpgme_ctx_t) ctx = NULL;
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_key_candidate_free);
+  g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *wanted = signet_address_normalize (email);
+  gpgme_key_t key = NULL;
+  gpgme_error_t err;
+
+  add_patterns (patterns, email);
+  g_ptr_array_add (patterns, NULL);
+  ctx = signet_key_directory_new_context (self, error);
+  if (ctx == NULL)
+    return NULL;
+  gpgme_set_keylist_mode (ctx, GPGME_KEYLIST_MODE_LOCAL);
+  err = gpgme_op_keylist_ext_start (ctx, (const char **) patterns->pdata, 0, 0);
+  while (err == 0 && !g_cancellable_is_cancelled (cancellable) &&
+         (err = gpgme_op_keylist_next (ctx, &key)) == 0)
+    {
+      SignetKeyCandidate *candidate = candidate_for_key (key, wanted);
+
+      if (candidate != NULL && has_candidate (candidates, candidate->fingerprint))
+        g_clear_pointer (&candidate, signet_key_candidate_free);
+      if (candidate != NULL)
+        g_ptr_array_add (candidates, candidate);
+      gpgme_key_unref (key);
+    }
+  gpgme_op_keylist_end (ctx);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (err != 0 && gpgme_err_code (err) != GPG_ERR_EOF)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      return NULL;
+    }
+  g_ptr_array_sort (candidates, compare_candidates);
+  return g_steal_pointer (&candidates);
+}
+
+static void
+candidates_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GPtrArray *candidates = signet_key_directory_list_candidates_sync (source, task_data, cancellable, &error);
+
+  if (candidates == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, candidates, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Lists the keys for @email to choose from (SignetKeyCandidate). Like
+ * resolving, this is key management: it fails with
+ * SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE, without any lookup, when offline. */
+void
+signet_key_directory_list_candidates_async (SignetKeyDirectory *self,
+                                            const char         *email,
+                                            GCancellable       *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
+  g_return_if_fail (email != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, signet_key_directory_list_candidates_async);
+  if (!signet_key_directory_check_available (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_set_task_data (task, g_strdup (email), g_free);
+  g_task_run_in_thread (task, candidates_thread);
+}
+
+GPtrArray *
+signet_key_directory_list_candidates_finish (SignetKeyDirectory *self,
+                                             GAsyncResult       *result,
+                                             GError            **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

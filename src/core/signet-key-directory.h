@@ -49,6 +49,23 @@ SignetOwnKey *signet_own_key_copy     (const SignetOwnKey *key);
 void          signet_own_key_free     (SignetOwnKey *key);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetOwnKey, signet_own_key_free)
 
+/* A key whose user ID carries an address, as the key picker shows it. */
+#define SIGNET_TYPE_KEY_CANDIDATE (signet_key_candidate_get_type ())
+
+typedef struct {
+  char            *fingerprint;
+  GStrv            user_ids;  /* all of the key's user IDs, the matching ones first */
+  gint64           created;   /* seconds since the epoch */
+  gint64           expires;   /* 0: never */
+  gboolean         usable;    /* status is OK: valid, can encrypt, trusted */
+  SignetKeyStatus  status;
+} SignetKeyCandidate;
+
+GType               signet_key_candidate_get_type (void) G_GNUC_CONST;
+SignetKeyCandidate *signet_key_candidate_copy     (const SignetKeyCandidate *candidate);
+void                signet_key_candidate_free     (SignetKeyCandidate *candidate);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetKeyCandidate, signet_key_candidate_free)
+
 #define SIGNET_TYPE_KEY_DIRECTORY (signet_key_directory_get_type ())
 G_DECLARE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, SIGNET, KEY_DIRECTORY, GObject)
 
@@ -71,6 +88,21 @@ void                signet_key_directory_list_own_keys_async  (SignetKeyDirector
                                                          GAsyncReadyCallback callback,
                                                          gpointer            user_data);
 GPtrArray          *signet_key_directory_list_own_keys_finish (SignetKeyDirectory *self,
+                                                         GAsyncResult       *result,
+                                                         GError            **error);
+void                signet_key_directory_set_settings   (SignetKeyDirectory *self,
+                                                         GSettings          *settings);
+void                signet_key_directory_set_choice     (SignetKeyDirectory *self,
+                                                         const char         *email,
+                                                         const char         *fingerprint);
+char               *signet_key_directory_dup_choice     (SignetKeyDirectory *self,
+                                                         const char         *email);
+void                signet_key_directory_list_candidates_async  (SignetKeyDirectory *self,
+                                                         const char         *email,
+                                                         GCancellable       *cancellable,
+                                                         GAsyncReadyCallback callback,
+                                                         gpointer            user_data);
+GPtrArray          *signet_key_directory_list_candidates_finish (SignetKeyDirectory *self,
                                                          GAsyncResult       *result,
                                                          GError            **error);
 gboolean            signet_key_results_all_ok           (GPtrArray          *results);
