@@ -39,3 +39,10 @@ void          signet_set_gpgme_error             (GError            **error,
                                                   gpgme_error_t       err);
 
 G_END_DECLS
+
+/* For address completion (signet-keyring-completion.c). */
+G_BEGIN_DECLS
+void          signet_key_result_record_key       (SignetKeyResult    *result,
+                                                  gpgme_key_t         key,
+                                                  gpgme_user_id_t     uid);
+G_END_DECLS

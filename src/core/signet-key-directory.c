@@ -977,3 +977,14 @@ signet_key_directory_list_candidates_finish (SignetKeyDirectory *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+/* For address completion: rates @result (whose address @uid of @key carries)
+ * by the same rules as resolution, one key at a time, so that completing an
+ * address shows the status sending to it would meet. */
+void
+signet_key_result_record_key (SignetKeyResult *result,
+                              gpgme_key_t      key,
+                              gpgme_user_id_t  uid)
+{
+  record_key (result, key, uid);
+}
