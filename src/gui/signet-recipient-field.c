@@ -1,0 +1,755 @@
+/* An address field (To, Cc, Bcc) that shows each recipient as a pill.
+ *
+ * The recipients are a GListStore of SignetRecipient; the pills are only a
+ * view of it, rebuilt from "items-changed". Typed text becomes pills when it
+ * is complete: a comma or semicolon typed or pasted (when the text then
+ * parses), Enter, Tab while there is text, or focus leaving the field. Text
+ * that does not parse stays text, and the field shows why (the "error"
+ * style class, its tooltip and accessible description).
+ *
+ * Backspace in an empty text removes the last pill at once; each pill also
+ * has a remove button. Editing is delegated to an inner GtkText, as in GTK's
+ * tagged-entry demo, so the field is a GtkEditable and its "changed" signal
+ * is emitted for every change of the text or of the pills. */
+#define G_LOG_DOMAIN "signet-recipient-field"
+
+#include "signet-recipient-field.h"
+
+#include "signet-i18n.h"
+
+#define PILL_RESOURCE "/io/github/signetmail/Signet/signet-recipient-pill.ui"
+#define H_SPACING 4
+#define V_SPACING 4
+
+struct _SignetRecipientField
+{
+  GtkWidget   parent_instance;
+
+  GtkWidget  *text;
+  GtkWidget  *message;
+
+  GListStore *store;
+  GPtrArray  *pills;        /* GtkWidget, in the model's order; children, not owned */
+  char       *error_text;
+  guint       commit_idle;
+};
+
+static void signet_recipient_field_editable_init (GtkEditableInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (SignetRecipientField, signet_recipient_field, GTK_TYPE_WIDGET,
+                               G_IMPLEMENT_INTERFACE (GTK_TYPE_EDITABLE, signet_recipient_field_editable_init))
+
+/* Layout: pills and the text flow in rows, the text filling the rest of
+ * the last row (or a row of its own when too little is left); the message
+ * takes the whole width below. */
+typedef struct {
+  GtkWidget *child;
+  int        width;
+  int        height;
+} FlowItem;
+
+static void
+flush_row (GArray *row, int y, int row_height, gboolean allocate)
+{
+  int x = 0;
+
+  for (guint i = 0; allocate && i < row->len; i++)
+    {
+      FlowItem *item = &g_array_index (row, FlowItem, i);
+      GtkAllocation a = { x, y + (row_height - item->height) / 2, item->width, item->height };
+
+      gtk_widget_size_allocate (item->child, &a, -1);
+      x += item->width + H_SPACING;
+    }
+  g_array_set_size (row, 0);
+}
+
+/* The height of the pills and text laid out in @width; allocates them too
+ * when @allocate. */
+static int
+layout_flow (SignetRecipientField *self, int width, gboolean allocate)
+{
+  g_autoptr(GArray) row = g_array_new (FALSE, FALSE, sizeof (FlowItem));
+  int x = 0, y = 0, row_height = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      FlowItem item = { child, 0, 0 };
+      int min, nat;
+
+      if (child == self->message || !gtk_widget_should_layout (child))
+        continue;
+      gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+      item.width = child == self->text ? min : MAX (min, MIN (nat, width));
+      if (row->len > 0 && x + H_SPACING + item.width > width)
+        {
+          flush_row (row, y, row_height, allocate);
+          y += row_height + V_SPACING;
+          x = row_height = 0;
+        }
+      x += row->len > 0 ? H_SPACING : 0;
+      if (child == self->text)
+        item.width = MAX (item.width, width - x);
+      gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, item.width, NULL, &item.height, NULL, NULL);
+      x += item.width;
+      row_height = MAX (row_height, item.height);
+      g_array_append_val (row, item);
+    }
+  flush_row (row, y, row_height, allocate);
+  return y + row_height;
+}
+
+static int
+message_height (SignetRecipientField *self, int width)
+{
+  int nat = 0;
+
+  if (!gtk_widget_should_layout (self->message))
+    return 0;
+  gtk_widget_measure (self->message, GTK_ORIENTATION_VERTICAL, width, NULL, &nat, NULL, NULL);
+  return nat;
+}
+
+static void
+measure_width (SignetRecipientField *self, int *minimum, int *natural)
+{
+  int flow_nat = 0;
+
+  *minimum = *natural = 0;
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      int min, nat;
+
+      if (!gtk_widget_should_layout (child))
+        continue;
+      gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+      *minimum = MAX (*minimum, min);
+      if (child == self->message)
+        *natural = MAX (*natural, nat);
+      else
+        flow_nat += (flow_nat > 0 ? H_SPACING : 0) + nat;
+    }
+  *natural = MAX (*natural, flow_nat);
+}
+
+static void
+signet_recipient_field_measure (GtkWidget      *widget,
+                                GtkOrientation  orientation,
+                                int             for_size,
+                                int            *minimum,
+                                int            *natural,
+                                int            *minimum_baseline,
+                                int            *natural_baseline)
+{
+  SignetRecipientField *self = SIGNET_RECIPIENT_FIELD (widget);
+  int min_width, nat_width, width, height, below;
+
+  measure_width (self, &min_width, &nat_width);
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = min_width;
+      *natural = nat_width;
+      return;
+    }
+  width = for_size < 0 ? nat_width : MAX (for_size, min_width);
+  height = layout_flow (self, width, FALSE);
+  below = message_height (self, width);
+  if (below > 0)
+    height += V_SPACING + below;
+  *minimum = *natural = height;
+}
+
+static void
+signet_recipient_field_size_allocate (GtkWidget *widget,
+                                      int        width,
+                                      int        height,
+                                      int        baseline)
+{
+  SignetRecipientField *self = SIGNET_RECIPIENT_FIELD (widget);
+  int flow_height = layout_flow (self, width, TRUE);
+  int below = message_height (self, width);
+
+  if (below > 0)
+    gtk_widget_size_allocate (self->message,
+                              &(GtkAllocation) { 0, flow_height + V_SPACING, width, below }, -1);
+}
+
+static GtkSizeRequestMode
+signet_recipient_field_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+/* What the field says about itself besides its label: why the text is
+ * not an address list, else the caller's message. */
+static void
+update_description (SignetRecipientField *self)
+{
+  const char *words = self->error_text != NULL ? self->error_text
+                    : gtk_widget_get_visible (self->message) ? gtk_label_get_text (GTK_LABEL (self->message))
+                    : NULL;
+
+  if (words != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, words, -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+static void
+set_error (SignetRecipientField *self, const char *message)
+{
+  if (g_strcmp0 (self->error_text, message) == 0)
+    return;
+  g_free (self->error_text);
+  self->error_text = g_strdup (message);
+  if (message != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), message);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_STATE_INVALID,
+                               message != NULL ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE,
+                               -1);
+  update_description (self);
+}
+
+/* TRUE when @text holds nothing but spaces and separators. */
+static gboolean
+is_blank (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p) && *p != ',' && *p != ';')
+      return FALSE;
+  return TRUE;
+}
+
+/* Semicolons separate addresses here, as many mail programs write lists;
+ * the parser reads them as the end of a group. Those outside quoted names
+ * become commas. */
+static char *
+semicolons_to_commas (const char *text)
+{
+  char *out = g_strdup (text);
+  gboolean quoted = FALSE;
+
+  for (char *p = out; *p != '\0'; p++)
+    {
+      if (quoted && *p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == '"')
+        quoted = !quoted;
+      else if (!quoted && *p == ';')
+        *p = ',';
+    }
+  return out;
+}
+
+static void
+append_addresses (SignetRecipientField *self, GPtrArray *addresses)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < addresses->len; i++)
+    g_ptr_array_add (items, signet_recipient_new (g_ptr_array_index (addresses, i)));
+  g_list_store_splice (self->store, g_list_model_get_n_items (G_LIST_MODEL (self->store)), 0,
+                       items->pdata, items->len);
+}
+
+/* Turns the typed text into pills. When it does not parse, it stays, and
+ * unless @quiet (the user may still be typing: a comma inside a quoted
+ * name) the field says why. */
+static gboolean
+commit_text (SignetRecipientField *self, gboolean quiet)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->text));
+  g_autofree char *list = semicolons_to_commas (text);
+  g_autoptr(GPtrArray) addresses = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&self->commit_idle, g_source_remove);
+  if (!is_blank (text))
+    {
+      addresses = signet_address_parse_list (list, &error);
+      if (addresses == NULL)
+        {
+          if (!quiet)
+            set_error (self, error->message);
+          return FALSE;
+        }
+      append_addresses (self, addresses);
+    }
+  if (*text != '\0')
+    gtk_editable_set_text (GTK_EDITABLE (self->text), "");
+  set_error (self, NULL);
+  return TRUE;
+}
+
+static gboolean
+commit_idle_cb (gpointer data)
+{
+  SignetRecipientField *self = data;
+
+  self->commit_idle = 0;
+  commit_text (self, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+/* A separator typed or pasted: the text may now be complete. The commit
+ * waits for GtkText to finish the insertion it is in. */
+static void
+on_text_insert (SignetRecipientField *self,
+                const char           *new_text,
+                int                   length,
+                int                  *position,
+                GtkEditable          *text)
+{
+  g_autofree char *inserted = g_strndup (new_text, length < 0 ? strlen (new_text) : (gsize) length);
+
+  if (strpbrk (inserted, ",;") != NULL && self->commit_idle == 0)
+    self->commit_idle = g_idle_add_full (G_PRIORITY_HIGH_IDLE, commit_idle_cb, self, NULL);
+}
+
+static void
+on_text_changed (SignetRecipientField *self)
+{
+  /* The user is correcting the text: what was wrong may not be any more. */
+  set_error (self, NULL);
+}
+
+static void
+on_text_activate (SignetRecipientField *self)
+{
+  commit_text (self, FALSE);
+}
+
+static void
+remove_last (SignetRecipientField *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+
+  if (n > 0)
+    g_list_store_remove (self->store, n - 1);
+}
+
+static gboolean
+on_key_pressed (SignetRecipientField *self,
+                guint                 keyval,
+                guint                 keycode,
+                GdkModifierType       state,
+                GtkEventControllerKey *controller)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->text));
+
+  if (keyval == GDK_KEY_BackSpace && *text == '\0' &&
+      g_list_model_get_n_items (G_LIST_MODEL (self->store)) > 0)
+    {
+      remove_last (self);
+      return TRUE;
+    }
+  /* Tab completes the text and stays in the field for the next address;
+   * with no text, or text that is not an address, it moves on. */
+  if (keyval == GDK_KEY_Tab && (state & GDK_SHIFT_MASK) == 0 && !is_blank (text))
+    return commit_text (self, FALSE);
+  return FALSE;
+}
+
+static void
+on_focus_leave (SignetRecipientField *self)
+{
+  if (!gtk_widget_in_destruction (GTK_WIDGET (self)))
+    commit_text (self, FALSE);
+}
+
+/* A click between the pills is a click in the field. */
+static void
+on_click_released (SignetRecipientField *self)
+{
+  gtk_widget_grab_focus (self->text);
+}
+
+static const char *
+status_icon (SignetKeyStatus status, const char **style)
+{
+  switch (status)
+    {
+    case SIGNET_KEY_STATUS_OK:
+      *style = "signet-key-ok";
+      return "emblem-ok-symbolic";
+    case SIGNET_KEY_STATUS_MISSING:
+    case SIGNET_KEY_STATUS_CANNOT_ENCRYPT:
+      *style = "signet-key-error";
+      return "action-unavailable-symbolic";
+    case SIGNET_KEY_STATUS_EXPIRED:
+    case SIGNET_KEY_STATUS_REVOKED:
+    case SIGNET_KEY_STATUS_DISABLED:
+    case SIGNET_KEY_STATUS_INVALID:
+      *style = "signet-key-error";
+      return "dialog-error-symbolic";
+    case SIGNET_KEY_STATUS_UNTRUSTED:
+    case SIGNET_KEY_STATUS_AMBIGUOUS:
+    default:
+      *style = "signet-key-warning";
+      return "dialog-warning-symbolic";
+    }
+}
+
+/* The pill says its key status in words (tooltip, accessible description)
+ * and with an icon; its colour only repeats them. */
+static void
+update_pill_status (GtkWidget *pill)
+{
+  SignetRecipient *recipient = g_object_get_data (G_OBJECT (pill), "signet-recipient");
+  GtkWidget *icon = gtk_widget_get_first_child (pill);
+  const SignetAddress *address = signet_recipient_get_address (recipient);
+  const char *style = NULL;
+  g_autofree char *words = NULL;
+
+  gtk_widget_remove_css_class (pill, "signet-key-ok");
+  gtk_widget_remove_css_class (pill, "signet-key-warning");
+  gtk_widget_remove_css_class (pill, "signet-key-error");
+  gtk_widget_set_visible (icon, signet_recipient_get_checked (recipient));
+  if (!signet_recipient_get_checked (recipient))
+    {
+      g_autofree char *full = signet_address_to_string (address);
+
+      gtk_widget_set_tooltip_text (pill, full);
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (pill), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      return;
+    }
+  gtk_image_set_from_icon_name (GTK_IMAGE (icon), status_icon (signet_recipient_get_status (recipient), &style));
+  gtk_widget_add_css_class (pill, style);
+  /* Translators: an email address, then what is known about its key,
+   * e.g. "alice@example.org: Valid sealing key" */
+  words = g_strdup_printf (_("%s: %s"), address->email, signet_recipient_get_status_text (recipient));
+  gtk_widget_set_tooltip_text (pill, words);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (pill), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, words, -1);
+}
+
+static void
+on_remove_clicked (SignetRecipientField *self, GtkButton *button)
+{
+  guint index;
+
+  if (!g_ptr_array_find (self->pills, gtk_widget_get_parent (GTK_WIDGET (button)), &index))
+    return;
+  /* Before the button goes, so that focus stays in the field. */
+  gtk_widget_grab_focus (self->text);
+  g_list_store_remove (self->store, index);
+}
+
+static GtkWidget *
+add_pill (SignetRecipientField *self, SignetRecipient *recipient, GtkWidget *next_sibling)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource (PILL_RESOURCE);
+  GtkWidget *pill = GTK_WIDGET (gtk_builder_get_object (builder, "pill"));
+  GtkWidget *remove = GTK_WIDGET (gtk_builder_get_object (builder, "remove"));
+  const SignetAddress *address = signet_recipient_get_address (recipient);
+  g_autofree char *full = signet_address_to_string (address);
+  /* Translators: %s is an email address; the label of a pill's remove button */
+  g_autofree char *remove_label = g_strdup_printf (_("Remove %s"), address->email);
+
+  gtk_label_set_text (GTK_LABEL (gtk_builder_get_object (builder, "label")),
+                      address->name != NULL ? address->name : address->email);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (pill), GTK_ACCESSIBLE_PROPERTY_LABEL, full, -1);
+  gtk_widget_set_tooltip_text (remove, remove_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label, -1);
+  g_object_set_data_full (G_OBJECT (pill), "signet-recipient", g_object_ref (recipient), g_object_unref);
+  g_signal_connect_object (remove, "clicked", G_CALLBACK (on_remove_clicked), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (recipient, "notify::status-text", G_CALLBACK (update_pill_status), pill,
+                           G_CONNECT_SWAPPED);
+  update_pill_status (pill);
+  gtk_widget_insert_before (pill, GTK_WIDGET (self), next_sibling);
+  return pill;
+}
+
+static void
+on_items_changed (SignetRecipientField *self,
+                  guint                 position,
+                  guint                 removed,
+                  guint                 added,
+                  GListModel           *model)
+{
+  for (guint i = 0; i < removed; i++)
+    {
+      gtk_widget_unparent (g_ptr_array_index (self->pills, position));
+      g_ptr_array_remove_index (self->pills, position);
+    }
+  for (guint i = 0; i < added; i++)
+    {
+      g_autoptr(SignetRecipient) recipient = g_list_model_get_item (model, position + i);
+      GtkWidget *next = position + i < self->pills->len ? g_ptr_array_index (self->pills, position + i)
+                                                        : self->text;
+
+      g_ptr_array_insert (self->pills, position + i, add_pill (self, recipient, next));
+    }
+  g_signal_emit_by_name (self, "changed");
+}
+
+static GtkEditable *
+signet_recipient_field_get_delegate (GtkEditable *editable)
+{
+  return GTK_EDITABLE (SIGNET_RECIPIENT_FIELD (editable)->text);
+}
+
+static void
+signet_recipient_field_editable_init (GtkEditableInterface *iface)
+{
+  iface->get_delegate = signet_recipient_field_get_delegate;
+}
+
+static gboolean
+signet_recipient_field_grab_focus (GtkWidget *widget)
+{
+  return gtk_widget_grab_focus (SIGNET_RECIPIENT_FIELD (widget)->text);
+}
+
+static void
+signet_recipient_field_get_property (GObject    *object,
+                                     guint       prop_id,
+                                     GValue     *value,
+                                     GParamSpec *pspec)
+{
+  if (!gtk_editable_delegate_get_property (object, prop_id, value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+signet_recipient_field_set_property (GObject      *object,
+                                     guint         prop_id,
+                                     const GValue *value,
+                                     GParamSpec   *pspec)
+{
+  if (!gtk_editable_delegate_set_property (object, prop_id, value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+signet_recipient_field_dispose (GObject *object)
+{
+  SignetRecipientField *self = SIGNET_RECIPIENT_FIELD (object);
+
+  g_clear_handle_id (&self->commit_idle, g_source_remove);
+  if (self->text != NULL)
+    gtk_editable_finish_delegate (GTK_EDITABLE (self));
+  for (guint i = 0; i < self->pills->len; i++)
+    gtk_widget_unparent (g_ptr_array_index (self->pills, i));
+  g_ptr_array_set_size (self->pills, 0);
+  gtk_widget_dispose_template (GTK_WIDGET (self), SIGNET_TYPE_RECIPIENT_FIELD);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (signet_recipient_field_parent_class)->dispose (object);
+}
+
+static void
+signet_recipient_field_finalize (GObject *object)
+{
+  SignetRecipientField *self = SIGNET_RECIPIENT_FIELD (object);
+
+  g_ptr_array_unref (self->pills);
+  g_free (self->error_text);
+  G_OBJECT_CLASS (signet_recipient_field_parent_class)->finalize (object);
+}
+
+static void
+signet_recipient_field_class_init (SignetRecipientFieldClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = signet_recipient_field_dispose;
+  object_class->finalize = signet_recipient_field_finalize;
+  object_class->get_property = signet_recipient_field_get_property;
+  object_class->set_property = signet_recipient_field_set_property;
+  gtk_editable_install_properties (object_class, 1);
+
+  widget_class->measure = signet_recipient_field_measure;
+  widget_class->size_allocate = signet_recipient_field_size_allocate;
+  widget_class->get_request_mode = signet_recipient_field_get_request_mode;
+  widget_class->grab_focus = signet_recipient_field_grab_focus;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/signetmail/Signet/signet-recipient-field.ui");
+  gtk_widget_class_bind_template_child (widget_class, SignetRecipientField, text);
+  gtk_widget_class_bind_template_child (widget_class, SignetRecipientField, message);
+  gtk_widget_class_bind_template_callback (widget_class, on_text_insert);
+  gtk_widget_class_bind_template_callback (widget_class, on_text_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_text_activate);
+  gtk_widget_class_bind_template_callback (widget_class, on_key_pressed);
+  gtk_widget_class_bind_template_callback (widget_class, on_focus_leave);
+  gtk_widget_class_bind_template_callback (widget_class, on_click_released);
+  gtk_widget_class_set_css_name (widget_class, "entry");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+signet_recipient_field_init (SignetRecipientField *self)
+{
+  self->pills = g_ptr_array_new ();
+  self->store = g_list_store_new (SIGNET_TYPE_RECIPIENT);
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_editable_init_delegate (GTK_EDITABLE (self));
+  gtk_widget_add_css_class (GTK_WIDGET (self), "signet-recipient-field");
+  g_signal_connect_object (self->store, "items-changed", G_CALLBACK (on_items_changed), self,
+                           G_CONNECT_SWAPPED);
+}
+
+GtkWidget *
+signet_recipient_field_new (void)
+{
+  return g_object_new (SIGNET_TYPE_RECIPIENT_FIELD, NULL);
+}
+
+/* The recipients, in order: SignetRecipient items. Read it, and watch it;
+ * change it through the field. */
+GListModel *
+signet_recipient_field_get_model (SignetRecipientField *self)
+{
+  g_return_val_if_fail (SIGNET_IS_RECIPIENT_FIELD (self), NULL);
+
+  return G_LIST_MODEL (self->store);
+}
+
+/* Replaces the recipients with @addresses (SignetAddress; NULL for none)
+ * and drops any typed text, as when a draft is opened. */
+void
+signet_recipient_field_set_addresses (SignetRecipientField *self,
+                                      GPtrArray            *addresses)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_if_fail (SIGNET_IS_RECIPIENT_FIELD (self));
+
+  for (guint i = 0; addresses != NULL && i < addresses->len; i++)
+    g_ptr_array_add (items, signet_recipient_new (g_ptr_array_index (addresses, i)));
+  g_clear_handle_id (&self->commit_idle, g_source_remove);
+  gtk_editable_set_text (GTK_EDITABLE (self->text), "");
+  set_error (self, NULL);
+  g_list_store_splice (self->store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->store)),
+                       items->pdata, items->len);
+}
+
+/* The recipients' addresses (SignetAddress), and when @include_pending
+ * those of the typed text too; NULL with the parser's error when that text
+ * is not an address list. The field itself is left as it is. */
+GPtrArray *
+signet_recipient_field_dup_addresses (SignetRecipientField *self,
+                                      gboolean              include_pending,
+                                      GError              **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
+  const char *text;
+
+  g_return_val_if_fail (SIGNET_IS_RECIPIENT_FIELD (self), NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->store)); i++)
+    {
+      g_autoptr(SignetRecipient) recipient = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      g_ptr_array_add (out, signet_address_copy (signet_recipient_get_address (recipient)));
+    }
+  text = gtk_editable_get_text (GTK_EDITABLE (self->text));
+  if (include_pending && !is_blank (text))
+    {
+      g_autofree char *list = semicolons_to_commas (text);
+      g_autoptr(GPtrArray) pending = signet_address_parse_list (list, error);
+
+      if (pending == NULL)
+        return NULL;
+      for (guint i = 0; i < pending->len; i++)
+        g_ptr_array_add (out, signet_address_copy (g_ptr_array_index (pending, i)));
+    }
+  return g_steal_pointer (&out);
+}
+
+/* Everything in the field as one line of text: the recipients joined as
+ * signet_address_join() shows them, then the typed text as it is (so that
+ * nothing typed is lost, even when it does not parse). */
+char *
+signet_recipient_field_dup_text (SignetRecipientField *self)
+{
+  g_autoptr(GPtrArray) addresses = NULL;
+  g_autofree char *joined = NULL;
+  g_autofree char *pending = NULL;
+
+  g_return_val_if_fail (SIGNET_IS_RECIPIENT_FIELD (self), NULL);
+
+  addresses = signet_recipient_field_dup_addresses (self, FALSE, NULL);
+  joined = signet_address_join (addresses, FALSE);
+  pending = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->text))));
+  if (is_blank (pending))
+    return g_steal_pointer (&joined);
+  if (*joined == '\0')
+    return g_steal_pointer (&pending);
+  return g_strconcat (joined, ", ", pending, NULL);
+}
+
+/* Turns any typed text into pills now, as Enter does; FALSE (and the
+ * field shows why) when it does not parse. */
+gboolean
+signet_recipient_field_commit (SignetRecipientField *self)
+{
+  g_return_val_if_fail (SIGNET_IS_RECIPIENT_FIELD (self), FALSE);
+
+  return commit_text (self, FALSE);
+}
+
+/* Why the typed text is not an address list, as the field shows it; NULL
+ * when it is fine. */
+const char *
+signet_recipient_field_get_error_text (SignetRecipientField *self)
+{
+  g_return_val_if_fail (SIGNET_IS_RECIPIENT_FIELD (self), NULL);
+
+  return self->error_text;
+}
+
+/* Sets the key status of every recipient with the address @email (however
+ * it is written); @text: the words shown, NULL for the directory's own. */
+void
+signet_recipient_field_set_status (SignetRecipientField *self,
+                                   const char           *email,
+                                   SignetKeyStatus       status,
+                                   const char           *text)
+{
+  GListModel *model;
+
+  g_return_if_fail (SIGNET_IS_RECIPIENT_FIELD (self));
+  g_return_if_fail (email != NULL);
+
+  model = G_LIST_MODEL (self->store);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SignetRecipient) recipient = g_list_model_get_item (model, i);
+
+      if (signet_address_equal_email (signet_recipient_get_address (recipient)->email, email))
+        signet_recipient_set_status (recipient, status, text);
+    }
+}
+
+void
+signet_recipient_field_clear_status (SignetRecipientField *self)
+{
+  GListModel *model;
+
+  g_return_if_fail (SIGNET_IS_RECIPIENT_FIELD (self));
+
+  model = G_LIST_MODEL (self->store);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SignetRecipient) recipient = g_list_model_get_item (model, i);
+      signet_recipient_clear_status (recipient);
+    }
+}
+
+/* A line under the pills about the field as a whole ("Keys cannot be
+ * checked while offline"); NULL or "" hides it. */
+void
+signet_recipient_field_set_message (SignetRecipientField *self,
+                                    const char           *text)
+{
+  g_return_if_fail (SIGNET_IS_RECIPIENT_FIELD (self));
+
+  gtk_label_set_text (GTK_LABEL (self->message), text != NULL ? text : "");
+  gtk_widget_set_visible (self->message, text != NULL && *text != '\0');
+  update_description (self);
+}
