@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "signet-compose-window.h"
+#include "signet-key-picker.h"
 #include "signet-dialogs.h"
 #include "signet-test-util.h"
 #include "signet-ui-test.h"
@@ -296,6 +297,100 @@ test_missing_key (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (tooltip, "nobody@example.org: No sealing key was found in the directory"));
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
   g_assert_nonnull (f->window);
+}
+
+static SignetKeyPicker *
+find_picker (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+      if (SIGNET_IS_KEY_PICKER (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return SIGNET_KEY_PICKER (window);
+    }
+  return NULL;
+}
+
+static gboolean
+picker_has_rows (gpointer data)
+{
+  SignetKeyPicker *picker = find_picker ();
+  GtkWidget *list;
+  guint n = 0;
+
+  if (picker == NULL)
+    return FALSE;
+  list = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (picker), SIGNET_TYPE_KEY_PICKER, "list_box"));
+  for (GtkWidget *c = gtk_widget_get_first_child (list); c != NULL; c = gtk_widget_get_next_sibling (c))
+    n += ADW_IS_ACTION_ROW (c);
+  return n == 2;
+}
+
+static gboolean
+has_toast (gpointer data)
+{
+  return signet_ui_find_widget (GTK_WIDGET (data), GTK_TYPE_LABEL,
+                                "The key for dup@example.org is chosen: send again to seal to it") != NULL;
+}
+
+/* Several valid keys for one address: the problem dialog offers to choose
+ * one; the picker remembers it, and the next Send seals to that key (and
+ * not the other). */
+static void
+test_ambiguous_choose_key (Fixture *f, gconstpointer data)
+{
+  AdwMessageDialog *dialog;
+  SignetKeyPicker *picker;
+  GtkWidget *list, *row = NULL, *use;
+  g_autofree char *sent = NULL;
+  g_autofree char *message = NULL;
+  g_auto(GStrv) packets = NULL;
+  const char *grouped;
+  g_autofree char *wanted = NULL;
+  g_autofree char *wanted_id = NULL;
+
+  fill (f, "dup@example.org", NULL, "To one of two keys.");
+  set_seal (f, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  dialog = signet_ui_wait_for_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Some Recipients Cannot Receive Sealed Mail");
+  g_assert_true (adw_message_dialog_has_response (dialog, "choose-key"));
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "choose-key"), ==,
+                   "_Choose Key for dup@example.org…");
+  g_signal_emit_by_name (dialog, "response", "choose-key");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  signet_test_wait_until (picker_has_rows, NULL);
+  picker = find_picker ();
+  list = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (picker), SIGNET_TYPE_KEY_PICKER, "list_box"));
+  for (GtkWidget *c = gtk_widget_get_first_child (list); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (ADW_IS_ACTION_ROW (c))
+      row = c;
+  grouped = adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+  /* The fingerprint, grouped in fours, is the row's first subtitle line. */
+  {
+    g_autoptr(GString) bare = g_string_new (NULL);
+    for (const char *p = grouped; *p != '\0' && *p != '\n'; p++)
+      if (g_ascii_isxdigit (*p))
+        g_string_append_c (bare, *p);
+    wanted = g_string_free (g_steal_pointer (&bare), FALSE);
+  }
+  g_assert_cmpuint (strlen (wanted), ==, 40);
+  g_assert_true (gtk_widget_activate (row));
+  use = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (picker), SIGNET_TYPE_KEY_PICKER, "use_button"));
+  g_signal_emit_by_name (use, "clicked");
+  signet_test_wait_until (has_toast, f->window);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  signet_test_wait_until (window_closed_and_sent, f);
+  sent = g_build_filename (f->s.mail, "Sent", NULL);
+  message = first_file (sent);
+  packets = signet_test_packet_keyids (homedir, message);
+  wanted_id = signet_test_key_id (homedir, wanted);
+  g_assert_true (g_strv_contains ((const char * const *) packets, wanted_id));
+  /* Sealed to the chosen key and the sender's own: not to the other key. */
+  g_assert_cmpuint (g_strv_length (packets), ==, 2);
 }
 
 static void
@@ -848,6 +943,7 @@ main (int argc, char *argv[])
   ADD ("work-offline-check-names", TRUE, test_work_offline_check_names);
   ADD ("online-send", TRUE, test_online_send);
   ADD ("initial-focus", TRUE, test_initial_focus);
+  ADD ("ambiguous-choose-key", TRUE, test_ambiguous_choose_key);
   ADD ("missing-key", TRUE, test_missing_key);
   ADD ("invalid-address", TRUE, test_invalid_address);
   ADD ("clear-with-attachment", TRUE, test_clear_with_attachment);

@@ -149,6 +149,8 @@ create_services (SignetApplication *self)
   g_autoptr(SignetStore) store = signet_store_new (mail);
   g_autoptr(SignetLocalTransport) transport = signet_local_transport_new (local);
 
+  /* The key chosen for an address that has several is remembered. */
+  signet_key_directory_set_settings (directory, self->settings);
   self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
   /* The demo always delivers on this computer; otherwise the account says. */
   if (!self->demo)

@@ -8,6 +8,7 @@
 
 #include "signet-address.h"
 #include "signet-dialogs.h"
+#include "signet-key-picker.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-report-text.h"
@@ -430,6 +431,32 @@ on_offline_response (AdwMessageDialog    *dialog,
 
 /* Maps a failed send, check or draft to what the user sees. Nothing typed
  * is lost: the window stays open with every field as it was. */
+#define RESPONSE_CHOOSE_KEY "choose-key"
+
+static void
+on_key_chosen (SignetKeyPicker *picker, const char *fingerprint, SignetComposeWindow *self)
+{
+  g_autofree char *text = g_strdup_printf (_("The key for %s is chosen: send again to seal to it"),
+                                           signet_key_picker_get_email (picker));
+
+  toast (self, text);
+}
+
+static void
+on_problems_response (AdwMessageDialog    *dialog,
+                      const char          *response,
+                      SignetComposeWindow *self)
+{
+  const char *email = g_object_get_data (G_OBJECT (dialog), "signet-ambiguous");
+  SignetKeyPicker *picker;
+
+  if (g_strcmp0 (response, RESPONSE_CHOOSE_KEY) != 0 || email == NULL)
+    return;
+  picker = signet_key_picker_new (GTK_WINDOW (self), signet_send_operation_get_directory (self->operation), email);
+  g_signal_connect_object (picker, "chosen", G_CALLBACK (on_key_chosen), self, 0);
+  gtk_window_present (GTK_WINDOW (picker));
+}
+
 static void
 show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_results)
 {
@@ -444,9 +471,28 @@ show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_res
   if (key_results != NULL &&
       g_error_matches (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS))
     {
+      AdwMessageDialog *dialog;
+      const char *ambiguous = NULL;
+
       if (recipients_unchanged (self))
         show_key_status (self, key_results);
-      signet_dialogs_recipient_problems (GTK_WINDOW (self), key_results);
+      dialog = signet_dialogs_recipient_problems (GTK_WINDOW (self), key_results);
+      for (guint i = 0; i < key_results->len && ambiguous == NULL; i++)
+        {
+          const SignetKeyResult *r = g_ptr_array_index (key_results, i);
+          if (r->status == SIGNET_KEY_STATUS_AMBIGUOUS)
+            ambiguous = r->email;
+        }
+      /* Several valid keys for one address: the user says which. */
+      if (ambiguous != NULL)
+        {
+          g_autofree char *label = g_strdup_printf (_("_Choose Key for %s…"), ambiguous);
+
+          adw_message_dialog_add_response (dialog, RESPONSE_CHOOSE_KEY, label);
+          adw_message_dialog_set_default_response (dialog, RESPONSE_CHOOSE_KEY);
+          g_object_set_data_full (G_OBJECT (dialog), "signet-ambiguous", g_strdup (ambiguous), g_free);
+          g_signal_connect_object (dialog, "response", G_CALLBACK (on_problems_response), self, 0);
+        }
       return;
     }
   if (error->domain == SIGNET_ADDRESS_ERROR)
