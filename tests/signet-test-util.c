@@ -1182,3 +1182,30 @@ signet_test_assert_no_file_contains (const char         *path,
     }
   return 1;
 }
+
+/* The fingerprints of the keys gpg lists for @email (secret keys when
+ * @secret), in its order. */
+GStrv
+signet_test_gpg_fingerprints (const char *homedir,
+                              const char *email,
+                              gboolean    secret)
+{
+  const char *args[] = { "--with-colons", secret ? "--list-secret-keys" : "--list-keys", NULL };
+  g_autofree char *listing = signet_test_gpg_output (homedir, args, email, TRUE);
+  g_auto(GStrv) lines = g_strsplit (listing, "\n", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  gboolean want = FALSE;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], secret ? "sec:" : "pub:"))
+        want = TRUE;
+      else if (want && g_str_has_prefix (lines[i], "fpr:"))
+        {
+          g_auto(GStrv) fields = g_strsplit (lines[i], ":", -1);
+          g_strv_builder_add (builder, fields[9]);
+          want = FALSE;
+        }
+    }
+  return g_strv_builder_end (builder);
+}

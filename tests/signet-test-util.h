@@ -175,4 +175,8 @@ void        signet_test_stop_keyring            (GSubprocess           *daemon);
 guint       signet_test_assert_no_file_contains (const char            *path,
                                                  const char * const    *secrets);
 
+GStrv       signet_test_gpg_fingerprints (const char *homedir,
+                                          const char *email,
+                                          gboolean    secret);
+
 G_END_DECLS

@@ -124,24 +124,7 @@ test_cancelled (void)
 static GStrv
 gpg_fingerprints (const char *email)
 {
-  const char *args[] = { "--with-colons", "--list-keys", NULL };
-  g_autofree char *listing = signet_test_gpg_output (homedir, args, email, TRUE);
-  g_auto(GStrv) lines = g_strsplit (listing, "\n", -1);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  gboolean want = FALSE;
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      if (g_str_has_prefix (lines[i], "pub:"))
-        want = TRUE;
-      else if (want && g_str_has_prefix (lines[i], "fpr:"))
-        {
-          g_auto(GStrv) fields = g_strsplit (lines[i], ":", -1);
-          g_strv_builder_add (builder, fields[9]);
-          want = FALSE;
-        }
-    }
-  return g_strv_builder_end (builder);
+  return signet_test_gpg_fingerprints (homedir, email, FALSE);
 }
 
 static void
