@@ -3,6 +3,7 @@
 
 #include "signet-compose-window.h"
 #include "signet-key-picker.h"
+#include "signet-recipient-field.h"
 #include "signet-dialogs.h"
 #include "signet-test-util.h"
 #include "signet-ui-test.h"
@@ -130,7 +131,32 @@ window_gone (gpointer data)
 static const char *
 entry_text (Fixture *f, const char *name)
 {
-  return gtk_editable_get_text (GTK_EDITABLE (child (f, name)));
+  static char *kept;
+  GtkWidget *widget = child (f, name);
+
+  if (!SIGNET_IS_RECIPIENT_FIELD (widget))
+    return gtk_editable_get_text (GTK_EDITABLE (widget));
+  /* An address field: its pills and what is still typed, as one list. */
+  g_free (kept);
+  kept = signet_recipient_field_dup_text (SIGNET_RECIPIENT_FIELD (widget));
+  return kept;
+}
+
+/* The key status shown on the pill for @email in field @name; -1 when it
+ * shows none. */
+static int
+pill_status (Fixture *f, const char *name, const char *email)
+{
+  GListModel *model = signet_recipient_field_get_model (SIGNET_RECIPIENT_FIELD (child (f, name)));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SignetRecipient) r = g_list_model_get_item (model, i);
+
+      if (g_str_equal (signet_recipient_get_address (r)->email, email))
+        return signet_recipient_get_checked (r) ? (int) signet_recipient_get_status (r) : -1;
+    }
+  return -2;
 }
 
 static char *
@@ -207,8 +233,8 @@ test_offline_send (Fixture *f, gconstpointer data)
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
   /* Everything typed is still there. */
   g_assert_nonnull (f->window);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (f, "to_entry"))), ==, "alice@example.org");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (f, "bcc_entry"))), ==, "carol@example.org");
+  g_assert_cmpstr (entry_text (f, "to_entry"), ==, "alice@example.org");
+  g_assert_cmpstr (entry_text (f, "bcc_entry"), ==, "carol@example.org");
 
   adw_message_dialog_response (dialog, SIGNET_RESPONSE_SAVE_DRAFT);
   signet_test_wait_until (drafts_written, f);
@@ -274,7 +300,6 @@ test_online_send (Fixture *f, gconstpointer data)
 static void
 test_missing_key (Fixture *f, gconstpointer data)
 {
-  g_autofree char *tooltip = NULL;
   AdwMessageDialog *dialog;
   GtkWidget *list;
   GtkWidget *row;
@@ -292,9 +317,10 @@ test_missing_key (Fixture *f, gconstpointer data)
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "erin@example.org");
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "The sealing key has expired");
   g_assert_null (gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 2));
-  g_assert_cmpstr (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "to_entry")), GTK_ENTRY_ICON_SECONDARY), ==, "dialog-warning-symbolic");
-  tooltip = gtk_entry_get_icon_tooltip_text (GTK_ENTRY (child (f, "to_entry")), GTK_ENTRY_ICON_SECONDARY);
-  g_assert_nonnull (strstr (tooltip, "nobody@example.org: No sealing key was found in the directory"));
+  /* Each recipient's pill says it, in words. */
+  g_assert_cmpint (pill_status (f, "to_entry", "nobody@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
+  g_assert_cmpint (pill_status (f, "to_entry", "alice@example.org"), ==, SIGNET_KEY_STATUS_OK);
+  g_assert_cmpint (pill_status (f, "bcc_entry", "erin@example.org"), ==, SIGNET_KEY_STATUS_EXPIRED);
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
   g_assert_nonnull (f->window);
 }
@@ -564,6 +590,53 @@ test_close_prompt_save_fails (Fixture *f, gconstpointer data)
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
 }
 
+typedef struct {
+  Fixture    *f;
+  const char *email;
+  int         status;
+} PillWait;
+
+static gboolean
+pill_has_status (gpointer data)
+{
+  PillWait *w = data;
+
+  return pill_status (w->f, "to_entry", w->email) == w->status;
+}
+
+static gboolean
+offline_said (gpointer data)
+{
+  return signet_ui_find_widget (child (data, "to_entry"), GTK_TYPE_LABEL,
+                                "Keys cannot be checked while offline") != NULL;
+}
+
+/* While Seal is on, each recipient's key status shows on its own as typing
+ * stops, and follows an edit; offline nothing is looked up, and the field
+ * says why. */
+static void
+test_live_status (Fixture *f, gconstpointer data)
+{
+  PillWait alice = { f, "alice@example.org", SIGNET_KEY_STATUS_OK };
+  PillWait erin = { f, "erin@example.org", SIGNET_KEY_STATUS_EXPIRED };
+  PillWait rex = { f, "rex@example.org", SIGNET_KEY_STATUS_REVOKED };
+
+  set_seal (f, TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (child (f, "to_entry")), "alice@example.org, erin@example.org,");
+  signet_test_wait_until (pill_has_status, &alice);
+  signet_test_wait_until (pill_has_status, &erin);
+  g_assert_null (signet_ui_find_dialog ());
+
+  gtk_editable_set_text (GTK_EDITABLE (child (f, "to_entry")), "rex@example.org,");
+  signet_test_wait_until (pill_has_status, &rex);
+  g_assert_cmpint (pill_status (f, "to_entry", "erin@example.org"), ==, SIGNET_KEY_STATUS_EXPIRED);
+
+  signet_network_set_work_offline (f->s.network, TRUE);
+  signet_test_wait_until (offline_said, f);
+  g_assert_cmpint (pill_status (f, "to_entry", "rex@example.org"), ==, -1);
+  signet_network_set_work_offline (f->s.network, FALSE);
+}
+
 /* A new message starts in To; one a link addressed already, in the body. */
 static void
 test_initial_focus (Fixture *f, gconstpointer data)
@@ -580,6 +653,14 @@ test_initial_focus (Fixture *f, gconstpointer data)
   signet_test_wait_until ((GSourceFunc) gtk_widget_get_mapped, f->window);
   focus = gtk_window_get_focus (GTK_WINDOW (f->window));
   g_assert_true (focus == to_entry || (focus != NULL && gtk_widget_is_ancestor (focus, to_entry)));
+  /* The keyboard leaves the field both ways (no trap on the field itself). */
+  g_assert_true (gtk_widget_child_focus (GTK_WIDGET (f->window), GTK_DIR_TAB_BACKWARD));
+  focus = gtk_window_get_focus (GTK_WINDOW (f->window));
+  g_assert_false (focus == to_entry || (focus != NULL && gtk_widget_is_ancestor (focus, to_entry)));
+  gtk_widget_grab_focus (to_entry);
+  g_assert_true (gtk_widget_child_focus (GTK_WIDGET (f->window), GTK_DIR_TAB_FORWARD));
+  focus = gtk_window_get_focus (GTK_WINDOW (f->window));
+  g_assert_false (focus == to_entry || (focus != NULL && gtk_widget_is_ancestor (focus, to_entry)));
   signet_message_add_to (message, to);
   signet_message_set_subject (message, "From a link");
   signet_compose_window_load_message (f->window, message);
@@ -806,8 +887,7 @@ test_check_names_status (Fixture *f, gconstpointer data)
   set_seal (f, TRUE);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
   signet_test_wait_until (all_valid_toast, f);
-  g_assert_cmpstr (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "to_entry")), GTK_ENTRY_ICON_SECONDARY), ==,
-                   "channel-secure-symbolic");
+  g_assert_cmpint (pill_status (f, "to_entry", "alice@example.org"), ==, SIGNET_KEY_STATUS_OK);
 }
 
 /* The recipients (or Seal) change while Check Names runs: its result is for
@@ -834,9 +914,7 @@ test_check_names_stale (Fixture *f, gconstpointer data)
         ;
       g_assert_false (all_valid_toast (f));
       g_assert_null (signet_ui_find_dialog ());
-      g_assert_null (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "to_entry")), GTK_ENTRY_ICON_SECONDARY));
-      g_assert_null (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "cc_entry")), GTK_ENTRY_ICON_SECONDARY));
-      g_assert_null (gtk_entry_get_icon_name (GTK_ENTRY (child (f, "bcc_entry")), GTK_ENTRY_ICON_SECONDARY));
+      g_assert_cmpint (pill_status (f, "to_entry", "alice@example.org"), <, 0);
       gtk_editable_set_text (GTK_EDITABLE (child (f, "cc_entry")), "");
     }
 }
@@ -943,6 +1021,7 @@ main (int argc, char *argv[])
   ADD ("work-offline-check-names", TRUE, test_work_offline_check_names);
   ADD ("online-send", TRUE, test_online_send);
   ADD ("initial-focus", TRUE, test_initial_focus);
+  ADD ("live-status", TRUE, test_live_status);
   ADD ("ambiguous-choose-key", TRUE, test_ambiguous_choose_key);
   ADD ("missing-key", TRUE, test_missing_key);
   ADD ("invalid-address", TRUE, test_invalid_address);

@@ -9,6 +9,7 @@
 #include "signet-address.h"
 #include "signet-dialogs.h"
 #include "signet-key-picker.h"
+#include "signet-recipient-field.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-report-text.h"
@@ -63,13 +64,15 @@ struct _SignetComposeWindow
   GtkToggleButton      *seal_button;
   GtkMenuButton        *menu_button;
   GtkEntry             *from_entry;
-  GtkEntry             *to_entry;
-  GtkEntry             *cc_entry;
-  GtkEntry             *bcc_entry;
+  SignetRecipientField *to_entry;
+  SignetRecipientField *cc_entry;
+  SignetRecipientField *bcc_entry;
   GtkEntry             *subject_entry;
   GtkTextView          *body_view;
   GtkListBox           *attachment_list;
 
+  guint                 status_source;    /* the live key check, waiting for typing to stop */
+  GCancellable         *status_cancellable;
   SignetOutbox         *origin_outbox;    /* the message came from this Outbox, held there */
   char                 *origin_id;
 };
@@ -130,13 +133,13 @@ on_edited (SignetComposeWindow *self)
   update_modified (self);
 }
 
+static void schedule_status_check (SignetComposeWindow *self);
+
 static void
 on_recipients_edited (GtkEditable *editable, SignetComposeWindow *self)
 {
-  /* A status icon describes the text it was computed for. */
-  gtk_entry_set_icon_from_icon_name (GTK_ENTRY (editable), GTK_ENTRY_ICON_SECONDARY, NULL);
-  gtk_entry_set_icon_tooltip_text (GTK_ENTRY (editable), GTK_ENTRY_ICON_SECONDARY, NULL);
   self->recipient_changes++;
+  schedule_status_check (self);
 }
 
 /* Everything up to here is what the window was opened with, not an edit. */
@@ -267,25 +270,26 @@ get_body (SignetComposeWindow *self)
 }
 
 static gboolean
-add_field (SignetComposeWindow *self,
-           GtkEntry            *entry,
-           const char          *name,
-           gboolean             lenient,
-           SignetMessage       *message,
-           void               (*add) (SignetMessage *, const SignetAddress *),
-           GError             **error)
+add_field (SignetComposeWindow  *self,
+           SignetRecipientField *field,
+           const char           *name,
+           gboolean              lenient,
+           SignetMessage        *message,
+           void                (*add) (SignetMessage *, const SignetAddress *),
+           GError              **error)
 {
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(GPtrArray) list = signet_address_parse_list (gtk_editable_get_text (GTK_EDITABLE (entry)), &local_error);
+  g_autoptr(GPtrArray) list = signet_recipient_field_dup_addresses (field, TRUE, &local_error);
 
   if (list == NULL && lenient)
     {
-      g_warning ("The %s field is not a valid address list; the draft is saved without it", name);
-      return TRUE;
+      /* What is still being typed does not parse: the pills are kept. */
+      g_warning ("The %s field holds text that is not an address; the draft is saved without it", name);
+      list = signet_recipient_field_dup_addresses (field, FALSE, NULL);
     }
   if (list == NULL)
     {
-      gtk_widget_grab_focus (GTK_WIDGET (entry));
+      gtk_widget_grab_focus (GTK_WIDGET (field));
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
@@ -357,44 +361,109 @@ build_message (SignetComposeWindow *self,
   return g_steal_pointer (&message);
 }
 
-static void
-set_entry_status (GtkEntry *entry, const char *icon, const char *tooltip)
-{
-  gtk_entry_set_icon_from_icon_name (entry, GTK_ENTRY_ICON_SECONDARY, icon);
-  gtk_entry_set_icon_tooltip_text (entry, GTK_ENTRY_ICON_SECONDARY, tooltip);
-}
-
-/* Shows, in each address field, whether all its recipients can receive
- * sealed mail; the tooltip names the ones that cannot and why. */
+/* Shows, on each recipient, whether it can receive sealed mail, and why
+ * not (icon and words on its pill, and in its accessible description). */
 static void
 show_key_status (SignetComposeWindow *self, GPtrArray *key_results)
 {
-  GtkEntry *entries[] = { self->to_entry, self->cc_entry, self->bcc_entry };
+  SignetRecipientField *fields[] = { self->to_entry, self->cc_entry, self->bcc_entry };
 
-  for (guint e = 0; e < G_N_ELEMENTS (entries); e++)
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
     {
-      g_autoptr(GPtrArray) list = signet_address_parse_list (gtk_editable_get_text (GTK_EDITABLE (entries[e])), NULL);
-      g_autoptr(GString) problems = g_string_new (NULL);
-
-      if (list == NULL || list->len == 0)
+      signet_recipient_field_set_message (fields[f], NULL);
+      for (guint i = 0; key_results != NULL && i < key_results->len; i++)
         {
-          set_entry_status (entries[e], NULL, NULL);
-          continue;
+          const SignetKeyResult *r = g_ptr_array_index (key_results, i);
+          signet_recipient_field_set_status (fields[f], r->email, r->status, NULL);
         }
-      for (guint i = 0; i < list->len; i++)
-        {
-          const SignetAddress *a = g_ptr_array_index (list, i);
-          const SignetKeyResult *r = signet_key_results_lookup (key_results, a->email);
-
-          if (r != NULL && r->status != SIGNET_KEY_STATUS_OK)
-            g_string_append_printf (problems, "%s%s: %s", problems->len ? "\n" : "",
-                                    a->email, signet_key_status_describe (r->status));
-        }
-      if (problems->len > 0)
-        set_entry_status (entries[e], "dialog-warning-symbolic", problems->str);
-      else
-        set_entry_status (entries[e], "channel-secure-symbolic", _("Every recipient here has a valid sealing key"));
     }
+}
+
+static void
+clear_key_status (SignetComposeWindow *self, const char *message)
+{
+  SignetRecipientField *fields[] = { self->to_entry, self->cc_entry, self->bcc_entry };
+
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+    {
+      signet_recipient_field_clear_status (fields[f]);
+      signet_recipient_field_set_message (fields[f], f == 0 ? message : NULL);
+    }
+}
+
+/* ---- the live key check ----------------------------------------------- */
+
+#define STATUS_CHECK_DELAY_MS 300
+
+static void
+on_status_resolved (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(SignetComposeWindow) self = g_weak_ref_get (user_data);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_weak_ref_clear (user_data);
+  g_free (user_data);
+  results = signet_key_directory_resolve_finish (SIGNET_KEY_DIRECTORY (object), result, &error);
+  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (results == NULL)
+    {
+      if (g_error_matches (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE))
+        clear_key_status (self, _("Keys cannot be checked while offline"));
+      return;
+    }
+  show_key_status (self, results);
+}
+
+/* About 300 ms after the recipients (or Seal) last changed, every
+ * recipient of every field is looked up at once, off the main thread; a
+ * change meanwhile cancels it. Offline nothing is looked up. */
+static gboolean
+on_status_check (gpointer user_data)
+{
+  SignetComposeWindow *self = user_data;
+  SignetRecipientField *fields[] = { self->to_entry, self->cc_entry, self->bcc_entry };
+  SignetKeyDirectory *directory = signet_send_operation_get_directory (self->operation);
+  g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
+  GWeakRef *ref;
+
+  self->status_source = 0;
+  if (!self->seal || directory == NULL)
+    return G_SOURCE_REMOVE;
+  if (!signet_network_get_online (self->network))
+    {
+      clear_key_status (self, _("Keys cannot be checked while offline"));
+      return G_SOURCE_REMOVE;
+    }
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+    {
+      g_autoptr(GPtrArray) list = signet_recipient_field_dup_addresses (fields[f], FALSE, NULL);
+
+      for (guint i = 0; list != NULL && i < list->len; i++)
+        g_ptr_array_add (emails, g_strdup (((SignetAddress *) g_ptr_array_index (list, i))->email));
+    }
+  if (emails->len == 0)
+    return G_SOURCE_REMOVE;
+  g_clear_object (&self->status_cancellable);
+  self->status_cancellable = g_cancellable_new ();
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  signet_key_directory_resolve_async (directory, emails, self->status_cancellable,
+                                      on_status_resolved, ref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_status_check (SignetComposeWindow *self)
+{
+  if (self->to_entry == NULL)
+    return;  /* not built yet, or going */
+  g_cancellable_cancel (self->status_cancellable);
+  g_clear_handle_id (&self->status_source, g_source_remove);
+  clear_key_status (self, NULL);
+  if (self->seal)
+    self->status_source = g_timeout_add (STATUS_CHECK_DELAY_MS, on_status_check, self);
 }
 
 /* The recipients (and Seal) are as they were when the op in flight began. */
@@ -414,6 +483,11 @@ take_message (SignetComposeWindow *self)
 
   if (self->op != OP_NONE)
     return NULL;
+  /* What is typed becomes pills now, not when the focus leaves later on
+   * (which would count as a change made during the send). */
+  signet_recipient_field_commit (self->to_entry);
+  signet_recipient_field_commit (self->cc_entry);
+  signet_recipient_field_commit (self->bcc_entry);
   message = build_message (self, FALSE, &error);
   if (message == NULL)
     show_failure (self, error, NULL);
@@ -1094,12 +1168,11 @@ signet_compose_window_add_attachment (SignetComposeWindow *self,
 }
 
 static void
-set_addresses (GtkEntry *entry, SignetMessage *message, SignetRecipientKind kind)
+set_addresses (SignetRecipientField *field, SignetMessage *message, SignetRecipientKind kind)
 {
   g_autoptr(GPtrArray) addresses = signet_message_dup_recipients (message, kind);
-  g_autofree char *text = signet_address_join (addresses, FALSE);
 
-  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  signet_recipient_field_set_addresses (field, addresses);
 }
 
 /* Fills the composer from @message (a mailto: link, the command line); the
@@ -1196,6 +1269,7 @@ static void
 update_offline_banner (SignetComposeWindow *self)
 {
   gtk_revealer_set_reveal_child (self->offline_revealer, !signet_network_get_online (self->network));
+  schedule_status_check (self);
   gtk_widget_set_visible (self->work_online_button, signet_network_get_work_offline (self->network));
 }
 
@@ -1238,6 +1312,9 @@ signet_compose_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->op_cancellable);
+  g_cancellable_cancel (self->status_cancellable);
+  g_clear_object (&self->status_cancellable);
+  g_clear_handle_id (&self->status_source, g_source_remove);
   if (self->close_tasks != NULL)
     finish_close (self, TRUE);
   dismiss_close_dialog (self);
@@ -1313,6 +1390,7 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
         {
           self->seal = g_value_get_boolean (value);
           self->recipient_changes++;
+          schedule_status_check (self);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -1327,6 +1405,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  g_type_ensure (SIGNET_TYPE_RECIPIENT_FIELD);
   object_class->constructed = signet_compose_window_constructed;
   object_class->dispose = signet_compose_window_dispose;
   object_class->get_property = signet_compose_window_get_property;
@@ -1432,7 +1511,8 @@ signet_compose_window_init (SignetComposeWindow *self)
 static void
 focus_start (SignetComposeWindow *self)
 {
-  if (*gtk_editable_get_text (GTK_EDITABLE (self->to_entry)) != '\0')
+  if (g_list_model_get_n_items (signet_recipient_field_get_model (self->to_entry)) > 0 ||
+      *gtk_editable_get_text (GTK_EDITABLE (self->to_entry)) != '\0')
     gtk_widget_grab_focus (GTK_WIDGET (self->body_view));
   else
     gtk_widget_grab_focus (GTK_WIDGET (self->to_entry));

@@ -499,6 +499,27 @@ signet_recipient_field_editable_init (GtkEditableInterface *iface)
   iface->get_delegate = signet_recipient_field_get_delegate;
 }
 
+/* Like GtkEntry: the keyboard moves through what is in the field (the
+ * pills' remove buttons, the text), never onto the field itself. */
+static gboolean
+signet_recipient_field_focus (GtkWidget *widget, GtkDirectionType direction)
+{
+  gboolean backward = direction == GTK_DIR_TAB_BACKWARD || direction == GTK_DIR_UP || direction == GTK_DIR_LEFT;
+  GtkWidget *current = gtk_widget_get_focus_child (widget);
+  GtkWidget *child;
+
+  if (current != NULL && gtk_widget_child_focus (current, direction))
+    return TRUE;
+  if (current != NULL)
+    child = backward ? gtk_widget_get_prev_sibling (current) : gtk_widget_get_next_sibling (current);
+  else
+    child = backward ? gtk_widget_get_last_child (widget) : gtk_widget_get_first_child (widget);
+  for (; child != NULL; child = backward ? gtk_widget_get_prev_sibling (child) : gtk_widget_get_next_sibling (child))
+    if (gtk_widget_child_focus (child, direction))
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 signet_recipient_field_grab_focus (GtkWidget *widget)
 {
@@ -567,6 +588,7 @@ signet_recipient_field_class_init (SignetRecipientFieldClass *klass)
   widget_class->size_allocate = signet_recipient_field_size_allocate;
   widget_class->get_request_mode = signet_recipient_field_get_request_mode;
   widget_class->grab_focus = signet_recipient_field_grab_focus;
+  widget_class->focus = signet_recipient_field_focus;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/signetmail/Signet/signet-recipient-field.ui");
@@ -589,6 +611,9 @@ signet_recipient_field_init (SignetRecipientField *self)
   self->store = g_list_store_new (SIGNET_TYPE_RECIPIENT);
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_editable_init_delegate (GTK_EDITABLE (self));
+  /* Like GtkEntry: focusable as a whole, for screen readers; the focus
+   * itself goes to the text (grab_focus). */
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (self), "signet-recipient-field");
   g_signal_connect_object (self->store, "items-changed", G_CALLBACK (on_items_changed), self,
                            G_CONNECT_SWAPPED);

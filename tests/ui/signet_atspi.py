@@ -40,6 +40,25 @@ def text_of(node):
         return ""
 
 
+def recipients_text(text_node):
+    """What an address field holds: its pills (each named by its address)
+    and what is still typed after them, joined with ", "."""
+    parent = text_node if text_node is not None and text_node.get_child_count() > 0 else (
+        text_node.get_parent() if text_node is not None else None)
+    parts = []
+    if parent is not None:
+        for i in range(parent.get_child_count()):
+            child = parent.get_child_at_index(i)
+            if child is None or child == text_node or child.get_role_name() in ("text", "label"):
+                continue
+            if child.get_name():
+                parts.append(child.get_name())
+    typed = text_of(text_node) if text_node is not None else ""
+    if typed:
+        parts.append(typed)
+    return ", ".join(parts)
+
+
 class App:
     """A signet process with its own data dirs, and helpers to find its widgets."""
 
@@ -180,7 +199,7 @@ def type_into(app, entry_name, text):
     except Exception:
         Atspi.Component.grab_focus(entry)
         subprocess.run(["xdotool", "type", "--delay", "5", text], check=True)
-    wait_for(lambda: text_of(entry) == text, f"{entry_name} to read {text!r}")
+    wait_for(lambda: text_of(entry) == text or recipients_text(entry) == text, f"{entry_name} to read {text!r}")
 
 
 def click(node):

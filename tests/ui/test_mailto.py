@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import App, text_of, wait_for, walk  # noqa: E402
+from signet_atspi import recipients_text, App, text_of, wait_for, walk  # noqa: E402
 
 
 def frames(app):
@@ -20,7 +20,7 @@ def frames(app):
 def field(frame, name):
     for node in walk(frame):
         if node.get_role_name() == "text" and node.get_name() == name:
-            return text_of(node)
+            return recipients_text(node) if name in ("To", "Cc", "Bcc") else text_of(node)
     return None
 
 

@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import App, Atspi, text_of, type_into, wait_for, walk  # noqa: E402
+from signet_atspi import recipients_text, App, Atspi, text_of, type_into, wait_for, walk  # noqa: E402
 
 TO = "alice@example.org"
 SUBJECT = "Clock tower plan"
@@ -49,7 +49,7 @@ def main():
 
         subprocess.run([binary, "--demo"], env=app.env, check=True, timeout=30)
         wait_for(lambda: len(frames(app)) == 2, "a second composer")
-        [second] = [f for f in frames(app) if text_of(field(f, "To")) == ""]
+        [second] = [f for f in frames(app) if recipients_text(field(f, "To")) == ""]
         set_field(second, "From", "")
         set_field(second, "Message body", UNSAVABLE)
 
