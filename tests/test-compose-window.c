@@ -637,6 +637,78 @@ test_live_status (Fixture *f, gconstpointer data)
   signet_network_set_work_offline (f->s.network, FALSE);
 }
 
+static gboolean
+press_in_field (GtkWidget *field, guint keyval)
+{
+  GtkWidget *text = GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (field)));
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (text);
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (g_strcmp0 (gtk_event_controller_get_name (controller), "signet-recipient-keys") == 0)
+        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, 0, &handled);
+    }
+  return handled;
+}
+
+static GtkPopover *
+suggestions (GtkWidget *field)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (field); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (GTK_IS_POPOVER (c))
+      return GTK_POPOVER (c);
+  return NULL;
+}
+
+static gboolean
+suggestions_shown (gpointer data)
+{
+  GtkPopover *popover = suggestions (data);
+
+  return popover != NULL && gtk_widget_get_visible (GTK_WIDGET (popover));
+}
+
+/* Part of a name typed in To: the keyring's matching addresses are
+ * suggested, each with its key status; Down and Enter take one as a pill,
+ * Escape closes the list and keeps the text. */
+static void
+test_completion (Fixture *f, gconstpointer data)
+{
+  GtkWidget *to = child (f, "to_entry");
+  GListModel *model = signet_recipient_field_get_model (SIGNET_RECIPIENT_FIELD (to));
+  g_autoptr(SignetRecipient) chosen = NULL;
+  GtkWidget *list;
+  GtkListBoxRow *row;
+
+  gtk_editable_set_text (GTK_EDITABLE (to), "ali");
+  signet_test_wait_until (suggestions_shown, to);
+  list = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (gtk_popover_get_child (suggestions (to))));
+  if (GTK_IS_VIEWPORT (list))
+    list = gtk_viewport_get_child (GTK_VIEWPORT (list));
+  row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 0);
+  g_assert_nonnull (row);
+  /* Each suggestion says what its key allows. */
+  g_assert_nonnull (signet_ui_find_widget (GTK_WIDGET (row), GTK_TYPE_LABEL,
+                                           signet_key_status_describe (SIGNET_KEY_STATUS_OK)));
+  g_assert_true (press_in_field (to, GDK_KEY_Escape));
+  g_assert_false (suggestions_shown (to));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to)), ==, "ali");
+
+  gtk_editable_set_text (GTK_EDITABLE (to), "alic");
+  signet_test_wait_until (suggestions_shown, to);
+  g_assert_true (press_in_field (to, GDK_KEY_Down));
+  g_assert_true (press_in_field (to, GDK_KEY_Up));
+  g_assert_true (press_in_field (to, GDK_KEY_Return));
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 1);
+  chosen = g_list_model_get_item (model, 0);
+  g_assert_cmpstr (signet_recipient_get_address (chosen)->email, ==, "alice@example.org");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to)), ==, "");
+  g_assert_false (suggestions_shown (to));
+}
+
 /* A new message starts in To; one a link addressed already, in the body. */
 static void
 test_initial_focus (Fixture *f, gconstpointer data)
@@ -1022,6 +1094,7 @@ main (int argc, char *argv[])
   ADD ("online-send", TRUE, test_online_send);
   ADD ("initial-focus", TRUE, test_initial_focus);
   ADD ("live-status", TRUE, test_live_status);
+  ADD ("completion", TRUE, test_completion);
   ADD ("ambiguous-choose-key", TRUE, test_ambiguous_choose_key);
   ADD ("missing-key", TRUE, test_missing_key);
   ADD ("invalid-address", TRUE, test_invalid_address);

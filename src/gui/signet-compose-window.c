@@ -9,6 +9,7 @@
 #include "signet-address.h"
 #include "signet-dialogs.h"
 #include "signet-key-picker.h"
+#include "signet-keyring-completion.h"
 #include "signet-recipient-field.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -1285,6 +1286,16 @@ signet_compose_window_constructed (GObject *object)
   g_signal_connect_object (self->network, "notify::work-offline",
                            G_CALLBACK (update_offline_banner), self, G_CONNECT_SWAPPED);
   update_offline_banner (self);
+  /* Suggestions while typing an address: from the keyring, for now. */
+  if (signet_send_operation_get_directory (self->operation) != NULL)
+    {
+      g_autoptr(GPtrArray) providers = g_ptr_array_new_with_free_func (g_object_unref);
+      SignetRecipientField *fields[] = { self->to_entry, self->cc_entry, self->bcc_entry };
+
+      g_ptr_array_add (providers, signet_keyring_completion_new (signet_send_operation_get_directory (self->operation)));
+      for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+        signet_recipient_field_set_completion (fields[i], providers);
+    }
 }
 
 /* gtk_window_destroy() unrealizes the window after taking it off the

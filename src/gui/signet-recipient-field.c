@@ -15,6 +15,10 @@
 
 #include "signet-recipient-field.h"
 
+#include <string.h>
+
+#include "signet-completion-provider.h"
+
 #include "signet-i18n.h"
 
 #define PILL_RESOURCE "/io/github/signetmail/Signet/signet-recipient-pill.ui"
@@ -32,7 +36,18 @@ struct _SignetRecipientField
   GPtrArray  *pills;        /* GtkWidget, in the model's order; children, not owned */
   char       *error_text;
   guint       commit_idle;
+
+  /* Completion: suggestions while typing, from the providers. */
+  GPtrArray    *providers;     /* SignetCompletionProvider */
+  GtkWidget    *popover;
+  GtkWidget    *suggestion_list;
+  GPtrArray    *suggestions;   /* SignetCompletion, as the rows show them */
+  GCancellable *search_cancellable;
+  guint         search_source;
 };
+
+#define SEARCH_DELAY_MS 150
+#define MAX_SUGGESTIONS 8
 
 static void signet_recipient_field_editable_init (GtkEditableInterface *iface);
 
@@ -174,6 +189,8 @@ signet_recipient_field_size_allocate (GtkWidget *widget,
   if (below > 0)
     gtk_widget_size_allocate (self->message,
                               &(GtkAllocation) { 0, flow_height + V_SPACING, width, below }, -1);
+  if (self->popover != NULL)
+    gtk_popover_present (GTK_POPOVER (self->popover));
 }
 
 static GtkSizeRequestMode
@@ -311,11 +328,212 @@ on_text_insert (SignetRecipientField *self,
     self->commit_idle = g_idle_add_full (G_PRIORITY_HIGH_IDLE, commit_idle_cb, self, NULL);
 }
 
+/* ---- completion --------------------------------------------------------- */
+
+static void
+hide_suggestions (SignetRecipientField *self)
+{
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_handle_id (&self->search_source, g_source_remove);
+  if (self->popover != NULL)
+    gtk_popover_popdown (GTK_POPOVER (self->popover));
+}
+
+static gboolean
+suggestions_shown (SignetRecipientField *self)
+{
+  return self->popover != NULL && gtk_widget_get_visible (self->popover) &&
+         self->suggestions != NULL && self->suggestions->len > 0;
+}
+
+/* The suggestion becomes a pill, as if its address had been typed. */
+static void
+accept_suggestion (SignetRecipientField *self, guint index)
+{
+  const SignetCompletion *c;
+  g_autoptr(GPtrArray) addresses = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
+
+  if (self->suggestions == NULL || index >= self->suggestions->len)
+    return;
+  c = g_ptr_array_index (self->suggestions, index);
+  g_ptr_array_add (addresses, signet_address_new (c->name, c->email));
+  hide_suggestions (self);
+  append_addresses (self, addresses);
+  gtk_editable_set_text (GTK_EDITABLE (self->text), "");
+  gtk_widget_grab_focus (self->text);
+}
+
+static void
+on_suggestion_activated (GtkListBox *list, GtkListBoxRow *row, SignetRecipientField *self)
+{
+  accept_suggestion (self, (guint) gtk_list_box_row_get_index (row));
+}
+
+static void
+show_suggestions (SignetRecipientField *self, GPtrArray *found)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->suggestion_list)) != NULL)
+    gtk_list_box_remove (GTK_LIST_BOX (self->suggestion_list), child);
+  g_clear_pointer (&self->suggestions, g_ptr_array_unref);
+  self->suggestions = g_ptr_array_ref (found);
+  if (found->len == 0)
+    {
+      gtk_popover_popdown (GTK_POPOVER (self->popover));
+      return;
+    }
+  for (guint i = 0; i < found->len; i++)
+    {
+      const SignetCompletion *c = g_ptr_array_index (found, i);
+      g_autoptr(SignetAddress) address = signet_address_new (c->name, c->email);
+      g_autofree char *shown = signet_address_to_string (address);
+      /* Translators: a suggested address, then what its key allows: "Alice <alice@example.org>, key valid" */
+      g_autofree char *spoken = g_strdup_printf (_("%s, %s"), shown, signet_key_status_describe (c->status));
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+      GtkWidget *title = gtk_label_new (shown);
+      GtkWidget *status = gtk_label_new (signet_key_status_describe (c->status));
+      GtkWidget *row = gtk_list_box_row_new ();
+
+      gtk_label_set_xalign (GTK_LABEL (title), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
+      gtk_label_set_xalign (GTK_LABEL (status), 0);
+      gtk_widget_add_css_class (status, "caption");
+      gtk_widget_add_css_class (status, "dim-label");
+      gtk_box_append (GTK_BOX (box), title);
+      gtk_box_append (GTK_BOX (box), status);
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, spoken, -1);
+      gtk_list_box_append (GTK_LIST_BOX (self->suggestion_list), row);
+    }
+  gtk_list_box_select_row (GTK_LIST_BOX (self->suggestion_list),
+                           gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->suggestion_list), 0));
+  gtk_popover_popup (GTK_POPOVER (self->popover));
+}
+
+static void
+on_searched (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(SignetRecipientField) self = g_weak_ref_get (user_data);
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_weak_ref_clear (user_data);
+  g_free (user_data);
+  found = signet_completion_search_all_finish (result, &error);
+  if (self == NULL || found == NULL || gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
+  show_suggestions (self, found);
+}
+
+static gboolean
+on_search (gpointer user_data)
+{
+  SignetRecipientField *self = user_data;
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->text));
+  GWeakRef *ref;
+
+  self->search_source = 0;
+  g_clear_object (&self->search_cancellable);
+  self->search_cancellable = g_cancellable_new ();
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  signet_completion_search_all_async (self->providers, text, MAX_SUGGESTIONS, self->search_cancellable,
+                                      on_searched, ref);
+  return G_SOURCE_REMOVE;
+}
+
+/* A moment after typing stops, what is typed (two characters or more,
+ * with no comma yet) is looked up; the next keystroke cancels it. */
+static void
+schedule_search (SignetRecipientField *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->text));
+
+  hide_suggestions (self);
+  if (self->providers == NULL || self->providers->len == 0 || g_utf8_strlen (text, -1) < 2 ||
+      strpbrk (text, ",;") != NULL)
+    return;
+  self->search_source = g_timeout_add (SEARCH_DELAY_MS, on_search, self);
+}
+
+/* Where suggestions come from while typing (the keyring, later directory
+ * servers); NULL or empty: none. */
+void
+signet_recipient_field_set_completion (SignetRecipientField *self,
+                                       GPtrArray            *providers)
+{
+  g_return_if_fail (SIGNET_IS_RECIPIENT_FIELD (self));
+  hide_suggestions (self);
+  g_clear_pointer (&self->providers, g_ptr_array_unref);
+  if (providers != NULL)
+    self->providers = g_ptr_array_ref (providers);
+  if (self->popover == NULL && providers != NULL)
+    {
+      GtkWidget *scrolled = gtk_scrolled_window_new ();
+
+      self->suggestion_list = gtk_list_box_new ();
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Suggested addresses"), -1);
+      g_signal_connect (self->suggestion_list, "row-activated", G_CALLBACK (on_suggestion_activated), self);
+      gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+      gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+      gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 320);
+      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->suggestion_list);
+      self->popover = gtk_popover_new ();
+      /* Typing goes on in the field while the suggestions show. */
+      gtk_popover_set_autohide (GTK_POPOVER (self->popover), FALSE);
+      gtk_popover_set_has_arrow (GTK_POPOVER (self->popover), FALSE);
+      gtk_popover_set_position (GTK_POPOVER (self->popover), GTK_POS_BOTTOM);
+      gtk_widget_add_css_class (self->popover, "menu");
+      gtk_popover_set_child (GTK_POPOVER (self->popover), scrolled);
+      gtk_widget_set_parent (self->popover, GTK_WIDGET (self));
+    }
+}
+
+/* Up, Down, Enter and Escape while suggestions show. */
+static gboolean
+suggestion_key (SignetRecipientField *self, guint keyval)
+{
+  GtkListBoxRow *row;
+  int index;
+
+  if (!suggestions_shown (self))
+    return FALSE;
+  row = gtk_list_box_get_selected_row (GTK_LIST_BOX (self->suggestion_list));
+  index = row != NULL ? gtk_list_box_row_get_index (row) : -1;
+  switch (keyval)
+    {
+    case GDK_KEY_Down:
+    case GDK_KEY_KP_Down:
+      index = MIN (index + 1, (int) self->suggestions->len - 1);
+      break;
+    case GDK_KEY_Up:
+    case GDK_KEY_KP_Up:
+      index = MAX (index - 1, 0);
+      break;
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+    case GDK_KEY_ISO_Enter:
+      accept_suggestion (self, (guint) MAX (index, 0));
+      return TRUE;
+    case GDK_KEY_Escape:
+      hide_suggestions (self);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+  gtk_list_box_select_row (GTK_LIST_BOX (self->suggestion_list),
+                           gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->suggestion_list), index));
+  return TRUE;
+}
+
 static void
 on_text_changed (SignetRecipientField *self)
 {
   /* The user is correcting the text: what was wrong may not be any more. */
   set_error (self, NULL);
+  schedule_search (self);
 }
 
 static void
@@ -342,6 +560,8 @@ on_key_pressed (SignetRecipientField *self,
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->text));
 
+  if (suggestion_key (self, keyval))
+    return TRUE;
   if (keyval == GDK_KEY_BackSpace && *text == '\0' &&
       g_list_model_get_n_items (G_LIST_MODEL (self->store)) > 0)
     {
@@ -358,8 +578,20 @@ on_key_pressed (SignetRecipientField *self,
 static void
 on_focus_leave (SignetRecipientField *self)
 {
-  if (!gtk_widget_in_destruction (GTK_WIDGET (self)))
-    commit_text (self, FALSE);
+  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
+  /* Clicking a suggestion moves the focus into the list: that is not
+   * leaving the field. */
+  if (self->popover != NULL && gtk_widget_get_visible (self->popover))
+    {
+      GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+      GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+      if (focus != NULL && gtk_widget_is_ancestor (focus, self->popover))
+        return;
+      hide_suggestions (self);
+    }
+  commit_text (self, FALSE);
 }
 
 /* A click between the pills is a click in the field. */
@@ -552,6 +784,12 @@ signet_recipient_field_dispose (GObject *object)
   SignetRecipientField *self = SIGNET_RECIPIENT_FIELD (object);
 
   g_clear_handle_id (&self->commit_idle, g_source_remove);
+  g_clear_handle_id (&self->search_source, g_source_remove);
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+  g_clear_pointer (&self->providers, g_ptr_array_unref);
+  g_clear_pointer (&self->suggestions, g_ptr_array_unref);
+  g_clear_pointer (&self->popover, gtk_widget_unparent);
   if (self->text != NULL)
     gtk_editable_finish_delegate (GTK_EDITABLE (self));
   for (guint i = 0; i < self->pills->len; i++)

@@ -28,5 +28,7 @@ void        signet_recipient_field_set_status     (SignetRecipientField *self,
 void        signet_recipient_field_clear_status   (SignetRecipientField *self);
 void        signet_recipient_field_set_message    (SignetRecipientField *self,
                                                    const char           *text);
+void        signet_recipient_field_set_completion (SignetRecipientField *self,
+                                                   GPtrArray            *providers);
 
 G_END_DECLS
