@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import App, click, wait_for  # noqa: E402
+from signet_atspi import App, Atspi, click, wait_for  # noqa: E402
 
 
 def network_up():
@@ -51,8 +51,6 @@ def main():
         app.wait_find("frame", "New Message")
         app.seal_on()
         to = app.wait_find("text", "To")
-        to.get_editable_text_iface()
-        from signet_atspi import Atspi  # noqa: E402
         Atspi.EditableText.set_text_contents(to, "erin@example.org, nobody@example.org,")
         wait_for(lambda: described(to, "erin@example.org", "expired"), "erin's pill to say her key expired")
         wait_for(lambda: described(to, "nobody@example.org", "No sealing key"), "nobody's pill to say there is no key")
@@ -94,6 +92,9 @@ def main():
         assert not mailbox(app, "person9@example.org")
         assert len(mailbox(app, "carol@example.org")) == 1
         print("ok - Send goes to the nine pills left, not to the one removed")
+        # Nothing left to do (no window, an empty Outbox): Signet ends by itself.
+        assert app.proc.wait(timeout=60) == 0
+        print("ok - then Signet exits by itself, cleanly")
     finally:
         app.close()
 
