@@ -948,7 +948,6 @@ typedef enum {
 typedef struct {
   OpKind  kind;
   char   *id;
-  GTask  *caller;
   GStrv   recipients;   /* OP_HOLD: every envelope recipient */
 } OpData;
 
@@ -957,7 +956,6 @@ op_data_free (OpData *op)
 {
   g_strfreev (op->recipients);
   g_free (op->id);
-  g_clear_object (&op->caller);
   g_free (op);
 }
 
@@ -1124,7 +1122,8 @@ static void
 on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   SignetOutbox *self = SIGNET_OUTBOX (object);
-  OpData *op = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GTask) caller = user_data;
+  OpData *op = g_task_get_task_data (caller);
   GError *error = NULL;
 
   self->running = FALSE;
@@ -1141,22 +1140,17 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
       int fd = (int) g_task_propagate_int (G_TASK (result), &error);
 
       if (error != NULL)
-        g_hash_table_remove (self->held, op->id);
-
-      if (error != NULL)
-        g_task_return_error (op->caller, error);
-      else
         {
-          OpData *caller_op = g_task_get_task_data (op->caller);
-
-          caller_op->recipients = g_steal_pointer (&op->recipients);
-          g_task_return_int (op->caller, fd);
+          g_hash_table_remove (self->held, op->id);
+          g_task_return_error (caller, error);
         }
+      else
+        g_task_return_int (caller, fd);
     }
   else if (g_task_propagate_boolean (G_TASK (result), &error))
-    g_task_return_boolean (op->caller, TRUE);
+    g_task_return_boolean (caller, TRUE);
   else
-    g_task_return_error (op->caller, error);
+    g_task_return_error (caller, error);
   /* A run follows: it delivers what was retried (online), and counts. */
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   if (!g_cancellable_is_cancelled (self->cancellable))
@@ -1170,19 +1164,16 @@ on_op_done (GObject *object, GAsyncResult *result, gpointer user_data)
   start_next (self);
 }
 
+/* The worker fills in the caller's own OpData (the recipients of a held
+ * send); @caller is answered when it is done. */
 static void
 start_op (SignetOutbox *self, GTask *caller)
 {
-  OpData *caller_op = g_task_get_task_data (caller);
-  OpData *op = g_new0 (OpData, 1);
-  g_autoptr(GTask) task = g_task_new (self, NULL, on_op_done, NULL);
+  g_autoptr(GTask) task = g_task_new (self, NULL, on_op_done, caller);
 
-  op->kind = caller_op->kind;
-  op->id = g_strdup (caller_op->id);
-  op->caller = caller;
   self->running = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
-  g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
+  g_task_set_task_data (task, g_task_get_task_data (caller), NULL);
   g_task_set_source_tag (task, start_op);
   g_task_run_in_thread (task, op_thread);
 }
