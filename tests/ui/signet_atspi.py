@@ -519,3 +519,27 @@ def files_containing(roots, secrets):
                 if any(s in data for s in secrets):
                     found.append(path)
     return found, n
+
+
+DEMO_IDENTITY = "Signet Demo <demo@example.org>"
+
+
+def configure_account(settings, servers, keyring):
+    """Signet's account for the mail servers, as a user sets it up: the
+    identity, Postfix (STARTTLS) and Dovecot (TLS) as the demo user, their
+    certificate trusted, the password stored with secret-tool."""
+    env = servers.env
+    host, smtp_port, imap_port, pin = env["HOST"], env["SMTP_PORT"], env["IMAPS_PORT"], env["SERVER_PIN"]
+    settings.set("identity", DEMO_IDENTITY)
+    settings.set("smtp-host", host)
+    settings.set("smtp-port", int(smtp_port))
+    settings.set("smtp-security", "starttls")
+    settings.set("smtp-user", "demo")
+    settings.set("imap-host", host)
+    settings.set("imap-port", int(imap_port))
+    settings.set("imap-security", "tls")
+    settings.set("imap-user", "demo")
+    settings.set("trusted-certificates", [f"{host}:{smtp_port}={pin}", f"{host}:{imap_port}={pin}"])
+    password = servers.password("demo")
+    keyring.store(password, "Signet test: SMTP", protocol="smtp", server=host, port=smtp_port, user="demo")
+    keyring.store(password, "Signet test: IMAP", protocol="imap", server=host, port=imap_port, user="demo")

@@ -44,38 +44,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import (App, Keyring, MailServers, Settings, click, make_gnupghome,  # noqa: E402
-                          parse_message, remove_gnupghome, run_in_mail_namespace, type_into, wait_for)
+from signet_atspi import (App, Keyring, MailServers, Settings, click, configure_account,  # noqa: E402
+                          make_gnupghome, parse_message, remove_gnupghome, run_in_mail_namespace, type_into, wait_for)
 
-IDENTITY = "Signet Demo <demo@example.org>"
 N_PLAIN = int(os.environ.get("SIGNET_TEST_PLAIN", "5"))
 N_SEALED = int(os.environ.get("SIGNET_TEST_SEALED", "3"))
 KILL_SPAN = float(os.environ.get("SIGNET_TEST_KILL_SPAN", "0.3"))
 TO, CC, BCC = "alice@example.org", "bob@example.org", "carol@example.org"
 USERS = {"alice@example.org": "alice", "bob@example.org": "bob", "carol@example.org": "carol"}
-
-
-def configure(settings, servers, keyring):
-    env = servers.env
-    host, smtp_port, imap_port, pin = env["HOST"], env["SMTP_PORT"], env["IMAPS_PORT"], env["SERVER_PIN"]
-    settings.set("identity", IDENTITY)
-    settings.set("smtp-host", host)
-    settings.set("smtp-port", int(smtp_port))
-    settings.set("smtp-security", "starttls")
-    settings.set("smtp-user", "demo")
-    settings.set("imap-host", host)
-    settings.set("imap-port", int(imap_port))
-    settings.set("imap-security", "tls")
-    settings.set("imap-user", "demo")
-    settings.set("trusted-certificates", [f"{host}:{smtp_port}={pin}", f"{host}:{imap_port}={pin}"])
-    password = servers.password("demo")
-    # As libsecret stores an item of SECRET_SCHEMA_COMPAT_NETWORK (with its
-    # xdg:schema attribute): what this test is about is delivery, not how a
-    # password gets into the keyring (test_send_postfix.py stores it the
-    # way secret-tool does by default).
-    schema = {"xdg:schema": "org.gnome.keyring.NetworkPassword"}
-    keyring.store(password, "Signet test: SMTP", **schema, protocol="smtp", server=host, port=smtp_port, user="demo")
-    keyring.store(password, "Signet test: IMAP", **schema, protocol="imap", server=host, port=imap_port, user="demo")
 
 
 def outbox_dir(app):
@@ -275,17 +251,13 @@ def main():
         home = make_gnupghome()
         tmp = os.path.join(root, "app")
         settings = Settings(tmp, schema_dir)
-        configure(settings, servers, keyring)
+        configure_account(settings, servers, keyring)
         app_env = {**settings.app_env(), "GNUPGHOME": home}
 
         # Sealed mail needs the network (its keys are looked up): online,
         # with nothing listening on the server's port, it queues and waits.
-        # (Each send tries the whole queue again, and that counts as an
-        # attempt: more sealed sends than the Outbox's max-attempts would
-        # make the first one fail for good.)
         port = closed_port()
-        schema = {"xdg:schema": "org.gnome.keyring.NetworkPassword"}
-        keyring.store(servers.password("demo"), "Signet test: SMTP, closed port", **schema, protocol="smtp",
+        keyring.store(servers.password("demo"), "Signet test: SMTP, closed port", protocol="smtp",
                       server=servers.env["HOST"], port=port, user="demo")
         settings.set("work-offline", False)
         settings.set("smtp-port", port)

@@ -26,12 +26,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import (App, Keyring, MailServers, Settings, click, export_secret_key,  # noqa: E402
+from signet_atspi import (DEMO_IDENTITY as IDENTITY, App, Keyring, MailServers, Settings, click,  # noqa: E402
+                          configure_account, export_secret_key,
                           files_containing, gpg_decrypt, make_gnupghome, parse_message,
                           remove_gnupghome, run_in_mail_namespace, secret_forms, text_of, type_into,
                           wait_for, walk)
 
-IDENTITY = "Signet Demo <demo@example.org>"
 TO = "alice@example.org"
 BCC = "carol@example.org"
 SUBJECT = "Lighthouse keys"
@@ -42,24 +42,6 @@ def key_id(home, address, kind="sub"):
     out = subprocess.run(["gpg", "--homedir", home, "--with-colons", "--list-keys", f"<{address}>"],
                          capture_output=True, text=True, check=True).stdout
     return [line.split(":")[4] for line in out.splitlines() if line.startswith(kind + ":")][0]
-
-
-def configure(settings, servers, keyring):
-    env = servers.env
-    host, smtp_port, imap_port, pin = env["HOST"], env["SMTP_PORT"], env["IMAPS_PORT"], env["SERVER_PIN"]
-    settings.set("identity", IDENTITY)
-    settings.set("smtp-host", host)
-    settings.set("smtp-port", int(smtp_port))
-    settings.set("smtp-security", "starttls")
-    settings.set("smtp-user", "demo")
-    settings.set("imap-host", host)
-    settings.set("imap-port", int(imap_port))
-    settings.set("imap-security", "tls")
-    settings.set("imap-user", "demo")
-    settings.set("trusted-certificates", [f"{host}:{smtp_port}={pin}", f"{host}:{imap_port}={pin}"])
-    password = servers.password("demo")
-    keyring.store(password, "Signet test: SMTP", protocol="smtp", server=host, port=smtp_port, user="demo")
-    keyring.store(password, "Signet test: IMAP", protocol="imap", server=host, port=imap_port, user="demo")
 
 
 def outbox_words(app, settings):
@@ -106,7 +88,7 @@ def main():
         homes.append(sender_home)
         tmp = os.path.join(root, "app")
         settings = Settings(tmp, schema_dir)
-        configure(settings, servers, keyring)
+        configure_account(settings, servers, keyring)
         password = servers.password("demo")
 
         app = App(binary, schema_dir=schema_dir, tmp=tmp,
