@@ -8,7 +8,7 @@
 #include "signet-i18n.h"
 
 /* The message model: who it is from and for (name and address kept apart),
- * subject, body, attachments and whether it is sealed. Getters hand out
+ * subject, body, attachments and whether it is sealed and signed. Getters hand out
  * read-only views; changes go through the setters. */
 struct _SignetMessage
 {
@@ -20,6 +20,7 @@ struct _SignetMessage
   char          *body;
   GListStore    *attachments;
   gboolean       seal;
+  gboolean       sign;
 };
 
 G_DEFINE_FINAL_TYPE (SignetMessage, signet_message, G_TYPE_OBJECT)
@@ -30,6 +31,7 @@ enum {
   PROP_SUBJECT,
   PROP_BODY,
   PROP_SEAL,
+  PROP_SIGN,
   PROP_ATTACHMENTS,
   N_PROPS
 };
@@ -79,6 +81,9 @@ signet_message_get_property (GObject *object, guint prop_id, GValue *value, GPar
     case PROP_SEAL:
       g_value_set_boolean (value, self->seal);
       break;
+    case PROP_SIGN:
+      g_value_set_boolean (value, self->sign);
+      break;
     case PROP_ATTACHMENTS:
       g_value_set_object (value, self->attachments);
       break;
@@ -106,6 +111,9 @@ signet_message_set_property (GObject *object, guint prop_id, const GValue *value
     case PROP_SEAL:
       signet_message_set_seal (self, g_value_get_boolean (value));
       break;
+    case PROP_SIGN:
+      signet_message_set_sign (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -125,6 +133,7 @@ signet_message_class_init (SignetMessageClass *klass)
   properties[PROP_SUBJECT] = g_param_spec_string ("subject", NULL, NULL, "", flags);
   properties[PROP_BODY] = g_param_spec_string ("body", NULL, NULL, "", flags);
   properties[PROP_SEAL] = g_param_spec_boolean ("seal", NULL, NULL, FALSE, flags);
+  properties[PROP_SIGN] = g_param_spec_boolean ("sign", NULL, NULL, FALSE, flags);
   properties[PROP_ATTACHMENTS] =
     g_param_spec_object ("attachments", NULL, NULL, G_TYPE_LIST_MODEL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -293,6 +302,23 @@ signet_message_set_seal (SignetMessage *self, gboolean seal)
     return;
   self->seal = !!seal;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEAL]);
+}
+
+gboolean
+signet_message_get_sign (SignetMessage *self)
+{
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), FALSE);
+  return self->sign;
+}
+
+void
+signet_message_set_sign (SignetMessage *self, gboolean sign)
+{
+  g_return_if_fail (SIGNET_IS_MESSAGE (self));
+  if (self->sign == !!sign)
+    return;
+  self->sign = !!sign;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGN]);
 }
 
 /* To, Cc and Bcc in that order, each address once (compared normalised). */

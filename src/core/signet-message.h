@@ -51,6 +51,9 @@ void                 signet_message_add_attachment  (SignetMessage    *self,
 gboolean             signet_message_get_seal        (SignetMessage *self);
 void                 signet_message_set_seal        (SignetMessage *self,
                                                      gboolean       seal);
+gboolean             signet_message_get_sign        (SignetMessage *self);
+void                 signet_message_set_sign        (SignetMessage *self,
+                                                     gboolean       sign);
 GPtrArray           *signet_message_dup_all_recipients (SignetMessage *self);
 gboolean             signet_message_validate        (SignetMessage *self,
                                                      gboolean       need_recipients,
