@@ -354,11 +354,71 @@ picker_has_rows (gpointer data)
   return n == 2;
 }
 
+typedef struct {
+  Fixture    *f;
+  const char *email;
+  int         status;
+} PillWait;
+
+static gboolean
+pill_has_status (gpointer data)
+{
+  PillWait *w = data;
+
+  return pill_status (w->f, "to_entry", w->email) == w->status;
+}
+
 static gboolean
 has_toast (gpointer data)
 {
-  return signet_ui_find_widget (GTK_WIDGET (data), GTK_TYPE_LABEL,
-                                "The key for dup@example.org is chosen: send again to seal to it") != NULL;
+  return signet_ui_find_widget (GTK_WIDGET (data), GTK_TYPE_LABEL, "The key for dup@example.org is chosen") != NULL;
+}
+
+/* In the open picker, chooses the last of the two keys; returns its
+ * fingerprint. */
+static char *
+choose_last_key (Fixture *f)
+{
+  SignetKeyPicker *picker;
+  GtkWidget *list, *row = NULL, *use;
+  g_autoptr(GString) bare = g_string_new (NULL);
+
+  signet_test_wait_until (picker_has_rows, NULL);
+  picker = find_picker ();
+  list = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (picker), SIGNET_TYPE_KEY_PICKER, "list_box"));
+  for (GtkWidget *c = gtk_widget_get_first_child (list); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (ADW_IS_ACTION_ROW (c))
+      row = c;
+  /* The fingerprint, grouped in fours, is the row's first subtitle line. */
+  for (const char *p = adw_action_row_get_subtitle (ADW_ACTION_ROW (row)); *p != '\0' && *p != '\n'; p++)
+    if (g_ascii_isxdigit (*p))
+      g_string_append_c (bare, *p);
+  g_assert_cmpuint (bare->len, ==, 40);
+  g_assert_true (gtk_widget_activate (row));
+  use = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (picker), SIGNET_TYPE_KEY_PICKER, "use_button"));
+  g_signal_emit_by_name (use, "clicked");
+  signet_test_wait_until (has_toast, f->window);
+  return g_string_free (g_steal_pointer (&bare), FALSE);
+}
+
+/* Sends, and checks the copy in Sent is sealed to @wanted among @n_keys
+ * keys (the sender's own, the other recipients'): not to the other key. */
+static void
+send_sealed_to (Fixture *f, const char *wanted, guint n_keys)
+{
+  g_autofree char *sent = NULL;
+  g_autofree char *message = NULL;
+  g_auto(GStrv) packets = NULL;
+  g_autofree char *wanted_id = NULL;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  signet_test_wait_until (window_closed_and_sent, f);
+  sent = g_build_filename (f->s.mail, "Sent", NULL);
+  message = first_file (sent);
+  packets = signet_test_packet_keyids (homedir, message);
+  wanted_id = signet_test_key_id (homedir, wanted);
+  g_assert_true (g_strv_contains ((const char * const *) packets, wanted_id));
+  g_assert_cmpuint (g_strv_length (packets), ==, n_keys);
 }
 
 /* Several valid keys for one address: the problem dialog offers to choose
@@ -368,14 +428,7 @@ static void
 test_ambiguous_choose_key (Fixture *f, gconstpointer data)
 {
   AdwMessageDialog *dialog;
-  SignetKeyPicker *picker;
-  GtkWidget *list, *row = NULL, *use;
-  g_autofree char *sent = NULL;
-  g_autofree char *message = NULL;
-  g_auto(GStrv) packets = NULL;
-  const char *grouped;
   g_autofree char *wanted = NULL;
-  g_autofree char *wanted_id = NULL;
 
   fill (f, "dup@example.org", NULL, "To one of two keys.");
   set_seal (f, TRUE);
@@ -387,36 +440,70 @@ test_ambiguous_choose_key (Fixture *f, gconstpointer data)
                    "_Choose Key for dup@example.org…");
   g_signal_emit_by_name (dialog, "response", "choose-key");
   gtk_window_destroy (GTK_WINDOW (dialog));
-  signet_test_wait_until (picker_has_rows, NULL);
-  picker = find_picker ();
-  list = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (picker), SIGNET_TYPE_KEY_PICKER, "list_box"));
-  for (GtkWidget *c = gtk_widget_get_first_child (list); c != NULL; c = gtk_widget_get_next_sibling (c))
-    if (ADW_IS_ACTION_ROW (c))
-      row = c;
-  grouped = adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
-  /* The fingerprint, grouped in fours, is the row's first subtitle line. */
-  {
-    g_autoptr(GString) bare = g_string_new (NULL);
-    for (const char *p = grouped; *p != '\0' && *p != '\n'; p++)
-      if (g_ascii_isxdigit (*p))
-        g_string_append_c (bare, *p);
-    wanted = g_string_free (g_steal_pointer (&bare), FALSE);
-  }
-  g_assert_cmpuint (strlen (wanted), ==, 40);
-  g_assert_true (gtk_widget_activate (row));
-  use = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (picker), SIGNET_TYPE_KEY_PICKER, "use_button"));
-  g_signal_emit_by_name (use, "clicked");
-  signet_test_wait_until (has_toast, f->window);
+  wanted = choose_last_key (f);
+  send_sealed_to (f, wanted, 2);
+}
 
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
-  signet_test_wait_until (window_closed_and_sent, f);
-  sent = g_build_filename (f->s.mail, "Sent", NULL);
-  message = first_file (sent);
-  packets = signet_test_packet_keyids (homedir, message);
-  wanted_id = signet_test_key_id (homedir, wanted);
-  g_assert_true (g_strv_contains ((const char * const *) packets, wanted_id));
-  /* Sealed to the chosen key and the sender's own: not to the other key. */
-  g_assert_cmpuint (g_strv_length (packets), ==, 2);
+static GtkWidget *
+find_choose_button (GtkWidget *widget)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (c) && g_strcmp0 (gtk_widget_get_tooltip_text (c), "Choose Key for dup@example.org") == 0)
+        return c;
+      if ((found = find_choose_button (c)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static guint
+count_visible_choose (GtkWidget *widget)
+{
+  guint n = 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      const char *tip = gtk_widget_get_tooltip_text (c);
+
+      if (GTK_IS_BUTTON (c) && gtk_widget_get_visible (c) && tip != NULL && g_str_has_prefix (tip, "Choose Key for "))
+        n++;
+      n += count_visible_choose (c);
+    }
+  return n;
+}
+
+/* The pill of an address with several keys offers the picker itself, as
+ * soon as its status shows; once chosen, the pill says the key is valid
+ * and Send seals to it without asking. Other pills offer no choice. */
+static void
+test_ambiguous_pill (Fixture *f, gconstpointer data)
+{
+  PillWait dup = { f, "dup@example.org", SIGNET_KEY_STATUS_AMBIGUOUS };
+  PillWait chosen = { f, "dup@example.org", SIGNET_KEY_STATUS_OK };
+  PillWait alice = { f, "alice@example.org", SIGNET_KEY_STATUS_OK };
+  GtkWidget *button;
+  g_autofree char *wanted = NULL;
+
+  fill (f, "alice@example.org, dup@example.org", NULL, "To one of two keys.");
+  signet_recipient_field_commit (SIGNET_RECIPIENT_FIELD (child (f, "to_entry")));
+  /* Not checked yet: no choice offered. */
+  button = find_choose_button (child (f, "to_entry"));
+  g_assert_nonnull (button);
+  g_assert_false (gtk_widget_get_visible (button));
+  set_seal (f, TRUE);
+  signet_test_wait_until (pill_has_status, &dup);
+  signet_test_wait_until (pill_has_status, &alice);
+  g_assert_true (gtk_widget_get_visible (button));
+  /* Only the ambiguous pill offers a choice. */
+  g_assert_cmpuint (count_visible_choose (child (f, "to_entry")), ==, 1);
+  g_signal_emit_by_name (button, "clicked");
+  wanted = choose_last_key (f);
+  signet_test_wait_until (pill_has_status, &chosen);
+  g_assert_false (gtk_widget_get_visible (button));
+  send_sealed_to (f, wanted, 3);
 }
 
 static void
@@ -588,20 +675,6 @@ test_close_prompt_save_fails (Fixture *f, gconstpointer data)
   assert_text_kept (f, "alice@example.org", "Do not lose me.");
   g_assert_true (signet_compose_window_get_modified (f->window));
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
-}
-
-typedef struct {
-  Fixture    *f;
-  const char *email;
-  int         status;
-} PillWait;
-
-static gboolean
-pill_has_status (gpointer data)
-{
-  PillWait *w = data;
-
-  return pill_status (w->f, "to_entry", w->email) == w->status;
 }
 
 static gboolean
@@ -1096,6 +1169,7 @@ main (int argc, char *argv[])
   ADD ("live-status", TRUE, test_live_status);
   ADD ("completion", TRUE, test_completion);
   ADD ("ambiguous-choose-key", TRUE, test_ambiguous_choose_key);
+  ADD ("ambiguous-pill", TRUE, test_ambiguous_pill);
   ADD ("missing-key", TRUE, test_missing_key);
   ADD ("invalid-address", TRUE, test_invalid_address);
   ADD ("clear-with-attachment", TRUE, test_clear_with_attachment);

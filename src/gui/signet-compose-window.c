@@ -511,10 +511,21 @@ on_offline_response (AdwMessageDialog    *dialog,
 static void
 on_key_chosen (SignetKeyPicker *picker, const char *fingerprint, SignetComposeWindow *self)
 {
-  g_autofree char *text = g_strdup_printf (_("The key for %s is chosen: send again to seal to it"),
-                                           signet_key_picker_get_email (picker));
+  g_autofree char *text = g_strdup_printf (_("The key for %s is chosen"), signet_key_picker_get_email (picker));
 
   toast (self, text);
+  /* The pills say so: the address now has its key. */
+  schedule_status_check (self);
+}
+
+static void
+open_key_picker (SignetComposeWindow *self, const char *email)
+{
+  SignetKeyPicker *picker;
+
+  picker = signet_key_picker_new (GTK_WINDOW (self), signet_send_operation_get_directory (self->operation), email);
+  g_signal_connect_object (picker, "chosen", G_CALLBACK (on_key_chosen), self, 0);
+  gtk_window_present (GTK_WINDOW (picker));
 }
 
 static void
@@ -523,13 +534,16 @@ on_problems_response (AdwMessageDialog    *dialog,
                       SignetComposeWindow *self)
 {
   const char *email = g_object_get_data (G_OBJECT (dialog), "signet-ambiguous");
-  SignetKeyPicker *picker;
 
-  if (g_strcmp0 (response, RESPONSE_CHOOSE_KEY) != 0 || email == NULL)
-    return;
-  picker = signet_key_picker_new (GTK_WINDOW (self), signet_send_operation_get_directory (self->operation), email);
-  g_signal_connect_object (picker, "chosen", G_CALLBACK (on_key_chosen), self, 0);
-  gtk_window_present (GTK_WINDOW (picker));
+  if (g_strcmp0 (response, RESPONSE_CHOOSE_KEY) == 0 && email != NULL)
+    open_key_picker (self, email);
+}
+
+/* A pill whose address several keys match offers the choice itself. */
+static void
+on_pill_choose_key (SignetRecipientField *field, SignetRecipient *recipient, SignetComposeWindow *self)
+{
+  open_key_picker (self, signet_recipient_get_address (recipient)->email);
 }
 
 static void
@@ -1510,6 +1524,7 @@ signet_compose_window_init (SignetComposeWindow *self)
   for (guint i = 0; i < G_N_ELEMENTS (recipients); i++)
     {
       g_signal_connect (recipients[i], "changed", G_CALLBACK (on_recipients_edited), self);
+      g_signal_connect (recipients[i], "choose-key", G_CALLBACK (on_pill_choose_key), self);
       g_signal_connect_swapped (recipients[i], "changed", G_CALLBACK (on_edited), self);
     }
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->body_view), "changed", G_CALLBACK (on_edited), self);

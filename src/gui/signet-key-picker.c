@@ -115,8 +115,9 @@ candidate_row (SignetKeyPicker          *self,
   gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
   gtk_check_button_set_group (GTK_CHECK_BUTTON (check), group);
   g_object_set_data_full (G_OBJECT (check), "fingerprint", g_strdup (candidate->fingerprint), g_free);
+  /* Its name comes from the row's title (the row labels its activatable
+   * widget); a label of its own would be read out twice. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (check),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, candidate->user_ids[0],
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);

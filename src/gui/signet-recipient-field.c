@@ -18,10 +18,10 @@
 #include <string.h>
 
 #include "signet-completion-provider.h"
+#include "signet-recipient-pill.h"
 
 #include "signet-i18n.h"
 
-#define PILL_RESOURCE "/io/github/signetmail/Signet/signet-recipient-pill.ui"
 #define H_SPACING 4
 #define V_SPACING 4
 
@@ -48,6 +48,13 @@ struct _SignetRecipientField
 
 #define SEARCH_DELAY_MS 150
 #define MAX_SUGGESTIONS 8
+
+enum {
+  CHOOSE_KEY,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static void signet_recipient_field_editable_init (GtkEditableInterface *iface);
 
@@ -601,64 +608,6 @@ on_click_released (SignetRecipientField *self)
   gtk_widget_grab_focus (self->text);
 }
 
-static const char *
-status_icon (SignetKeyStatus status, const char **style)
-{
-  switch (status)
-    {
-    case SIGNET_KEY_STATUS_OK:
-      *style = "signet-key-ok";
-      return "emblem-ok-symbolic";
-    case SIGNET_KEY_STATUS_MISSING:
-    case SIGNET_KEY_STATUS_CANNOT_ENCRYPT:
-      *style = "signet-key-error";
-      return "action-unavailable-symbolic";
-    case SIGNET_KEY_STATUS_EXPIRED:
-    case SIGNET_KEY_STATUS_REVOKED:
-    case SIGNET_KEY_STATUS_DISABLED:
-    case SIGNET_KEY_STATUS_INVALID:
-      *style = "signet-key-error";
-      return "dialog-error-symbolic";
-    case SIGNET_KEY_STATUS_UNTRUSTED:
-    case SIGNET_KEY_STATUS_AMBIGUOUS:
-    default:
-      *style = "signet-key-warning";
-      return "dialog-warning-symbolic";
-    }
-}
-
-/* The pill says its key status in words (tooltip, accessible description)
- * and with an icon; its colour only repeats them. */
-static void
-update_pill_status (GtkWidget *pill)
-{
-  SignetRecipient *recipient = g_object_get_data (G_OBJECT (pill), "signet-recipient");
-  GtkWidget *icon = gtk_widget_get_first_child (pill);
-  const SignetAddress *address = signet_recipient_get_address (recipient);
-  const char *style = NULL;
-  g_autofree char *words = NULL;
-
-  gtk_widget_remove_css_class (pill, "signet-key-ok");
-  gtk_widget_remove_css_class (pill, "signet-key-warning");
-  gtk_widget_remove_css_class (pill, "signet-key-error");
-  gtk_widget_set_visible (icon, signet_recipient_get_checked (recipient));
-  if (!signet_recipient_get_checked (recipient))
-    {
-      g_autofree char *full = signet_address_to_string (address);
-
-      gtk_widget_set_tooltip_text (pill, full);
-      gtk_accessible_reset_property (GTK_ACCESSIBLE (pill), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
-      return;
-    }
-  gtk_image_set_from_icon_name (GTK_IMAGE (icon), status_icon (signet_recipient_get_status (recipient), &style));
-  gtk_widget_add_css_class (pill, style);
-  /* Translators: an email address, then what is known about its key,
-   * e.g. "alice@example.org: Valid sealing key" */
-  words = g_strdup_printf (_("%s: %s"), address->email, signet_recipient_get_status_text (recipient));
-  gtk_widget_set_tooltip_text (pill, words);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (pill), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, words, -1);
-}
-
 static void
 on_remove_clicked (SignetRecipientField *self, GtkButton *button)
 {
@@ -671,27 +620,23 @@ on_remove_clicked (SignetRecipientField *self, GtkButton *button)
   g_list_store_remove (self->store, index);
 }
 
+static void
+on_choose_clicked (SignetRecipientField *self, GtkButton *button)
+{
+  SignetRecipient *recipient = signet_recipient_pill_get_recipient (gtk_widget_get_parent (GTK_WIDGET (button)));
+
+  g_signal_emit (self, signals[CHOOSE_KEY], 0, recipient);
+}
+
 static GtkWidget *
 add_pill (SignetRecipientField *self, SignetRecipient *recipient, GtkWidget *next_sibling)
 {
-  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource (PILL_RESOURCE);
-  GtkWidget *pill = GTK_WIDGET (gtk_builder_get_object (builder, "pill"));
-  GtkWidget *remove = GTK_WIDGET (gtk_builder_get_object (builder, "remove"));
-  const SignetAddress *address = signet_recipient_get_address (recipient);
-  g_autofree char *full = signet_address_to_string (address);
-  /* Translators: %s is an email address; the label of a pill's remove button */
-  g_autofree char *remove_label = g_strdup_printf (_("Remove %s"), address->email);
+  g_autoptr(GtkWidget) pill = signet_recipient_pill_new (recipient);
 
-  gtk_label_set_text (GTK_LABEL (gtk_builder_get_object (builder, "label")),
-                      address->name != NULL ? address->name : address->email);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (pill), GTK_ACCESSIBLE_PROPERTY_LABEL, full, -1);
-  gtk_widget_set_tooltip_text (remove, remove_label);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label, -1);
-  g_object_set_data_full (G_OBJECT (pill), "signet-recipient", g_object_ref (recipient), g_object_unref);
-  g_signal_connect_object (remove, "clicked", G_CALLBACK (on_remove_clicked), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (recipient, "notify::status-text", G_CALLBACK (update_pill_status), pill,
-                           G_CONNECT_SWAPPED);
-  update_pill_status (pill);
+  g_signal_connect_object (signet_recipient_pill_get_remove (pill), "clicked",
+                           G_CALLBACK (on_remove_clicked), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (signet_recipient_pill_get_choose (pill), "clicked",
+                           G_CALLBACK (on_choose_clicked), self, G_CONNECT_SWAPPED);
   gtk_widget_insert_before (pill, GTK_WIDGET (self), next_sibling);
   return pill;
 }
@@ -821,6 +766,16 @@ signet_recipient_field_class_init (SignetRecipientFieldClass *klass)
   object_class->get_property = signet_recipient_field_get_property;
   object_class->set_property = signet_recipient_field_set_property;
   gtk_editable_install_properties (object_class, 1);
+
+  /**
+   * SignetRecipientField::choose-key:
+   * @recipient: the SignetRecipient whose address several usable keys match
+   *
+   * The user asked to choose which of them to seal to (the pill's button).
+   */
+  signals[CHOOSE_KEY] =
+    g_signal_new ("choose-key", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SIGNET_TYPE_RECIPIENT);
 
   widget_class->measure = signet_recipient_field_measure;
   widget_class->size_allocate = signet_recipient_field_size_allocate;
