@@ -5,8 +5,11 @@
 #include "signet-compose-window.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "signet-address.h"
+#include "signet-attachment-drop.h"
+#include "signet-attachment-reminder.h"
 #include "signet-dialogs.h"
 #include "signet-key-picker.h"
 #include "signet-keyring-completion.h"
@@ -94,6 +97,7 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void save_draft (SignetComposeWindow *self);
+static void update_title (SignetComposeWindow *self);
 static void show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_results);
 static void try_close (SignetComposeWindow *self);
 static void focus_start (SignetComposeWindow *self);
@@ -744,9 +748,8 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-send_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+send_now (SignetComposeWindow *self)
 {
-  SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (widget);
   g_autoptr(SignetMessage) message = take_message (self);
   OpData *data;
 
@@ -754,6 +757,50 @@ send_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
     return;
   data = op_begin (self, OP_SEND, self->seal ? _("Sealing and sending a message") : _("Sending a message"));
   signet_send_operation_send_async (self->operation, message, self->op_cancellable, on_sent, data);
+}
+
+static void
+on_reminder_response (AdwMessageDialog    *dialog,
+                      const char          *response,
+                      SignetComposeWindow *self)
+{
+  if (g_strcmp0 (response, SIGNET_RESPONSE_SEND) == 0)
+    send_now (self);
+  else if (g_strcmp0 (response, SIGNET_RESPONSE_ATTACH) == 0)
+    gtk_widget_activate_action (GTK_WIDGET (self), "compose.attach", NULL);
+}
+
+/* A message that says something is attached, with nothing attached: the
+ * user is asked first. */
+static gboolean
+remind_of_attachment (SignetComposeWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->body_view);
+  GtkTextIter start, end;
+  g_autofree char *body = NULL;
+  g_autofree char *word = NULL;
+  AdwMessageDialog *dialog;
+
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->attachments)) > 0)
+    return FALSE;
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  body = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  word = signet_attachment_reminder_find (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)), body);
+  explicit_bzero (body, strlen (body));
+  if (word == NULL)
+    return FALSE;
+  dialog = signet_dialogs_attachment_reminder (GTK_WINDOW (self), word);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_reminder_response), self, 0);
+  return TRUE;
+}
+
+static void
+send_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  SignetComposeWindow *self = SIGNET_COMPOSE_WINDOW (widget);
+
+  if (!remind_of_attachment (self))
+    send_now (self);
 }
 
 static void
@@ -1529,7 +1576,18 @@ signet_compose_window_init (SignetComposeWindow *self)
     }
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->body_view), "changed", G_CALLBACK (on_edited), self);
   g_signal_connect (self, "map", G_CALLBACK (on_first_map), NULL);
+  g_signal_connect_swapped (self->subject_entry, "changed", G_CALLBACK (update_title), self);
+  signet_attachment_drop_attach (self, self->body_view);
   update_busy (self);
+}
+
+/* The window is named after its subject, as in other mail programs. */
+static void
+update_title (SignetComposeWindow *self)
+{
+  g_autofree char *subject = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry))));
+
+  gtk_window_set_title (GTK_WINDOW (self), *subject != '\0' ? subject : _("New Message"));
 }
 
 /* A new message starts with whom it is for; one addressed already (a

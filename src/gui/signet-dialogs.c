@@ -122,6 +122,30 @@ signet_dialogs_save_changes (GtkWindow  *parent,
   return dialog;
 }
 
+/* The message says something is attached (@word), but nothing is.
+ * Responses: SIGNET_RESPONSE_CANCEL (Escape: back to writing),
+ * SIGNET_RESPONSE_ATTACH (the default) and SIGNET_RESPONSE_SEND. */
+AdwMessageDialog *
+signet_dialogs_attachment_reminder (GtkWindow  *parent,
+                                    const char *word)
+{
+  /* Translators: %s is the word of the message that mentions an
+   * attachment, e.g. "attached" */
+  g_autofree char *body = g_strdup_printf (_("The message mentions “%s”, but nothing is attached."), word);
+  AdwMessageDialog *dialog = new_dialog (parent, _("Did You Forget an Attachment?"), body);
+
+  adw_message_dialog_add_responses (dialog,
+                                    SIGNET_RESPONSE_CANCEL, _("_Cancel"),
+                                    SIGNET_RESPONSE_SEND, _("_Send Anyway"),
+                                    SIGNET_RESPONSE_ATTACH, _("_Attach…"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_ATTACH, ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, SIGNET_RESPONSE_ATTACH);
+  adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CANCEL);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
 /* A server's certificate is signed by no authority this computer trusts (or
  * is not the one trusted before): whoever answers may not be the server.
  * The user may trust this certificate for @host:@port only, having compared

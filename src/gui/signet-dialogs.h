@@ -9,6 +9,8 @@ G_BEGIN_DECLS
 #define SIGNET_RESPONSE_CANCEL "cancel"
 #define SIGNET_RESPONSE_DISCARD "discard"
 #define SIGNET_RESPONSE_TRUST "trust"
+#define SIGNET_RESPONSE_ATTACH "attach"
+#define SIGNET_RESPONSE_SEND "send"
 
 AdwMessageDialog *signet_dialogs_offline            (GtkWindow  *parent);
 AdwMessageDialog *signet_dialogs_recipient_problems (GtkWindow  *parent,
@@ -19,6 +21,9 @@ AdwMessageDialog *signet_dialogs_error              (GtkWindow  *parent,
 
 AdwMessageDialog *signet_dialogs_save_changes       (GtkWindow  *parent,
                                                      const char *subject);
+
+AdwMessageDialog *signet_dialogs_attachment_reminder (GtkWindow  *parent,
+                                                      const char *word);
 
 AdwMessageDialog *signet_dialogs_untrusted_certificate (GtkWindow  *parent,
                                                         const char *host,
