@@ -12,7 +12,7 @@ packages=(
 )
 if [ "${1:-}" = "--tests" ]; then
   packages+=(
-    xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 xdotool
+    xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 gir1.2-gtk-4.0 xdotool
     imagemagick iproute2 util-linux
     gnome-keyring libsecret-tools
     locales flatpak flatpak-builder elfutils appstream-util

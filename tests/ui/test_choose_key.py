@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import App, Atspi, button_labelled, click, gpg_decrypt, wait_for  # noqa: E402
+from signet_atspi import App, Atspi, button_labelled, click, gpg_decrypt, wait_for, walk  # noqa: E402
 
 from test_recipients import described, mailbox, network_up  # noqa: E402
 
@@ -36,14 +36,24 @@ def make_key(home, user_id):
     return fingerprint, subkey
 
 
+def picker_window(app):
+    return next((w for w in app.toplevels("frame") if (w.get_name() or "").startswith("Choose a Key for ")), None)
+
+
 def choose(app, label):
     """In the open picker, ticks the key labelled @label and uses it."""
-    check = app.wait_find("check box", label)
+    # Within the picker only, once the window that opened it is gone:
+    # walking into a window as GTK 4.8 tears it down can crash its
+    # accessibility code.
+    wait_for(lambda: not app.toplevels("dialog"), "the dialog to close")
+    picker = wait_for(lambda: picker_window(app), "the key picker")
+    check = wait_for(lambda: next((n for n in walk(picker) if n.get_role_name() == "check box"
+                                   and n.get_name() == label), None), f"the key {label}")
     # GTK 4.8 gives check buttons no AT-SPI action nor focus call: as a
     # keyboard user does, Tab to the key and tick it with Space.
-    picker = subprocess.run(["xdotool", "search", "--name", "^Choose a Key for "],
+    window = subprocess.run(["xdotool", "search", "--name", "^Choose a Key for "],
                             capture_output=True, text=True, check=True).stdout.split()[0]
-    subprocess.run(["xdotool", "windowfocus", "--sync", picker], check=True)
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], check=True)
     for _ in range(12):
         if check.get_state_set().contains(Atspi.StateType.FOCUSED):
             break
@@ -52,14 +62,12 @@ def choose(app, label):
     assert check.get_state_set().contains(Atspi.StateType.FOCUSED), f"Tab never reached {label}"
     subprocess.run(["xdotool", "key", "space"], check=True)
     wait_for(lambda: check.get_state_set().contains(Atspi.StateType.CHECKED), f"{label} to be ticked")
-    use = wait_for(lambda: button_labelled(app.node, "_Use This Key") or button_labelled(app.node, "Use This Key"),
-                   "the picker's Use This Key button")
+    use = wait_for(lambda: button_labelled(picker, "Use This Key"), "the picker's Use This Key button")
     wait_for(lambda: use.get_state_set().contains(Atspi.StateType.SENSITIVE), "Use This Key to be enabled")
     click(use)
     # Only the application's own children: walking into a window as GTK
     # 4.8 tears it down can crash its accessibility code.
-    wait_for(lambda: not [w for w in app.toplevels() if (w.get_name() or "").startswith("Choose a Key for ")],
-             "the picker to close")
+    wait_for(lambda: picker_window(app) is None, "the picker to close")
 
 
 def sealed_to(app, email, home):
@@ -93,7 +101,9 @@ def main():
         Atspi.EditableText.set_text_contents(to, "dana@example.org,")
         wait_for(lambda: described(to, "dana@example.org", "Several"), "dana's pill to say several keys match")
         click(app.wait_find("push button", "Choose Key for dana@example.org"))
-        app.wait_find("check box", "Dana at Home <dana@example.org>")
+        picker = wait_for(lambda: picker_window(app), "the key picker")
+        wait_for(lambda: any(n.get_name() == "Dana at Home <dana@example.org>" for n in walk(picker)
+                             if n.get_role_name() == "check box"), "Dana's keys in the picker")
         print("ok - the pill of an address with two keys says so and opens the key picker")
         choose(app, "Dana at Work <dana@example.org>")
         wait_for(lambda: described(to, "dana@example.org", "Valid sealing key"), "dana's pill to say her key is valid")

@@ -14,7 +14,8 @@ from signet_atspi import recipients_text, App, text_of, wait_for, walk  # noqa: 
 
 
 def frames(app):
-    return app.toplevels("frame", "New Message")
+    # Composers only are open here; each is titled by its subject.
+    return app.toplevels("frame")
 
 
 def field(frame, name):

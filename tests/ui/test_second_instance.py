@@ -17,7 +17,8 @@ REFUSAL = "Signet is already running with your own keyring. Quit it to use the d
 
 
 def frames(app):
-    return app.toplevels("frame", "New Message")
+    # Composers only are open here; each is titled by its subject.
+    return app.toplevels("frame")
 
 
 def work_online_shown(app):
