@@ -5,24 +5,21 @@
 
 #include "signet-attachment-drop.h"
 
-static void
+/* Returns whether there was any file to attach. */
+static gboolean
 attach_files (SignetComposeWindow *window, GdkFileList *list)
 {
-  g_autoptr(GSList) files = gdk_file_list_get_files (list);
+  g_autoptr(GSList) files = list != NULL ? gdk_file_list_get_files (list) : NULL;
 
   for (GSList *l = files; l != NULL; l = l->next)
     signet_compose_window_add_attachment (window, l->data);
+  return files != NULL;
 }
 
 static gboolean
 on_drop (GtkDropTarget *target, const GValue *value, double x, double y, SignetComposeWindow *window)
 {
-  GdkFileList *list = g_value_get_boxed (value);
-
-  if (list == NULL || gdk_file_list_get_files (list) == NULL)
-    return FALSE;
-  attach_files (window, list);
-  return TRUE;
+  return attach_files (window, g_value_get_boxed (value));
 }
 
 static void
