@@ -184,6 +184,10 @@ signet_key_directory_get_network (SignetKeyDirectory *self)
   return self->network;
 }
 
+static GMutex default_home_lock;
+static char *default_home;  /* never freed: it is the engine's setting for the process */
+static gboolean default_home_set;
+
 /* A fresh context bound to this directory's GnuPG home. One per task: GPGME
  * contexts must not be shared between threads. */
 gpgme_ctx_t
@@ -192,6 +196,7 @@ signet_key_directory_new_context (SignetKeyDirectory *self,
 {
   gpgme_ctx_t ctx = NULL;
   gpgme_error_t err;
+  gboolean is_default;
 
   err = gpgme_engine_check_version (GPGME_PROTOCOL_OpenPGP);
   if (err != 0)
@@ -200,10 +205,22 @@ signet_key_directory_new_context (SignetKeyDirectory *self,
                    _("GnuPG (gpg) is not installed or cannot be run."));
       return NULL;
     }
+  /* The first GnuPG home becomes the process's default: contexts for it
+   * copy the engine's settings instead of each running "gpg --version"
+   * again (a fork of this whole process) to set them. */
+  g_mutex_lock (&default_home_lock);
+  if (!default_home_set &&
+      gpgme_set_engine_info (GPGME_PROTOCOL_OpenPGP, NULL, self->homedir) == 0)
+    {
+      default_home = g_strdup (self->homedir);
+      default_home_set = TRUE;
+    }
+  is_default = default_home_set && g_strcmp0 (default_home, self->homedir) == 0;
+  g_mutex_unlock (&default_home_lock);
   err = gpgme_new (&ctx);
   if (err == 0)
     err = gpgme_set_protocol (ctx, GPGME_PROTOCOL_OpenPGP);
-  if (err == 0)
+  if (err == 0 && !is_default)
     err = gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_OpenPGP, NULL, self->homedir);
   if (err != 0)
     {
