@@ -556,7 +556,8 @@ static struct {
   char       *skip;   /* why not */
   int         guard_fd;
   GPid        guard_pid;
-} mail_servers = { NULL, NULL, NULL, -1, 0 };
+  const char *script;  /* in tests/servers */
+} mail_servers = { NULL, NULL, NULL, -1, 0, "mailservers.py" };
 
 char *
 signet_test_servers_script (const char *name)
@@ -591,7 +592,7 @@ parse_servers_env (const char *text)
 static void
 start_servers_guard (const char *servers_dir)
 {
-  g_autofree char *script = signet_test_servers_script ("mailservers.py");
+  g_autofree char *script = signet_test_servers_script (mail_servers.script);
   const char *argv[] = { "/bin/sh", "-c", "/usr/bin/python3 \"$0\" stop \"$1\" >/dev/null 2>&1; rm -rf \"$2\"",
                          script, servers_dir, mail_servers.workdir, NULL };
   int fds[2];
@@ -616,7 +617,15 @@ start_servers_guard (const char *servers_dir)
 const char *
 signet_test_servers_start (const char *name)
 {
-  g_autofree char *script = signet_test_servers_script ("mailservers.py");
+  return signet_test_servers_start_script ("mailservers.py", name);
+}
+
+/* As signet_test_servers_start(), with the servers of tests/servers/@script
+ * (which takes the same "start DIR" and "stop DIR"). */
+const char *
+signet_test_servers_start_script (const char *script_name, const char *name)
+{
+  g_autofree char *script = signet_test_servers_script (script_name);
   g_autofree char *dir = NULL;
   const char *argv[] = { "/usr/bin/python3", script, "start", NULL, NULL };
   g_autofree char *out = NULL;
@@ -625,6 +634,7 @@ signet_test_servers_start (const char *name)
   int status;
   gint64 start = g_get_monotonic_time ();
 
+  mail_servers.script = script_name;
   /* Short, and traversable by the mail daemons' users. */
   mail_servers.workdir = g_strdup_printf ("/tmp/signet-%s-XXXXXX", name);
   g_assert_nonnull (g_mkdtemp_full (mail_servers.workdir, 0755));
@@ -639,7 +649,7 @@ signet_test_servers_start (const char *name)
       return mail_servers.workdir;
     }
   if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("the mail servers did not start: %s", err);
+    g_error ("the servers of %s did not start: %s", script_name, err);
   mail_servers.env = parse_servers_env (out);
   g_test_message ("Postfix and Dovecot ready in %.2f s", (g_get_monotonic_time () - start) / 1e6);
   return mail_servers.workdir;
@@ -665,6 +675,13 @@ signet_test_servers_need (void)
     return TRUE;
   g_test_skip (mail_servers.skip);
   return FALSE;
+}
+
+/* Whether the servers run (outside a test: no skip is recorded). */
+gboolean
+signet_test_servers_available (void)
+{
+  return mail_servers.env != NULL;
 }
 
 const char *

@@ -95,8 +95,11 @@ char      *signet_test_fingerprint      (SignetKeyDirectory *directory,
  * ends however it ends. When they cannot run here (not root, not
  * installed) signet_test_servers_need() skips the test. */
 const char *signet_test_servers_start    (const char *name);
+const char *signet_test_servers_start_script (const char *script_name,
+                                          const char *name);
 void        signet_test_servers_stop     (void);
 gboolean    signet_test_servers_need     (void);
+gboolean    signet_test_servers_available (void);
 const char *signet_test_servers_env      (const char *key);
 char       *signet_test_servers_user_env (const char *user,
                                           const char *suffix);

@@ -27,6 +27,9 @@ typedef enum {
   SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
   /* The sender has no usable key pair of their own. */
   SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY,
+  /* A configured directory server could not be reached although the
+   * network is up: key management failed, as offline. */
+  SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
 } SignetKeyManagementError;
 
 typedef enum {

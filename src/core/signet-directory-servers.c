@@ -1,0 +1,892 @@
+/* The directory as servers: an organisation's LDAP directory, OpenPGP
+ * keyservers and the Web Key Directory, with the keyring as their cache.
+ *
+ * Everything goes through GnuPG's dirmngr for the keyring's GnuPG home,
+ * over its Assuan socket through GPGME: each update tells dirmngr the
+ * servers to use for that connection only ("KEYSERVER"), so no
+ * configuration file of the user's is ever changed. For each address, the
+ * keys the keyring has are fetched again by fingerprint from the first
+ * server that has them (revocations and new expiry dates published there
+ * come in with the import); an address with no key is located, through
+ * WKD first and then the servers in order, and what is found imported.
+ * Imported keys are only as valid as GnuPG says: a key found online is
+ * not certified by anyone, so it is not sealed to until it is accepted.
+ *
+ * A configured server that cannot be reached (refused, timeout, TLS) makes
+ * the whole update fail with SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
+ * naming it: key management has failed, as offline. Results stay fresh
+ * for a few minutes, so a check followed by a send asks once. */
+#define G_LOG_DOMAIN "signet-directory-servers"
+
+#include "signet-directory-servers.h"
+
+#include <locale.h>
+#include <string.h>
+
+#include "signet-address.h"
+#include "signet-errors.h"
+#include "signet-i18n.h"
+#include "signet-key-directory-private.h"
+
+#define FRESH_SECONDS (5 * 60)
+#define CALL_TIMEOUT_SECONDS 20
+
+struct _SignetDirectoryServers
+{
+  GObject             parent_instance;
+
+  SignetKeyDirectory *directory;
+  char               *homedir;
+  GSettings          *settings;
+
+  GMutex              lock;      /* guards what follows: updates run in threads */
+  char              **servers;
+  char              **trusted;
+  gboolean            wkd;
+  GHashTable         *fresh;     /* normalised address → g_get_monotonic_time() of its update */
+  guint               timeout;   /* seconds one call to a server may take */
+  guint               generation; /* bumped by every change of servers */
+};
+
+G_DEFINE_FINAL_TYPE (SignetDirectoryServers, signet_directory_servers, G_TYPE_OBJECT)
+
+/* ---- SignetDirectoryFind ----------------------------------------------- */
+
+SignetDirectoryFind *
+signet_directory_find_copy (const SignetDirectoryFind *find)
+{
+  SignetDirectoryFind *copy = g_new0 (SignetDirectoryFind, 1);
+
+  copy->email = g_strdup (find->email);
+  copy->fingerprints = g_strdupv (find->fingerprints);
+  copy->origin = g_strdup (find->origin);
+  copy->found = find->found;
+  return copy;
+}
+
+void
+signet_directory_find_free (SignetDirectoryFind *find)
+{
+  if (find == NULL)
+    return;
+  g_free (find->email);
+  g_strfreev (find->fingerprints);
+  g_free (find->origin);
+  g_free (find);
+}
+
+G_DEFINE_BOXED_TYPE (SignetDirectoryFind, signet_directory_find, signet_directory_find_copy, signet_directory_find_free)
+
+/* ---- configuration ------------------------------------------------------- */
+
+static void
+signet_directory_servers_finalize (GObject *object)
+{
+  SignetDirectoryServers *self = SIGNET_DIRECTORY_SERVERS (object);
+
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->directory);
+  g_free (self->homedir);
+  g_strfreev (self->servers);
+  g_strfreev (self->trusted);
+  g_hash_table_unref (self->fresh);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (signet_directory_servers_parent_class)->finalize (object);
+}
+
+static void
+signet_directory_servers_class_init (SignetDirectoryServersClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = signet_directory_servers_finalize;
+}
+
+static void
+signet_directory_servers_init (SignetDirectoryServers *self)
+{
+  g_mutex_init (&self->lock);
+  self->servers = g_new0 (char *, 1);
+  self->trusted = g_new0 (char *, 1);
+  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->timeout = CALL_TIMEOUT_SECONDS;
+}
+
+/* How long one call to a server may take before it counts as not
+ * answering (CALL_TIMEOUT_SECONDS unless set). */
+void
+signet_directory_servers_set_call_timeout (SignetDirectoryServers *self,
+                                           guint                   seconds)
+{
+  g_return_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self));
+  g_return_if_fail (seconds > 0);
+  g_mutex_lock (&self->lock);
+  self->timeout = seconds;
+  g_mutex_unlock (&self->lock);
+}
+
+/* The servers of the keyring in @homedir (NULL: GnuPG's default home). */
+SignetDirectoryServers *
+signet_directory_servers_new (SignetKeyDirectory *directory,
+                              const char         *homedir)
+{
+  SignetDirectoryServers *self;
+
+  g_return_val_if_fail (SIGNET_IS_KEY_DIRECTORY (directory), NULL);
+
+  self = g_object_new (SIGNET_TYPE_DIRECTORY_SERVERS, NULL);
+  self->directory = g_object_ref (directory);
+  self->homedir = g_strdup (homedir);
+  return self;
+}
+
+/* A URL dirmngr can be given: a scheme it speaks, no spaces or controls
+ * (it goes into an Assuan command line). */
+static gboolean
+is_server_url (const char *url)
+{
+  static const char *schemes[] = { "ldap://", "ldaps://", "hkp://", "hkps://", "http://", "https://" };
+
+  for (const char *p = url; *p != '\0'; p++)
+    if ((guchar) *p <= ' ' || *p == 0x7f)
+      return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
+    if (g_ascii_strncasecmp (url, schemes[i], strlen (schemes[i])) == 0 && url[strlen (schemes[i])] != '\0')
+      return TRUE;
+  return FALSE;
+}
+
+static char **
+valid_urls (const char * const *urls)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
+    {
+      if (is_server_url (urls[i]))
+        g_strv_builder_add (builder, urls[i]);
+      else
+        g_warning ("Ignoring a directory server that is not an ldap, ldaps, hkp or hkps URL");
+    }
+  return g_strv_builder_end (builder);
+}
+
+/* Sets the servers, in the order they are asked, those whose keys count as
+ * the organisation's (a subset), and whether WKD is asked first. */
+void
+signet_directory_servers_configure (SignetDirectoryServers *self,
+                                    const char * const     *servers,
+                                    const char * const     *trusted,
+                                    gboolean                wkd)
+{
+  g_return_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self));
+
+  g_mutex_lock (&self->lock);
+  g_strfreev (self->servers);
+  g_strfreev (self->trusted);
+  self->servers = valid_urls (servers);
+  self->trusted = g_strdupv ((char **) trusted);
+  if (self->trusted == NULL)
+    self->trusted = g_new0 (char *, 1);
+  self->wkd = wkd;
+  g_hash_table_remove_all (self->fresh);
+  self->generation++;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+load_settings (SignetDirectoryServers *self)
+{
+  g_auto(GStrv) servers = g_settings_get_strv (self->settings, "directory-servers");
+  g_auto(GStrv) trusted = g_settings_get_strv (self->settings, "directory-trusted");
+
+  signet_directory_servers_configure (self, (const char * const *) servers, (const char * const *) trusted,
+                                      g_settings_get_boolean (self->settings, "directory-wkd"));
+}
+
+/* Follows "directory-servers", "directory-trusted" and "directory-wkd". */
+void
+signet_directory_servers_set_settings (SignetDirectoryServers *self,
+                                       GSettings              *settings)
+{
+  g_return_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self));
+
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_set_object (&self->settings, settings);
+  if (settings == NULL)
+    return;
+  g_signal_connect_swapped (settings, "changed::directory-servers", G_CALLBACK (load_settings), self);
+  g_signal_connect_swapped (settings, "changed::directory-trusted", G_CALLBACK (load_settings), self);
+  g_signal_connect_swapped (settings, "changed::directory-wkd", G_CALLBACK (load_settings), self);
+  load_settings (self);
+}
+
+/* No server and no WKD: the keyring alone is the directory. */
+gboolean
+signet_directory_servers_is_configured (SignetDirectoryServers *self)
+{
+  gboolean configured;
+
+  g_return_val_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self), FALSE);
+  g_mutex_lock (&self->lock);
+  configured = self->servers[0] != NULL || self->wkd;
+  g_mutex_unlock (&self->lock);
+  return configured;
+}
+
+/* Whether keys from @origin count as the organisation's. */
+gboolean
+signet_directory_servers_is_trusted (SignetDirectoryServers *self,
+                                     const char             *origin)
+{
+  gboolean trusted;
+
+  g_return_val_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self), FALSE);
+  if (origin == NULL)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  trusted = g_strv_contains ((const char * const *) self->trusted, origin);
+  g_mutex_unlock (&self->lock);
+  return trusted;
+}
+
+/* Forgets what is fresh: the next update asks the servers again. */
+void
+signet_directory_servers_forget (SignetDirectoryServers *self)
+{
+  g_return_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self));
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove_all (self->fresh);
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- dirmngr ------------------------------------------------------------- */
+
+static char *
+gpgconf (SignetDirectoryServers *self, const char *what, const char *arg, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *out = NULL;
+
+  g_ptr_array_add (argv, (char *) "gpgconf");
+  if (self->homedir != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--homedir");
+      g_ptr_array_add (argv, self->homedir);
+    }
+  g_ptr_array_add (argv, (char *) what);
+  g_ptr_array_add (argv, (char *) arg);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, error);
+  if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, cancellable, &out, NULL, error))
+    return NULL;
+  if (!g_subprocess_get_successful (process))
+    {
+      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                   _("GnuPG’s network service (dirmngr) cannot be started."));
+      return NULL;
+    }
+  return g_strdup (g_strstrip (out));
+}
+
+/* A GPGME context talking to the dirmngr of the GnuPG home, started if
+ * need be. */
+static gpgme_ctx_t
+connect_dirmngr (SignetDirectoryServers *self, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *socket = NULL;
+  g_autofree char *launched = NULL;
+  gpgme_ctx_t ctx = NULL;
+  gpgme_error_t err;
+
+  socket = gpgconf (self, "--list-dirs", "dirmngr-socket", cancellable, error);
+  if (socket == NULL)
+    return NULL;
+  launched = gpgconf (self, "--launch", "dirmngr", cancellable, error);
+  if (launched == NULL)
+    return NULL;
+  err = gpgme_new (&ctx);
+  if (err == 0)
+    err = gpgme_set_protocol (ctx, GPGME_PROTOCOL_ASSUAN);
+  if (err == 0)
+    err = gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_ASSUAN, socket, NULL);
+  /* dirmngr takes no locale options: GPGME would send them and fail. */
+  if (err == 0)
+    err = gpgme_set_locale (ctx, LC_CTYPE, NULL);
+  if (err == 0)
+    err = gpgme_set_locale (ctx, LC_MESSAGES, NULL);
+  if (err != 0)
+    {
+      g_clear_pointer (&ctx, gpgme_release);
+      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                   _("GnuPG’s network service (dirmngr) cannot be started."));
+    }
+  return ctx;
+}
+
+static gpgme_error_t
+on_data (void *opaque, const void *data, size_t length)
+{
+  g_byte_array_append (opaque, data, length);
+  return 0;
+}
+
+#define POLL_INTERVAL_US 2000
+
+/* Sends @command; what dirmngr answers with D lines goes to @data.
+ * Returns dirmngr's own answer (0, or its ERR code), or sets @error when
+ * the call itself failed, was cancelled or took longer than @timeout
+ * seconds (reported as *@timed_out). GPGME is polled, not waited on, so
+ * that a server that never answers (dirmngr then waits on it without
+ * end) cannot hold the worker past the timeout or a cancellation. */
+static gpgme_error_t
+transact (gpgme_ctx_t   ctx,
+          guint         timeout,
+          const char   *command,
+          GByteArray   *data,
+          gboolean     *timed_out,
+          GCancellable *cancellable,
+          GError      **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout * G_USEC_PER_SEC;
+  gpgme_error_t err, status = 0;
+  gpgme_assuan_result_t result;
+
+  *timed_out = FALSE;
+  err = gpgme_op_assuan_transact_start (ctx, command, data != NULL ? on_data : NULL, data,
+                                        NULL, NULL, NULL, NULL);
+  while (err == 0 && gpgme_wait (ctx, &status, 0) == NULL)
+    {
+      if (g_cancellable_is_cancelled (cancellable) || g_get_monotonic_time () > deadline)
+        {
+          *timed_out = !g_cancellable_is_cancelled (cancellable);
+          /* The connection goes with the context; the caller drops it. */
+          gpgme_cancel (ctx);
+          break;
+        }
+      g_usleep (POLL_INTERVAL_US);
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return gpg_error (GPG_ERR_CANCELED);
+  if (*timed_out)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                              gpg_error (GPG_ERR_TIMEOUT));
+      return gpg_error (GPG_ERR_TIMEOUT);
+    }
+  if (err == 0)
+    err = status;
+  if (err != 0)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      return err;
+    }
+  /* dirmngr's own answer: in GPGME 1.18 only the result carries it. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  result = gpgme_op_assuan_result (ctx);
+  status = result != NULL ? result->err : 0;
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return status;
+}
+
+/* A server that did not answer: key management failed. */
+static void
+set_unreachable (GError **error, const char *server, gpgme_error_t err, gboolean timed_out)
+{
+  if (timed_out)
+    g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
+                 /* Translators: %s is a directory server's address */
+                 _("The directory server %s did not answer in time."), server);
+  else
+    g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
+                 /* Translators: the first %s is a directory server's address, the second why it failed */
+                 _("The directory server %s could not be reached (%s)."), server, gpgme_strerror (err));
+}
+
+/* dirmngr's answers that mean "not there", not "the server failed". */
+static gboolean
+is_not_found (gpgme_error_t err)
+{
+  switch (gpg_err_code (err))
+    {
+    case GPG_ERR_NO_DATA:
+    case GPG_ERR_NOT_FOUND:
+    case GPG_ERR_NO_PUBKEY:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+typedef struct {
+  SignetDirectoryServers *self;
+  guint                   timeout;
+  gpgme_ctx_t             dirmngr;
+  gpgme_ctx_t             keyring;
+  char                   *current;  /* the server dirmngr is set to */
+  GCancellable           *cancellable;
+} Session;
+
+/* Makes @server the only one of the session's connection. A server that
+ * failed before is tried again ("--alive"): it may be back. */
+static gboolean
+use_server (Session *session, const char *server, GError **error)
+{
+  g_autofree char *clear = NULL;
+  g_autofree char *set = NULL;
+  gboolean timed_out;
+  gpgme_error_t err;
+
+  if (g_strcmp0 (session->current, server) == 0)
+    return TRUE;
+  set = g_strdup_printf ("KEYSERVER --clear %s", server);
+  err = transact (session->dirmngr, session->timeout, set, NULL, &timed_out, session->cancellable, error);
+  if (err != 0 && error != NULL && *error == NULL)
+    signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+  if (err != 0 || (error != NULL && *error != NULL))
+    return FALSE;
+  if (g_str_has_prefix (server, "hkp") || g_str_has_prefix (server, "http"))
+    {
+      g_autoptr(GUri) uri = g_uri_parse (server, G_URI_FLAGS_NONE, NULL);
+
+      if (uri != NULL && g_uri_get_host (uri) != NULL)
+        {
+          g_autofree char *alive = g_strdup_printf ("KEYSERVER --alive %s", g_uri_get_host (uri));
+          (void) transact (session->dirmngr, session->timeout, alive, NULL, &timed_out, session->cancellable, NULL);
+        }
+    }
+  g_free (session->current);
+  session->current = g_strdup (server);
+  return TRUE;
+}
+
+static gboolean
+has_address (gpgme_key_t key, const char *normal)
+{
+  for (gpgme_user_id_t uid = key->uids; uid != NULL; uid = uid->next)
+    {
+      g_autofree char *address = uid->address != NULL ? signet_address_normalize (uid->address) : NULL;
+
+      if (address != NULL && g_str_equal (address, normal))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+#define ARMOR_BEGIN "-----BEGIN PGP PUBLIC KEY BLOCK-----"
+#define ARMOR_END "-----END PGP PUBLIC KEY BLOCK-----"
+
+/* The key blocks in what dirmngr sent: an LDAP answer frames them with
+ * "INFO"/"KEY" lines, a keyserver's is one armored block, WKD's binary. */
+static GBytes *
+key_blocks (GByteArray *answer)
+{
+  g_autofree char *text = g_strndup ((const char *) answer->data, answer->len);
+  g_autoptr(GString) blocks = NULL;
+  const char *p;
+
+  if (strlen (text) != answer->len || strstr (text, ARMOR_BEGIN) == NULL)
+    return g_bytes_new (answer->data, answer->len);
+  blocks = g_string_new (NULL);
+  for (p = strstr (text, ARMOR_BEGIN); p != NULL; p = strstr (p, ARMOR_BEGIN))
+    {
+      const char *end = strstr (p, ARMOR_END);
+
+      if (end == NULL)
+        break;
+      end += strlen (ARMOR_END);
+      g_string_append_len (blocks, p, end - p);
+      g_string_append_c (blocks, '\n');
+      p = end;
+    }
+  return g_string_free_to_bytes (g_steal_pointer (&blocks));
+}
+
+/* Imports what dirmngr sent, keeping only the user IDs of @email (a key
+ * found for someone brings no other names into the keyring); adds to
+ * @fingerprints those of the keys imported for it. */
+static gboolean
+import_for (Session *session, GByteArray *keys, const char *email, GPtrArray *fingerprints, GError **error)
+{
+  g_auto(gpgme_data_t) data = NULL;
+  g_autofree char *filter = NULL;
+  g_autofree char *normal = signet_address_normalize (email);
+  g_autoptr(GBytes) blocks = NULL;
+  gpgme_import_result_t result;
+  gpgme_error_t err;
+
+  if (keys->len == 0 || normal == NULL)
+    return TRUE;
+  blocks = key_blocks (keys);
+  if (g_bytes_get_size (blocks) == 0)
+    return TRUE;
+  filter = g_strdup_printf ("keep-uid=mbox = %s", email);
+  err = gpgme_data_new_from_mem (&data, g_bytes_get_data (blocks, NULL), g_bytes_get_size (blocks), 0);
+  if (err == 0)
+    err = gpgme_set_ctx_flag (session->keyring, "import-filter", filter);
+  if (err == 0)
+    err = gpgme_op_import (session->keyring, data);
+  gpgme_set_ctx_flag (session->keyring, "import-filter", "");
+  if (err != 0)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      return FALSE;
+    }
+  result = gpgme_op_import_result (session->keyring);
+  for (gpgme_import_status_t s = result != NULL ? result->imports : NULL; s != NULL; s = s->next)
+    {
+      g_auto(gpgme_key_t) key = NULL;
+
+      if (s->result != 0 || s->fpr == NULL ||
+          g_ptr_array_find_with_equal_func (fingerprints, s->fpr, (GEqualFunc) g_str_equal, NULL))
+        continue;
+      if (gpgme_get_key (session->keyring, s->fpr, &key, 0) == 0 && has_address (key, normal))
+        g_ptr_array_add (fingerprints, g_strdup (s->fpr));
+    }
+  return TRUE;
+}
+
+/* The fingerprints of the keyring's keys with a user ID for @email. */
+static GPtrArray *
+local_keys (Session *session, const char *email, GError **error)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *normal = signet_address_normalize (email);
+  g_autofree char *pattern = g_strdup_printf ("<%s>", email);
+  gpgme_key_t key;
+  gpgme_error_t err;
+
+  if (normal == NULL)
+    return g_steal_pointer (&found);
+  gpgme_set_keylist_mode (session->keyring, GPGME_KEYLIST_MODE_LOCAL);
+  err = gpgme_op_keylist_start (session->keyring, pattern, 0);
+  while (err == 0 && (err = gpgme_op_keylist_next (session->keyring, &key)) == 0)
+    {
+      if (key->fpr != NULL && has_address (key, normal))
+        g_ptr_array_add (found, g_strdup (key->fpr));
+      gpgme_key_unref (key);
+    }
+  gpgme_op_keylist_end (session->keyring);
+  if (gpg_err_code (err) != GPG_ERR_EOF)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      return NULL;
+    }
+  return g_steal_pointer (&found);
+}
+
+/* Asks @server for @command's keys. Returns FALSE with @error when the
+ * server failed; "not there" is TRUE with nothing in @keys. */
+static gboolean
+ask (Session *session, const char *server, const char *command, GByteArray *keys, GError **error)
+{
+  gboolean timed_out = FALSE;
+  gpgme_error_t err;
+  GError *call_error = NULL;
+
+  if (!use_server (session, server, error))
+    return FALSE;
+  err = transact (session->dirmngr, session->timeout, command, keys, &timed_out, session->cancellable, &call_error);
+  if (call_error != NULL)
+    {
+      if (g_error_matches (call_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !timed_out)
+        g_propagate_error (error, call_error);
+      else
+        {
+          set_unreachable (error, server, err, timed_out);
+          g_error_free (call_error);
+        }
+      return FALSE;
+    }
+  if (err != 0 && !is_not_found (err))
+    {
+      set_unreachable (error, server, err, FALSE);
+      return FALSE;
+    }
+  if (err != 0)
+    g_byte_array_set_size (keys, 0);
+  return TRUE;
+}
+
+/* The fingerprints in a KS_SEARCH answer ("pub:FPR:…" lines) whose
+ * user IDs ("uid:NAME <ADDRESS>:…", percent-escaped) include @normal. */
+static GPtrArray *
+parse_search (GByteArray *answer, const char *normal)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *text = g_strndup (answer->len > 0 ? (const char *) answer->data : "", answer->len);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *current = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], ":", -1);
+
+      if (fields[0] == NULL || fields[1] == NULL)
+        continue;
+      if (g_str_equal (fields[0], "pub"))
+        {
+          g_free (current);
+          current = g_strdup (fields[1]);
+        }
+      else if (g_str_equal (fields[0], "uid") && current != NULL)
+        {
+          g_autofree char *uid = g_uri_unescape_string (fields[1], NULL);
+          const char *open = uid != NULL ? strrchr (uid, '<') : NULL;
+          const char *close = open != NULL ? strchr (open, '>') : NULL;
+          g_autofree char *address = NULL;
+
+          if (close != NULL)
+            {
+              g_autofree char *inner = g_strndup (open + 1, close - open - 1);
+              address = signet_address_normalize (inner);
+            }
+          else if (uid != NULL)
+            address = signet_address_normalize (uid);
+          if (address != NULL && g_str_equal (address, normal) &&
+              !g_ptr_array_find_with_equal_func (found, current, (GEqualFunc) g_str_equal, NULL))
+            g_ptr_array_add (found, g_strdup (current));
+        }
+    }
+  return g_steal_pointer (&found);
+}
+
+static gboolean
+is_fingerprint (const char *text)
+{
+  size_t n = strlen (text);
+
+  if (n != 40 && n != 64)
+    return FALSE;
+  for (size_t i = 0; i < n; i++)
+    if (!g_ascii_isxdigit (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Refreshes @email's keys from the first server that has them, or locates
+ * keys for it: WKD, then the servers in order. */
+static SignetDirectoryFind *
+update_one (Session *session, char **servers, gboolean wkd, const char *email, GError **error)
+{
+  g_autoptr(SignetDirectoryFind) find = g_new0 (SignetDirectoryFind, 1);
+  g_autoptr(GPtrArray) local = local_keys (session, email, error);
+  g_autoptr(GPtrArray) fingerprints = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *normal = signet_address_normalize (email);
+
+  if (local == NULL)
+    return NULL;
+  find->email = g_strdup (email);
+  find->found = local->len == 0;
+  if (local->len > 0)
+    {
+      for (guint k = 0; k < local->len; k++)
+        for (guint s = 0; servers[s] != NULL; s++)
+          {
+            g_autoptr(GByteArray) keys = g_byte_array_new ();
+            g_autofree char *command = g_strdup_printf ("KS_GET -- 0x%s", (char *) g_ptr_array_index (local, k));
+
+            if (!ask (session, servers[s], command, keys, error))
+              return NULL;
+            if (keys->len == 0)
+              continue;
+            if (!import_for (session, keys, email, fingerprints, error))
+              return NULL;
+            if (find->origin == NULL)
+              find->origin = g_strdup (servers[s]);
+            break;
+          }
+    }
+  else
+    {
+      if (wkd)
+        {
+          g_autoptr(GByteArray) keys = g_byte_array_new ();
+          g_autofree char *command = g_strdup_printf ("WKD_GET -- %s", email);
+          gboolean timed_out = FALSE;
+          GError *wkd_error = NULL;
+          gpgme_error_t err = transact (session->dirmngr, session->timeout, command, keys, &timed_out, session->cancellable, &wkd_error);
+
+          /* WKD is the recipient's own domain, asked on the side: a domain
+           * without one (or unreachable) is not the directory failing. */
+          if (wkd_error != NULL && g_error_matches (wkd_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !timed_out)
+            {
+              g_propagate_error (error, wkd_error);
+              return NULL;
+            }
+          g_clear_error (&wkd_error);
+          if (timed_out)
+            {
+              /* The call was given up: its connection goes, a new one
+               * asks the servers. */
+              g_clear_pointer (&session->dirmngr, gpgme_release);
+              g_clear_pointer (&session->current, g_free);
+              session->dirmngr = connect_dirmngr (session->self, session->cancellable, error);
+              if (session->dirmngr == NULL)
+                return NULL;
+              g_byte_array_set_size (keys, 0);
+            }
+          if (err == 0 && keys->len > 0)
+            {
+              if (!import_for (session, keys, email, fingerprints, error))
+                return NULL;
+              if (fingerprints->len > 0)
+                find->origin = g_strdup (SIGNET_DIRECTORY_WKD);
+            }
+        }
+      for (guint s = 0; fingerprints->len == 0 && servers[s] != NULL; s++)
+        {
+          g_autoptr(GByteArray) answer = g_byte_array_new ();
+          g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", email);
+          g_autoptr(GPtrArray) candidates = NULL;
+
+          if (!ask (session, servers[s], search, answer, error))
+            return NULL;
+          candidates = parse_search (answer, normal);
+          for (guint c = 0; c < candidates->len; c++)
+            {
+              g_autoptr(GByteArray) keys = g_byte_array_new ();
+              const char *fpr = g_ptr_array_index (candidates, c);
+              g_autofree char *command = NULL;
+
+              if (!is_fingerprint (fpr))
+                continue;
+              command = g_strdup_printf ("KS_GET -- 0x%s", fpr);
+              if (!ask (session, servers[s], command, keys, error))
+                return NULL;
+              if (!import_for (session, keys, email, fingerprints, error))
+                return NULL;
+            }
+          if (fingerprints->len > 0)
+            find->origin = g_strdup (servers[s]);
+        }
+    }
+  g_ptr_array_add (fingerprints, NULL);
+  find->fingerprints = (char **) g_ptr_array_free (g_steal_pointer (&fingerprints), FALSE);
+  return g_steal_pointer (&find);
+}
+
+static gboolean
+is_fresh (SignetDirectoryServers *self, const char *normal)
+{
+  gint64 *when = g_hash_table_lookup (self->fresh, normal);
+
+  return when != NULL && g_get_monotonic_time () - *when < FRESH_SECONDS * G_USEC_PER_SEC;
+}
+
+/* Refreshes and locates the keys of @emails in the configured servers and
+ * imports what they have. Returns an array of SignetDirectoryFind for the
+ * addresses asked (those still fresh from an update a few minutes ago are
+ * not asked again and not listed). With nothing configured, nothing is
+ * asked and the array is empty. Blocks: call it from a worker thread. */
+GPtrArray *
+signet_directory_servers_update_sync (SignetDirectoryServers *self,
+                                      const char * const     *emails,
+                                      GCancellable           *cancellable,
+                                      GError                **error)
+{
+  g_autoptr(GPtrArray) finds = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_directory_find_free);
+  g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) servers = NULL;
+  Session session = { self, 0, NULL, NULL, NULL, cancellable };
+  gboolean wkd;
+  guint generation;
+
+  g_return_val_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  servers = g_strdupv (self->servers);
+  wkd = self->wkd;
+  generation = self->generation;
+  session.timeout = self->timeout;
+  for (guint i = 0; emails != NULL && emails[i] != NULL; i++)
+    {
+      g_autofree char *normal = signet_address_normalize (emails[i]);
+
+      if (normal != NULL && !is_fresh (self, normal) &&
+          !g_ptr_array_find_with_equal_func (wanted, emails[i], (GEqualFunc) g_str_equal, NULL))
+        g_ptr_array_add (wanted, g_strdup (emails[i]));
+    }
+  g_mutex_unlock (&self->lock);
+  if ((servers[0] == NULL && !wkd) || wanted->len == 0)
+    return g_steal_pointer (&finds);
+  if (!signet_key_directory_check_available (self->directory, error))
+    return NULL;
+
+  session.dirmngr = connect_dirmngr (self, cancellable, error);
+  if (session.dirmngr == NULL)
+    return NULL;
+  session.keyring = signet_key_directory_new_context (self->directory, error);
+  for (guint i = 0; session.keyring != NULL && i < wanted->len; i++)
+    {
+      SignetDirectoryFind *find = update_one (&session, servers, wkd, g_ptr_array_index (wanted, i), error);
+
+      if (find == NULL)
+        {
+          g_clear_pointer (&finds, g_ptr_array_unref);
+          break;
+        }
+      g_ptr_array_add (finds, find);
+    }
+  g_clear_pointer (&session.keyring, gpgme_release);
+  g_clear_pointer (&session.dirmngr, gpgme_release);
+  g_free (session.current);
+  if (finds == NULL)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+  if (generation == self->generation)
+    for (guint i = 0; i < finds->len; i++)
+      {
+        SignetDirectoryFind *find = g_ptr_array_index (finds, i);
+        gint64 *now = g_new (gint64, 1);
+
+        *now = g_get_monotonic_time ();
+        g_hash_table_replace (self->fresh, signet_address_normalize (find->email), now);
+      }
+  g_mutex_unlock (&self->lock);
+  return g_steal_pointer (&finds);
+}
+
+static void
+update_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GPtrArray *finds = signet_directory_servers_update_sync (source_object, task_data, cancellable, &error);
+
+  if (finds == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, finds, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* signet_directory_servers_update_sync() in a worker thread. */
+void
+signet_directory_servers_update_async (SignetDirectoryServers *self,
+                                       const char * const     *emails,
+                                       GCancellable           *cancellable,
+                                       GAsyncReadyCallback     callback,
+                                       gpointer                user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, signet_directory_servers_update_async);
+  g_task_set_task_data (task, g_strdupv ((char **) emails), (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, update_thread);
+}
+
+GPtrArray *
+signet_directory_servers_update_finish (SignetDirectoryServers *self,
+                                        GAsyncResult           *result,
+                                        GError                **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,416 @@
+/* The directory as servers, against a real OpenLDAP slapd and a real sks
+ * keyserver (tests/servers/directoryservers.py), through the keyring's own
+ * dirmngr: a key only in LDAP is located and imported; a revocation
+ * published on the keyserver is seen although the keyring called the key
+ * valid; a server that does not answer fails as key management does, by
+ * name; nothing is asked with nothing configured, nor twice within a few
+ * minutes. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "signet-core.h"
+#include "signet-directory-servers.h"
+#include "signet-errors.h"
+#include "signet-key-directory-private.h"
+#include "signet-test-util.h"
+
+typedef struct {
+  char                   *home;
+  SignetNetwork          *network;
+  SignetKeyDirectory     *directory;
+  SignetDirectoryServers *servers;
+} Fixture;
+
+static void
+test_skipped (void)
+{
+  g_assert_false (signet_test_servers_need ());
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  f->home = signet_test_make_gnupghome ();
+  f->network = signet_network_new (G_NETWORK_MONITOR (signet_test_monitor_new (TRUE)));
+  f->directory = signet_key_directory_new (f->home, f->network);
+  f->servers = signet_directory_servers_new (f->directory, f->home);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->servers);
+  g_clear_object (&f->directory);
+  g_clear_object (&f->network);
+  signet_test_remove_gnupghome (f->home);
+}
+
+static void
+fixture (const char *command, const char *name)
+{
+  g_autofree char *script = signet_test_servers_script ("directoryservers.py");
+  g_autofree char *dir = g_build_filename (signet_test_servers_env ("DIR"), NULL);
+  const char *argv[] = { "/usr/bin/python3", script, command, dir, name, NULL };
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("directoryservers.py %s: %s", command, err);
+}
+
+static void
+import_exported (Fixture *f, const char *name)
+{
+  g_autofree char *key = g_strdup_printf ("%s_KEY", name);
+  const char *args[] = { "--import", NULL };
+  g_autofree char *out = signet_test_gpg_output (f->home, args, signet_test_servers_env (key), TRUE);
+}
+
+static void
+configure (Fixture *f, const char *first, const char *second)
+{
+  const char *servers[] = { first, second, NULL };
+
+  signet_directory_servers_configure (f->servers, servers, NULL, FALSE);
+  g_assert_true (signet_directory_servers_is_configured (f->servers));
+}
+
+static GPtrArray *
+update (Fixture *f, const char *email, GError **error)
+{
+  const char *emails[] = { email, NULL };
+
+  return signet_directory_servers_update_sync (f->servers, emails, NULL, error);
+}
+
+static SignetKeyStatus
+status_of (Fixture *f, const char *email)
+{
+  const char *emails[] = { email, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  SignetKeyResult *result;
+
+  results = signet_key_directory_resolve_sync (f->directory, emails, NULL, &error);
+  g_assert_no_error (error);
+  result = g_ptr_array_index (results, 0);
+  return result->status;
+}
+
+/* Nothing configured (or only what is not a server URL): nothing is asked,
+ * not even dirmngr started. */
+static void
+test_unconfigured (Fixture *f, gconstpointer data)
+{
+  const char *bad[] = { "file:///etc/passwd", "hkp://a b", "ldap://x\nKS_GET -- 0", "", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autofree char *socket = g_build_filename (f->home, "S.dirmngr", NULL);
+
+  g_assert_false (signet_directory_servers_is_configured (f->servers));
+  g_test_expect_message ("signet-directory-servers", G_LOG_LEVEL_WARNING, "*not an ldap*");
+  g_test_expect_message ("signet-directory-servers", G_LOG_LEVEL_WARNING, "*not an ldap*");
+  g_test_expect_message ("signet-directory-servers", G_LOG_LEVEL_WARNING, "*not an ldap*");
+  g_test_expect_message ("signet-directory-servers", G_LOG_LEVEL_WARNING, "*not an ldap*");
+  signet_directory_servers_configure (f->servers, bad, NULL, FALSE);
+  g_test_assert_expected_messages ();
+  g_assert_false (signet_directory_servers_is_configured (f->servers));
+  finds = update (f, "dora@example.org", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (finds->len, ==, 0);
+  g_assert_false (g_file_test (socket, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
+}
+
+static void
+assert_find (GPtrArray *finds, const char *email, const char *fingerprint, const char *origin, gboolean found)
+{
+  SignetDirectoryFind *find;
+
+  g_assert_cmpuint (finds->len, ==, 1);
+  find = g_ptr_array_index (finds, 0);
+  g_assert_cmpstr (find->email, ==, email);
+  g_assert_cmpstr (find->origin, ==, origin);
+  g_assert_cmpint (find->found, ==, found);
+  g_assert_cmpuint (g_strv_length (find->fingerprints), ==, fingerprint != NULL ? 1 : 0);
+  if (fingerprint != NULL)
+    g_assert_cmpstr (find->fingerprints[0], ==, fingerprint);
+}
+
+/* A key only in the LDAP directory is located and imported, with only the
+ * user ID asked for; as nobody certified it, it is not valid yet. */
+static void
+test_locate_in_ldap (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autofree char *listing = NULL;
+
+  configure (f, signet_test_servers_env ("LDAP_URL"), signet_test_servers_env ("HKP_URL"));
+  g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
+  finds = update (f, "Dora@Example.org", &error);
+  g_assert_no_error (error);
+  assert_find (finds, "Dora@Example.org", signet_test_servers_env ("DORA_FPR"),
+               signet_test_servers_env ("LDAP_URL"), TRUE);
+  g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_UNTRUSTED);
+  {
+    const char *args[] = { "--with-colons", "--list-keys", NULL };
+    listing = signet_test_gpg_output (f->home, args, signet_test_servers_env ("DORA_FPR"), TRUE);
+  }
+  g_assert_nonnull (strstr (listing, "dora@example.org"));
+  /* Only dora's user ID came in: one "uid" line. */
+  g_assert_null (strstr (strstr (listing, "\nuid:") + 1, "\nuid:"));
+}
+
+/* Not in LDAP, on the keyserver: the servers are asked in order. Nobody
+ * has it: nothing found, and that is no failure. */
+static void
+test_locate_in_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autoptr(GPtrArray) none = NULL;
+
+  configure (f, signet_test_servers_env ("LDAP_URL"), signet_test_servers_env ("HKP_URL"));
+  finds = update (f, "frank@example.org", &error);
+  g_assert_no_error (error);
+  assert_find (finds, "frank@example.org", signet_test_servers_env ("FRANK_FPR"),
+               signet_test_servers_env ("HKP_URL"), TRUE);
+  none = update (f, "nobody@example.org", &error);
+  g_assert_no_error (error);
+  assert_find (none, "nobody@example.org", NULL, NULL, TRUE);
+  g_assert_cmpint (status_of (f, "nobody@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
+}
+
+/* The keyring has grace's key, unrevoked; the keyserver has her
+ * revocation: after the update, the key is revoked here too. */
+static void
+test_revocation_on_keyserver (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+
+  import_exported (f, "GRACE");
+  g_assert_cmpint (status_of (f, "grace@example.org"), !=, SIGNET_KEY_STATUS_REVOKED);
+  fixture ("revoke-on-sks", "grace");
+  configure (f, signet_test_servers_env ("HKP_URL"), NULL);
+  finds = update (f, "grace@example.org", &error);
+  g_assert_no_error (error);
+  assert_find (finds, "grace@example.org", signet_test_servers_env ("GRACE_FPR"),
+               signet_test_servers_env ("HKP_URL"), FALSE);
+  g_assert_cmpint (status_of (f, "grace@example.org"), ==, SIGNET_KEY_STATUS_REVOKED);
+}
+
+/* The same through LDAP: dora's revocation published in the directory. */
+static void
+test_revocation_in_ldap (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+
+  import_exported (f, "DORA");
+  g_assert_cmpint (status_of (f, "dora@example.org"), !=, SIGNET_KEY_STATUS_REVOKED);
+  fixture ("revoke-in-ldap", "dora");
+  configure (f, signet_test_servers_env ("LDAP_URL"), NULL);
+  finds = update (f, "dora@example.org", &error);
+  g_assert_no_error (error);
+  assert_find (finds, "dora@example.org", signet_test_servers_env ("DORA_FPR"),
+               signet_test_servers_env ("LDAP_URL"), FALSE);
+  g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_REVOKED);
+}
+
+/* slapd stopped while the network is up: the update fails as key
+ * management does, naming the server, and imports nothing. */
+static void
+test_unreachable (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  const char *url = signet_test_servers_env ("LDAP_URL");
+
+  configure (f, url, signet_test_servers_env ("HKP_URL"));
+  fixture ("stop-ldap", NULL);
+  finds = update (f, "dora@example.org", &error);
+  fixture ("start-ldap", NULL);
+  g_assert_null (finds);
+  g_assert_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, url));
+  g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
+
+  /* Back: the same update works, the failure was not kept as an answer. */
+  g_clear_error (&error);
+  again = update (f, "dora@example.org", &error);
+  g_assert_no_error (error);
+  assert_find (again, "dora@example.org", signet_test_servers_env ("DORA_FPR"), url, TRUE);
+}
+
+/* The keyserver stopped: the same, for HKP. */
+static void
+test_unreachable_keyserver (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+
+  configure (f, signet_test_servers_env ("HKP_URL"), NULL);
+  fixture ("stop-sks", NULL);
+  finds = update (f, "frank@example.org", &error);
+  fixture ("start-sks", NULL);
+  g_assert_null (finds);
+  g_assert_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, signet_test_servers_env ("HKP_URL")));
+}
+
+typedef struct {
+  gboolean   done;
+  GPtrArray *finds;
+  GError    *error;
+} Outcome;
+
+static void
+on_outcome (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Outcome *o = user_data;
+
+  o->finds = signet_directory_servers_update_finish (SIGNET_DIRECTORY_SERVERS (object), result, &o->error);
+  o->done = TRUE;
+}
+
+static gboolean
+outcome_done (gpointer data)
+{
+  return ((Outcome *) data)->done;
+}
+
+/* A keyserver that takes the connection and never answers: after the call
+ * timeout, the update fails by name, as for one that refuses. */
+static void
+test_silent_server (Fixture *f, gconstpointer data)
+{
+  guint port = 0;
+  g_autoptr(GSocket) silent = signet_test_silent_listener (&port);
+  g_autofree char *url = g_strdup_printf ("hkp://127.0.0.1:%u", port);
+  const char *emails[] = { "frank@example.org", NULL };
+  Outcome o = { FALSE, NULL, NULL };
+  gint64 start = g_get_monotonic_time ();
+
+  configure (f, url, NULL);
+  signet_directory_servers_set_call_timeout (f->servers, 2);
+  signet_directory_servers_update_async (f->servers, emails, NULL, on_outcome, &o);
+  signet_test_wait_until (outcome_done, &o);
+  g_assert_null (o.finds);
+  g_assert_error (o.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (o.error->message, url));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
+  g_clear_error (&o.error);
+}
+
+/* Offline, nothing is asked: the offline error. */
+static void
+test_offline (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetNetwork) offline = signet_network_new (G_NETWORK_MONITOR (signet_test_monitor_new (FALSE)));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (f->home, offline);
+  g_autoptr(SignetDirectoryServers) servers = signet_directory_servers_new (directory, f->home);
+  const char *urls[] = { signet_test_servers_env ("LDAP_URL"), NULL };
+  const char *emails[] = { "dora@example.org", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+
+  signet_directory_servers_configure (servers, urls, NULL, FALSE);
+  finds = signet_directory_servers_update_sync (servers, emails, NULL, &error);
+  g_assert_null (finds);
+  g_assert_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_OFFLINE);
+  g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
+}
+
+/* A few minutes fresh: asked again at once, the servers are not asked
+ * (here: they are down, and it still succeeds, listing nothing); a change
+ * of servers forgets. */
+static void
+test_fresh (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GPtrArray) second = NULL;
+  g_autoptr(GPtrArray) third = NULL;
+
+  configure (f, signet_test_servers_env ("HKP_URL"), NULL);
+  first = update (f, "frank@example.org", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (first->len, ==, 1);
+  fixture ("stop-sks", NULL);
+  second = update (f, "FRANK@example.org", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (second->len, ==, 0);
+  configure (f, signet_test_servers_env ("HKP_URL"), NULL);
+  third = update (f, "frank@example.org", &error);
+  fixture ("start-sks", NULL);
+  g_assert_null (third);
+  g_assert_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE);
+}
+
+static void
+on_updated (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  GError **error = user_data;
+  g_autoptr(GPtrArray) finds = signet_directory_servers_update_finish (SIGNET_DIRECTORY_SERVERS (object), result, error);
+
+  g_assert_null (finds);
+}
+
+static gboolean
+has_error (gpointer data)
+{
+  return *(GError **) data != NULL;
+}
+
+/* Cancelled while it runs: it ends at once, cancelled. */
+static void
+test_cancel (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  const char *emails[] = { "dora@example.org", "frank@example.org", "alice@example.org", NULL };
+  g_autoptr(GError) error = NULL;
+
+  configure (f, signet_test_servers_env ("LDAP_URL"), signet_test_servers_env ("HKP_URL"));
+  signet_directory_servers_update_async (f->servers, emails, cancellable, on_updated, &error);
+  g_cancellable_cancel (cancellable);
+  signet_test_wait_until (has_error, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+int
+main (int argc, char *argv[])
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  signet_core_init ();
+  signet_test_servers_start_script ("directoryservers.py", "directory");
+  if (!signet_test_servers_available ())
+    g_test_add_func ("/directory-servers/skipped", test_skipped);
+  else
+    {
+#define ADD(path, fn) \
+  g_test_add ("/directory-servers/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("unconfigured", test_unconfigured);
+  ADD ("locate-in-ldap", test_locate_in_ldap);
+  ADD ("locate-in-order", test_locate_in_order);
+  ADD ("revocation-on-keyserver", test_revocation_on_keyserver);
+  ADD ("revocation-in-ldap", test_revocation_in_ldap);
+  ADD ("unreachable", test_unreachable);
+  ADD ("unreachable-keyserver", test_unreachable_keyserver);
+  ADD ("silent-server", test_silent_server);
+  ADD ("offline", test_offline);
+  ADD ("fresh", test_fresh);
+  ADD ("cancel", test_cancel);
+    }
+  ret = g_test_run ();
+  signet_test_servers_stop ();
+  return ret;
+}
