@@ -18,7 +18,7 @@ or from a shell (values are shell-quoted, also written to DIR/env):
 
     eval "$(tests/servers/directoryservers.py start DIR)"; ...
     tests/servers/directoryservers.py client-home DIR HOME ldap|hkp|both [NAME...]
-    tests/servers/directoryservers.py revoke-on-sks|revoke-in-ldap DIR NAME
+    tests/servers/directoryservers.py revoke-on-sks|revoke-in-ldap|publish-in-ldap DIR NAME
     tests/servers/directoryservers.py stop-ldap|start-ldap|stop-sks|start-sks DIR
     tests/servers/directoryservers.py stop DIR
 
@@ -40,6 +40,8 @@ DIR/keys/export/NAME.asc its public key as it was at start):
   erin   in LDAP, revoke_in_ldap() publishes its revocation there
   frank  only on sks               grace  on sks, revoke_on_sks() sends its
                                           revocation there (gpg --send-keys)
+publish_in_ldap() puts a key as it is now in KEYS_HOME into LDAP (adds or
+replaces its entry).
 client_home() makes a GnuPG home whose dirmngr.conf names LDAP, sks or both
 (LDAP first), with chosen keys imported as they were at start; stop() ends
 the gpg-agent and dirmngr of every home it made.
@@ -53,6 +55,7 @@ import base64
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -193,72 +196,13 @@ def _revoke(d, uid, fpr):
 
 # ---- slapd --------------------------------------------------------------------
 
-# GnuPG's LDAP keyserver schema (doc/ldap/gnupg-ldap-schema.ldif, which
-# Debian does not ship) in slapd.conf syntax, with the attributes dirmngr
-# 2.2's ks-engine-ldap.c reads and writes.
-GNUPG_SCHEMA = """\
-attributetype ( 1.3.6.1.4.1.3401.8.2.8 NAME 'pgpBaseKeySpaceDN'
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.9 NAME 'pgpSoftware'
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.10 NAME 'pgpVersion'
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.11 NAME 'pgpKey'
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.12 NAME 'pgpCertID'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.13 NAME 'pgpDisabled'
-  EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.14 NAME 'pgpKeyID'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.15 NAME 'pgpKeyType'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.16 NAME 'pgpUserID'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-attributetype ( 1.3.6.1.4.1.3401.8.2.17 NAME 'pgpKeyCreateTime'
-  EQUALITY caseIgnoreMatch ORDERING caseIgnoreOrderingMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.18 NAME 'pgpSignerID'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-attributetype ( 1.3.6.1.4.1.3401.8.2.19 NAME 'pgpRevoked'
-  EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.3401.8.2.20 NAME 'pgpSubKeyID'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-attributetype ( 1.3.6.1.4.1.3401.8.2.21 NAME 'pgpKeySize'
-  EQUALITY caseIgnoreMatch ORDERING caseIgnoreOrderingMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-attributetype ( 1.3.6.1.4.1.3401.8.2.22 NAME 'pgpKeyExpireTime'
-  EQUALITY caseIgnoreMatch ORDERING caseIgnoreOrderingMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.11591.2.4.1.1 NAME 'gpgFingerprint'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-attributetype ( 1.3.6.1.4.1.11591.2.4.1.2 NAME 'gpgSubFingerprint'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-attributetype ( 1.3.6.1.4.1.11591.2.4.1.3 NAME 'gpgMailbox'
-  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
-  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-objectclass ( 1.3.6.1.4.1.3401.8.2.23 NAME 'pgpServerInfo' SUP top STRUCTURAL
-  MUST ( cn $ pgpBaseKeySpaceDN ) MAY ( pgpSoftware $ pgpVersion ) )
-objectclass ( 1.3.6.1.4.1.3401.8.2.24 NAME 'pgpKeyInfo' SUP top STRUCTURAL
-  MUST ( pgpCertID $ pgpKey )
-  MAY ( pgpDisabled $ pgpKeyID $ pgpKeyType $ pgpUserID $ pgpKeyCreateTime $ pgpSignerID $
-        pgpRevoked $ pgpSubKeyID $ pgpKeySize $ pgpKeyExpireTime $ gpgFingerprint $
-        gpgSubFingerprint $ gpgMailbox ) )
-"""
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gnupg-ldap.schema")
 
 SLAPD_CONF = """\
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
-include {l}/gnupg-keyserver.schema
+include {l}/gnupg-ldap.schema
 pidfile {l}/slapd.pid
 argsfile {l}/slapd.args
 modulepath /usr/lib/ldap
@@ -334,7 +278,7 @@ def _build_ldap(d, fingerprints):
     os.makedirs(os.path.join(ldap, "db"))
     password = secrets.token_hex(12)
     _write(os.path.join(ldap, "admin-password"), password, 0o600)
-    _write(os.path.join(ldap, "gnupg-keyserver.schema"), GNUPG_SCHEMA)
+    shutil.copyfile(SCHEMA, os.path.join(ldap, "gnupg-ldap.schema"))
     _write(os.path.join(ldap, "slapd.conf"),
            SLAPD_CONF.format(l=ldap, base=BASE, admin=ADMIN_DN, password=password), 0o600)
     _write(os.path.join(ldap, "directory.ldif"), _directory_ldif(os.path.join(d, "keys"), fingerprints))
@@ -376,8 +320,11 @@ def publish_in_ldap(directory, uid):
     dn, entry = _key_entry(os.path.join(d, "keys"), uid, env[f"{uid.upper()}_FPR"])
     r = _ldap_modify(d, f"dn: {dn}\nchangetype: add\n{entry}")
     if r.returncode == 68:  # already exists
-        replace = "".join(f"replace: {line.split(':')[0]}\n{line}\n-\n"
-                          for line in entry.splitlines() if not line.startswith(("objectClass", "pgpCertID")))
+        values = {}
+        for line in entry.splitlines():
+            values.setdefault(line.split(":")[0], []).append(line)
+        replace = "".join(f"replace: {name}\n" + "".join(f"{line}\n" for line in lines) + "-\n"
+                          for name, lines in values.items() if name not in ("objectClass", "pgpCertID"))
         r = _ldap_modify(d, f"dn: {dn}\nchangetype: modify\n{replace}")
     if r.returncode != 0:
         raise RuntimeError(f"ldapmodify of {dn} failed: {r.stderr.decode(errors='replace')}")

@@ -7,6 +7,7 @@ either, and fail at once while slapd is down, sks still answering; after
 stop() nothing of it runs and its ports are closed. TAP output; exit 77
 (skip) without the server packages."""
 
+import base64
 import os
 import re
 import shutil
@@ -55,7 +56,6 @@ def ldapsearch(env, *args):
 
 def ldap_values(output, attribute):
     """The values of attribute in ldapsearch -LLL output, base64 decoded."""
-    import base64
     values = []
     for line in output.replace("\n ", "").splitlines():
         if line.startswith(attribute + ":: "):
@@ -150,6 +150,24 @@ def test_ldap_keys(servers, work):
           "pgpSoftware: GnuPG" in r.stdout and "pgpVersion: 2" in r.stdout, r.stdout + r.stderr)
 
 
+GPG_ERR_GENERAL = 1
+GPG_ERR_NO_DATA = 58
+
+
+def gpgme_receive(home, fpr):
+    """GPGME's receive_keys into home: (keys considered, the error code of
+    gpg's FAILURE status or 0). GPGME 1.18 itself returns success even when
+    dirmngr failed; only the status lines, with the "full-status" flag, say
+    why nothing came."""
+    ctx = gpgme.Context(home_dir=home)
+    ctx.set_ctx_flag("full-status", "1")
+    failures = []
+    ctx.set_status_cb(lambda keyword, args: failures.append(int(args.split()[1]))
+                      if keyword == "FAILURE" and args.startswith("recv-keys ") else None)
+    ctx.op_receive_keys([fpr])
+    return ctx.op_import_result().considered, (failures[0] & 0xffff) if failures else 0
+
+
 def test_gpgme(servers, work):
     env = servers.env
     if gpgme is None:
@@ -166,6 +184,9 @@ def test_gpgme(servers, work):
     result = ctx.op_import_result()
     check("GPGME's receive_keys imports frank's key from sks",
           result.imported == 1 and result.imports[0].fpr == env["FRANK_FPR"], result)
+    considered, code = gpgme_receive(os.path.join(work, "h-ldap"), env["FRANK_FPR"])
+    check("a key LDAP does not hold: nothing considered, FAILURE recv-keys 'No data' (full-status)",
+          considered == 0 and code == GPG_ERR_NO_DATA, (considered, code))
 
 
 def test_revocations(servers, work):
@@ -196,6 +217,10 @@ def test_revocations(servers, work):
     r = gpg(ldap, "--recv-keys", env["ERIN_FPR"])
     check("after its revocation is published in LDAP, gpg --recv-keys shows erin's key revoked",
           r.returncode == 0 and key_state(ldap, env["ERIN_FPR"]) == "revoked", r.stdout + r.stderr)
+    servers.publish_in_ldap("grace")
+    r = gpg(ldap, "--recv-keys", env["GRACE_FPR"])
+    check("a key published in LDAP later (grace's, revoked) is found there",
+          r.returncode == 0 and key_state(ldap, env["GRACE_FPR"]) == "revoked", r.stdout + r.stderr)
 
 
 def port_closed(port):
@@ -219,6 +244,12 @@ def test_ldap_down(servers, work):
     # from source dirmngr (10): FAILURE recv-keys 167772161.
     check("a lookup in LDAP then fails at once (FAILURE status, under 5 s)",
           r.returncode != 0 and "[GNUPG:] FAILURE recv-keys" in r.stdout and seconds < 5, r.stdout + r.stderr)
+    if gpgme is None:
+        skip_check("GPGME's receive_keys tells the refused connection from a missing key", "python3-gpg is missing")
+    else:
+        considered, code = gpgme_receive(ldap, env["DORA_FPR"])
+        check("GPGME's receive_keys: nothing considered, FAILURE recv-keys 'General error', not 'No data'",
+              considered == 0 and code == GPG_ERR_GENERAL, (considered, code))
     r = gpg(ldap, "--auto-key-locate", "clear,keyserver", "--locate-keys", "erin@example.org")
     check("and so does --locate-keys", r.returncode != 0 and "via keyserver" in r.stderr, r.stdout + r.stderr)
     r = gpg(both, "--recv-keys", env["GRACE_FPR"])
@@ -228,6 +259,36 @@ def test_ldap_down(servers, work):
     r = gpg(ldap, "--recv-keys", env["DORA_FPR"])
     check("slapd started again: the same home's dirmngr finds keys in LDAP again, no reload",
           r.returncode == 0 and "IMPORT_OK" in r.stdout, r.stdout + r.stderr)
+
+
+def test_command_line(work):
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "directoryservers.py")
+    directory = os.path.join(work, "cli")
+    try:
+        # With a daemon holding the pipe open this would wait for the timeout.
+        r = subprocess.run(["/usr/bin/python3", script, "start", directory], capture_output=True,
+                           text=True, timeout=30)
+    except subprocess.TimeoutExpired as e:
+        r = e
+    out = getattr(r, "stdout", "") or ""
+    env = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    with open(os.path.join(directory, "env"), encoding="utf-8") as f:
+        written = f.read()
+    check("the command starts both, prints KEY=VALUE lines (as in DIR/env) and returns at once",
+          getattr(r, "returncode", None) == 0 and out == written and "HKP_PORT" in env,
+          out + str(getattr(r, "stderr", "")))
+    home = os.path.join(work, "h-cli")
+    made = subprocess.run(["/usr/bin/python3", script, "client-home", directory, home, "ldap", "dora"],
+                          capture_output=True, text=True, timeout=30)
+    r = gpg(home, "--recv-keys", env.get("ALICE_FPR", "-"))
+    check("client-home makes a home that finds keys in that instance's LDAP",
+          made.returncode == 0 and made.stdout.strip() == home and r.returncode == 0
+          and key_state(home, env.get("DORA_FPR", "-")) == "valid", made.stderr + r.stdout + r.stderr)
+    r = subprocess.run(["/usr/bin/python3", script, "stop", directory], capture_output=True, text=True, timeout=30)
+    left = directoryservers._processes_of(directory) + directoryservers._processes_of(home)
+    check("stop ends it, the home's dirmngr and gpg-agent too",
+          r.returncode == 0 and not left and all(port_closed(env.get(k, "1")) for k in ("LDAP_PORT", "HKP_PORT")),
+          r.stderr + str(left))
 
 
 def main():
@@ -254,6 +315,7 @@ def main():
         check("no process of the fixture is left (slapd, sks, gpg-agent, dirmngr)", not left, left)
         ports = [servers.env[k] for k in ("LDAP_PORT", "HKP_PORT")]
         check("every port is closed again", all(port_closed(p) for p in ports), ports)
+        test_command_line(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"1..{len(results)}")
