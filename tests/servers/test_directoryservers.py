@@ -3,9 +3,10 @@
 ldapsearch finds people by name and address prefix, page by page; gpg and
 GPGME (its Python binding), through dirmngr and nothing but each home's
 dirmngr.conf, find keys in LDAP and on sks, see revocations published to
-either, and fail at once while slapd is down, sks still answering; after
-stop() nothing of it runs and its ports are closed. TAP output; exit 77
-(skip) without the server packages."""
+either, and fail at once while slapd is down, sks still answering (and the
+other way round: an HKP server once unreachable stays shunned by dirmngr
+until it is reloaded); after stop() nothing of it runs and its ports are
+closed. TAP output; exit 77 (skip) without the server packages."""
 
 import base64
 import os
@@ -291,6 +292,29 @@ def test_command_line(work):
           r.stderr + str(left))
 
 
+GPG_ERR_NO_KEYSERVER = 186
+
+
+def test_sks_down(servers, work):
+    env = servers.env
+    hkp = os.path.join(work, "h-hkp")
+    servers.stop_sks()
+    r, seconds = timed(gpg, hkp, "--recv-keys", env["ALICE_FPR"])
+    code = int(m.group(1)) & 0xffff if (m := re.search(r"FAILURE recv-keys (\d+)", r.stdout)) else 0
+    check("with sks stopped a lookup there fails at once: 'No keyserver available'",
+          r.returncode != 0 and code == GPG_ERR_NO_KEYSERVER and seconds < 5, r.stdout + r.stderr)
+    servers.start_sks()
+    r = gpg(hkp, "--recv-keys", env["ALICE_FPR"])
+    # dirmngr marks an HKP host it could not reach as dead, for a long while.
+    check("sks started again: the same dirmngr still counts it dead",
+          r.returncode != 0 and "No keyserver available" in r.stderr, r.stdout + r.stderr)
+    reload = run(["gpgconf", "--homedir", hkp, "--reload", "dirmngr"])
+    r = gpg(hkp, "--recv-keys", env["ALICE_FPR"])
+    check("after gpgconf --reload dirmngr it is used again",
+          reload.returncode == 0 and r.returncode == 0 and key_state(hkp, env["ALICE_FPR"]) == "valid",
+          reload.stderr + r.stdout + r.stderr)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="signet-dir-")
     directory = os.path.join(work, "servers")
@@ -307,6 +331,7 @@ def main():
             test_gpgme(servers, work)
             test_revocations(servers, work)
             test_ldap_down(servers, work)
+            test_sks_down(servers, work)
         finally:
             t0 = time.monotonic()
             directoryservers.stop(directory)
