@@ -12,6 +12,7 @@ listens anywhere but on 127.0.0.1, on ports the kernel says are free.
     home = servers.client_home("/tmp/x/home", "ldap")  # a GnuPG home using it
     servers.revoke_on_sks("grace"); servers.stop_ldap(); servers.start_ldap()
     servers.stop_sks(); servers.start_sks()
+    servers.pause("ldap"); servers.resume("ldap")      # hangs, then answers
     directoryservers.stop("/tmp/x/dir")                # no daemon left
 
 or from a shell (values are shell-quoted, also written to DIR/env):
@@ -20,6 +21,7 @@ or from a shell (values are shell-quoted, also written to DIR/env):
     tests/servers/directoryservers.py client-home DIR HOME ldap|hkp|both [NAME...]
     tests/servers/directoryservers.py revoke-on-sks|revoke-in-ldap|publish-in-ldap DIR NAME
     tests/servers/directoryservers.py stop-ldap|start-ldap|stop-sks|start-sks DIR
+    tests/servers/directoryservers.py pause|resume DIR ldap|sks
     tests/servers/directoryservers.py stop DIR
 
 What runs:
@@ -350,6 +352,26 @@ def start_ldap(directory):
     _start_slapd(d, int(_read_env(d)["LDAP_PORT"]))
 
 
+def pause(directory, server):
+    """Freezes server ("ldap" or "sks") with SIGSTOP: its port still accepts
+    connections (the kernel completes them) but nothing is ever answered,
+    as with a server that hangs. resume() lets it go on."""
+    _signal_server(directory, server, signal.SIGSTOP)
+
+
+def resume(directory, server):
+    _signal_server(directory, server, signal.SIGCONT)
+
+
+def _signal_server(directory, server, sig):
+    d = os.path.abspath(directory)
+    pidfile = {"ldap": os.path.join(d, "ldap", "slapd.pid"), "sks": os.path.join(d, "sks", "sks.pid")}[server]
+    pid = _read_pid(pidfile)
+    if pid is None or not _alive(pid):
+        raise RuntimeError(f"{server} is not running")
+    os.kill(pid, sig)
+
+
 # ---- sks ----------------------------------------------------------------------
 
 def _build_sks(d, fingerprints):
@@ -480,6 +502,12 @@ class DirectoryServers:
     def start_sks(self):
         start_sks(self.directory)
 
+    def pause(self, server):
+        pause(self.directory, server)
+
+    def resume(self, server):
+        resume(self.directory, server)
+
     def stop_ldap(self):
         stop_ldap(self.directory)
 
@@ -581,6 +609,7 @@ def _stop_pid(pid):
     if pid is None or not _alive(pid):
         return
     os.kill(pid, signal.SIGTERM)
+    os.kill(pid, signal.SIGCONT)  # a paused server
     if _wait_gone([pid], 5):
         os.kill(pid, signal.SIGKILL)
         if _wait_gone([pid], 5):
@@ -625,6 +654,7 @@ def stop(directory):
     pids = [p for p in map(_read_pid, pidfiles) if p is not None and _alive(p)]
     for pid in pids:
         os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)  # a paused server
     left = _wait_gone(pids + _processes_of(d), 2)
     for pid in set(left + _processes_of(d)):
         try:
@@ -639,38 +669,35 @@ def stop(directory):
         raise RuntimeError(f"processes {left} did not stop")
 
 
+USAGE = """\
+usage: {0} start|stop|stop-ldap|start-ldap|stop-sks|start-sks DIR
+       {0} pause|resume DIR ldap|sks
+       {0} revoke-on-sks|revoke-in-ldap|publish-in-ldap DIR NAME
+       {0} client-home DIR HOME ldap|hkp|both [NAME...]"""
+
+
 def main(argv):
-    commands = {"start": 3, "stop": 3, "stop-ldap": 3, "start-ldap": 3, "stop-sks": 3, "start-sks": 3,
-                "revoke-on-sks": 4,
-                "revoke-in-ldap": 4, "publish-in-ldap": 4}
-    if len(argv) < 3 or (argv[1] != "client-home" and commands.get(argv[1]) != len(argv)) or \
-       (argv[1] == "client-home" and len(argv) < 5):
-        print(f"usage: {argv[0]} start|stop|stop-ldap|start-ldap|stop-sks|start-sks DIR\n"
-              f"       {argv[0]} revoke-on-sks|revoke-in-ldap|publish-in-ldap DIR NAME\n"
-              f"       {argv[0]} client-home DIR HOME ldap|hkp|both [NAME...]", file=sys.stderr)
+    commands = {"stop": stop, "stop-ldap": stop_ldap, "start-ldap": start_ldap, "stop-sks": stop_sks,
+                "start-sks": start_sks}
+    with_name = {"pause": pause, "resume": resume, "revoke-on-sks": revoke_on_sks,
+                 "revoke-in-ldap": revoke_in_ldap, "publish-in-ldap": publish_in_ldap}
+    command = argv[1] if len(argv) > 1 else ""
+    if not ((command in commands or command == "start") and len(argv) == 3
+            or command in with_name and len(argv) == 4
+            and (argv[3] in ("ldap", "sks") if command in ("pause", "resume") else argv[3] in KEYS)
+            or command == "client-home" and len(argv) >= 5 and argv[4] in ("ldap", "hkp", "both")
+            and all(name in KEYS for name in argv[5:])):
+        print(USAGE.format(argv[0]), file=sys.stderr)
         return 2
-    command, d = argv[1], argv[2]
     try:
         if command == "start":
-            sys.stdout.write(format_env(start(d).env))
-        elif command == "stop":
-            stop(d)
-        elif command == "stop-ldap":
-            stop_ldap(d)
-        elif command == "start-ldap":
-            start_ldap(d)
-        elif command == "stop-sks":
-            stop_sks(d)
-        elif command == "start-sks":
-            start_sks(d)
-        elif command == "revoke-on-sks":
-            revoke_on_sks(d, argv[3])
-        elif command == "revoke-in-ldap":
-            revoke_in_ldap(d, argv[3])
-        elif command == "publish-in-ldap":
-            publish_in_ldap(d, argv[3])
+            sys.stdout.write(format_env(start(argv[2]).env))
+        elif command in commands:
+            commands[command](argv[2])
+        elif command in with_name:
+            with_name[command](argv[2], argv[3])
         else:
-            print(os.path.abspath(client_home(d, argv[3], argv[4], argv[5:])))
+            print(os.path.abspath(client_home(argv[2], argv[3], argv[4], argv[5:])))
     except Unavailable as e:
         print(f"skipped: {e}", file=sys.stderr)
         return SKIP

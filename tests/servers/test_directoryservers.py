@@ -3,9 +3,9 @@
 ldapsearch finds people by name and address prefix, page by page; gpg and
 GPGME (its Python binding), through dirmngr and nothing but each home's
 dirmngr.conf, find keys in LDAP and on sks, see revocations published to
-either, and fail at once while slapd is down, sks still answering (and the
-other way round: an HKP server once unreachable stays shunned by dirmngr
-until it is reloaded); after stop() nothing of it runs and its ports are
+either, fail at once while slapd is down (sks still answering) and wait
+while it hangs; an HKP server once unreachable stays shunned by dirmngr
+until it is reloaded; after stop() nothing of it runs and its ports are
 closed. TAP output; exit 77 (skip) without the server packages."""
 
 import base64
@@ -292,6 +292,28 @@ def test_command_line(work):
           r.stderr + str(left))
 
 
+def test_ldap_paused(servers, work):
+    env = servers.env
+    ldap = os.path.join(work, "h-ldap")
+    servers.pause("ldap")
+    lookup = subprocess.Popen(["gpg", "--homedir", ldap, "--batch", "--no-tty", "--recv-keys", env["DORA_FPR"]],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        lookup.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        pass
+    # dirmngr 2.2 waits for an LDAP server that accepted the connection
+    # without end ("ldaptimeout" does not cut it short): a client must.
+    check("a paused slapd takes the connection and never answers: gpg is still waiting after 2 s",
+          lookup.poll() is None, lookup.returncode)
+    lookup.kill()
+    lookup.wait()
+    servers.resume("ldap")
+    r, seconds = timed(gpg, ldap, "--recv-keys", env["DORA_FPR"])
+    check("resumed, it answers the same home's dirmngr again",
+          r.returncode == 0 and "IMPORT_OK" in r.stdout and seconds < 10, r.stdout + r.stderr)
+
+
 GPG_ERR_NO_KEYSERVER = 186
 
 
@@ -331,6 +353,7 @@ def main():
             test_gpgme(servers, work)
             test_revocations(servers, work)
             test_ldap_down(servers, work)
+            test_ldap_paused(servers, work)
             test_sks_down(servers, work)
         finally:
             t0 = time.monotonic()
