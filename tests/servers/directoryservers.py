@@ -48,6 +48,10 @@ client_home() makes a GnuPG home whose dirmngr.conf names LDAP, sks or both
 (LDAP first), with chosen keys imported as they were at start; stop() ends
 the gpg-agent and dirmngr of every home it made.
 
+GnuPG puts its sockets in KEYS_HOME and in each client home (unless
+/run/user/UID exists): keep DIR and the homes' paths short (a socket's path
+has at most 107 bytes).
+
 Needs the Debian packages slapd, ldap-utils, sks, gnupg and dirmngr (not
 root): start() raises Unavailable, and the command exits with 77 (meson's
 "skip"), when they are missing.
