@@ -17,6 +17,7 @@ if [ "${1:-}" = "--tests" ]; then
     gnome-keyring libsecret-tools
     locales flatpak flatpak-builder elfutils appstream-util
     postfix dovecot-core dovecot-imapd openssl curl python3-aiosmtpd
+    slapd ldap-utils sks dirmngr python3-gpg
   )
 fi
 
@@ -45,11 +46,13 @@ fi
 if ! apt-cache policy "${missing[0]}" | grep -q 'Candidate: [0-9]'; then
   apt-get update -q
 fi
-# The mail servers the tests start from their own directories must not be
-# configured as, or started as, this machine's own: Postfix gets "No
-# configuration", and while installing a policy-rc.d refuses every daemon
+# The mail and directory servers the tests start from their own directories
+# must not be configured as, or started as, this machine's own: Postfix gets
+# "No configuration", and while installing a policy-rc.d refuses every daemon
 # start (unless the machine already has its own policy).
 echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
+# Nor does slapd get a database of its own (dc=nodomain below /etc/ldap/slapd.d).
+echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy"
