@@ -5,6 +5,8 @@
  * valid; a server that does not answer fails as key management does, by
  * name; nothing is asked with nothing configured, nor twice within a few
  * minutes. */
+#include "config.h"
+
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -164,6 +166,42 @@ test_locate_in_ldap (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (listing, "dora@example.org"));
   /* Only dora's user ID came in: one "uid" line. */
   g_assert_null (strstr (strstr (listing, "\nuid:") + 1, "\nuid:"));
+}
+
+/* A key found online is sealed to only once accepted, for that address
+ * only; the acceptance is kept in the settings, and a key accepted and
+ * then revoked is refused. */
+static void
+test_accept (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(SignetKeyDirectory) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_auto(GStrv) stored = NULL;
+  const char *fpr = signet_test_servers_env ("FRANK_FPR");
+
+  signet_key_directory_set_settings (f->directory, settings);
+  configure (f, signet_test_servers_env ("HKP_URL"), NULL);
+  finds = update (f, "frank@example.org", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (status_of (f, "frank@example.org"), ==, SIGNET_KEY_STATUS_UNTRUSTED);
+  g_assert_false (signet_key_directory_is_accepted (f->directory, fpr, "frank@example.org"));
+  signet_key_directory_accept (f->directory, fpr, "Frank@Example.org");
+  g_assert_true (signet_key_directory_is_accepted (f->directory, fpr, "frank@example.org"));
+  g_assert_false (signet_key_directory_is_accepted (f->directory, fpr, "other@example.org"));
+  g_assert_cmpint (status_of (f, "frank@example.org"), ==, SIGNET_KEY_STATUS_OK);
+  stored = g_settings_get_strv (settings, "accepted-keys");
+  g_assert_cmpuint (g_strv_length (stored), ==, 1);
+
+  /* A new directory on the same settings knows it. */
+  again = signet_key_directory_new (f->home, f->network);
+  signet_key_directory_set_settings (again, settings);
+  g_assert_true (signet_key_directory_is_accepted (again, fpr, "frank@example.org"));
+  g_settings_reset (settings, "accepted-keys");
+  g_assert_false (signet_key_directory_is_accepted (again, fpr, "frank@example.org"));
+  signet_key_directory_set_settings (f->directory, NULL);
+  signet_key_directory_set_settings (again, NULL);
 }
 
 /* Not in LDAP, on the keyserver: the servers are asked in order. Nobody
@@ -401,6 +439,7 @@ main (int argc, char *argv[])
   ADD ("unconfigured", test_unconfigured);
   ADD ("locate-in-ldap", test_locate_in_ldap);
   ADD ("locate-in-order", test_locate_in_order);
+  ADD ("accept", test_accept);
   ADD ("revocation-on-keyserver", test_revocation_on_keyserver);
   ADD ("revocation-in-ldap", test_revocation_in_ldap);
   ADD ("unreachable", test_unreachable);

@@ -24,6 +24,10 @@ struct _SignetKeyDirectory
    * fingerprint. Read by resolve threads, hence the lock. */
   GMutex         lock;
   GHashTable    *choices;
+  /* Keys found in the directory that the user (or a trusted directory)
+   * accepted for an address although nobody certified them: a set of
+   * "FINGERPRINT normalised-address". */
+  GHashTable    *accepted;
 };
 
 G_DEFINE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, G_TYPE_OBJECT)
@@ -144,6 +148,7 @@ signet_key_directory_finalize (GObject *object)
   g_clear_object (&self->network);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->choices, g_hash_table_unref);
+  g_clear_pointer (&self->accepted, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_key_directory_parent_class)->finalize (object);
 }
@@ -159,6 +164,7 @@ signet_key_directory_init (SignetKeyDirectory *self)
 {
   g_mutex_init (&self->lock);
   self->choices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->accepted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /* @homedir: (nullable): a GnuPG home, or %NULL for the user's own keyring. */
@@ -322,6 +328,48 @@ wanted_free (Wanted *wanted)
   g_free (wanted->choice);
   g_free (wanted->choice_uid);
   g_free (wanted);
+}
+
+static char *
+acceptance_entry (const char *fingerprint, const char *email)
+{
+  g_autofree char *normal = signet_address_normalize (email);
+  g_autofree char *upper = g_ascii_strup (fingerprint, -1);
+
+  return normal != NULL ? g_strdup_printf ("%s %s", upper, normal) : NULL;
+}
+
+/* Whether @fingerprint was accepted for @email (see signet_key_directory_accept()). */
+gboolean
+signet_key_directory_is_accepted (SignetKeyDirectory *self,
+                                  const char         *fingerprint,
+                                  const char         *email)
+{
+  g_autofree char *entry = NULL;
+  gboolean accepted;
+
+  g_return_val_if_fail (SIGNET_IS_KEY_DIRECTORY (self), FALSE);
+  if (fingerprint == NULL || email == NULL || (entry = acceptance_entry (fingerprint, email)) == NULL)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  accepted = g_hash_table_contains (self->accepted, entry);
+  g_mutex_unlock (&self->lock);
+  return accepted;
+}
+
+/* A key nobody certified is sealed to only once it was accepted for that
+ * very address; then it counts as valid. */
+static void
+apply_acceptance (SignetKeyDirectory *self, GPtrArray *results)
+{
+  for (guint i = 0; i < results->len; i++)
+    {
+      SignetKeyResult *result = g_ptr_array_index (results, i);
+
+      if (result->status == SIGNET_KEY_STATUS_UNTRUSTED &&
+          signet_key_directory_is_accepted (self, result->fingerprint, result->email))
+        result->status = SIGNET_KEY_STATUS_OK;
+    }
 }
 
 static SignetKeyStatus
@@ -491,6 +539,7 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
       return NULL;
     }
   apply_choices (results, wanted);
+  apply_acceptance (self, results);
   return g_steal_pointer (&results);
 }
 
@@ -771,11 +820,69 @@ save_choices (SignetKeyDirectory *self)
 }
 
 static void
+load_accepted (SignetKeyDirectory *self)
+{
+  g_auto(GStrv) entries = g_settings_get_strv (self->settings, "accepted-keys");
+  g_autoptr(GHashTable) accepted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; entries[i] != NULL; i++)
+    {
+      const char *space = strchr (entries[i], ' ');
+      g_autofree char *fingerprint = space != NULL ? g_strndup (entries[i], space - entries[i]) : NULL;
+      char *entry;
+
+      if (fingerprint == NULL || !is_fingerprint (fingerprint) ||
+          (entry = acceptance_entry (fingerprint, space + 1)) == NULL)
+        continue;
+      g_hash_table_add (accepted, entry);
+    }
+  g_mutex_lock (&self->lock);
+  g_hash_table_unref (self->accepted);
+  self->accepted = g_steal_pointer (&accepted);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
 on_choices_changed (GSettings          *settings,
                     const char         *key,
                     SignetKeyDirectory *self)
 {
-  load_choices (self);
+  if (g_strcmp0 (key, "accepted-keys") == 0)
+    load_accepted (self);
+  else
+    load_choices (self);
+}
+
+/* Accepts @fingerprint as @email's key, although nobody certified it (the
+ * user looked at it, or a trusted directory has it): it is sealed to from
+ * now on. Kept in "accepted-keys" with the choices' settings. */
+void
+signet_key_directory_accept (SignetKeyDirectory *self,
+                             const char         *fingerprint,
+                             const char         *email)
+{
+  g_autofree char *entry = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) entries = NULL;
+  GList *all;
+
+  g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
+  g_return_if_fail (fingerprint != NULL && is_fingerprint (fingerprint));
+  g_return_if_fail (email != NULL);
+
+  entry = acceptance_entry (fingerprint, email);
+  if (entry == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  g_hash_table_add (self->accepted, g_steal_pointer (&entry));
+  all = g_list_sort (g_hash_table_get_keys (self->accepted), (GCompareFunc) g_strcmp0);
+  for (GList *l = all; l != NULL; l = l->next)
+    g_strv_builder_add (builder, l->data);
+  g_mutex_unlock (&self->lock);
+  g_list_free (all);
+  entries = g_strv_builder_end (builder);
+  if (self->settings != NULL)
+    g_settings_set_strv (self->settings, "accepted-keys", (const char * const *) entries);
 }
 
 /* Keeps the choices in @settings' "key-choices" (a{ss}: normalised address →
@@ -792,7 +899,9 @@ signet_key_directory_set_settings (SignetKeyDirectory *self,
   if (!g_set_object (&self->settings, settings) || settings == NULL)
     return;
   g_signal_connect_object (settings, "changed::key-choices", G_CALLBACK (on_choices_changed), self, 0);
+  g_signal_connect_object (settings, "changed::accepted-keys", G_CALLBACK (on_choices_changed), self, 0);
   load_choices (self);
+  load_accepted (self);
 }
 
 /* Remembers @fingerprint as the key to seal to for @email when several

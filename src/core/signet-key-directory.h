@@ -92,6 +92,12 @@ GPtrArray          *signet_key_directory_list_own_keys_finish (SignetKeyDirector
                                                          GError            **error);
 void                signet_key_directory_set_settings   (SignetKeyDirectory *self,
                                                          GSettings          *settings);
+void                signet_key_directory_accept         (SignetKeyDirectory *self,
+                                                         const char         *fingerprint,
+                                                         const char         *email);
+gboolean            signet_key_directory_is_accepted    (SignetKeyDirectory *self,
+                                                         const char         *fingerprint,
+                                                         const char         *email);
 void                signet_key_directory_set_choice     (SignetKeyDirectory *self,
                                                          const char         *email,
                                                          const char         *fingerprint);
