@@ -208,6 +208,10 @@ test_sign_only (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (raw, "Subject: Board minutes"));
   g_assert_nonnull (strstr (raw, "filename=figures.bin"));
   g_assert_null (strstr (raw, "BEGIN PGP MESSAGE"));
+  /* Safe from transport: no line starts with "From " (a store would make
+   * it ">From "), trailing white space is encoded. */
+  g_assert_nonnull (strstr (raw, "\n=46rom the top: the plan.  =20\n"));
+  g_assert_null (strstr (raw, "\nFrom "));
   assert_signed_by_demo (f, path);
 }
 

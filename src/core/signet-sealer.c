@@ -507,15 +507,20 @@ rewind_fd (int fd, GError **error)
   return FALSE;
 }
 
-/* Writes @entity to @fd in its canonical form (CRLF), as it is signed. */
+/* Writes @entity to @fd in its canonical form (CRLF), as it is signed. A
+ * line that starts with "From " (only a quoted-printable body has one) is
+ * written "=46rom ", which decodes the same: mail stores that escape such
+ * lines as ">From " would otherwise break the signature. */
 static gboolean
 write_canonical (GMimeObject *entity, int fd, GError **error)
 {
   g_autoptr(GMimeStream) file = g_mime_stream_fs_new (fd);
   g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new (file);
+  g_autoptr(GMimeFilter) from = g_mime_filter_from_new (GMIME_FILTER_FROM_MODE_ARMOR);
   g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new (FALSE);
 
   g_mime_stream_fs_set_owner (GMIME_STREAM_FS (file), FALSE);
+  g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), from);
   g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), crlf);
   errno = 0;
   if (g_mime_object_write_to_stream (entity, NULL, filtered) < 0 || g_mime_stream_flush (filtered) != 0)
