@@ -215,6 +215,65 @@ signet_test_make_gnupghome (void)
   return g_steal_pointer (&home);
 }
 
+/* A pinentry that answers every passphrase request with Cancel. */
+static const char cancelling_pinentry[] =
+  "#!/bin/sh\n"
+  "echo 'OK Pleased to meet you'\n"
+  "while read -r cmd rest; do\n"
+  "  case \"$cmd\" in\n"
+  "    GETPIN) echo 'ERR 83886179 Operation cancelled <Pinentry>' ;;\n"
+  "    BYE) echo 'OK closing connection'; exit 0 ;;\n"
+  "    *) echo OK ;;\n"
+  "  esac\n"
+  "done\n";
+
+static void
+run_gpg_in (const char *home, const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (char *) "gpg");
+  g_ptr_array_add (argv, (char *) "--homedir");
+  g_ptr_array_add (argv, (char *) home);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+/* A GnuPG home whose key for pass@example.org has a passphrase, and whose
+ * agent asks for it through a pinentry that always cancels. */
+char *
+signet_test_make_cancelling_gnupghome (void)
+{
+  char *home = signet_test_make_tmpdir ();
+  g_autofree char *pinentry = g_build_filename (home, "pinentry-cancel", NULL);
+  g_autofree char *agent_conf = g_build_filename (home, "gpg-agent.conf", NULL);
+  g_autofree char *conf_text = g_strdup_printf ("allow-loopback-pinentry\npinentry-program %s\n", pinentry);
+  const char *with_passphrase[] = { "--batch", "--pinentry-mode", "loopback", "--passphrase", "correct horse",
+                                    "--quick-gen-key", "Pass <pass@example.org>", "future-default", "default",
+                                    "never", NULL };
+  const char *alice[] = { "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                          "--quick-gen-key", "Alice <alice@example.org>", "future-default", "default",
+                          "never", NULL };
+  const char *kill[] = { "gpgconf", "--homedir", home, "--kill", "all", NULL };
+
+  g_assert_true (g_file_set_contents (pinentry, cancelling_pinentry, -1, NULL));
+  g_assert_cmpint (g_chmod (pinentry, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (agent_conf, conf_text, -1, NULL));
+  run_gpg_in (home, with_passphrase);
+  run_gpg_in (home, alice);
+  /* A fresh agent: no passphrase cached from making the key. */
+  g_assert_true (g_spawn_sync (NULL, (char **) kill, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL));
+  return home;
+}
+
 /* A new valid key pair (ultimately trusted, as keys made here are) for
  * @user_id in @homedir. */
 void

@@ -58,6 +58,10 @@ void       signet_test_services_init_at (SignetTestServices *services,
 void       signet_test_services_clear   (SignetTestServices *services);
 
 char      *signet_test_make_gnupghome   (void);
+/* A GnuPG home with a key pair for pass@example.org whose passphrase is
+ * asked for by a pinentry that always answers Cancel, and a key pair for
+ * alice@example.org. */
+char      *signet_test_make_cancelling_gnupghome (void);
 void       signet_test_remove_gnupghome (char       *homedir);
 void       signet_test_add_key          (const char *homedir,
                                          const char *user_id);

@@ -835,6 +835,38 @@ test_settings (void)
   g_assert_cmpint (run_app (body_settings, "--offline"), ==, 0);
 }
 
+static gboolean
+composer_signs (gpointer data)
+{
+  gboolean sign = FALSE;
+
+  g_object_get (data, "sign", &sign, NULL);
+  return sign;
+}
+
+/* sign-by-default turns Sign on in a new composer of the demo sender,
+ * who has a secret key. */
+static void
+body_sign_by_default (SignetApplication *app)
+{
+  SignetComposeWindow *window = wait_for_composers (app, 1);
+
+  signet_test_wait_until (composer_signs, window);
+  quit (app);
+  signet_test_wait_until (no_windows, app);
+}
+
+static void
+test_sign_by_default (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+  reset ();
+  g_settings_set_boolean (settings, "sign-by-default", TRUE);
+  g_assert_cmpint (run_app (body_sign_by_default, "--offline"), ==, 0);
+  g_settings_reset (settings, "sign-by-default");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -853,6 +885,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/application/quit/clean", test_quit_clean);
   g_test_add_func ("/application/quit/while-sending", test_quit_while_sending);
   g_test_add_func ("/application/send-online", test_send_online);
+  g_test_add_func ("/application/sign-by-default", test_sign_by_default);
   g_test_add_func ("/application/close-after-typing", test_close_after_typing);
   g_test_add_func ("/application/sigterm-after-typing", test_sigterm_after_typing);
   g_test_add_func ("/application/sighup-twice", test_sighup_twice);

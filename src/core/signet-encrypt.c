@@ -528,8 +528,7 @@ new_stream_data (gpgme_data_t *data, int fd)
   return err;
 }
 
-/* Starts one GPGME operation on @ctx from @in to @out. */
-typedef gpgme_error_t (*StartFunc) (gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, gpointer data);
+typedef SignetGpgStartFunc StartFunc;
 
 static gpgme_error_t
 start (gpgme_ctx_t ctx, Run *run, StartFunc start_op, gpointer op_data, gpgme_data_t in, gpgme_data_t out)
@@ -722,5 +721,46 @@ signet_decrypt_stream (gpgme_ctx_t    ctx,
   g_debug ("gpg ended without DECRYPTION_OKAY (pid %d)", (int) run.engine_pid);
   g_set_error_literal (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
                        _("GnuPG stopped unexpectedly while opening the sealed message."));
+  return FALSE;
+}
+
+/* Runs the operation @start_op starts from @in_fd until its end into
+ * @out_fd, in the same loop as signet_encrypt_stream(): it fails within
+ * seconds when gpg dies and returns at once when @cancellable is cancelled.
+ * TRUE once gpg said @completion without error. On FALSE, either GnuPG's
+ * own error is in @gpg_error for the caller to explain, or (@gpg_error 0)
+ * @error says what else went wrong. */
+gboolean
+signet_gpg_run_stream (gpgme_ctx_t         ctx,
+                       SignetGpgStartFunc  start_op,
+                       gpointer            op_data,
+                       const char         *completion,
+                       int                 in_fd,
+                       int                 out_fd,
+                       GCancellable       *cancellable,
+                       gpgme_error_t      *gpg_error,
+                       GError            **error)
+{
+  g_autoptr(GPtrArray) watches = g_ptr_array_new_with_free_func (g_free);
+  Run run = { .watches = watches, .completion = completion, .source_fd = in_fd, .engine_pidfd = -1 };
+  gpgme_error_t err;
+  RunState state;
+
+  *gpg_error = 0;
+  state = run_operation (ctx, &run, out_fd, start_op, op_data, cancellable, &err);
+  if (err == 0 && state == RUN_DONE)
+    err = run.err;
+  if (err != 0)
+    {
+      *gpg_error = err;
+      return FALSE;
+    }
+  if (!check_run (&run, state, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED, cancellable, error))
+    return FALSE;
+  if (state == RUN_DONE && run.completed)
+    return TRUE;
+  g_debug ("gpg ended without %s (pid %d)", completion, (int) run.engine_pid);
+  g_set_error_literal (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
+                       _("GnuPG stopped unexpectedly while signing the message. Nothing was sent."));
   return FALSE;
 }

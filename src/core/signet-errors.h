@@ -35,6 +35,8 @@ typedef enum {
 typedef enum {
   SIGNET_SEALER_ERROR_FAILED,
   SIGNET_SEALER_ERROR_ATTACHMENT,
+  /* The passphrase prompt for the signing key was cancelled. */
+  SIGNET_SEALER_ERROR_SIGNING_CANCELLED,
 } SignetSealerError;
 
 typedef enum {

@@ -16,11 +16,14 @@
 #include "signet-encrypt.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
+#include "signet-signer-private.h"
 
 /* Builds messages with GMime and seals them with GPGME (RFC 3156
  * multipart/encrypted). Plaintext never touches the disk: the MIME entity is
  * streamed through a pipe into gpg, and attachments are read from their files
- * as gpg consumes them. */
+ * as gpg consumes them. With a signer, a sealed message is signed and
+ * encrypted in the same pass, and a clear one becomes multipart/signed
+ * (signet-signer.c). */
 struct _SignetSealer
 {
   GObject             parent_instance;
@@ -163,12 +166,18 @@ set_message_headers (GMimeObject   *object,
   set_text_header (object, "Subject", subject);
 }
 
+/* The body, in UTF-8 as typed: g_mime_text_part_set_text() would convert
+ * it to the smallest charset that holds it (ISO-8859-1 for "café"), which
+ * the "utf-8" label below would then misname. */
 static GMimeObject *
 build_text_part (SignetMessage *message)
 {
   GMimeTextPart *text = g_mime_text_part_new_with_subtype ("plain");
+  const char *body = signet_message_get_body (message);
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer (body, strlen (body));
+  g_autoptr(GMimeDataWrapper) content = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
 
-  g_mime_text_part_set_text (text, signet_message_get_body (message));
+  g_mime_part_set_content (GMIME_PART (text), content);
   g_mime_text_part_set_charset (text, "utf-8");
   g_mime_part_set_content_encoding (GMIME_PART (text), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
   return GMIME_OBJECT (text);
@@ -274,7 +283,12 @@ write_object (GMimeObject *object, int fd, GError **error)
   return TRUE;
 }
 
-/* Writes @message to @fd as it is, unsealed. */
+static int open_cipher_file (SignetSealer *self, GError **error);
+static gboolean write_signed (SignetSealer *self, GMimeMessage *mime, GMimeObject *content,
+                              const char *signer, int fd, GCancellable *cancellable, GError **error);
+
+/* Writes @message to @fd unsealed: as it is, or signed when
+ * @options->signer is set. */
 gboolean
 signet_sealer_write_clear (SignetSealer            *self,
                            SignetMessage           *message,
@@ -290,9 +304,11 @@ signet_sealer_write_clear (SignetSealer            *self,
 
   if (content == NULL)
     return FALSE;
-  g_mime_message_set_mime_part (mime, content);
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+  if (options->signer != NULL)
+    return write_signed (self, mime, content, options->signer, fd, cancellable, error);
+  g_mime_message_set_mime_part (mime, content);
   return write_object (GMIME_OBJECT (mime), fd, error);
 }
 
@@ -345,13 +361,15 @@ open_cipher_file (SignetSealer *self, GError **error)
   return fd;
 }
 
-/* Encrypts @entity for @fingerprints into @cipher_fd (ASCII armor). The
+/* Encrypts @entity for @fingerprints into @cipher_fd (ASCII armor), and
+ * signs it with @signer unless that is NULL. The
  * entity is written by a thread into a pipe that gpg reads, so attachments
  * are read as gpg consumes them and no plaintext reaches the disk. */
 static gboolean
 encrypt_entity (SignetSealer       *self,
                 GMimeObject        *entity,
                 const char * const *fingerprints,
+                const char         *signer,
                 int                 cipher_fd,
                 GCancellable       *cancellable,
                 GError            **error)
@@ -363,7 +381,7 @@ encrypt_entity (SignetSealer       *self,
   gboolean ok;
   int fds[2];
 
-  if (ctx == NULL)
+  if (ctx == NULL || (signer != NULL && !signet_signer_set_key (ctx, signer, error)))
     return FALSE;
   if (!g_unix_open_pipe (fds, FD_CLOEXEC, NULL))
     {
@@ -377,8 +395,12 @@ encrypt_entity (SignetSealer       *self,
   writer.fd = fds[1];
   thread = g_thread_new ("signet-seal-writer", writer_thread, &writer);
 
-  ok = signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS, fds[0], cipher_fd,
-                              cancellable, error);
+  if (signer != NULL)
+    ok = signet_signer_encrypt_sign_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS, fds[0], cipher_fd,
+                                            cancellable, error);
+  else
+    ok = signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS, fds[0], cipher_fd,
+                                cancellable, error);
   /* A writer still writing (gpg failed, or Cancel) gets EPIPE and ends. */
   close (fds[0]);
   g_thread_join (thread);
@@ -457,7 +479,7 @@ signet_sealer_write_sealed (SignetSealer            *self,
   cipher_fd = open_cipher_file (self, error);
   if (cipher_fd < 0)
     return FALSE;
-  ok = encrypt_entity (self, content, fingerprints, cipher_fd, cancellable, error);
+  ok = encrypt_entity (self, content, fingerprints, options->signer, cipher_fd, cancellable, error);
   if (ok && lseek (cipher_fd, 0, SEEK_SET) != 0)
     {
       g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
@@ -472,5 +494,84 @@ signet_sealer_write_sealed (SignetSealer            *self,
       ok = write_object (GMIME_OBJECT (mime), fd, error);
     }
   close (cipher_fd);
+  return ok;
+}
+
+static gboolean
+rewind_fd (int fd, GError **error)
+{
+  if (lseek (fd, 0, SEEK_SET) == 0)
+    return TRUE;
+  g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
+               _("Could not read the signed message back: %s"), g_strerror (errno));
+  return FALSE;
+}
+
+/* Writes @entity to @fd in its canonical form (CRLF), as it is signed. A
+ * line that starts with "From " (only a quoted-printable body has one) is
+ * written "=46rom ", which decodes the same: mail stores that escape such
+ * lines as ">From " would otherwise break the signature. */
+static gboolean
+write_canonical (GMimeObject *entity, int fd, GError **error)
+{
+  g_autoptr(GMimeStream) file = g_mime_stream_fs_new (fd);
+  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new (file);
+  g_autoptr(GMimeFilter) from = g_mime_filter_from_new (GMIME_FILTER_FROM_MODE_ARMOR);
+  g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new (FALSE);
+
+  g_mime_stream_fs_set_owner (GMIME_STREAM_FS (file), FALSE);
+  g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), from);
+  g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), crlf);
+  errno = 0;
+  if (g_mime_object_write_to_stream (entity, NULL, filtered) < 0 || g_mime_stream_flush (filtered) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
+                   _("The message could not be read for signing: %s"), g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Signs @content with @signer and writes @mime, whose body becomes
+ * multipart/signed, to @fd. The content is written once, canonical, to an
+ * unlinked file that gpg signs, and copied with the file's line ends into
+ * the message: this is a message in the clear, which the Outbox holds as
+ * it is anyway. */
+static gboolean
+write_signed (SignetSealer  *self,
+              GMimeMessage  *mime,
+              GMimeObject   *content,
+              const char    *signer,
+              int            fd,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self->directory, error);
+  g_autoptr(GMimeObject) signed_part = NULL;
+  g_autofree char *micalg = NULL;
+  int canonical_fd = -1, content_fd = -1, signature_fd = -1;
+  gboolean ok;
+
+  ok = ctx != NULL && signet_signer_set_key (ctx, signer, error) &&
+       (canonical_fd = open_cipher_file (self, error)) >= 0 &&
+       (content_fd = open_cipher_file (self, error)) >= 0 &&
+       (signature_fd = open_cipher_file (self, error)) >= 0 &&
+       write_canonical (content, canonical_fd, error) && rewind_fd (canonical_fd, error) &&
+       signet_signer_sign_stream (ctx, canonical_fd, signature_fd, &micalg, cancellable, error) &&
+       rewind_fd (canonical_fd, error) && signet_signer_copy_to_lf (canonical_fd, content_fd, error) &&
+       rewind_fd (content_fd, error) && rewind_fd (signature_fd, error);
+  if (ok)
+    {
+      signed_part = signet_signer_build_signed_part (content_fd, signature_fd, micalg);
+      g_mime_message_set_mime_part (mime, signed_part);
+      ok = write_object (GMIME_OBJECT (mime), fd, error);
+    }
+  for (guint i = 0; i < 3; i++)
+    {
+      int fds[] = { canonical_fd, content_fd, signature_fd };
+      if (fds[i] >= 0)
+        close (fds[i]);
+    }
   return ok;
 }

@@ -14,6 +14,9 @@ typedef struct {
   gboolean draft;
   /* A sealed copy's outer Subject is "..." (the real one is inside). */
   gboolean encrypt_subject;
+  /* The fingerprint of the own key that signs the message (RFC 3156), or
+   * NULL: not signed. */
+  const char *signer;
 } SignetSealOptions;
 
 #define SIGNET_TYPE_SEALER (signet_sealer_get_type ())

@@ -4,6 +4,7 @@
 
 #include "signet-key-directory-private.h"
 #include "signet-sealer.h"
+#include "signet-signer-private.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -333,6 +334,8 @@ send_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancell
   g_autoptr(SignetStoreBatch) batch = NULL;
   g_autoptr(GStrvBuilder) everyone = g_strv_builder_new ();
 
+  g_autofree char *signer = NULL;
+
   if (signet_message_get_seal (data->message))
     {
       own = own_key_for (self, data, cancellable, error);
@@ -341,6 +344,15 @@ send_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancell
       key_results = resolve_recipients (self, data, cancellable, error);
       if (key_results == NULL)
         return FALSE;
+    }
+  /* Every copy, Bcc ones too, is signed by the sender's own key. */
+  if (signet_message_get_sign (data->message))
+    {
+      signer = signet_signer_choose_key_sync (self->directory, signet_message_get_from (data->message)->email,
+                                              data->own_key, cancellable, error);
+      if (signer == NULL)
+        return FALSE;
+      options.signer = signer;
     }
   copies = plan_copies (data->message, key_results, own, error);
   if (copies == NULL)

@@ -89,6 +89,8 @@ open_compose_window (SignetApplication *self, SignetMessage *message)
                         : g_settings_get_string (self->settings, "identity");
   window = signet_compose_window_new (GTK_APPLICATION (self), self->operation, self->network, identity);
   g_object_set (window, "seal", g_settings_get_boolean (self->settings, "seal-by-default"), NULL);
+  /* On once the sender is known to have a key that signs. */
+  g_object_set (window, "sign", g_settings_get_boolean (self->settings, "sign-by-default"), NULL);
   if (message != NULL)
     signet_compose_window_load_message (window, message);
   gtk_window_present (GTK_WINDOW (window));

@@ -17,6 +17,7 @@
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-report-text.h"
+#include "signet-sign-availability.h"
 
 /* The composer. It only collects what the user typed into a SignetMessage and
  * maps the outcome of the send operation to what the user sees; it does no
@@ -44,6 +45,9 @@ struct _SignetComposeWindow
   GCancellable         *op_cancellable;   /* the send, save or check in flight */
   GListStore           *attachments;      /* SignetAttachment, shown in attachment_list */
   gboolean              seal;
+  gboolean              sign;             /* Sign is on */
+  gboolean              sign_wanted;      /* Sign was asked for, whether the sender can sign or not */
+  SignetSignAvailability *sign_availability; /* NULL: no directory to look in */
 
   Op                    op;
   guint                 op_serial;        /* bumped when a check is abandoned */
@@ -66,6 +70,7 @@ struct _SignetComposeWindow
   GtkSpinner           *spinner;
   GtkWidget            *cancel_button;
   GtkToggleButton      *seal_button;
+  GtkToggleButton      *sign_button;
   GtkMenuButton        *menu_button;
   GtkEntry             *from_entry;
   SignetRecipientField *to_entry;
@@ -89,6 +94,7 @@ enum {
   PROP_NETWORK,
   PROP_IDENTITY,
   PROP_SEAL,
+  PROP_SIGN,
   PROP_MODIFIED,
   PROP_BUSY,
   N_PROPS
@@ -363,6 +369,7 @@ build_message (SignetComposeWindow *self,
       signet_message_add_attachment (message, attachment);
     }
   signet_message_set_seal (message, self->seal);
+  signet_message_set_sign (message, self->sign);
   return g_steal_pointer (&message);
 }
 
@@ -1335,6 +1342,71 @@ update_offline_banner (SignetComposeWindow *self)
   gtk_widget_set_visible (self->work_online_button, signet_network_get_work_offline (self->network));
 }
 
+/* ---- Sign ------------------------------------------------------------------ */
+
+/* Sign is on when it was asked for and the sender has a key that signs
+ * (or it is not known yet: then sending says so if not). */
+static void
+apply_sign (SignetComposeWindow *self)
+{
+  SignetSignAvailability *a = self->sign_availability;
+  gboolean usable = a == NULL || !signet_sign_availability_get_known (a) ||
+                    signet_sign_availability_get_available (a);
+  gboolean sign = self->sign_wanted && usable;
+
+  if (sign == self->sign)
+    return;
+  self->sign = sign;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGN]);
+}
+
+/* The toggle is insensitive, and says why, while the sender cannot sign. */
+static void
+update_sign_toggle (SignetComposeWindow *self)
+{
+  SignetSignAvailability *a = self->sign_availability;
+  const char *reason = a != NULL ? signet_sign_availability_get_reason (a) : NULL;
+  gboolean usable = a == NULL || !signet_sign_availability_get_known (a) ||
+                    signet_sign_availability_get_available (a);
+  const char *tooltip = !usable && reason != NULL ? reason
+                      : _("Sign: prove with your own key that the message is from you and unchanged");
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.sign", usable);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sign_button), tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sign_button),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, tooltip, -1);
+  apply_sign (self);
+}
+
+static void
+on_sender_changed (SignetComposeWindow *self)
+{
+  g_autofree char *own_key = NULL;
+
+  if (self->sign_availability == NULL)
+    return;
+  g_object_get (self->operation, "own-key", &own_key, NULL);
+  signet_sign_availability_set_sender (self->sign_availability,
+                                       gtk_editable_get_text (GTK_EDITABLE (self->from_entry)), own_key);
+}
+
+static void
+setup_sign (SignetComposeWindow *self)
+{
+  SignetKeyDirectory *directory = signet_send_operation_get_directory (self->operation);
+
+  if (directory != NULL)
+    {
+      self->sign_availability = signet_sign_availability_new (directory);
+      g_signal_connect_object (self->sign_availability, "notify", G_CALLBACK (update_sign_toggle),
+                               self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->from_entry, "changed", G_CALLBACK (on_sender_changed),
+                               self, G_CONNECT_SWAPPED);
+      on_sender_changed (self);
+    }
+  update_sign_toggle (self);
+}
+
 static void
 signet_compose_window_constructed (GObject *object)
 {
@@ -1347,6 +1419,7 @@ signet_compose_window_constructed (GObject *object)
   g_signal_connect_object (self->network, "notify::work-offline",
                            G_CALLBACK (update_offline_banner), self, G_CONNECT_SWAPPED);
   update_offline_banner (self);
+  setup_sign (self);
   /* Suggestions while typing an address: from the keyring, for now. */
   if (signet_send_operation_get_directory (self->operation) != NULL)
     {
@@ -1386,6 +1459,7 @@ signet_compose_window_dispose (GObject *object)
   g_cancellable_cancel (self->op_cancellable);
   g_cancellable_cancel (self->status_cancellable);
   g_clear_object (&self->status_cancellable);
+  g_clear_object (&self->sign_availability);
   g_clear_handle_id (&self->status_source, g_source_remove);
   if (self->close_tasks != NULL)
     finish_close (self, TRUE);
@@ -1418,6 +1492,9 @@ signet_compose_window_get_property (GObject *object, guint prop_id, GValue *valu
       break;
     case PROP_SEAL:
       g_value_set_boolean (value, self->seal);
+      break;
+    case PROP_SIGN:
+      g_value_set_boolean (value, self->sign);
       break;
     case PROP_IDENTITY:
       g_value_set_string (value, gtk_editable_get_text (GTK_EDITABLE (self->from_entry)));
@@ -1466,6 +1543,11 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
           g_object_notify_by_pspec (object, pspec);
         }
       break;
+    case PROP_SIGN:
+      /* Asked for; on only while the sender can sign. */
+      self->sign_wanted = g_value_get_boolean (value);
+      apply_sign (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1497,6 +1579,10 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   properties[PROP_SEAL] =
     g_param_spec_boolean ("seal", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Sign the message with the sender's own key (never a draft). */
+  properties[PROP_SIGN] =
+    g_param_spec_boolean ("sign", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /* Something was typed or attached since the window opened or the last
    * draft was saved. */
   properties[PROP_MODIFIED] =
@@ -1516,6 +1602,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, seal_button);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, sign_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, from_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, to_entry);
@@ -1531,6 +1618,8 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "compose.attach", NULL, attach_action);
   gtk_widget_class_install_action (widget_class, "compose.cancel", NULL, cancel_action);
   gtk_widget_class_install_property_action (widget_class, "compose.seal", "seal");
+  gtk_widget_class_install_property_action (widget_class, "compose.sign", "sign");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_S, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "compose.sign", NULL);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "compose.send", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK, "compose.send", NULL);

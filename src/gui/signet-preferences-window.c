@@ -23,6 +23,7 @@ struct _SignetPreferencesWindow
 
   SignetAccountPage    *account_page;
   GtkSwitch            *seal_switch;
+  GtkSwitch            *sign_switch;
   GtkSwitch            *subject_switch;
   AdwComboRow          *own_key_row;
   GtkSwitch            *offline_switch;
@@ -196,6 +197,7 @@ signet_preferences_window_class_init (SignetPreferencesWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/signetmail/Signet/signet-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, account_page);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, seal_switch);
+  gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, sign_switch);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, subject_switch);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, own_key_row);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, offline_switch);
@@ -231,6 +233,7 @@ signet_preferences_window_new_for_account (GtkWindow          *parent,
   self->fixed_identity = g_strdup (identity);
   signet_account_page_set_account (self->account_page, account);
   g_settings_bind (settings, "seal-by-default", self->seal_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "sign-by-default", self->sign_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "encrypt-subject", self->subject_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "work-offline", self->offline_switch, "active", G_SETTINGS_BIND_DEFAULT);
   load_own_keys (self);
