@@ -28,6 +28,7 @@ struct _SignetKeyDirectory
    * accepted for an address although nobody certified them: a set of
    * "FINGERPRINT normalised-address". */
   GHashTable    *accepted;
+  gint           closing;   /* atomic: signet_key_directory_close() was called */
 };
 
 G_DEFINE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, G_TYPE_OBJECT)
@@ -204,6 +205,11 @@ signet_key_directory_new_context (SignetKeyDirectory *self,
   gpgme_error_t err;
   gboolean is_default;
 
+  if (g_atomic_int_get (&self->closing))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Signet is quitting"));
+      return NULL;
+    }
   err = gpgme_engine_check_version (GPGME_PROTOCOL_OpenPGP);
   if (err != 0)
     {
@@ -236,6 +242,16 @@ signet_key_directory_new_context (SignetKeyDirectory *self,
       return NULL;
     }
   return ctx;
+}
+
+/* The application is ending: no GnuPG work may start in this directory
+ * from now on (a gpg started now could start a gpg-agent that outlives
+ * the process). */
+void
+signet_key_directory_close (SignetKeyDirectory *self)
+{
+  g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
+  g_atomic_int_set (&self->closing, TRUE);
 }
 
 /* The one place that decides whether key management may be used: it needs

@@ -72,6 +72,7 @@ G_DECLARE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, SIGNET, KEY_DIRE
 SignetKeyDirectory *signet_key_directory_new            (const char         *homedir,
                                                          SignetNetwork      *network);
 void                signet_key_directory_set_offline_error (GError **error);
+void                signet_key_directory_close          (SignetKeyDirectory *self);
 gboolean            signet_key_directory_check_available (SignetKeyDirectory *self,
                                                          GError            **error);
 void                signet_key_directory_resolve_async  (SignetKeyDirectory *self,

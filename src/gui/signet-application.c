@@ -4,6 +4,8 @@
 
 #include <glib-unix.h>
 #include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "signet-account.h"
 #include "signet-compose-window.h"
@@ -650,6 +652,36 @@ signet_application_startup (GApplication *app)
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
+/* Whether a GnuPG program (gpg, gpgsm, gpgconf) started by this process
+ * still runs. */
+static gboolean
+gnupg_child_running (void)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  g_autofree char *me = g_strdup_printf ("%d", (int) getpid ());
+  const char *name;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *stat = NULL;
+      g_auto(GStrv) fields = NULL;
+      const char *end;
+
+      if (!g_ascii_isdigit (*name))
+        continue;
+      path = g_build_filename ("/proc", name, "stat", NULL);
+      if (!g_file_get_contents (path, &stat, NULL, NULL) || (end = strrchr (stat, ')')) == NULL)
+        continue;
+      /* "PID (COMM) STATE PPID …" */
+      fields = g_strsplit (end + 2, " ", 3);
+      if (fields[0] != NULL && fields[1] != NULL && g_str_equal (fields[1], me) &&
+          (strstr (stat, "(gpg") != NULL) && !g_str_equal (fields[0], "Z"))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The demo directory is ours: stop the gpg-agent that GnuPG started in it,
  * so nothing of Signet outlives it (in a Flatpak a live agent would keep the
  * sandbox running). The user's own agent is left alone. */
@@ -677,8 +709,16 @@ signet_application_shutdown (GApplication *app)
   g_clear_handle_id (&self->sighup_id, g_source_remove);
   g_clear_handle_id (&self->exit_deadline_id, g_source_remove);
   g_clear_handle_id (&self->exit_step_id, g_source_remove);
+  /* Nothing starts GnuPG from now on; what runs ends (or is given two
+   * seconds) before the demo's agent is stopped, so it stays stopped. */
+  if (self->operation != NULL && signet_send_operation_get_directory (self->operation) != NULL)
+    signet_key_directory_close (signet_send_operation_get_directory (self->operation));
   if (self->demo && self->operation != NULL)
-    stop_demo_agent ();
+    {
+      for (int i = 0; i < 200 && gnupg_child_running (); i++)
+        g_usleep (10 * 1000);
+      stop_demo_agent ();
+    }
   G_APPLICATION_CLASS (signet_application_parent_class)->shutdown (app);
 }
 
