@@ -486,6 +486,35 @@ test_disable (Fixture *f, gconstpointer data)
   g_assert_cmpstr (on, ==, "2-6:tpyo");
 }
 
+
+/* The composer's misspelt tag: the one with an error underline. */
+static void
+find_underline_tag (GtkTextTag *tag, gpointer data)
+{
+  PangoUnderline underline;
+
+  g_object_get (tag, "underline", &underline, NULL);
+  if (underline == PANGO_UNDERLINE_ERROR)
+    *(GtkTextTag **) data = tag;
+}
+
+static GtkTextTag *
+find_misspelt_tag (GtkTextBuffer *buffer)
+{
+  GtkTextTag *tag = NULL;
+
+  gtk_text_tag_table_foreach (gtk_text_buffer_get_tag_table (buffer), find_underline_tag, &tag);
+  g_assert_nonnull (tag);
+  return tag;
+}
+
+/* No idle work left: the checker has caught up. */
+static gboolean
+checked_any (gpointer data)
+{
+  return !g_main_context_pending (NULL);
+}
+
 /* The Subject's underlines, as "start-end" byte ranges of error underlines. */
 static char *
 entry_underlined (GtkEntry *entry)
@@ -553,6 +582,185 @@ test_subject_typing (Fixture *f, gconstpointer data)
   g_assert_cmpstr (left, ==, "0-4 5-9");
 }
 
+
+/* ---- The composer's part: actions, menus, settings ---------------------- */
+
+/* A checker with no dictionary at all, as on a system (or in a sandbox)
+ * without any installed. */
+#define TEST_TYPE_NO_DICTIONARY (test_no_dictionary_get_type ())
+G_DECLARE_FINAL_TYPE (TestNoDictionary, test_no_dictionary, TEST, NO_DICTIONARY, GObject)
+struct _TestNoDictionary { GObject parent_instance; };
+static void test_no_dictionary_iface_init (SignetSpellCheckerInterface *iface);
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestNoDictionary, test_no_dictionary, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SIGNET_TYPE_SPELL_CHECKER, test_no_dictionary_iface_init))
+
+static char **none_list (SignetSpellChecker *c) { return g_new0 (char *, 1); }
+static gboolean none_has (SignetSpellChecker *c, const char *tag) { return FALSE; }
+static const char *none_get (SignetSpellChecker *c) { return NULL; }
+static gboolean none_check (SignetSpellChecker *c, const char *w, gssize l) { return TRUE; }
+static char **none_suggest (SignetSpellChecker *c, const char *w, gssize l) { return g_new0 (char *, 1); }
+static void none_word (SignetSpellChecker *c, const char *w, gssize l) { }
+
+static gboolean
+none_set (SignetSpellChecker *c, const char *tag, GError **error)
+{
+  g_set_error (error, SIGNET_SPELL_CHECKER_ERROR, SIGNET_SPELL_CHECKER_ERROR_NO_DICTIONARY, "none");
+  return FALSE;
+}
+
+static void
+test_no_dictionary_iface_init (SignetSpellCheckerInterface *iface)
+{
+  iface->list_languages = none_list;
+  iface->has_language = none_has;
+  iface->set_language = none_set;
+  iface->get_language = none_get;
+  iface->check_word = none_check;
+  iface->list_suggestions = none_suggest;
+  iface->add_word = none_word;
+  iface->ignore_word = none_word;
+}
+
+static void
+none_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  g_value_set_string (value, NULL);
+}
+
+static void
+test_no_dictionary_class_init (TestNoDictionaryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->get_property = none_get_property;
+  g_object_class_override_property (G_OBJECT_CLASS (klass), 1, "language");
+}
+
+static void
+test_no_dictionary_init (TestNoDictionary *self)
+{
+}
+
+static GVariant *
+action_state (GActionGroup *group, const char *name)
+{
+  return g_action_group_get_action_state (group, name);
+}
+
+static void
+test_compose_actions (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GMenu) languages = g_menu_new ();
+  g_autoptr(SignetComposeSpelling) spelling = NULL;
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.signetmail.Signet");
+  g_autoptr(GVariant) enabled = NULL;
+  g_autoptr(GVariant) language = NULL;
+  g_autoptr(GVariant) german = NULL;
+  g_autoptr(GVariant) off = NULL;
+  g_autofree char *items = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *body_de = NULL;
+  g_autofree char *body_off = NULL;
+  g_autofree char *subject_off = NULL;
+  GActionGroup *actions;
+
+  /* This fixture's own adapters step aside for the composer's. */
+  g_clear_object (&f->adapter);
+  g_clear_object (&f->subject);
+  spelling = signet_compose_spelling_new (f->view, f->entry, languages, f->checker);
+  actions = signet_compose_spelling_get_actions (spelling);
+  g_assert_true (signet_compose_spelling_is_available (spelling));
+  enabled = action_state (actions, "enabled");
+  language = action_state (actions, "language");
+  g_assert_true (g_variant_get_boolean (enabled));
+  g_assert_true (g_action_group_get_action_enabled (actions, "enabled"));
+  /* The tests run in C.UTF-8: no dictionary of the locale, so English. */
+  g_assert_cmpstr (g_variant_get_string (language, NULL), ==, "en_US");
+
+  items = menu_text (G_MENU_MODEL (languages));
+  g_assert_nonnull (strstr (items, "[English (United States) spell.languageen_US]"));
+  g_assert_nonnull (strstr (items, "[German (Germany) spell.languagede_DE]"));
+  g_assert_nonnull (strstr (items, "[French (France) spell.languagefr_FR]"));
+
+  gtk_text_buffer_set_text (f->buffer, "Ein Tesst, a tset.", -1);
+  gtk_editable_set_text (GTK_EDITABLE (f->entry), "Ein Tesst");
+  {
+    GtkTextIter start;
+    gtk_text_buffer_get_start_iter (f->buffer, &start);
+    gtk_text_buffer_place_cursor (f->buffer, &start);
+  }
+  signet_test_wait_until (checked_any, f->buffer);
+  body = underlined (f->buffer, find_misspelt_tag (f->buffer));
+  g_assert_cmpstr (body, ==, "0-3:Ein 4-9:Tesst 13-17:tset");
+
+  /* Another dictionary: kept in the settings, the body checked again. */
+  g_action_group_change_action_state (actions, "language", g_variant_new_string ("de_DE"));
+  g_assert_cmpstr (g_settings_get_string (settings, "spell-language"), ==, "de_DE");
+  german = action_state (actions, "language");
+  g_assert_cmpstr (g_variant_get_string (german, NULL), ==, "de_DE");
+  g_assert_cmpstr (signet_spell_checker_get_language (f->checker), ==, "de_DE");
+  signet_test_wait_until (checked_any, f->buffer);
+  body_de = underlined (f->buffer, find_misspelt_tag (f->buffer));
+  g_assert_cmpstr (body_de, ==, "4-9:Tesst 13-17:tset");
+
+  /* Check Spelling off: no underline anywhere, and it stays off. */
+  g_action_group_change_action_state (actions, "enabled", g_variant_new_boolean (FALSE));
+  g_assert_false (g_settings_get_boolean (settings, "spell-checking"));
+  off = action_state (actions, "enabled");
+  g_assert_false (g_variant_get_boolean (off));
+  body_off = underlined (f->buffer, find_misspelt_tag (f->buffer));
+  g_assert_cmpstr (body_off, ==, "");
+  subject_off = entry_underlined (f->entry);
+  g_assert_cmpstr (subject_off, ==, "");
+
+  g_settings_reset (settings, "spell-checking");
+  g_settings_reset (settings, "spell-language");
+}
+
+/* A language chosen earlier whose dictionary is gone: the locale's instead. */
+static void
+test_compose_language_gone (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GMenu) languages = g_menu_new ();
+  g_autoptr(SignetComposeSpelling) spelling = NULL;
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.signetmail.Signet");
+  g_autoptr(GVariant) language = NULL;
+
+  g_clear_object (&f->adapter);
+  g_clear_object (&f->subject);
+  g_settings_set_string (settings, "spell-language", "xx_YY");
+  spelling = signet_compose_spelling_new (f->view, f->entry, languages, f->checker);
+  language = action_state (signet_compose_spelling_get_actions (spelling), "language");
+  g_assert_cmpstr (g_variant_get_string (language, NULL), ==, "en_US");
+  g_assert_true (signet_compose_spelling_is_available (spelling));
+  g_settings_reset (settings, "spell-language");
+}
+
+static void
+test_compose_no_dictionary (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GMenu) languages = g_menu_new ();
+  g_autoptr(SignetSpellChecker) none = g_object_new (TEST_TYPE_NO_DICTIONARY, NULL);
+  g_autoptr(SignetComposeSpelling) spelling = NULL;
+  g_autofree char *items = NULL;
+  g_autofree char *body = NULL;
+  GActionGroup *actions;
+
+  g_clear_object (&f->adapter);
+  g_clear_object (&f->subject);
+  spelling = signet_compose_spelling_new (f->view, f->entry, languages, none);
+  actions = signet_compose_spelling_get_actions (spelling);
+  g_assert_false (signet_compose_spelling_is_available (spelling));
+  g_assert_false (g_action_group_get_action_enabled (actions, "enabled"));
+  g_assert_false (g_action_group_get_action_enabled (actions, "language"));
+  items = menu_text (G_MENU_MODEL (languages));
+  g_assert_cmpstr (items, ==, "[No Dictionaries Installed spell.language]");
+
+  gtk_text_buffer_set_text (f->buffer, "A tset.", -1);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  body = underlined (f->buffer, find_misspelt_tag (f->buffer));
+  g_assert_cmpstr (body, ==, "");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -577,6 +785,9 @@ main (int argc, char *argv[])
   ADD ("disable", test_disable);
   ADD ("subject", test_subject);
   ADD ("subject-typing", test_subject_typing);
+  ADD ("compose/actions", test_compose_actions);
+  ADD ("compose/language-gone", test_compose_language_gone);
+  ADD ("compose/no-dictionary", test_compose_no_dictionary);
 #undef ADD
   ret = g_test_run ();
   signet_test_remove_tree (config_dir);
