@@ -8,6 +8,7 @@
 #include "signet-spell-adapter.h"
 #include "signet-spell-entry.h"
 #include "signet-test-util.h"
+#include "signet-ui-test.h"
 
 /* Spell checking as the composer shows it: underlines in the body and the
  * Subject, the context menu, the main menu's actions. Real enchant-2 with
@@ -362,6 +363,38 @@ menu_text (GMenuModel *menu)
   GString *out = g_string_new (NULL);
 
   menu_items (menu, out);
+  return g_string_free (out, FALSE);
+}
+
+static void
+submenu_items (GMenuModel *menu, GString *out)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autoptr(GMenuModel) section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+      g_autoptr(GMenuModel) submenu = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SUBMENU);
+
+      if (section != NULL)
+        submenu_items (section, out);
+      else if (submenu != NULL)
+        submenu_items (submenu, out);
+      else
+        {
+          g_autoptr(GMenu) one = g_menu_new ();
+          g_autoptr(GMenuItem) item = g_menu_item_new_from_model (menu, i);
+
+          g_menu_append_item (one, item);
+          menu_items (G_MENU_MODEL (one), out);
+        }
+    }
+}
+
+static char *
+menu_text_with_submenus (GMenuModel *menu)
+{
+  GString *out = g_string_new (NULL);
+
+  submenu_items (menu, out);
   return g_string_free (out, FALSE);
 }
 
@@ -761,6 +794,50 @@ test_compose_no_dictionary (Fixture *f, gconstpointer data)
   g_assert_cmpstr (body, ==, "");
 }
 
+/* The real composer: its menu has the spelling items, its body is checked. */
+static void
+test_compose_window (Fixture *f, gconstpointer data)
+{
+  g_autofree char *homedir = signet_test_make_gnupghome ();
+  g_autofree char *menu = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *off = NULL;
+  SignetTestServices s;
+  SignetComposeWindow *window;
+  GtkTextView *view;
+  GtkMenuButton *button;
+  GtkTextIter start;
+
+  signet_test_services_init (&s, homedir, FALSE);
+  window = signet_compose_window_new (NULL, s.operation, s.network, "Signet Demo <demo@example.org>");
+  gtk_window_present (GTK_WINDOW (window));
+  view = GTK_TEXT_VIEW (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "body_view"));
+  button = GTK_MENU_BUTTON (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "menu_button"));
+
+  menu = menu_text_with_submenus (gtk_menu_button_get_menu_model (button));
+  g_assert_nonnull (strstr (menu, "[Check S_pelling spell.enabled]"));
+  g_assert_nonnull (strstr (menu, "[English (United States) spell.languageen_US]"));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "Thanks for the mesage.", -1);
+  gtk_text_buffer_get_start_iter (gtk_text_view_get_buffer (view), &start);
+  gtk_text_buffer_place_cursor (gtk_text_view_get_buffer (view), &start);
+  signet_test_wait_until (checked_any, NULL);
+  body = underlined (gtk_text_view_get_buffer (view), find_misspelt_tag (gtk_text_view_get_buffer (view)));
+  g_assert_cmpstr (body, ==, "15-21:mesage");
+
+  /* Check Spelling, from the window's menu. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "spell.enabled", NULL));
+  off = underlined (gtk_text_view_get_buffer (view), find_misspelt_tag (gtk_text_view_get_buffer (view)));
+  g_assert_cmpstr (off, ==, "");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "spell.enabled", NULL));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  signet_test_services_clear (&s);
+  signet_test_remove_gnupghome (g_steal_pointer (&homedir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -788,6 +865,7 @@ main (int argc, char *argv[])
   ADD ("compose/actions", test_compose_actions);
   ADD ("compose/language-gone", test_compose_language_gone);
   ADD ("compose/no-dictionary", test_compose_no_dictionary);
+  ADD ("compose/window", test_compose_window);
 #undef ADD
   ret = g_test_run ();
   signet_test_remove_tree (config_dir);
