@@ -60,11 +60,45 @@ def item_named(app, name):
     return next((item for item in menu_items(app) if item.get_name() == name), None)
 
 
+def states(node):
+    state_set = node.get_state_set()
+    return {name for name, state in (("sensitive", Atspi.StateType.SENSITIVE), ("checked", Atspi.StateType.CHECKED))
+            if state_set.contains(state)}
+
+
+def main_menu_item(app, name):
+    return wait_for(lambda: next((node for node in walk(app.node)
+                                  if node.get_role_name().endswith("menu item") and node.get_name() == name), None),
+                    f"{name!r} in the main menu")
+
+
+def without_dictionaries(binary, schema_dir):
+    """Signet on a system without any dictionary: the system's hunspell
+    directory is hidden under an empty tmpfs (a mount namespace of its own,
+    inside the test's user namespace)."""
+    hide = 'mount -t tmpfs none /usr/share/hunspell && exec "$0" "$@"'
+    app = App("unshare", "-m", "sh", "-c", hide, binary, "--demo", "mailto:alice@example.org",
+              schema_dir=schema_dir)
+    try:
+        app.wait_find("frame", "New Message")
+        body = app.wait_find("text", "Message body")
+        subprocess.run(["xdotool", "mousemove", "300", "450"], check=True)
+        subprocess.run(["xdotool", "type", "--delay", "20", TYPED], check=True)
+        wait_for(lambda: text_of(body) == TYPED, "the typed text in the body")
+        time.sleep(0.5)  # what would be checked is checked by now; nothing may be underlined
+        assert underline_at(body, WRONG[0] + 1) == "none"
+        click(app.wait_find("push button", "Main Menu"))
+        assert "sensitive" not in states(main_menu_item(app, "Check Spelling"))
+        assert "sensitive" not in states(main_menu_item(app, "No Dictionaries Installed"))
+    finally:
+        app.close()
+
+
 def main():
     binary, schema_dir = sys.argv[1], sys.argv[2]
-    # Addressed already: the composer starts in the body.
-    app = App(binary, "--demo", "mailto:alice@example.org", schema_dir=schema_dir,
-              extra_env={"ENCHANT_CONFIG_DIR": tempfile.mkdtemp(prefix="sgu-enchant.")})
+    # Addressed already: the composer starts in the body. (The personal
+    # dictionary is under the app's own XDG_CONFIG_HOME.)
+    app = App(binary, "--demo", "mailto:alice@example.org", schema_dir=schema_dir)
     try:
         app.wait_find("frame", "New Message")
         body = app.wait_find("text", "Message body")
@@ -106,8 +140,18 @@ def main():
         wait_for(lambda: underline_at(subject, 9) == "error", "'agnda' in the Subject to be underlined")
         assert underline_at(subject, 2) == "none"
         print("ok - a misspelt word in the Subject is underlined, a correct one is not")
+
+        click(app.wait_find("push button", "Main Menu"))
+        assert states(main_menu_item(app, "Check Spelling")) == {"sensitive", "checked"}
+        english = main_menu_item(app, "English (United States)")
+        assert states(english) == {"sensitive", "checked"}, states(english)
+        assert "sensitive" in states(main_menu_item(app, "German (Germany)"))
+        print("ok - the main menu has Check Spelling on, and the dictionaries by name, English chosen")
     finally:
         app.close()
+
+    without_dictionaries(binary, schema_dir)
+    print("ok - without any dictionary Signet runs, underlines nothing, and its menu says so")
 
 
 if __name__ == "__main__":
