@@ -693,6 +693,7 @@ test_compose_actions (Fixture *f, gconstpointer data)
   g_autofree char *body_de = NULL;
   g_autofree char *body_off = NULL;
   g_autofree char *subject_off = NULL;
+  g_autofree char *stored = NULL;
   GActionGroup *actions;
 
   /* This fixture's own adapters step aside for the composer's. */
@@ -726,7 +727,8 @@ test_compose_actions (Fixture *f, gconstpointer data)
 
   /* Another dictionary: kept in the settings, the body checked again. */
   g_action_group_change_action_state (actions, "language", g_variant_new_string ("de_DE"));
-  g_assert_cmpstr (g_settings_get_string (settings, "spell-language"), ==, "de_DE");
+  stored = g_settings_get_string (settings, "spell-language");
+  g_assert_cmpstr (stored, ==, "de_DE");
   german = action_state (actions, "language");
   g_assert_cmpstr (g_variant_get_string (german, NULL), ==, "de_DE");
   g_assert_cmpstr (signet_spell_checker_get_language (f->checker), ==, "de_DE");
