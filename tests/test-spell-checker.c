@@ -149,6 +149,69 @@ test_unknown_language (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_strv_length (suggestions), ==, 0);
 }
 
+typedef struct {
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} Loading;
+
+static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Loading *loading = data;
+
+  loading->ok = signet_spell_checker_set_language_finish (SIGNET_SPELL_CHECKER (source), result, &loading->error);
+  loading->done = TRUE;
+}
+
+static void
+wait_loaded (Loading *loading)
+{
+  while (!loading->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* A dictionary loads in a thread: the language changes when it is there,
+ * the checker goes on checking with the old one until then, and of two
+ * loads the one asked for last wins. */
+static void
+test_load_async (Fixture *f, gconstpointer data)
+{
+  Loading german = { 0 }, french = { 0 }, english = { 0 }, unknown = { 0 };
+  guint notified = 0;
+
+  g_signal_connect_swapped (f->checker, "notify::language", G_CALLBACK (g_atomic_int_inc), &notified);
+  signet_spell_checker_ignore_word (f->checker, "Kwyjibo", -1);
+  signet_spell_checker_set_language_async (f->checker, "de_DE", NULL, on_loaded, &german);
+  g_assert_false (german.done);
+  g_assert_cmpstr (signet_spell_checker_get_language (f->checker), ==, "en_US");
+  g_assert_false (signet_spell_checker_check_word (f->checker, "Fehlerr", -1));
+  wait_loaded (&german);
+  g_assert_no_error (german.error);
+  g_assert_true (german.ok);
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_cmpstr (signet_spell_checker_get_language (f->checker), ==, "de_DE");
+  g_assert_true (signet_spell_checker_check_word (f->checker, "Straße", -1));
+  g_assert_false (signet_spell_checker_check_word (f->checker, "Fehlerr", -1));
+  /* Ignored in this session: in every language. */
+  g_assert_true (signet_spell_checker_check_word (f->checker, "Kwyjibo", -1));
+
+  signet_spell_checker_set_language_async (f->checker, "fr_FR", NULL, on_loaded, &french);
+  signet_spell_checker_set_language_async (f->checker, "en_US", NULL, on_loaded, &english);
+  wait_loaded (&french);
+  wait_loaded (&english);
+  g_assert_error (french.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_no_error (english.error);
+  g_assert_cmpstr (signet_spell_checker_get_language (f->checker), ==, "en_US");
+
+  signet_spell_checker_set_language_async (f->checker, "xx_YY", NULL, on_loaded, &unknown);
+  wait_loaded (&unknown);
+  g_assert_error (unknown.error, SIGNET_SPELL_CHECKER_ERROR, SIGNET_SPELL_CHECKER_ERROR_NO_DICTIONARY);
+  g_assert_cmpstr (signet_spell_checker_get_language (f->checker), ==, "en_US");
+  g_clear_error (&french.error);
+  g_clear_error (&unknown.error);
+}
+
 static void
 test_pick_language (Fixture *f, gconstpointer data)
 {
@@ -208,6 +271,7 @@ main (int argc, char *argv[])
   g_test_add ("/spell-checker/ignore-session", Fixture, NULL, fixture_setup, test_ignore_session, fixture_teardown);
   g_test_add ("/spell-checker/languages", Fixture, NULL, fixture_setup, test_languages, fixture_teardown);
   g_test_add ("/spell-checker/unknown-language", Fixture, NULL, fixture_setup, test_unknown_language, fixture_teardown);
+  g_test_add ("/spell-checker/load-async", Fixture, NULL, fixture_setup, test_load_async, fixture_teardown);
   g_test_add ("/spell-checker/pick-language", Fixture, NULL, fixture_setup, test_pick_language, fixture_teardown);
   g_test_add_func ("/spell-checker/words", test_words);
   return g_test_run ();

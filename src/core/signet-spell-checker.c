@@ -51,6 +51,25 @@ signet_spell_checker_set_language (SignetSpellChecker *self, const char *tag, GE
   return SIGNET_SPELL_CHECKER_GET_IFACE (self)->set_language (self, tag, error);
 }
 
+void
+signet_spell_checker_set_language_async (SignetSpellChecker  *self,
+                                         const char          *tag,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_return_if_fail (SIGNET_IS_SPELL_CHECKER (self));
+  g_return_if_fail (tag != NULL);
+  SIGNET_SPELL_CHECKER_GET_IFACE (self)->set_language_async (self, tag, cancellable, callback, user_data);
+}
+
+gboolean
+signet_spell_checker_set_language_finish (SignetSpellChecker *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (SIGNET_IS_SPELL_CHECKER (self), FALSE);
+  return SIGNET_SPELL_CHECKER_GET_IFACE (self)->set_language_finish (self, result, error);
+}
+
 const char *
 signet_spell_checker_get_language (SignetSpellChecker *self)
 {

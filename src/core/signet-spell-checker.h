@@ -1,6 +1,6 @@
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -36,6 +36,18 @@ struct _SignetSpellCheckerInterface
   gboolean    (*set_language)     (SignetSpellChecker *self,
                                    const char         *tag,
                                    GError            **error);
+  /* The same, with the dictionary read and parsed off the calling thread;
+   * the language changes when it finishes. Of several loads in flight the
+   * last one started wins: an earlier one finishes with
+   * G_IO_ERROR_CANCELLED. */
+  void        (*set_language_async)  (SignetSpellChecker  *self,
+                                      const char          *tag,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data);
+  gboolean    (*set_language_finish) (SignetSpellChecker  *self,
+                                      GAsyncResult        *result,
+                                      GError             **error);
   const char *(*get_language)     (SignetSpellChecker *self);
   /* TRUE when @word is spelt correctly (or no language is in use). */
   gboolean    (*check_word)       (SignetSpellChecker *self,
@@ -48,7 +60,7 @@ struct _SignetSpellCheckerInterface
   void        (*add_word)         (SignetSpellChecker *self,
                                    const char         *word,
                                    gssize              len);
-  /* Accepted until the checker goes away. */
+  /* Accepted, in every language, until the checker goes away. */
   void        (*ignore_word)      (SignetSpellChecker *self,
                                    const char         *word,
                                    gssize              len);
@@ -60,6 +72,14 @@ gboolean    signet_spell_checker_has_language     (SignetSpellChecker *self,
 gboolean    signet_spell_checker_set_language     (SignetSpellChecker *self,
                                                    const char         *tag,
                                                    GError            **error);
+void        signet_spell_checker_set_language_async  (SignetSpellChecker  *self,
+                                                      const char          *tag,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+gboolean    signet_spell_checker_set_language_finish (SignetSpellChecker  *self,
+                                                      GAsyncResult        *result,
+                                                      GError             **error);
 const char *signet_spell_checker_get_language     (SignetSpellChecker *self);
 gboolean    signet_spell_checker_check_word       (SignetSpellChecker *self,
                                                    const char         *word,

@@ -21,6 +21,7 @@ struct _SignetComposeSpelling
   GSimpleActionGroup *actions;
   GSimpleAction      *enabled_action;
   GSimpleAction      *language_action;
+  GCancellable       *cancellable;   /* the dictionary being loaded */
   gboolean            available;
 };
 
@@ -39,32 +40,51 @@ shared_checker (void)
   return checker;
 }
 
-/* The chosen language if it has a dictionary, else the locale's. */
+static void apply_enabled (SignetComposeSpelling *self);
+
+static void
+language_loaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(SignetComposeSpelling) self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (signet_spell_checker_set_language_finish (SIGNET_SPELL_CHECKER (source), result, &error) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->settings == NULL)
+    return;
+  /* The dictionary is there but cannot be read: no checking, and no crash. */
+  g_warning ("Spell checking is off: %s", error->message);
+  self->available = signet_spell_checker_get_language (self->checker) != NULL;
+  apply_enabled (self);
+}
+
+SignetSpellChecker *
+signet_compose_spelling_dup_shared_checker (void)
+{
+  return shared_checker ();
+}
+
+/* The chosen language if it has a dictionary, else the locale's; loaded
+ * off the main thread (parsing a dictionary takes a while). */
 static void
 apply_language (SignetComposeSpelling *self)
 {
   g_autofree char *chosen = g_settings_get_string (self->settings, "spell-language");
   g_autofree char *tag = NULL;
-  const char *current;
 
   if (signet_spell_checker_has_language (self->checker, chosen))
     tag = g_steal_pointer (&chosen);
   else
     tag = signet_spell_checker_pick_language (self->checker, NULL);
   self->available = tag != NULL;
-  if (tag != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!signet_spell_checker_set_language (self->checker, tag, &error))
-        {
-          g_warning ("Spell checking is off: %s", error->message);
-          self->available = signet_spell_checker_get_language (self->checker) != NULL;
-        }
-    }
-  current = signet_spell_checker_get_language (self->checker);
-  g_simple_action_set_state (self->language_action, g_variant_new_string (current != NULL ? current : ""));
+  g_simple_action_set_state (self->language_action, g_variant_new_string (tag != NULL ? tag : ""));
   g_simple_action_set_enabled (self->language_action, self->available);
+  if (tag == NULL)
+    return;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  signet_spell_checker_set_language_async (self->checker, tag, self->cancellable, language_loaded,
+                                           g_object_ref (self));
 }
 
 static void
@@ -147,6 +167,8 @@ signet_compose_spelling_dispose (GObject *object)
 {
   SignetComposeSpelling *self = SIGNET_COMPOSE_SPELLING (object);
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->body);

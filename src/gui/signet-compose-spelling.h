@@ -23,6 +23,8 @@ SignetComposeSpelling *signet_compose_spelling_new         (GtkTextView         
                                                             SignetSpellChecker    *checker);
 GActionGroup          *signet_compose_spelling_get_actions (SignetComposeSpelling *self);
 SignetSpellChecker    *signet_compose_spelling_get_checker (SignetComposeSpelling *self);
+/* The checker all composers share (made if none is open). */
+SignetSpellChecker    *signet_compose_spelling_dup_shared_checker (void);
 /* Whether a dictionary is there to check with. */
 gboolean               signet_compose_spelling_is_available (SignetComposeSpelling *self);
 
