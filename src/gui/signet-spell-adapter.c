@@ -33,6 +33,7 @@ struct _SignetSpellAdapter
   GMenu              *menu;
   GSimpleActionGroup *actions;
   GtkGesture         *click;
+  GtkEventController *keys;
   guint               idle;
   gboolean            enabled;
   gboolean            editing;        /* inside an insertion or deletion */
@@ -319,6 +320,20 @@ on_click_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Sig
   signet_spell_adapter_prepare_menu (self, &iter);
 }
 
+/* The context menu from the keyboard (Menu, Shift+F10) is for the word at
+ * the cursor. Returning FALSE lets the key go on to the text view, which
+ * opens the menu. */
+static gboolean
+on_menu_key (GtkWidget *widget, GVariant *args, gpointer data)
+{
+  SignetSpellAdapter *self = data;
+  GtkTextIter cursor;
+
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &cursor, gtk_text_buffer_get_insert (self->buffer));
+  signet_spell_adapter_prepare_menu (self, &cursor);
+  return FALSE;
+}
+
 static void
 menu_word_bounds (SignetSpellAdapter *self, GtkTextIter *start, GtkTextIter *end)
 {
@@ -443,10 +458,12 @@ signet_spell_adapter_dispose (GObject *object)
   if (self->view != NULL)
     {
       gtk_widget_remove_controller (GTK_WIDGET (self->view), GTK_EVENT_CONTROLLER (self->click));
+      gtk_widget_remove_controller (GTK_WIDGET (self->view), self->keys);
       gtk_widget_insert_action_group (GTK_WIDGET (self->view), "spelling", NULL);
       gtk_text_view_set_extra_menu (self->view, NULL);
     }
   g_clear_object (&self->click);
+  g_clear_object (&self->keys);
   if (self->checker != NULL)
     g_signal_handlers_disconnect_by_data (self->checker, self);
   g_clear_object (&self->view);
@@ -516,5 +533,13 @@ signet_spell_adapter_new (GtkTextView *view, SignetSpellChecker *checker)
   gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (self->click), GTK_PHASE_CAPTURE);
   g_signal_connect (self->click, "pressed", G_CALLBACK (on_click_pressed), self);
   gtk_widget_add_controller (GTK_WIDGET (view), GTK_EVENT_CONTROLLER (g_object_ref (self->click)));
+  self->keys = gtk_shortcut_controller_new ();
+  gtk_event_controller_set_propagation_phase (self->keys, GTK_PHASE_CAPTURE);
+  for (guint i = 0; i < 2; i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (self->keys),
+      gtk_shortcut_new (i == 0 ? gtk_keyval_trigger_new (GDK_KEY_Menu, 0)
+                               : gtk_keyval_trigger_new (GDK_KEY_F10, GDK_SHIFT_MASK),
+                        gtk_callback_action_new (on_menu_key, self, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (view), g_object_ref (self->keys));
   return self;
 }

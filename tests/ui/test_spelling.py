@@ -135,6 +135,18 @@ def main():
         wait_for(lambda: underline_at(body, WRONG[0] + 1) == "none", "the corrected word to lose its underline")
         print("ok - choosing a correction corrects the body, and the underline goes")
 
+        # From the keyboard: the Menu key opens the menu for the word at the cursor.
+        subprocess.run(["xdotool", "key", "--clearmodifiers", "ctrl+End"], check=True)
+        subprocess.run(["xdotool", "type", "--delay", "20", "agian"], check=True)
+        wait_for(lambda: text_of(body).endswith("agian"), "the second word typed")
+        subprocess.run(["xdotool", "key", "--clearmodifiers", "Left"], check=True)
+        end = len(TYPED) + len("agian")
+        wait_for(lambda: underline_at(body, end - 2) == "error", "'agian' to be underlined once the cursor moves")
+        subprocess.run(["xdotool", "key", "--clearmodifiers", "Menu"], check=True)
+        wait_for(lambda: item_named(app, "again"), "'again' in the context menu opened with the Menu key")
+        subprocess.run(["xdotool", "key", "--clearmodifiers", "Escape"], check=True)
+        print("ok - the Menu key opens the corrections for the word at the cursor")
+
         subject = app.wait_find("text", "Subject")
         Atspi.EditableText.set_text_contents(subject, "Meeting agnda")
         wait_for(lambda: underline_at(subject, 9) == "error", "'agnda' in the Subject to be underlined")
