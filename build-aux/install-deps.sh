@@ -17,7 +17,7 @@ if [ "${1:-}" = "--tests" ]; then
     gnome-keyring libsecret-tools
     locales flatpak flatpak-builder elfutils appstream-util
     postfix dovecot-core dovecot-imapd openssl curl python3-aiosmtpd
-    slapd ldap-utils sks dirmngr python3-gpg
+    slapd ldap-utils sks dirmngr python3-gpg hunspell-de-de hunspell-fr
   )
 fi
 

@@ -10,6 +10,7 @@
 #include "signet-address.h"
 #include "signet-attachment-drop.h"
 #include "signet-attachment-reminder.h"
+#include "signet-compose-spelling.h"
 #include "signet-dialogs.h"
 #include "signet-key-picker.h"
 #include "signet-keyring-completion.h"
@@ -84,6 +85,9 @@ struct _SignetComposeWindow
   GCancellable         *status_cancellable;
   SignetOutbox         *origin_outbox;    /* the message came from this Outbox, held there */
   char                 *origin_id;
+
+  SignetComposeSpelling *spelling;        /* spell checking of Subject and body, "spell.*" */
+  GMenu                *spell_language_menu;
 };
 
 G_DEFINE_FINAL_TYPE (SignetComposeWindow, signet_compose_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -1464,6 +1468,7 @@ signet_compose_window_dispose (GObject *object)
   if (self->close_tasks != NULL)
     finish_close (self, TRUE);
   dismiss_close_dialog (self);
+  g_clear_object (&self->spelling);
   gtk_widget_dispose_template (GTK_WIDGET (self), SIGNET_TYPE_COMPOSE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->op_cancellable);
@@ -1611,6 +1616,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, subject_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, body_view);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, attachment_list);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spell_language_menu);
 
   gtk_widget_class_install_action (widget_class, "compose.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "compose.check-names", NULL, check_names_action);
@@ -1667,6 +1673,10 @@ signet_compose_window_init (SignetComposeWindow *self)
   g_signal_connect (self, "map", G_CALLBACK (on_first_map), NULL);
   g_signal_connect_swapped (self->subject_entry, "changed", G_CALLBACK (update_title), self);
   signet_attachment_drop_attach (self, self->body_view);
+  self->spelling = signet_compose_spelling_new (self->body_view, self->subject_entry,
+                                                self->spell_language_menu, NULL);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "spell",
+                                  signet_compose_spelling_get_actions (self->spelling));
   update_busy (self);
 }
 

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ui"))
-from signet_atspi import KB_HEADING, App, click, type_into, wait_for  # noqa: E402
+from signet_atspi import KB_HEADING, App, Atspi, click, type_into, wait_for  # noqa: E402
 
 APP_ID = "io.github.signetmail.Signet"
 CACHE = os.environ.get("SIGNET_FLATPAK_CACHE", "/var/cache/signet-flatpak")
@@ -117,6 +117,19 @@ def offline_dialog(home):
         app.close(remove=False)
 
 
+def spelling(home):
+    """The runtime's enchant and dictionaries, from inside the sandbox."""
+    app = flatpak_app(home)
+    try:
+        type_into(app, "Message body", "Please recieve this")
+        body = app.wait_find("text", "Message body")
+        wait_for(lambda: Atspi.Text.get_attribute_run(body, 9, False)[0].get("underline") == "error",
+                 "'recieve' to be underlined in the sandbox")
+        assert Atspi.Text.get_attribute_run(body, 2, False)[0].get("underline", "none") == "none"
+    finally:
+        app.close(remove=False)
+
+
 def enough_disk():
     """The local runtime takes about 2.5 GB once built; building it needs more."""
     if os.path.exists(os.path.join(CACHE, "user", "runtime", "org.signet.LocalPlatform")):
@@ -149,9 +162,11 @@ def main():
         print("ok 3 - a message sealed in the sandbox is in the app's data dir, and gpg decrypts it")
         offline_dialog(home)
         print("ok 4 - with --unshare=network the sandbox is offline and shows the KB dialog")
+        spelling(home)
+        print("ok 5 - spell checking underlines a misspelt word in the sandbox")
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    print("1..4")
+    print("1..5")
 
 
 if __name__ == "__main__":
