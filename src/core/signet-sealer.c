@@ -161,6 +161,9 @@ set_message_headers (GMimeObject   *object,
         }
     }
   set_text_header (object, "Subject", subject);
+  /* A draft remembers whether it is to be signed when it is sent. */
+  if (with_bcc && signet_message_get_sign (message))
+    g_mime_object_set_header (object, "X-Signet-Sign", "yes", NULL);
 }
 
 static GMimeObject *
