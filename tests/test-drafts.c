@@ -33,19 +33,20 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->drafts = signet_drafts_new (f->s.operation, f->s.store, f->session);
 }
 
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  g_clear_object (&f->drafts);
-  g_free (f->session);
-  g_free (f->drafts_dir);
-  signet_test_services_clear (&f->s);
-}
-
 static gboolean
 drafts_idle (gpointer drafts)
 {
   return signet_drafts_get_idle (drafts);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  signet_test_wait_until (drafts_idle, f->drafts);
+  g_clear_object (&f->drafts);
+  g_free (f->session);
+  g_free (f->drafts_dir);
+  signet_test_services_clear (&f->s);
 }
 
 typedef struct {

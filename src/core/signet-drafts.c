@@ -307,6 +307,7 @@ signet_drafts_open (SignetDrafts *self, const char *name)
     {
       remove_recovered (self, name);
       schedule_write (self);
+      g_signal_emit (self, signals[CHANGED], 0);
     }
   return slot->id;
 }
@@ -474,14 +475,18 @@ void
 signet_drafts_close (SignetDrafts *self, guint id)
 {
   Slot *slot = get_slot (self, id);
+  gboolean had_draft;
 
   g_return_if_fail (SIGNET_IS_DRAFTS (self));
   if (slot == NULL || slot->closed)
     return;
   slot->closed = TRUE;
+  had_draft = slot->name != NULL;
   if (slot->running == NULL)
     g_hash_table_remove (self->slots, GUINT_TO_POINTER (id));
   schedule_write (self);
+  if (had_draft)
+    g_signal_emit (self, signals[CHANGED], 0);
 }
 
 /* Removes draft @name (the user asked), unless a composer has it. */
