@@ -199,7 +199,22 @@ test_typing_autosaves (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (raw, "lighthouse"));
 }
 
-/* With Seal on, the saved draft is sealed: nothing of it in clear. */
+static gboolean
+one_sealed_draft (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GPtrArray) paths = NULL;
+  g_autofree char *raw = NULL;
+
+  if (!one_draft (f))
+    return FALSE;
+  paths = signet_store_list (f->s.store, SIGNET_FOLDER_DRAFTS, NULL);
+  raw = signet_test_read_file (g_ptr_array_index (paths, 0));
+  return strstr (raw, "-----BEGIN PGP MESSAGE-----") != NULL;
+}
+
+/* Seal turned on after the draft was saved plain: the draft is saved
+ * again, sealed, and the plain one goes. Nothing of it is then in clear. */
 static void
 test_sealed_autosave (Fixture *f, gconstpointer data)
 {
@@ -207,9 +222,11 @@ test_sealed_autosave (Fixture *f, gconstpointer data)
   g_autofree char *clear = NULL;
   g_autofree char *plain = NULL;
 
-  g_object_set (f->window, "seal", TRUE, NULL);
   fill (f->window, "alice@example.org", BODY);
   signet_test_wait_until (one_draft, f);
+  g_assert_false (one_sealed_draft (f));
+  g_object_set (f->window, "seal", TRUE, NULL);
+  signet_test_wait_until (one_sealed_draft, f);
   path = only_draft (f);
   clear = signet_test_read_clear_text (path);
   g_assert_null (strstr (clear, SUBJECT));

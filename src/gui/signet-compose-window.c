@@ -83,6 +83,8 @@ struct _SignetComposeWindow
   guint                 autosave_source;
   guint                 autosave_delay;   /* ms */
   guint                 autosaved_changes;
+  gboolean              autosaved_seal;
+  gboolean              autosaved_sign;
   gboolean              autosaving;
   gboolean              sign;
 };
@@ -110,6 +112,7 @@ static void try_close (SignetComposeWindow *self);
 static void focus_start (SignetComposeWindow *self);
 static void on_first_map (SignetComposeWindow *self);
 static void schedule_autosave (SignetComposeWindow *self);
+static void remember_autosaved (SignetComposeWindow *self);
 
 /* gtk_window_destroy() takes a window off the toplevel list, even while
  * something still holds a reference to it: a result for such a window has
@@ -908,6 +911,7 @@ start_save (SignetComposeWindow *self, SignetMessage *message)
 {
   OpData *data = op_begin (self, OP_SAVE, _("Saving a draft"));
 
+  remember_autosaved (self);
   /* It replaces the window's draft, if it has one. */
   if (self->drafts != NULL)
     signet_drafts_save_async (self->drafts, self->draft_slot, message, self->op_cancellable,
@@ -951,6 +955,26 @@ on_autosaved (GObject *object, GAsyncResult *result, gpointer user_data)
     g_debug ("A draft was not saved automatically: %s", describe_for_log (error));
 }
 
+static void
+remember_autosaved (SignetComposeWindow *self)
+{
+  self->autosaved_changes = self->changes;
+  self->autosaved_seal = self->seal;
+  self->autosaved_sign = self->sign;
+}
+
+/* Typed since the last save; or Seal or Sign changed since, which a draft
+ * on disk must follow (a sealed message's draft is never left plain). */
+static gboolean
+autosave_needed (SignetComposeWindow *self)
+{
+  gboolean toggled = self->seal != self->autosaved_seal || self->sign != self->autosaved_sign;
+
+  if (self->modified && self->changes != self->autosaved_changes)
+    return TRUE;
+  return toggled && (self->modified || signet_drafts_get_name (self->drafts, self->draft_slot) != NULL);
+}
+
 /* What is typed is saved, off the main thread, as the window's one draft
  * (sealed to the sender's own key when Seal is on), replacing the last. It
  * does not count as saving: closing still asks. */
@@ -961,7 +985,7 @@ on_autosave (gpointer user_data)
   g_autoptr(SignetMessage) message = NULL;
 
   self->autosave_source = 0;
-  if (!self->modified || self->changes == self->autosaved_changes)
+  if (!autosave_needed (self))
     return G_SOURCE_REMOVE;
   if (self->op != OP_NONE)
     {
@@ -971,7 +995,7 @@ on_autosave (gpointer user_data)
   self->autosaving = TRUE;
   message = build_message (self, TRUE, NULL);
   self->autosaving = FALSE;
-  self->autosaved_changes = self->changes;
+  remember_autosaved (self);
   signet_drafts_save_async (self->drafts, self->draft_slot, message, NULL, on_autosaved, NULL);
   return G_SOURCE_REMOVE;
 }
@@ -1001,6 +1025,7 @@ signet_compose_window_set_drafts (SignetComposeWindow *self,
     signet_drafts_close (self->drafts, self->draft_slot);
   g_set_object (&self->drafts, drafts);
   self->draft_slot = drafts != NULL ? signet_drafts_open (drafts, name) : 0;
+  remember_autosaved (self);
 }
 
 /* The window's draft in Drafts, or NULL. */
@@ -1532,6 +1557,7 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
           self->seal = g_value_get_boolean (value);
           self->recipient_changes++;
           schedule_status_check (self);
+          schedule_autosave (self);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -1539,6 +1565,7 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
       if (self->sign != g_value_get_boolean (value))
         {
           self->sign = g_value_get_boolean (value);
+          schedule_autosave (self);
           g_object_notify_by_pspec (object, pspec);
         }
       break;

@@ -68,11 +68,11 @@ on_draft_read (GObject *object, GAsyncResult *result, gpointer user_data)
   window = self->open_message (application, message);
   if (!SIGNET_IS_COMPOSE_WINDOW (window))
     return;
-  signet_compose_window_set_drafts (SIGNET_COMPOSE_WINDOW (window), self->drafts, name);
   g_object_set (window,
                 "seal", signet_message_get_seal (message),
                 "sign", signet_message_get_sign (message),
                 NULL);
+  signet_compose_window_set_drafts (SIGNET_COMPOSE_WINDOW (window), self->drafts, name);
 }
 
 /* Opens draft @name in a composer, or shows the one that has it. */
