@@ -280,6 +280,24 @@ test_save_draft_replaces (Fixture *f, gconstpointer data)
   signet_test_wait_until (one_draft, f);
 }
 
+/* Saved, then Seal turned on and the window closed at once (nothing typed:
+ * no question): the draft is saved again, sealed, before it goes. */
+static void
+test_seal_then_close (Fixture *f, gconstpointer data)
+{
+  fill (f->window, "alice@example.org", BODY);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.save-draft", NULL));
+  while (signet_compose_window_get_busy (f->window))
+    g_main_context_iteration (NULL, TRUE);
+  signet_test_wait_until (one_draft, f);
+  g_assert_false (one_sealed_draft (f));
+  g_object_set (f->window, "seal", TRUE, NULL);
+  gtk_window_close (GTK_WINDOW (f->window));
+  signet_test_wait_until (window_gone, f);
+  g_assert_null (signet_ui_find_dialog ());
+  signet_test_wait_until (one_sealed_draft, f);
+}
+
 /* Sent: its draft goes, once the message is in the Outbox. */
 static gboolean
 in_sent (gpointer data)
@@ -478,6 +496,7 @@ main (int argc, char *argv[])
   ADD ("sealed-autosave", test_sealed_autosave);
   ADD ("discard-removes", test_discard_removes);
   ADD ("save-draft-replaces", test_save_draft_replaces);
+  ADD ("seal-then-close", test_seal_then_close);
   ADD ("send-removes", test_send_removes);
   ADD ("lists-and-opens", test_window_lists_and_opens);
   ADD ("unreadable", test_window_unreadable);

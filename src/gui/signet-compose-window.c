@@ -113,6 +113,7 @@ static void focus_start (SignetComposeWindow *self);
 static void on_first_map (SignetComposeWindow *self);
 static void schedule_autosave (SignetComposeWindow *self);
 static void remember_autosaved (SignetComposeWindow *self);
+static gboolean on_autosave (gpointer user_data);
 
 /* gtk_window_destroy() takes a window off the toplevel list, even while
  * something still holds a reference to it: a result for such a window has
@@ -1091,6 +1092,12 @@ try_close (SignetComposeWindow *self)
     }
   if (!self->modified)
     {
+      /* Seal or Sign changed since the draft was saved: it follows. */
+      if (self->autosave_source != 0)
+        {
+          g_clear_handle_id (&self->autosave_source, g_source_remove);
+          on_autosave (self);
+        }
       close_now (self);
       return;
     }
