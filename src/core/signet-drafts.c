@@ -205,9 +205,10 @@ write_now (SignetDrafts *self, WriteData *data)
       else
         g_warning ("Could not write the list of open drafts: %s", error->message);
     }
-  g_mutex_unlock (&self->write_lock);
+  /* Under the lock too: signet_drafts_shutdown() waits for them. */
   for (guint i = 0; i < data->deletes->len; i++)
     unlink_draft (self->store, g_ptr_array_index (data->deletes, i));
+  g_mutex_unlock (&self->write_lock);
 }
 
 static void

@@ -948,8 +948,12 @@ save_draft_action (GtkWidget *widget, const char *action_name, GVariant *paramet
 static void
 on_autosaved (GObject *object, GAsyncResult *result, gpointer user_data)
 {
+  g_autoptr(GApplication) app = user_data;
   g_autoptr(GError) error = NULL;
 
+  /* Signet does not end while a draft is half written. */
+  if (app != NULL && g_application_get_is_registered (app))
+    g_application_release (app);
   if (!signet_drafts_save_finish (SIGNET_DRAFTS (object), result, NULL, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
@@ -984,6 +988,7 @@ on_autosave (gpointer user_data)
 {
   SignetComposeWindow *self = user_data;
   g_autoptr(SignetMessage) message = NULL;
+  GtkApplication *app;
 
   self->autosave_source = 0;
   if (!autosave_needed (self))
@@ -997,7 +1002,11 @@ on_autosave (gpointer user_data)
   message = build_message (self, TRUE, NULL);
   self->autosaving = FALSE;
   remember_autosaved (self);
-  signet_drafts_save_async (self->drafts, self->draft_slot, message, NULL, on_autosaved, NULL);
+  app = gtk_window_get_application (GTK_WINDOW (self));
+  if (app != NULL)
+    g_application_hold (G_APPLICATION (app));
+  signet_drafts_save_async (self->drafts, self->draft_slot, message, NULL, on_autosaved,
+                            app != NULL ? g_object_ref (app) : NULL);
   return G_SOURCE_REMOVE;
 }
 
