@@ -4,11 +4,9 @@
 
 #include "signet-drafts.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "signet-draft-info.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-message-reader.h"
@@ -27,34 +25,6 @@
  * did not end cleanly, and the drafts it names are offered back. */
 
 #define INDEX_VERSION 1
-
-G_DEFINE_BOXED_TYPE (SignetDraftInfo, signet_draft_info, signet_draft_info_copy, signet_draft_info_free)
-
-SignetDraftInfo *
-signet_draft_info_copy (const SignetDraftInfo *info)
-{
-  SignetDraftInfo *copy = g_memdup2 (info, sizeof *info);
-
-  copy->name = g_strdup (info->name);
-  copy->subject = g_strdup (info->subject);
-  copy->recipients = g_strdup (info->recipients);
-  copy->date = info->date ? g_date_time_ref (info->date) : NULL;
-  copy->problem = g_strdup (info->problem);
-  return copy;
-}
-
-void
-signet_draft_info_free (SignetDraftInfo *info)
-{
-  if (info == NULL)
-    return;
-  g_free (info->name);
-  g_free (info->subject);
-  g_free (info->recipients);
-  g_clear_pointer (&info->date, g_date_time_unref);
-  g_free (info->problem);
-  g_free (info);
-}
 
 typedef struct {
   guint         id;
@@ -100,51 +70,6 @@ slot_free (Slot *slot)
   g_free (slot->name);
   g_clear_object (&slot->cancellable);
   g_free (slot);
-}
-
-static gboolean
-valid_name (const char *name)
-{
-  return name != NULL && *name != '\0' && *name != '.' && strchr (name, '/') == NULL;
-}
-
-/* The draft file @name, from new/ or cur/; -1 with errno if there is none. */
-static int
-open_draft (SignetStore *store, const char *name, GError **error)
-{
-  const char *subdirs[] = { "new", "cur" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
-    {
-      int dir = signet_store_open_folder (store, SIGNET_FOLDER_DRAFTS, subdirs[i], NULL);
-      int fd = dir >= 0 ? openat (dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
-
-      if (dir >= 0)
-        close (dir);
-      if (fd >= 0)
-        return fd;
-    }
-  g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_NOT_FOUND, _("The draft is no longer there."));
-  return -1;
-}
-
-static void
-unlink_draft (SignetStore *store, const char *name)
-{
-  const char *subdirs[] = { "new", "cur" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
-    {
-      int dir = signet_store_open_folder (store, SIGNET_FOLDER_DRAFTS, subdirs[i], NULL);
-
-      if (dir < 0)
-        continue;
-      if (unlinkat (dir, name, 0) == 0)
-        fsync (dir);
-      else if (errno != ENOENT)
-        g_warning ("Could not remove a draft: %s", g_strerror (errno));
-      close (dir);
-    }
 }
 
 /* ---- the session index ------------------------------------------------- */
@@ -207,7 +132,7 @@ write_now (SignetDrafts *self, WriteData *data)
     }
   /* Under the lock too: signet_drafts_shutdown() waits for them. */
   for (guint i = 0; i < data->deletes->len; i++)
-    unlink_draft (self->store, g_ptr_array_index (data->deletes, i));
+    signet_draft_info_remove_file (self->store, g_ptr_array_index (data->deletes, i));
   g_mutex_unlock (&self->write_lock);
 }
 
@@ -250,6 +175,16 @@ schedule_write (SignetDrafts *self)
 {
   g_autoptr(GTask) task = NULL;
 
+  /* After signet_drafts_shutdown() the main loop is done (composers closed
+   * as the application goes): written now, before the process ends. */
+  if (self->shut)
+    {
+      WriteData *data = take_write (self);
+
+      write_now (self, data);
+      write_data_free (data);
+      return;
+    }
   if (self->writing)
     {
       self->write_again = TRUE;
@@ -495,7 +430,7 @@ void
 signet_drafts_delete (SignetDrafts *self, const char *name)
 {
   g_return_if_fail (SIGNET_IS_DRAFTS (self));
-  if (!valid_name (name) || signet_drafts_find (self, name) != 0)
+  if (!signet_draft_info_valid_name (name) || signet_drafts_find (self, name) != 0)
     return;
   remove_recovered (self, name);
   delete_later (self, name);
@@ -520,85 +455,18 @@ signet_drafts_get_idle (SignetDrafts *self)
 
 /* ---- reading ----------------------------------------------------------- */
 
-static char *
-recipients_text (SignetMessage *message)
-{
-  g_autoptr(GPtrArray) all = signet_message_dup_all_recipients (message);
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  for (guint i = 0; i < all->len; i++)
-    {
-      const SignetAddress *address = g_ptr_array_index (all, i);
-
-      if (text->len > 0)
-        g_string_append (text, ", ");
-      g_string_append (text, address->name != NULL ? address->name : address->email);
-    }
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
-
-static SignetDraftInfo *
-read_info (SignetDrafts *self, const char *path, GCancellable *cancellable)
-{
-  SignetDraftInfo *info = g_new0 (SignetDraftInfo, 1);
-  g_autoptr(SignetMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-  struct stat st;
-  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-  info->name = g_path_get_basename (path);
-  if (fd < 0)
-    {
-      info->problem = g_strdup (g_strerror (errno));
-      return info;
-    }
-  if (fstat (fd, &st) == 0)
-    info->date = g_date_time_new_from_unix_local (st.st_mtime);
-  message = signet_message_reader_read (signet_send_operation_get_directory (self->operation), fd,
-                                        &info->sealed, cancellable, &error);
-  close (fd);
-  if (message == NULL)
-    {
-      info->problem = g_strdup (error->message);
-      return info;
-    }
-  info->subject = g_strdup (signet_message_get_subject (message));
-  info->recipients = recipients_text (message);
-  return info;
-}
-
-static gint
-newest_first (gconstpointer a, gconstpointer b)
-{
-  const SignetDraftInfo *x = *(SignetDraftInfo **) a, *y = *(SignetDraftInfo **) b;
-
-  if (x->date == NULL || y->date == NULL)
-    return (x->date == NULL) - (y->date == NULL);
-  return g_date_time_compare (y->date, x->date);
-}
-
 static void
 list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   SignetDrafts *self = source;
-  g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_draft_info_free);
-  g_autoptr(GPtrArray) paths = NULL;
   GError *error = NULL;
+  GPtrArray *infos = signet_draft_info_list (self->store, signet_send_operation_get_directory (self->operation),
+                                             cancellable, &error);
 
-  paths = signet_store_list (self->store, SIGNET_FOLDER_DRAFTS, &error);
-  if (paths == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  for (guint i = 0; i < paths->len; i++)
-    {
-      if (g_task_return_error_if_cancelled (task))
-        return;
-      g_ptr_array_add (infos, read_info (self, g_ptr_array_index (paths, i), cancellable));
-    }
-  g_ptr_array_sort (infos, newest_first);
-  g_task_return_pointer (task, g_steal_pointer (&infos), (GDestroyNotify) g_ptr_array_unref);
+  if (infos == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, infos, (GDestroyNotify) g_ptr_array_unref);
 }
 
 void
@@ -635,7 +503,7 @@ read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   SignetDrafts *self = source;
   GError *error = NULL;
   SignetMessage *message;
-  int fd = open_draft (self->store, task_data, &error);
+  int fd = signet_draft_info_open_file (self->store, task_data, &error);
 
   if (fd < 0)
     {
@@ -663,7 +531,7 @@ signet_drafts_read_async (SignetDrafts        *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, signet_drafts_read_async);
-  if (!valid_name (name))
+  if (!signet_draft_info_valid_name (name))
     {
       g_task_return_new_error (task, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_NOT_FOUND,
                                _("The draft is no longer there."));
@@ -708,9 +576,9 @@ read_index (SignetDrafts *self)
       int fd;
 
       g_variant_get_child (drafts, i, "&s", &name);
-      if (!valid_name (name))
+      if (!signet_draft_info_valid_name (name))
         continue;
-      fd = open_draft (self->store, name, NULL);
+      fd = signet_draft_info_open_file (self->store, name, NULL);
       if (fd < 0)
         continue;
       close (fd);

@@ -2,29 +2,12 @@
 
 #include <gio/gio.h>
 
+#include "signet-draft-info.h"
 #include "signet-message.h"
 #include "signet-send-operation.h"
 #include "signet-store.h"
 
 G_BEGIN_DECLS
-
-/* One draft in Drafts, as the list of drafts shows it. */
-#define SIGNET_TYPE_DRAFT_INFO (signet_draft_info_get_type ())
-
-typedef struct {
-  char      *name;        /* its file name in Drafts */
-  char      *subject;     /* NULL when it cannot be read */
-  char      *recipients;  /* To, Cc and Bcc, as text */
-  GDateTime *date;        /* when it was saved */
-  gboolean   sealed;
-  gboolean   open;        /* a composer has it */
-  char      *problem;     /* why it cannot be read, or NULL */
-} SignetDraftInfo;
-
-GType            signet_draft_info_get_type (void) G_GNUC_CONST;
-SignetDraftInfo *signet_draft_info_copy     (const SignetDraftInfo *info);
-void             signet_draft_info_free     (SignetDraftInfo       *info);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDraftInfo, signet_draft_info_free)
 
 #define SIGNET_TYPE_DRAFTS (signet_drafts_get_type ())
 G_DECLARE_FINAL_TYPE (SignetDrafts, signet_drafts, SIGNET, DRAFTS, GObject)
