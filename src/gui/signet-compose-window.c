@@ -644,6 +644,8 @@ release_later (gpointer object)
 static void
 close_now (SignetComposeWindow *self)
 {
+  /* Whatever it was to save is saved, sent or discarded by now. */
+  g_clear_handle_id (&self->autosave_source, g_source_remove);
   g_object_ref (self);
   dismiss_close_dialog (self);
   gtk_window_destroy (GTK_WINDOW (self));
@@ -991,7 +993,7 @@ on_autosave (gpointer user_data)
   GtkApplication *app;
 
   self->autosave_source = 0;
-  if (!autosave_needed (self))
+  if (!window_alive (self) || !autosave_needed (self))
     return G_SOURCE_REMOVE;
   if (self->op != OP_NONE)
     {
