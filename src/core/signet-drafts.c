@@ -397,7 +397,13 @@ signet_drafts_remove (SignetDrafts *self, guint id)
   delete_later (self, slot->name);
   g_clear_pointer (&slot->name, g_free);
   if (slot->running != NULL)
-    slot->drop_running = TRUE;
+    {
+      /* Stopped if it can be; removed when it lands if not. */
+      slot->drop_running = TRUE;
+      g_cancellable_cancel (slot->cancellable);
+      g_object_unref (slot->cancellable);
+      slot->cancellable = g_cancellable_new ();
+    }
   if (slot->waiting != NULL)
     {
       g_task_return_new_error (slot->waiting, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The draft was removed");
