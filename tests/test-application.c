@@ -856,6 +856,98 @@ body_sign_by_default (SignetApplication *app)
   signet_test_wait_until (no_windows, app);
 }
 
+/* ---- drafts: the Drafts window, and the offer after a crash ----------- */
+
+#include "signet-drafts-window.h"
+
+static char *
+draft_name (void)
+{
+  g_autofree char *dir = g_build_filename (data_home, "signet", "Mail", "Drafts", "new", NULL);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name = d ? g_dir_read_name (d) : NULL;
+
+  g_assert_nonnull (name);
+  return g_strdup (name);
+}
+
+/* The index a run that was killed leaves behind: @name was open. */
+static void
+write_crashed_session (const char *name)
+{
+  g_autofree char *path = g_build_filename (data_home, "signet", "session.gvariant", NULL);
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  const char *names[] = { name, NULL };
+  g_autoptr(GVariant) index = NULL;
+
+  g_variant_dict_insert (&dict, "version", "u", 1);
+  g_variant_dict_insert (&dict, "shutdown", "b", FALSE);
+  g_variant_dict_insert_value (&dict, "drafts", g_variant_new_strv (names, -1));
+  index = g_variant_ref_sink (g_variant_dict_end (&dict));
+  g_assert_true (g_file_set_contents (path, g_variant_get_data (index), g_variant_get_size (index), NULL));
+}
+
+static gboolean
+session_says_clean_end (void)
+{
+  g_autofree char *path = g_build_filename (data_home, "signet", "session.gvariant", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GVariant) index = NULL;
+  gboolean shutdown = FALSE;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  index = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE_VARDICT, contents, len, FALSE, NULL, NULL));
+  g_assert_true (g_variant_lookup (index, "shutdown", "b", &shutdown));
+  return shutdown;
+}
+
+static AdwMessageDialog *
+wait_for_offer (void)
+{
+  AdwMessageDialog *dialog = signet_ui_wait_for_dialog ();
+
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Restore Unsaved Messages?");
+  return dialog;
+}
+
+static gboolean
+drafts_empty (gpointer data)
+{
+  return count ("Drafts") == 0;
+}
+
+static void
+body_offer_discard (SignetApplication *app)
+{
+  wait_for_composers (app, 1);
+  signet_ui_click_response (wait_for_offer (), "_Discard");
+  signet_test_wait_until (drafts_empty, NULL);
+  quit (app);
+}
+
+static gboolean
+restored (gpointer data)
+{
+  g_autoptr(GPtrArray) found = composers (data);
+
+  for (guint i = 0; i < found->len; i++)
+    if (g_str_equal (gtk_editable_get_text (GTK_EDITABLE (field (g_ptr_array_index (found, i), "subject_entry"))),
+                     "Quarterly"))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+body_offer_restore (SignetApplication *app)
+{
+  wait_for_composers (app, 1);
+  signet_ui_click_response (wait_for_offer (), "_Restore");
+  signet_test_wait_until (restored, app);
+  quit (app);
+  signet_test_wait_until (no_windows, app);
+}
+
 static void
 test_sign_by_default (void)
 {
@@ -865,6 +957,55 @@ test_sign_by_default (void)
   g_settings_set_boolean (settings, "sign-by-default", TRUE);
   g_assert_cmpint (run_app (body_sign_by_default, "--offline"), ==, 0);
   g_settings_reset (settings, "sign-by-default");
+}
+
+static gboolean
+drafts_window_shown (gpointer data)
+{
+  for (GList *l = gtk_application_get_windows (data); l != NULL; l = l->next)
+    if (SIGNET_IS_DRAFTS_WINDOW (l->data))
+      return !signet_drafts_window_get_loading (l->data) && signet_drafts_window_get_n_rows (l->data) == 1;
+  return FALSE;
+}
+
+static void
+body_drafts_window (SignetApplication *app)
+{
+  g_auto(GStrv) accels = NULL;
+
+  wait_for_composers (app, 1);
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.drafts");
+  g_assert_cmpstrv (accels, ((const char *[]) { "<Shift><Control>d", NULL }));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "drafts", NULL);
+  signet_test_wait_until (drafts_window_shown, app);
+  quit (app);
+  signet_test_wait_until (no_windows, app);
+}
+
+/* Killed with a draft open: the next start offers it. Discard removes it;
+ * Restore opens it; a clean end offers nothing more. */
+static void
+test_crash_offer (void)
+{
+  g_autofree char *name = NULL;
+
+  reset ();
+  g_assert_cmpint (run_app (body_quit_save, NULL), ==, 0);
+  g_assert_true (session_says_clean_end ());
+  name = draft_name ();
+  write_crashed_session (name);
+  g_assert_cmpint (run_app (body_offer_discard, NULL), ==, 0);
+  g_assert_cmpuint (count ("Drafts"), ==, 0);
+
+  reset ();
+  g_assert_cmpint (run_app (body_quit_save, NULL), ==, 0);
+  g_free (name);
+  name = draft_name ();
+  write_crashed_session (name);
+  g_assert_cmpint (run_app (body_offer_restore, NULL), ==, 0);
+  g_assert_cmpuint (count ("Drafts"), ==, 1);
+  g_assert_true (session_says_clean_end ());
+  g_assert_cmpint (run_app (body_drafts_window, NULL), ==, 0);
 }
 
 int
@@ -895,6 +1036,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/application/settings", test_settings);
   g_test_add_func ("/application/outbox-edit", test_outbox_edit);
   g_test_add_func ("/application/outbox-edit-unreadable", test_outbox_edit_unreadable);
+  g_test_add_func ("/application/crash-offer", test_crash_offer);
   ret = g_test_run ();
   {
     g_autofree char *home = g_build_filename (data_home, "signet", "demo-gnupg", NULL);

@@ -540,10 +540,11 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
   err = gpgme_op_keylist_ext_start (ctx, (const char **) patterns->pdata, 0, 0);
   while (err == 0 && (err = gpgme_op_keylist_next (ctx, &key)) == 0)
     {
-      match_key (results, wanted, key);
+      /* Once cancelled, what is left is only drained: a keylist ended
+       * early leaks what GPGME had queued for it. */
+      if (!g_cancellable_is_cancelled (cancellable))
+        match_key (results, wanted, key);
       gpgme_key_unref (key);
-      if (g_cancellable_is_cancelled (cancellable))
-        break;
     }
   gpgme_op_keylist_end (ctx);
   if (g_cancellable_set_error_if_cancelled (cancellable, error))

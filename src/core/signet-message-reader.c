@@ -464,6 +464,8 @@ read_headers (SignetMessage *message, GMimeObject *headers, GMimeObject *outer, 
     }
   signet_message_set_subject (message, subject);
   explicit_bzero (subject, strlen (subject));
+  /* Signet's drafts say whether the message is to be signed. */
+  signet_message_set_sign (message, g_strcmp0 (g_mime_object_get_header (headers, "X-Signet-Sign"), "yes") == 0);
   return TRUE;
 }
 

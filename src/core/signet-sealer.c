@@ -164,6 +164,9 @@ set_message_headers (GMimeObject   *object,
         }
     }
   set_text_header (object, "Subject", subject);
+  /* A draft remembers whether it is to be signed when it is sent. */
+  if (with_bcc && signet_message_get_sign (message))
+    g_mime_object_set_header (object, "X-Signet-Sign", "yes", NULL);
 }
 
 /* The body, in UTF-8 as typed: g_mime_text_part_set_text() would convert

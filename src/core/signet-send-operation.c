@@ -49,6 +49,7 @@ signet_send_report_copy (const SignetSendReport *report)
   copy->own_fingerprint = g_strdup (report->own_fingerprint);
   copy->undelivered = g_strdupv (report->undelivered);
   copy->batch_id = g_strdup (report->batch_id);
+  copy->draft_name = g_strdup (report->draft_name);
   return copy;
 }
 
@@ -60,6 +61,7 @@ signet_send_report_free (SignetSendReport *report)
   g_free (report->own_fingerprint);
   g_strfreev (report->undelivered);
   g_free (report->batch_id);
+  g_free (report->draft_name);
   g_free (report);
 }
 
@@ -538,7 +540,10 @@ draft_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancel
       return FALSE;
     }
   data->report->n_copies = 1;
-  return signet_store_commit (self->store, SIGNET_FOLDER_DRAFTS, name, fd, error);
+  if (!signet_store_commit (self->store, SIGNET_FOLDER_DRAFTS, name, fd, error))
+    return FALSE;
+  data->report->draft_name = g_steal_pointer (&name);
+  return TRUE;
 }
 
 static void

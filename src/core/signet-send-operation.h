@@ -22,6 +22,7 @@ typedef struct {
   gboolean  failed;           /* some copy was moved to the failed folder */
   char     *batch_id;         /* the send in the Outbox (see SignetOutbox's signals) */
   gboolean  offline;          /* queued offline: it leaves when the network is back */
+  char     *draft_name;       /* a draft: its file name in Drafts */
 } SignetSendReport;
 
 GType             signet_send_report_get_type (void) G_GNUC_CONST;

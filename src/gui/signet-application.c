@@ -12,6 +12,8 @@
 #include "signet-delivery.h"
 #include "signet-demo.h"
 #include "signet-dialogs.h"
+#include "signet-drafts.h"
+#include "signet-drafts-actions.h"
 #include "signet-i18n.h"
 #include "signet-key-directory.h"
 #include "signet-local-transport.h"
@@ -34,6 +36,7 @@ struct _SignetApplication
   SignetDelivery      *delivery;
   SignetAccount       *account;    /* one for delivery and Preferences: session passwords live here */
   SignetSendOperation *operation;
+  SignetDrafts        *drafts;
   GCancellable        *cancellable;
   GPtrArray           *pending;   /* SignetMessage to open once services are up */
   gboolean             demo;
@@ -93,6 +96,9 @@ open_compose_window (SignetApplication *self, SignetMessage *message)
   g_object_set (window, "seal", g_settings_get_boolean (self->settings, "seal-by-default"), NULL);
   /* On once the sender is known to have a key that signs. */
   g_object_set (window, "sign", g_settings_get_boolean (self->settings, "sign-by-default"), NULL);
+  /* Each composer keeps one draft of itself, saved as typing stops. */
+  if (self->drafts != NULL)
+    signet_compose_window_set_drafts (window, self->drafts, NULL);
   if (message != NULL)
     signet_compose_window_load_message (window, message);
   gtk_window_present (GTK_WINDOW (window));
@@ -149,6 +155,7 @@ create_services (SignetApplication *self)
   g_autofree char *homedir = self->demo ? data_path ("demo-gnupg") : NULL;
   g_autofree char *mail = data_path ("Mail");
   g_autofree char *local = data_path ("Local");
+  g_autofree char *session = data_path ("session.gvariant");
   g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, self->network);
   g_autoptr(SignetStore) store = signet_store_new (mail);
   g_autoptr(SignetLocalTransport) transport = signet_local_transport_new (local);
@@ -164,6 +171,10 @@ create_services (SignetApplication *self)
                                  open_message);
   g_settings_bind (self->settings, "encrypt-subject", self->operation, "encrypt-subject", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "own-key", self->operation, "own-key", G_SETTINGS_BIND_GET);
+  self->drafts = signet_drafts_new (self->operation, store, session);
+  signet_drafts_actions_install (GTK_APPLICATION (self), self->drafts, open_message);
+  /* Drafts of composers still open when an earlier run ended badly. */
+  signet_drafts_actions_offer_recovery (GTK_APPLICATION (self));
   g_signal_connect_object (self->outbox, "notify::n-queued", G_CALLBACK (on_queue_changed), self, 0);
   g_signal_connect_object (self->outbox, "notify::busy", G_CALLBACK (on_queue_changed), self, 0);
   /* Whatever waited in Outbox from an earlier run leaves now if it can. */
@@ -713,6 +724,9 @@ signet_application_shutdown (GApplication *app)
    * seconds) before the demo's agent is stopped, so it stays stopped. */
   if (self->operation != NULL && signet_send_operation_get_directory (self->operation) != NULL)
     signet_key_directory_close (signet_send_operation_get_directory (self->operation));
+  /* A clean end: the drafts still open are not offered at the next start. */
+  if (self->drafts != NULL)
+    signet_drafts_shutdown (self->drafts);
   if (self->demo && self->operation != NULL)
     {
       for (int i = 0; i < 200 && gnupg_child_running (); i++)
@@ -728,6 +742,7 @@ signet_application_dispose (GObject *object)
   SignetApplication *self = SIGNET_APPLICATION (object);
 
   g_clear_pointer (&self->pending, g_ptr_array_unref);
+  g_clear_object (&self->drafts);
   g_clear_object (&self->operation);
   g_clear_object (&self->delivery);
   g_clear_object (&self->account);

@@ -12,6 +12,7 @@
 #include "signet-attachment-reminder.h"
 #include "signet-compose-spelling.h"
 #include "signet-dialogs.h"
+#include "signet-drafts.h"
 #include "signet-key-picker.h"
 #include "signet-keyring-completion.h"
 #include "signet-recipient-field.h"
@@ -88,6 +89,15 @@ struct _SignetComposeWindow
 
   SignetComposeSpelling *spelling;        /* spell checking of Subject and body, "spell.*" */
   GMenu                *spell_language_menu;
+
+  SignetDrafts         *drafts;           /* the window's draft, saved as typing stops */
+  guint                 draft_slot;
+  guint                 autosave_source;
+  guint                 autosave_delay;   /* ms */
+  guint                 autosaved_changes;
+  gboolean              autosaved_seal;
+  gboolean              autosaved_sign;
+  gboolean              autosaving;
 };
 
 G_DEFINE_FINAL_TYPE (SignetComposeWindow, signet_compose_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -101,6 +111,7 @@ enum {
   PROP_SIGN,
   PROP_MODIFIED,
   PROP_BUSY,
+  PROP_AUTOSAVE_DELAY,
   N_PROPS
 };
 
@@ -112,6 +123,9 @@ static void show_failure (SignetComposeWindow *self, const GError *error, GPtrAr
 static void try_close (SignetComposeWindow *self);
 static void focus_start (SignetComposeWindow *self);
 static void on_first_map (SignetComposeWindow *self);
+static void schedule_autosave (SignetComposeWindow *self);
+static void remember_autosaved (SignetComposeWindow *self);
+static gboolean on_autosave (gpointer user_data);
 
 /* gtk_window_destroy() takes a window off the toplevel list, even while
  * something still holds a reference to it: a result for such a window has
@@ -146,6 +160,7 @@ on_edited (SignetComposeWindow *self)
 {
   self->changes++;
   update_modified (self);
+  schedule_autosave (self);
 }
 
 static void schedule_status_check (SignetComposeWindow *self);
@@ -191,6 +206,8 @@ typedef struct {
   gboolean        quiet;
   SignetOutbox   *origin_outbox;   /* the window's origin when the op began */
   char           *origin_id;
+  SignetDrafts   *drafts;          /* the window's draft, to go once it is sent */
+  guint           draft_slot;
 } OpData;
 
 static OpData *
@@ -207,6 +224,11 @@ op_begin (SignetComposeWindow *self, Op op, const char *inhibit_reason)
     }
   data->serial = ++self->op_serial;
   data->quiet = self->op_quiet;
+  if (self->drafts != NULL)
+    {
+      data->drafts = g_object_ref (self->drafts);
+      data->draft_slot = self->draft_slot;
+    }
   if (app != NULL && inhibit_reason != NULL)
     {
       data->app = g_object_ref (app);
@@ -245,6 +267,7 @@ op_end (OpData *data, GtkApplication **app)
   g_clear_object (&data->app);
   g_clear_object (&data->origin_outbox);
   g_clear_pointer (&data->origin_id, g_free);
+  g_clear_object (&data->drafts);
   g_weak_ref_clear (&data->window);
   if (self != NULL && (self->op_serial != data->serial || !window_alive (self)))
     g_clear_object (&self);
@@ -299,7 +322,8 @@ add_field (SignetComposeWindow  *self,
   if (list == NULL && lenient)
     {
       /* What is still being typed does not parse: the pills are kept. */
-      g_warning ("The %s field holds text that is not an address; the draft is saved without it", name);
+      if (!self->autosaving)
+        g_warning ("The %s field holds text that is not an address; the draft is saved without it", name);
       list = signet_recipient_field_dup_addresses (field, FALSE, NULL);
     }
   if (list == NULL)
@@ -410,6 +434,7 @@ clear_key_status (SignetComposeWindow *self, const char *message)
 /* ---- the live key check ----------------------------------------------- */
 
 #define STATUS_CHECK_DELAY_MS 300
+#define AUTOSAVE_DELAY_MS 3000
 
 static void
 on_status_resolved (GObject *object, GAsyncResult *result, gpointer user_data)
@@ -645,6 +670,8 @@ release_later (gpointer object)
 static void
 close_now (SignetComposeWindow *self)
 {
+  /* Whatever it was to save is saved, sent or discarded by now. */
+  g_clear_handle_id (&self->autosave_source, g_source_remove);
   g_object_ref (self);
   dismiss_close_dialog (self);
   gtk_window_destroy (GTK_WINDOW (self));
@@ -723,13 +750,21 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr(GPtrArray) key_results = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SignetSendReport) report = NULL;
+  g_autoptr(SignetDrafts) drafts = NULL;
+  guint draft_slot = ((OpData *) user_data)->draft_slot;
   gboolean sent;
 
+  g_set_object (&drafts, ((OpData *) user_data)->drafts);
   sent = signet_send_operation_send_finish (SIGNET_SEND_OPERATION (object), result,
                                             &report, &key_results, &error);
   if (sent)
     forget_origin (user_data);
+  /* In the Outbox now: the message's draft has done its job. */
+  if (sent && drafts != NULL)
+    signet_drafts_remove (drafts, draft_slot);
   self = op_end (user_data, &app);
+  if (self == NULL && drafts != NULL)
+    signet_drafts_close (drafts, draft_slot);
   if (sent)
     notify_sent (app, report);
   if (self == NULL)
@@ -895,7 +930,10 @@ on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
   gboolean quiet = ((OpData *) user_data)->quiet;
   gboolean saved;
 
-  saved = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &report, &error);
+  if (SIGNET_IS_DRAFTS (object))
+    saved = signet_drafts_save_finish (SIGNET_DRAFTS (object), result, &report, &error);
+  else
+    saved = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &report, &error);
   if (saved)
     forget_origin (user_data);
   self = op_end (user_data, NULL);
@@ -945,8 +983,14 @@ start_save (SignetComposeWindow *self, SignetMessage *message)
 {
   OpData *data = op_begin (self, OP_SAVE, _("Saving a draft"));
 
-  signet_send_operation_save_draft_async (self->operation, message, self->op_cancellable,
-                                          on_draft_saved, data);
+  remember_autosaved (self);
+  /* It replaces the window's draft, if it has one. */
+  if (self->drafts != NULL)
+    signet_drafts_save_async (self->drafts, self->draft_slot, message, self->op_cancellable,
+                              on_draft_saved, data);
+  else
+    signet_send_operation_save_draft_async (self->operation, message, self->op_cancellable,
+                                            on_draft_saved, data);
 }
 
 static void
@@ -966,6 +1010,111 @@ static void
 save_draft_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   save_draft (SIGNET_COMPOSE_WINDOW (widget));
+}
+
+/* ---- autosave ---------------------------------------------------------- */
+
+/* Silent: a draft that cannot be saved now is saved, or its reason shown,
+ * when the user saves it or closes the window. */
+static void
+on_autosaved (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GApplication) app = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Signet does not end while a draft is half written. */
+  if (app != NULL && g_application_get_is_registered (app))
+    g_application_release (app);
+  if (!signet_drafts_save_finish (SIGNET_DRAFTS (object), result, NULL, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+    g_debug ("A draft was not saved automatically: %s", describe_for_log (error));
+}
+
+static void
+remember_autosaved (SignetComposeWindow *self)
+{
+  self->autosaved_changes = self->changes;
+  self->autosaved_seal = self->seal;
+  self->autosaved_sign = self->sign;
+}
+
+/* Typed since the last save; or Seal or Sign changed since, which a draft
+ * on disk must follow (a sealed message's draft is never left plain). */
+static gboolean
+autosave_needed (SignetComposeWindow *self)
+{
+  gboolean toggled = self->seal != self->autosaved_seal || self->sign != self->autosaved_sign;
+
+  if (self->modified && self->changes != self->autosaved_changes)
+    return TRUE;
+  return toggled && (self->modified || signet_drafts_get_name (self->drafts, self->draft_slot) != NULL);
+}
+
+/* What is typed is saved, off the main thread, as the window's one draft
+ * (sealed to the sender's own key when Seal is on), replacing the last. It
+ * does not count as saving: closing still asks. */
+static gboolean
+on_autosave (gpointer user_data)
+{
+  SignetComposeWindow *self = user_data;
+  g_autoptr(SignetMessage) message = NULL;
+  GtkApplication *app;
+
+  self->autosave_source = 0;
+  if (!window_alive (self) || !autosave_needed (self))
+    return G_SOURCE_REMOVE;
+  if (self->op != OP_NONE)
+    {
+      schedule_autosave (self);
+      return G_SOURCE_REMOVE;
+    }
+  self->autosaving = TRUE;
+  message = build_message (self, TRUE, NULL);
+  self->autosaving = FALSE;
+  remember_autosaved (self);
+  app = gtk_window_get_application (GTK_WINDOW (self));
+  if (app != NULL)
+    g_application_hold (G_APPLICATION (app));
+  signet_drafts_save_async (self->drafts, self->draft_slot, message, NULL, on_autosaved,
+                            app != NULL ? g_object_ref (app) : NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* About three seconds after the last change. */
+static void
+schedule_autosave (SignetComposeWindow *self)
+{
+  if (self->drafts == NULL)
+    return;
+  g_clear_handle_id (&self->autosave_source, g_source_remove);
+  self->autosave_source = g_timeout_add (self->autosave_delay, on_autosave, self);
+}
+
+/* The window's draft lives in @drafts: @name is the draft it was opened
+ * from (now the window's: its saves replace it, Send and Discard remove
+ * it), or NULL. */
+void
+signet_compose_window_set_drafts (SignetComposeWindow *self,
+                                  SignetDrafts        *drafts,
+                                  const char          *name)
+{
+  g_return_if_fail (SIGNET_IS_COMPOSE_WINDOW (self));
+  g_return_if_fail (drafts == NULL || SIGNET_IS_DRAFTS (drafts));
+
+  if (self->drafts != NULL)
+    signet_drafts_close (self->drafts, self->draft_slot);
+  g_set_object (&self->drafts, drafts);
+  self->draft_slot = drafts != NULL ? signet_drafts_open (drafts, name) : 0;
+  remember_autosaved (self);
+}
+
+/* The window's draft in Drafts, or NULL. */
+const char *
+signet_compose_window_get_draft_name (SignetComposeWindow *self)
+{
+  g_return_val_if_fail (SIGNET_IS_COMPOSE_WINDOW (self), NULL);
+  return self->drafts != NULL ? signet_drafts_get_name (self->drafts, self->draft_slot) : NULL;
 }
 
 /* Cancel (or Escape) while busy. A send or a save comes back cancelled and
@@ -998,7 +1147,11 @@ on_close_response (AdwMessageDialog    *dialog,
       save_draft (self);
     }
   else if (g_strcmp0 (response, SIGNET_RESPONSE_DISCARD) == 0)
-    close_now (self);
+    {
+      if (self->drafts != NULL)
+        signet_drafts_remove (self->drafts, self->draft_slot);
+      close_now (self);
+    }
   else
     finish_close (self, FALSE);
 }
@@ -1019,6 +1172,12 @@ try_close (SignetComposeWindow *self)
     }
   if (!self->modified)
     {
+      /* Seal or Sign changed since the draft was saved: it follows. */
+      if (self->autosave_source != 0)
+        {
+          g_clear_handle_id (&self->autosave_source, g_source_remove);
+          on_autosave (self);
+        }
       close_now (self);
       return;
     }
@@ -1361,6 +1520,7 @@ apply_sign (SignetComposeWindow *self)
   if (sign == self->sign)
     return;
   self->sign = sign;
+  schedule_autosave (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGN]);
 }
 
@@ -1465,6 +1625,11 @@ signet_compose_window_dispose (GObject *object)
   g_clear_object (&self->status_cancellable);
   g_clear_object (&self->sign_availability);
   g_clear_handle_id (&self->status_source, g_source_remove);
+  g_clear_handle_id (&self->autosave_source, g_source_remove);
+  /* Its draft stays in Drafts; a send in flight decides when it ends. */
+  if (self->drafts != NULL && self->op != OP_SEND)
+    signet_drafts_close (self->drafts, self->draft_slot);
+  g_clear_object (&self->drafts);
   if (self->close_tasks != NULL)
     finish_close (self, TRUE);
   dismiss_close_dialog (self);
@@ -1510,6 +1675,9 @@ signet_compose_window_get_property (GObject *object, guint prop_id, GValue *valu
     case PROP_BUSY:
       g_value_set_boolean (value, self->op != OP_NONE);
       break;
+    case PROP_AUTOSAVE_DELAY:
+      g_value_set_uint (value, self->autosave_delay);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1545,6 +1713,7 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
           self->seal = g_value_get_boolean (value);
           self->recipient_changes++;
           schedule_status_check (self);
+          schedule_autosave (self);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -1552,6 +1721,9 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
       /* Asked for; on only while the sender can sign. */
       self->sign_wanted = g_value_get_boolean (value);
       apply_sign (self);
+      break;
+    case PROP_AUTOSAVE_DELAY:
+      self->autosave_delay = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1584,7 +1756,8 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   properties[PROP_SEAL] =
     g_param_spec_boolean ("seal", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  /* Sign the message with the sender's own key (never a draft). */
+  /* Sign the message with the sender's own key (a draft is not signed,
+   * but keeps whether it is to be). */
   properties[PROP_SIGN] =
     g_param_spec_boolean ("sign", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1597,6 +1770,10 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   properties[PROP_BUSY] =
     g_param_spec_boolean ("busy", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* How long after the last change the draft is saved, in ms. */
+  properties[PROP_AUTOSAVE_DELAY] =
+    g_param_spec_uint ("autosave-delay", NULL, NULL, 1, G_MAXUINT, AUTOSAVE_DELAY_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/signetmail/Signet/signet-compose-window.ui");

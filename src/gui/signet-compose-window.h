@@ -2,6 +2,7 @@
 
 #include <adwaita.h>
 
+#include "signet-drafts.h"
 #include "signet-network.h"
 #include "signet-outbox.h"
 #include "signet-send-operation.h"
@@ -32,5 +33,9 @@ gboolean             signet_compose_window_save_for_exit  (SignetComposeWindow *
 void                 signet_compose_window_set_outbox_origin (SignetComposeWindow *self,
                                                               SignetOutbox        *outbox,
                                                               const char          *id);
+void                 signet_compose_window_set_drafts     (SignetComposeWindow *self,
+                                                           SignetDrafts        *drafts,
+                                                           const char          *name);
+const char          *signet_compose_window_get_draft_name (SignetComposeWindow *self);
 
 G_END_DECLS
