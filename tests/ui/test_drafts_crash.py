@@ -54,7 +54,8 @@ def saved_in_full(app, home):
 
 
 def composer_with_subject(app):
-    for frame in app.toplevels("frame", "New Message"):
+    # A composer is titled by its subject.
+    for frame in app.toplevels("frame", SUBJECT):
         subject = field(frame, "Subject")
         if subject is not None and text_of(subject) == SUBJECT:
             return frame

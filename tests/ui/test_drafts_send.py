@@ -59,7 +59,8 @@ def find_in(root, role, name=None, contains=None, prefix=None):
 
 
 def composer_with_subject(app):
-    for frame in app.toplevels("frame", "New Message"):
+    # A composer is titled by its subject.
+    for frame in app.toplevels("frame", SUBJECT):
         subject = find_in(frame, "text", "Subject")
         if subject is not None and text_of(subject) == SUBJECT:
             return frame
