@@ -136,6 +136,9 @@ def main():
         print("ok - choosing a correction corrects the body, and the underline goes")
 
         # From the keyboard: the Menu key opens the menu for the word at the cursor.
+        # Keys go nowhere until the menu has gone and the body has the focus again.
+        wait_for(lambda: body.get_state_set().contains(Atspi.StateType.FOCUSED), "the body to have the focus back")
+        time.sleep(0.3)
         subprocess.run(["xdotool", "key", "--clearmodifiers", "ctrl+End"], check=True)
         subprocess.run(["xdotool", "type", "--delay", "20", "agian"], check=True)
         wait_for(lambda: text_of(body).endswith("agian"), "the second word typed")
