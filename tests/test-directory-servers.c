@@ -14,6 +14,7 @@
 #include "signet-directory-servers.h"
 #include "signet-errors.h"
 #include "signet-key-directory-private.h"
+#include "signet-send-operation.h"
 #include "signet-test-util.h"
 
 typedef struct {
@@ -70,6 +71,14 @@ import_exported (Fixture *f, const char *name)
   g_autofree char *key = g_strdup_printf ("%s_KEY", name);
   const char *args[] = { "--import", NULL };
   g_autofree char *out = signet_test_gpg_output (f->home, args, signet_test_servers_env (key), TRUE);
+}
+
+static void
+import_exported_home (const char *home, const char *name)
+{
+  g_autofree char *key = g_strdup_printf ("%s_KEY", name);
+  const char *args[] = { "--import", NULL };
+  g_autofree char *out = signet_test_gpg_output (home, args, signet_test_servers_env (key), TRUE);
 }
 
 static void
@@ -422,6 +431,161 @@ test_cancel (Fixture *f, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* ---- Send and Check Names with the servers ------------------------------ */
+
+typedef struct {
+  char                   *home;
+  SignetTestServices      s;
+  SignetDirectoryServers *servers;
+} SendFixture;
+
+static void
+send_setup (SendFixture *f, gconstpointer data)
+{
+  f->home = signet_test_make_gnupghome ();
+  signet_test_services_init (&f->s, f->home, TRUE);
+  f->servers = signet_directory_servers_new (f->s.directory, f->home);
+  signet_send_operation_set_directory_servers (f->s.operation, f->servers);
+}
+
+static void
+send_teardown (SendFixture *f, gconstpointer data)
+{
+  g_clear_object (&f->servers);
+  signet_test_services_clear (&f->s);
+  signet_test_remove_gnupghome (f->home);
+}
+
+static void
+send_configure (SendFixture *f, const char *server, gboolean trusted)
+{
+  const char *servers[] = { server, NULL };
+
+  signet_directory_servers_configure (f->servers, servers, trusted ? servers : NULL, FALSE);
+}
+
+static void
+send_to (SendFixture *f, const char *to, SignetTestOutcome *outcome)
+{
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, to, NULL, NULL);
+
+  signet_send_operation_send_async (f->s.operation, message, NULL, signet_test_on_sent, outcome);
+  signet_test_wait_until (signet_test_outcome_done, outcome);
+}
+
+static guint
+count_in (SendFixture *f, const char *folder)
+{
+  g_autofree char *new_dir = g_build_filename (f->s.mail, folder, "new", NULL);
+  g_autofree char *cur_dir = g_build_filename (f->s.mail, folder, "cur", NULL);
+
+  return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
+}
+
+static gboolean
+delivered_to (gpointer data)
+{
+  return signet_test_count_files (data) > 0;
+}
+
+/* The copy @email received, decrypted with the keys' own GnuPG home (which
+ * has every directory person's secret key). */
+static char *
+received_plain (SendFixture *f, const char *email)
+{
+  g_autofree char *inbox = g_build_filename (f->s.dir, "Local", email, "Inbox", "new", NULL);
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *path = NULL;
+
+  signet_test_wait_until (delivered_to, inbox);
+  dir = g_dir_open (inbox, 0, NULL);
+  path = g_build_filename (inbox, g_dir_read_name (dir), NULL);
+  return signet_test_decrypt_message (signet_test_servers_env ("KEYS_HOME"), path);
+}
+
+/* A key only in the organisation's (trusted) LDAP directory: Send locates
+ * it and seals to it, and its owner decrypts what arrives. */
+static void
+test_send_trusted_directory (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+  g_autofree char *plain = NULL;
+
+  send_configure (f, signet_test_servers_env ("LDAP_URL"), TRUE);
+  send_to (f, "dora@example.org", &outcome);
+  g_assert_no_error (outcome.error);
+  g_assert_true (outcome.ok);
+  plain = received_plain (f, "dora@example.org");
+  g_assert_nonnull (strstr (plain, "the merger is on"));
+}
+
+/* From a keyserver nobody declared trusted, a located key is refused as
+ * untrusted, nothing is written; once accepted, Send seals to it. */
+static void
+test_send_untrusted_then_accept (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) refused = { 0 };
+  g_auto(SignetTestOutcome) sent = { 0 };
+  g_autofree char *plain = NULL;
+  SignetKeyResult *result;
+
+  send_configure (f, signet_test_servers_env ("HKP_URL"), FALSE);
+  send_to (f, "frank@example.org", &refused);
+  g_assert_error (refused.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS);
+  result = g_ptr_array_index (refused.key_results, 0);
+  g_assert_cmpint (result->status, ==, SIGNET_KEY_STATUS_UNTRUSTED);
+  g_assert_cmpstr (result->fingerprint, ==, signet_test_servers_env ("FRANK_FPR"));
+  {
+    g_autofree char *origin = signet_directory_servers_dup_origin (f->servers, result->fingerprint);
+    g_assert_cmpstr (origin, ==, signet_test_servers_env ("HKP_URL"));
+  }
+  g_assert_cmpuint (count_in (f, "Outbox") + count_in (f, "Sent"), ==, 0);
+
+  signet_key_directory_accept (f->s.directory, result->fingerprint, "frank@example.org");
+  send_to (f, "frank@example.org", &sent);
+  g_assert_no_error (sent.error);
+  plain = received_plain (f, "frank@example.org");
+  g_assert_nonnull (strstr (plain, "the merger is on"));
+}
+
+/* Valid in the keyring (accepted), revoked on the keyserver: refused as
+ * revoked at Send, and by Check Names. */
+static void
+test_send_revoked_on_server (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+  g_auto(SignetTestOutcome) checked = { 0 };
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "grace@example.org", NULL, NULL);
+  SignetKeyResult *result;
+
+  import_exported_home (f->home, "GRACE");
+  signet_key_directory_accept (f->s.directory, signet_test_servers_env ("GRACE_FPR"), "grace@example.org");
+  fixture ("revoke-on-sks", "grace");
+  send_configure (f, signet_test_servers_env ("HKP_URL"), FALSE);
+  send_to (f, "grace@example.org", &outcome);
+  g_assert_error (outcome.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS);
+  result = g_ptr_array_index (outcome.key_results, 0);
+  g_assert_cmpint (result->status, ==, SIGNET_KEY_STATUS_REVOKED);
+  g_assert_cmpuint (count_in (f, "Outbox") + count_in (f, "Sent"), ==, 0);
+}
+
+/* slapd stopped, the network up: Send fails as key management does, by
+ * the server's name; nothing is written anywhere. */
+static void
+test_send_unreachable (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+
+  send_configure (f, signet_test_servers_env ("LDAP_URL"), TRUE);
+  fixture ("stop-ldap", NULL);
+  send_to (f, "alice@example.org", &outcome);
+  fixture ("start-ldap", NULL);
+  g_assert_false (outcome.ok);
+  g_assert_error (outcome.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (outcome.error->message, signet_test_servers_env ("LDAP_URL")));
+  g_assert_cmpuint (count_in (f, "Outbox") + count_in (f, "Sent") + count_in (f, "Drafts"), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -440,6 +604,12 @@ main (int argc, char *argv[])
   ADD ("locate-in-ldap", test_locate_in_ldap);
   ADD ("locate-in-order", test_locate_in_order);
   ADD ("accept", test_accept);
+#define ADD_SEND(path, fn) \
+  g_test_add ("/directory-servers/send-" path, SendFixture, NULL, send_setup, fn, send_teardown)
+  ADD_SEND ("trusted-directory", test_send_trusted_directory);
+  ADD_SEND ("untrusted-then-accept", test_send_untrusted_then_accept);
+  ADD_SEND ("unreachable", test_send_unreachable);
+  ADD_SEND ("revoked-on-server", test_send_revoked_on_server);
   ADD ("revocation-on-keyserver", test_revocation_on_keyserver);
   ADD ("revocation-in-ldap", test_revocation_in_ldap);
   ADD ("unreachable", test_unreachable);

@@ -20,7 +20,6 @@
 
 #include "signet-directory-servers.h"
 
-#include <locale.h>
 #include <string.h>
 
 #include "signet-address.h"
@@ -45,6 +44,7 @@ struct _SignetDirectoryServers
   gboolean            wkd;
   GHashTable         *fresh;     /* normalised address → g_get_monotonic_time() of its update */
   guint               timeout;   /* seconds one call to a server may take */
+  GHashTable         *origins;   /* fingerprint → where it was found, for keys located here */
   guint               generation; /* bumped by every change of servers */
 };
 
@@ -92,6 +92,7 @@ signet_directory_servers_finalize (GObject *object)
   g_strfreev (self->servers);
   g_strfreev (self->trusted);
   g_hash_table_unref (self->fresh);
+  g_hash_table_unref (self->origins);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (signet_directory_servers_parent_class)->finalize (object);
@@ -111,6 +112,7 @@ signet_directory_servers_init (SignetDirectoryServers *self)
   self->trusted = g_new0 (char *, 1);
   self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->timeout = CALL_TIMEOUT_SECONDS;
+  self->origins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /* How long one call to a server may take before it counts as not
@@ -252,6 +254,25 @@ signet_directory_servers_is_trusted (SignetDirectoryServers *self,
   return trusted;
 }
 
+/* Where the key @fingerprint was located (a server's URL or
+ * SIGNET_DIRECTORY_WKD), if it was found by this directory; else NULL. */
+char *
+signet_directory_servers_dup_origin (SignetDirectoryServers *self,
+                                     const char             *fingerprint)
+{
+  g_autofree char *upper = NULL;
+  char *origin;
+
+  g_return_val_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self), NULL);
+  if (fingerprint == NULL)
+    return NULL;
+  upper = g_ascii_strup (fingerprint, -1);
+  g_mutex_lock (&self->lock);
+  origin = g_strdup (g_hash_table_lookup (self->origins, upper));
+  g_mutex_unlock (&self->lock);
+  return origin;
+}
+
 /* Forgets what is fresh: the next update asks the servers again. */
 void
 signet_directory_servers_forget (SignetDirectoryServers *self)
@@ -312,13 +333,11 @@ connect_dirmngr (SignetDirectoryServers *self, GCancellable *cancellable, GError
   err = gpgme_new (&ctx);
   if (err == 0)
     err = gpgme_set_protocol (ctx, GPGME_PROTOCOL_ASSUAN);
+  /* No engine options ("!" and nothing after it): the default,
+   * "!GPG_AGENT", makes GPGME send gpg-agent's display, tty and locale
+   * options first, which dirmngr refuses. */
   if (err == 0)
-    err = gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_ASSUAN, socket, NULL);
-  /* dirmngr takes no locale options: GPGME would send them and fail. */
-  if (err == 0)
-    err = gpgme_set_locale (ctx, LC_CTYPE, NULL);
-  if (err == 0)
-    err = gpgme_set_locale (ctx, LC_MESSAGES, NULL);
+    err = gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_ASSUAN, socket, "!");
   if (err != 0)
     {
       g_clear_pointer (&ctx, gpgme_release);
@@ -839,15 +858,20 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
     return NULL;
 
   g_mutex_lock (&self->lock);
-  if (generation == self->generation)
-    for (guint i = 0; i < finds->len; i++)
-      {
-        SignetDirectoryFind *find = g_ptr_array_index (finds, i);
-        gint64 *now = g_new (gint64, 1);
+  for (guint i = 0; i < finds->len; i++)
+    {
+      SignetDirectoryFind *find = g_ptr_array_index (finds, i);
 
-        *now = g_get_monotonic_time ();
-        g_hash_table_replace (self->fresh, signet_address_normalize (find->email), now);
-      }
+      if (generation == self->generation)
+        {
+          gint64 *now = g_new (gint64, 1);
+
+          *now = g_get_monotonic_time ();
+          g_hash_table_replace (self->fresh, signet_address_normalize (find->email), now);
+        }
+      for (guint k = 0; find->found && find->origin != NULL && find->fingerprints[k] != NULL; k++)
+        g_hash_table_replace (self->origins, g_ascii_strup (find->fingerprints[k], -1), g_strdup (find->origin));
+    }
   g_mutex_unlock (&self->lock);
   return g_steal_pointer (&finds);
 }

@@ -38,6 +38,8 @@ void                    signet_directory_servers_set_call_timeout (SignetDirecto
 gboolean                signet_directory_servers_is_configured (SignetDirectoryServers *self);
 gboolean                signet_directory_servers_is_trusted (SignetDirectoryServers *self,
                                                              const char             *origin);
+char                   *signet_directory_servers_dup_origin (SignetDirectoryServers *self,
+                                                             const char             *fingerprint);
 void                    signet_directory_servers_forget     (SignetDirectoryServers *self);
 GPtrArray              *signet_directory_servers_update_sync (SignetDirectoryServers *self,
                                                              const char * const     *emails,

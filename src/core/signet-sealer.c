@@ -398,12 +398,15 @@ encrypt_entity (SignetSealer       *self,
   writer.fd = fds[1];
   thread = g_thread_new ("signet-seal-writer", writer_thread, &writer);
 
+  /* The keys were judged already, by signet_key_directory_resolve_sync():
+   * valid for GnuPG, or found in the directory and accepted for their
+   * address. gpg is not asked to judge them again. */
   if (signer != NULL)
-    ok = signet_signer_encrypt_sign_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS, fds[0], cipher_fd,
-                                            cancellable, error);
+    ok = signet_signer_encrypt_sign_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
+                                            fds[0], cipher_fd, cancellable, error);
   else
-    ok = signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS, fds[0], cipher_fd,
-                                cancellable, error);
+    ok = signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
+                                fds[0], cipher_fd, cancellable, error);
   /* A writer still writing (gpg failed, or Cancel) gets EPIPE and ends. */
   close (fds[0]);
   g_thread_join (thread);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "signet-directory-servers.h"
 #include "signet-envelope.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -22,6 +23,7 @@ struct _SignetSendOperation
   GObject             parent_instance;
 
   SignetKeyDirectory *directory;
+  SignetDirectoryServers *servers;  /* NULL: the keyring alone is the directory */
   SignetSealer       *sealer;
   SignetStore        *store;
   SignetOutbox       *outbox;
@@ -302,6 +304,46 @@ own_key_for (SignetSendOperation *self, SendData *data, GCancellable *cancellabl
   return own;
 }
 
+/* Before any key is used, the directory's servers are asked about every
+ * recipient and the sender (revocations, new expiry dates, keys the
+ * keyring lacks). A key located on a trusted server is the
+ * organisation's: it is accepted for its address at once; one from any
+ * other server waits for the user. A server that does not answer fails
+ * the whole send or check (SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE). */
+static gboolean
+update_from_directory (SignetSendOperation *self,
+                       SignetMessage       *message,
+                       GPtrArray           *emails,
+                       GCancellable        *cancellable,
+                       GError             **error)
+{
+  g_autoptr(GPtrArray) asked = g_ptr_array_new ();
+  g_autoptr(GPtrArray) finds = NULL;
+  const SignetAddress *from = signet_message_get_from (message);
+
+  if (self->servers == NULL || !signet_directory_servers_is_configured (self->servers))
+    return TRUE;
+  for (guint i = 0; i < emails->len && g_ptr_array_index (emails, i) != NULL; i++)
+    g_ptr_array_add (asked, g_ptr_array_index (emails, i));
+  if (from != NULL && from->email != NULL)
+    g_ptr_array_add (asked, from->email);
+  g_ptr_array_add (asked, NULL);
+  finds = signet_directory_servers_update_sync (self->servers, (const char * const *) asked->pdata,
+                                                cancellable, error);
+  if (finds == NULL)
+    return FALSE;
+  for (guint i = 0; i < finds->len; i++)
+    {
+      const SignetDirectoryFind *find = g_ptr_array_index (finds, i);
+
+      if (!find->found || !signet_directory_servers_is_trusted (self->servers, find->origin))
+        continue;
+      for (guint k = 0; find->fingerprints[k] != NULL; k++)
+        signet_key_directory_accept (self->directory, find->fingerprints[k], find->email);
+    }
+  return TRUE;
+}
+
 static GPtrArray *
 resolve_recipients (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
 {
@@ -310,6 +352,8 @@ resolve_recipients (SignetSendOperation *self, SendData *data, GCancellable *can
 
   distinct_recipients (data->message, emails, emails);
   g_ptr_array_add (emails, NULL);
+  if (!update_from_directory (self, data->message, emails, cancellable, error))
+    return NULL;
   results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
                                                cancellable, error);
   if (results == NULL)
@@ -462,6 +506,11 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
 
   distinct_recipients (task_data, emails, emails);
   g_ptr_array_add (emails, NULL);
+  if (!update_from_directory (self, task_data, emails, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
   results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
                                                cancellable, &error);
   if (results == NULL)
@@ -598,6 +647,7 @@ signet_send_operation_dispose (GObject *object)
   SignetSendOperation *self = SIGNET_SEND_OPERATION (object);
 
   g_clear_object (&self->directory);
+  g_clear_object (&self->servers);
   g_clear_object (&self->sealer);
   g_clear_object (&self->store);
   g_clear_object (&self->outbox);
@@ -697,3 +747,20 @@ signet_send_operation_get_directory (SignetSendOperation *self)
 }
 
 
+
+/* The directory's servers, asked before every sealed send and check;
+ * NULL: the keyring alone. */
+void
+signet_send_operation_set_directory_servers (SignetSendOperation    *self,
+                                             SignetDirectoryServers *servers)
+{
+  g_return_if_fail (SIGNET_IS_SEND_OPERATION (self));
+  g_set_object (&self->servers, servers);
+}
+
+SignetDirectoryServers *
+signet_send_operation_get_directory_servers (SignetSendOperation *self)
+{
+  g_return_val_if_fail (SIGNET_IS_SEND_OPERATION (self), NULL);
+  return self->servers;
+}

@@ -2,6 +2,7 @@
 
 #include <gio/gio.h>
 
+#include "signet-directory-servers.h"
 #include "signet-key-directory.h"
 #include "signet-message.h"
 #include "signet-outbox.h"
@@ -37,6 +38,9 @@ SignetSendOperation *signet_send_operation_new          (SignetKeyDirectory  *di
                                                          SignetStore         *store,
                                                          SignetOutbox        *outbox);
 SignetKeyDirectory  *signet_send_operation_get_directory (SignetSendOperation *self);
+void                 signet_send_operation_set_directory_servers (SignetSendOperation    *self,
+                                                                  SignetDirectoryServers *servers);
+SignetDirectoryServers *signet_send_operation_get_directory_servers (SignetSendOperation *self);
 
 void      signet_send_operation_send_async         (SignetSendOperation *self,
                                                     SignetMessage       *message,

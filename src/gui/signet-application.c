@@ -167,6 +167,13 @@ create_services (SignetApplication *self)
   if (!self->demo)
     self->delivery = signet_delivery_new (self->account, self->outbox, local);
   self->operation = signet_send_operation_new (directory, store, self->outbox);
+  /* The organisation's directory and keyservers, when set up. */
+  {
+    g_autoptr(SignetDirectoryServers) servers = signet_directory_servers_new (directory, homedir);
+
+    signet_directory_servers_set_settings (servers, self->settings);
+    signet_send_operation_set_directory_servers (self->operation, servers);
+  }
   signet_outbox_actions_install (GTK_APPLICATION (self), self->outbox, self->delivery, self->account, directory,
                                  open_message);
   g_settings_bind (self->settings, "encrypt-subject", self->operation, "encrypt-subject", G_SETTINGS_BIND_GET);

@@ -81,6 +81,7 @@ struct _SignetComposeWindow
   GtkEntry             *subject_entry;
   GtkTextView          *body_view;
   GtkListBox           *attachment_list;
+  GtkLabel             *progress_label;
 
   guint                 status_source;    /* the live key check, waiting for typing to stop */
   GCancellable         *status_cancellable;
@@ -188,6 +189,8 @@ update_busy (SignetComposeWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
   gtk_spinner_set_spinning (self->spinner, busy);
   gtk_widget_set_visible (self->cancel_button, busy);
+  if (!busy)
+    gtk_widget_set_visible (GTK_WIDGET (self->progress_label), FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.cancel", busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.send", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.check-names", !busy);
@@ -579,6 +582,75 @@ on_problems_response (AdwMessageDialog    *dialog,
     open_key_picker (self, email);
 }
 
+#define RESPONSE_REVIEW_KEY "review-key"
+
+static void
+on_accept_response (AdwMessageDialog *dialog, const char *response, SignetComposeWindow *self)
+{
+  const char *email = g_object_get_data (G_OBJECT (dialog), "signet-email");
+  const char *fingerprint = g_object_get_data (G_OBJECT (dialog), "signet-fingerprint");
+  g_autofree char *text = NULL;
+
+  if (g_strcmp0 (response, SIGNET_RESPONSE_ACCEPT) != 0)
+    return;
+  signet_key_directory_accept (signet_send_operation_get_directory (self->operation), fingerprint, email);
+  /* Translators: %s is an email address */
+  text = g_strdup_printf (_("The key found for %s is accepted"), email);
+  toast (self, text);
+  schedule_status_check (self);
+}
+
+static void
+on_review_response (AdwMessageDialog *problems, const char *response, SignetComposeWindow *self)
+{
+  const char *email = g_object_get_data (G_OBJECT (problems), "signet-email");
+  const char *fingerprint = g_object_get_data (G_OBJECT (problems), "signet-fingerprint");
+  SignetDirectoryServers *servers = signet_send_operation_get_directory_servers (self->operation);
+  g_autofree char *origin = NULL;
+  g_autofree char *grouped = NULL;
+  AdwMessageDialog *dialog;
+
+  if (g_strcmp0 (response, RESPONSE_REVIEW_KEY) != 0 || servers == NULL)
+    return;
+  origin = signet_directory_servers_dup_origin (servers, fingerprint);
+  grouped = signet_key_picker_format_fingerprint (fingerprint);
+  dialog = signet_dialogs_accept_key (GTK_WINDOW (self), email,
+                                      g_object_get_data (G_OBJECT (problems), "signet-user-id"), grouped,
+                                      origin != NULL ? origin : "?");
+  g_object_set_data_full (G_OBJECT (dialog), "signet-email", g_strdup (email), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "signet-fingerprint", g_strdup (fingerprint), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_accept_response), self, 0);
+}
+
+/* The first recipient whose key the directory's servers located and nobody
+ * certified: the refusal offers to look at that key. */
+static gboolean
+offer_found_key (SignetComposeWindow *self, AdwMessageDialog *dialog, GPtrArray *key_results)
+{
+  SignetDirectoryServers *servers = signet_send_operation_get_directory_servers (self->operation);
+
+  for (guint i = 0; servers != NULL && i < key_results->len; i++)
+    {
+      const SignetKeyResult *r = g_ptr_array_index (key_results, i);
+      g_autofree char *origin = NULL;
+      g_autofree char *label = NULL;
+
+      if (r->status != SIGNET_KEY_STATUS_UNTRUSTED || r->fingerprint == NULL ||
+          (origin = signet_directory_servers_dup_origin (servers, r->fingerprint)) == NULL)
+        continue;
+      /* Translators: %s is an email address */
+      label = g_strdup_printf (_("_Review Key for %s…"), r->email);
+      adw_message_dialog_add_response (dialog, RESPONSE_REVIEW_KEY, label);
+      adw_message_dialog_set_default_response (dialog, RESPONSE_REVIEW_KEY);
+      g_object_set_data_full (G_OBJECT (dialog), "signet-email", g_strdup (r->email), g_free);
+      g_object_set_data_full (G_OBJECT (dialog), "signet-fingerprint", g_strdup (r->fingerprint), g_free);
+      g_object_set_data_full (G_OBJECT (dialog), "signet-user-id", g_strdup (r->user_id), g_free);
+      g_signal_connect_object (dialog, "response", G_CALLBACK (on_review_response), self, 0);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 /* A pill whose address several keys match offers the choice itself. */
 static void
 on_pill_choose_key (SignetRecipientField *field, SignetRecipient *recipient, SignetComposeWindow *self)
@@ -597,6 +669,12 @@ show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_res
       g_signal_connect_object (dialog, "response", G_CALLBACK (on_offline_response), self, 0);
       return;
     }
+  if (g_error_matches (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE))
+    {
+      AdwMessageDialog *dialog = signet_dialogs_directory_unreachable (GTK_WINDOW (self), error->message);
+      g_signal_connect_object (dialog, "response", G_CALLBACK (on_offline_response), self, 0);
+      return;
+    }
   if (key_results != NULL &&
       g_error_matches (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS))
     {
@@ -612,6 +690,10 @@ show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_res
           if (r->status == SIGNET_KEY_STATUS_AMBIGUOUS)
             ambiguous = r->email;
         }
+      /* A key the directory found, nobody certified: the user may look at
+       * it and accept it. */
+      if (ambiguous == NULL && offer_found_key (self, dialog, key_results))
+        return;
       /* Several valid keys for one address: the user says which. */
       if (ambiguous != NULL)
         {
@@ -793,6 +875,27 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
   close_now (self);
 }
 
+/* With directory servers set up, a sealed send or check first asks them
+ * about everyone: the window says so while it does. */
+static void
+show_directory_progress (SignetComposeWindow *self, SignetMessage *message)
+{
+  SignetDirectoryServers *servers = signet_send_operation_get_directory_servers (self->operation);
+  g_autoptr(GPtrArray) recipients = NULL;
+  g_autofree char *text = NULL;
+
+  if (servers == NULL || !signet_directory_servers_is_configured (servers) || !signet_message_get_seal (message))
+    return;
+  recipients = signet_message_dup_all_recipients (message);
+  if (recipients->len == 0)
+    return;
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Checking %u recipient in the directory…",
+                                       "Checking %u recipients in the directory…", recipients->len),
+                          recipients->len);
+  gtk_label_set_text (self->progress_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_label), TRUE);
+}
+
 static void
 send_now (SignetComposeWindow *self)
 {
@@ -802,6 +905,7 @@ send_now (SignetComposeWindow *self)
   if (message == NULL)
     return;
   data = op_begin (self, OP_SEND, self->seal ? _("Sealing and sending a message") : _("Sending a message"));
+  show_directory_progress (self, message);
   signet_send_operation_send_async (self->operation, message, self->op_cancellable, on_sent, data);
 }
 
@@ -873,7 +977,7 @@ on_names_checked (GObject *object, GAsyncResult *result, gpointer user_data)
   if (signet_key_results_all_ok (key_results))
     toast (self, _("All recipients have valid sealing keys"));
   else
-    signet_dialogs_recipient_problems (GTK_WINDOW (self), key_results);
+    offer_found_key (self, signet_dialogs_recipient_problems (GTK_WINDOW (self), key_results), key_results);
 }
 
 static void
@@ -898,6 +1002,7 @@ check_names_action (GtkWidget *widget, const char *action_name, GVariant *parame
       return;
     }
   data = op_begin (self, OP_CHECK, NULL);
+  show_directory_progress (self, message);
   signet_send_operation_check_names_async (self->operation, message, self->op_cancellable,
                                            on_names_checked, data);
 }
@@ -1791,6 +1896,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, cc_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, bcc_entry);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, subject_entry);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, progress_label);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, body_view);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, attachment_list);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spell_language_menu);

@@ -49,6 +49,71 @@ signet_dialogs_offline (GtkWindow *parent)
   return dialog;
 }
 
+/* A directory server configured for the keys did not answer although the
+ * network is up: key management failed just as offline, with the same
+ * heading; the body names the server (@reason, the error's words). */
+AdwMessageDialog *
+signet_dialogs_directory_unreachable (GtkWindow  *parent,
+                                      const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  signet_key_directory_set_offline_error (&error);
+  /* Translators: %s says which directory server did not answer and why,
+   * e.g. "The directory server ldap://ldap.example.org could not be reached (Connection refused)." */
+  body = g_strdup_printf (_("%s Sealing a message needs each recipient’s key from the directory. "
+                            "Check the network connection or the directory servers in Preferences, "
+                            "or ask your administrator, then send again.\n\nYour message is still here. "
+                            "You can save it as a draft now."), reason);
+  dialog = new_dialog (parent, error->message, body);
+  adw_message_dialog_add_responses (dialog,
+                                    SIGNET_RESPONSE_CLOSE, _("_Close"),
+                                    SIGNET_RESPONSE_SAVE_DRAFT, _("_Save Draft"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_SAVE_DRAFT, ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, SIGNET_RESPONSE_SAVE_DRAFT);
+  adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CLOSE);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+/* A key the directory found for @email that nobody certified: it is shown
+ * (user ID, fingerprint grouped, where it came from) and sealed to only
+ * if the user accepts it. Responses: SIGNET_RESPONSE_CANCEL (default,
+ * Escape) and SIGNET_RESPONSE_ACCEPT. */
+AdwMessageDialog *
+signet_dialogs_accept_key (GtkWindow  *parent,
+                           const char *email,
+                           const char *user_id,
+                           const char *grouped_fingerprint,
+                           const char *origin)
+{
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  /* Translators: %s is an email address */
+  heading = g_strdup_printf (_("Use the Key Found for %s?"), email);
+  /* Translators: the key's user ID, its fingerprint, and the directory
+   * server (or "WKD") where it was found */
+  body = g_strdup_printf (_("%s\n%s\nFound in %s.\n\nNobody you trust has certified this key. "
+                            "Compare its fingerprint with one you got from its owner in person or "
+                            "over the phone before you use it: whoever put it there can read what "
+                            "is sealed to it."),
+                          user_id != NULL ? user_id : email, grouped_fingerprint, origin);
+  dialog = new_dialog (parent, heading, body);
+  adw_message_dialog_add_responses (dialog,
+                                    SIGNET_RESPONSE_CANCEL, _("_Cancel"),
+                                    SIGNET_RESPONSE_ACCEPT, _("_Use This Key"),
+                                    NULL);
+  adw_message_dialog_set_default_response (dialog, SIGNET_RESPONSE_CANCEL);
+  adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CANCEL);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
 /* Lists each recipient without a usable sealing key, with the reason. */
 AdwMessageDialog *
 signet_dialogs_recipient_problems (GtkWindow *parent,
