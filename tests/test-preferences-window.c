@@ -4,6 +4,7 @@
 #include "config.h"
 #include "signet-account-page.h"
 #include "signet-demo.h"
+#include "signet-directory-page.h"
 #include "signet-preferences-window.h"
 #include "signet-test-util.h"
 
@@ -225,6 +226,133 @@ test_own_key (void)
   signet_test_remove_gnupghome (g_steal_pointer (&homedir));
 }
 
+static SignetDirectoryPage *
+find_directory_page (GtkWidget *widget)
+{
+  if (SIGNET_IS_DIRECTORY_PAGE (widget))
+    return SIGNET_DIRECTORY_PAGE (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      SignetDirectoryPage *found = find_directory_page (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_labelled (GtkWidget *widget, GType type, const char *label)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found;
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (c, type) && g_strcmp0 (gtk_widget_get_tooltip_text (c), label) == 0)
+        return c;
+      if ((found = find_labelled (c, type, label)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_entry_row (GtkWidget *widget)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found;
+
+      if (ADW_IS_ENTRY_ROW (c))
+        return c;
+      if ((found = find_entry_row (c)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+iterate (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Preferences → Directory: servers are added in order (an address that is
+ * not one is refused, marked, nothing saved), marked trusted, removed (and
+ * their trust with them); the WKD switch is the setting. */
+static void
+test_directory (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  SignetPreferencesWindow *window;
+  SignetDirectoryPage *page;
+  GtkWidget *entry, *toggle, *remove, *wkd;
+  g_auto(GStrv) servers = NULL;
+  g_auto(GStrv) trusted = NULL;
+
+  g_settings_reset (settings, "directory-servers");
+  g_settings_reset (settings, "directory-trusted");
+  window = signet_preferences_window_new (NULL, settings, NULL, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  page = find_directory_page (GTK_WIDGET (window));
+  g_assert_nonnull (page);
+  g_assert_cmpstr (adw_preferences_page_get_title (ADW_PREFERENCES_PAGE (page)), ==, "Directory");
+  entry = find_entry_row (GTK_WIDGET (page));
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), "ftp://keys.example.org");
+  g_signal_emit_by_name (entry, "apply");
+  g_assert_true (gtk_widget_has_css_class (entry, "error"));
+  servers = g_settings_get_strv (settings, "directory-servers");
+  g_assert_cmpuint (g_strv_length (servers), ==, 0);
+  g_clear_pointer (&servers, g_strfreev);
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), " ldap://ldap.example.org/dc=example,dc=org ");
+  g_signal_emit_by_name (entry, "apply");
+  gtk_editable_set_text (GTK_EDITABLE (entry), "hkps://keys.example.net");
+  g_signal_emit_by_name (entry, "apply");
+  g_assert_false (gtk_widget_has_css_class (entry, "error"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+  servers = g_settings_get_strv (settings, "directory-servers");
+  g_assert_cmpstrv (servers, ((const char *[]) { "ldap://ldap.example.org/dc=example,dc=org", "hkps://keys.example.net", NULL }));
+  iterate ();
+
+  toggle = find_labelled (GTK_WIDGET (page), GTK_TYPE_SWITCH,
+                          "Keys from ldap://ldap.example.org/dc=example,dc=org are the organisation’s");
+  g_assert_nonnull (toggle);
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (toggle)));
+  gtk_switch_set_active (GTK_SWITCH (toggle), TRUE);
+  trusted = g_settings_get_strv (settings, "directory-trusted");
+  g_assert_cmpstrv (trusted, ((const char *[]) { "ldap://ldap.example.org/dc=example,dc=org", NULL }));
+  g_clear_pointer (&trusted, g_strfreev);
+  iterate ();
+
+  remove = find_labelled (GTK_WIDGET (page), GTK_TYPE_BUTTON, "Remove ldap://ldap.example.org/dc=example,dc=org");
+  g_assert_nonnull (remove);
+  g_signal_emit_by_name (remove, "clicked");
+  iterate ();
+  g_clear_pointer (&servers, g_strfreev);
+  servers = g_settings_get_strv (settings, "directory-servers");
+  g_assert_cmpstrv (servers, ((const char *[]) { "hkps://keys.example.net", NULL }));
+  trusted = g_settings_get_strv (settings, "directory-trusted");
+  g_assert_cmpuint (g_strv_length (trusted), ==, 0);
+  g_assert_null (find_labelled (GTK_WIDGET (page), GTK_TYPE_BUTTON, "Remove ldap://ldap.example.org/dc=example,dc=org"));
+  g_assert_nonnull (find_labelled (GTK_WIDGET (page), GTK_TYPE_BUTTON, "Remove hkps://keys.example.net"));
+
+  /* The one switch without a server's label is WKD's: it is the setting. */
+  wkd = find_labelled (GTK_WIDGET (page), GTK_TYPE_SWITCH, NULL);
+  g_assert_nonnull (wkd);
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (wkd)));
+  g_settings_set_boolean (settings, "directory-wkd", TRUE);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (wkd)));
+  gtk_switch_set_active (GTK_SWITCH (wkd), FALSE);
+  g_assert_false (g_settings_get_boolean (settings, "directory-wkd"));
+  g_settings_reset (settings, "directory-wkd");
+  g_settings_reset (settings, "directory-servers");
+  g_settings_reset (settings, "directory-trusted");
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate ();
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -233,5 +361,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/preferences-window/identity", test_identity);
   g_test_add_func ("/preferences-window/switches", test_switches);
   g_test_add_func ("/preferences-window/own-key", test_own_key);
+  g_test_add_func ("/preferences-window/directory", test_directory);
   return g_test_run ();
 }

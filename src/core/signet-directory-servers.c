@@ -145,8 +145,8 @@ signet_directory_servers_new (SignetKeyDirectory *directory,
 
 /* A URL dirmngr can be given: a scheme it speaks, no spaces or controls
  * (it goes into an Assuan command line). */
-static gboolean
-is_server_url (const char *url)
+gboolean
+signet_directory_server_url_is_valid (const char *url)
 {
   static const char *schemes[] = { "ldap://", "ldaps://", "hkp://", "hkps://", "http://", "https://" };
 
@@ -166,7 +166,7 @@ valid_urls (const char * const *urls)
 
   for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
     {
-      if (is_server_url (urls[i]))
+      if (signet_directory_server_url_is_valid (urls[i]))
         g_strv_builder_add (builder, urls[i]);
       else
         g_warning ("Ignoring a directory server that is not an ldap, ldaps, hkp or hkps URL");

@@ -22,6 +22,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDirectoryFind, signet_directory_find_free)
 
 #define SIGNET_DIRECTORY_WKD "WKD"
 
+gboolean signet_directory_server_url_is_valid (const char *url);
+
 #define SIGNET_TYPE_DIRECTORY_SERVERS (signet_directory_servers_get_type ())
 G_DECLARE_FINAL_TYPE (SignetDirectoryServers, signet_directory_servers, SIGNET, DIRECTORY_SERVERS, GObject)
 

@@ -4,11 +4,12 @@
 
 #include "signet-account-page.h"
 #include "signet-address.h"
+#include "signet-directory-page.h"
 #include "signet-i18n.h"
 #include "signet-report-text.h"
 
-/* Two pages: the account (identity and mail servers, SignetAccountPage),
- * and Seal by default, subject encryption, the own key that drafts and sent
+/* Three pages: the account (identity and mail servers, SignetAccountPage),
+ * the directory's servers (SignetDirectoryPage), and Seal by default, subject encryption, the own key that drafts and sent
  * copies are sealed to, and Work Offline. */
 struct _SignetPreferencesWindow
 {
@@ -232,6 +233,8 @@ signet_preferences_window_new_for_account (GtkWindow          *parent,
   self->directory = directory ? g_object_ref (directory) : NULL;
   self->fixed_identity = g_strdup (identity);
   signet_account_page_set_account (self->account_page, account);
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (signet_directory_page_new (settings)));
   g_settings_bind (settings, "seal-by-default", self->seal_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "sign-by-default", self->sign_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "encrypt-subject", self->subject_switch, "active", G_SETTINGS_BIND_DEFAULT);
