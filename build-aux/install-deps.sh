@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   meson ninja-build pkg-config gcc
   libglib2.0-dev libgtk-4-dev libadwaita-1-dev libgpgme-dev libgmime-3.0-dev libsecret-1-dev
-  libcurl4-openssl-dev libenchant-2-dev hunspell-en-us
+  libcurl4-openssl-dev libenchant-2-dev hunspell-en-us libldap-dev
   gettext desktop-file-utils appstream
   gnupg gpg-agent
 )

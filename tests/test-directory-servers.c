@@ -14,6 +14,7 @@
 #include "signet-directory-servers.h"
 #include "signet-errors.h"
 #include "signet-key-directory-private.h"
+#include "signet-ldap-completion.h"
 #include "signet-send-operation.h"
 #include "signet-test-util.h"
 
@@ -586,6 +587,120 @@ test_send_unreachable (SendFixture *f, gconstpointer data)
   g_assert_cmpuint (count_in (f, "Outbox") + count_in (f, "Sent") + count_in (f, "Drafts"), ==, 0);
 }
 
+/* ---- completion from the LDAP directory --------------------------------- */
+
+typedef struct {
+  gboolean   done;
+  GPtrArray *found;
+  GError    *error;
+} Found;
+
+static void
+on_found (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Found *found = user_data;
+
+  found->found = signet_completion_provider_search_finish (SIGNET_COMPLETION_PROVIDER (object), result, &found->error);
+  found->done = TRUE;
+}
+
+static gboolean
+found_done (gpointer data)
+{
+  return ((Found *) data)->done;
+}
+
+static GPtrArray *
+complete (SignetCompletionProvider *provider, const char *prefix, guint max, GCancellable *cancellable, GError **error)
+{
+  Found found = { FALSE, NULL, NULL };
+
+  signet_completion_provider_search_async (provider, prefix, max, cancellable, on_found, &found);
+  if (cancellable != NULL)
+    g_cancellable_cancel (cancellable);
+  signet_test_wait_until (found_done, &found);
+  if (found.error != NULL)
+    g_propagate_error (error, found.error);
+  return found.found;
+}
+
+static const SignetCompletion *
+find_email (GPtrArray *found, const char *email)
+{
+  for (guint i = 0; i < found->len; i++)
+    if (g_str_equal (((SignetCompletion *) g_ptr_array_index (found, i))->email, email))
+      return g_ptr_array_index (found, i);
+  return NULL;
+}
+
+/* People whose name or address starts with what was typed, from the
+ * directory, in pages, each with the keyring's key status for the
+ * address; what was typed cannot widen the search; offline, a stopped
+ * server or a cancel give nothing (and no failure but the cancel). */
+static void
+test_ldap_completion (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetCompletionProvider) provider = signet_ldap_completion_new (f->directory, f->servers);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) al = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) three = NULL;
+  g_autoptr(GPtrArray) accented = NULL;
+  g_autoptr(GPtrArray) hostile = NULL;
+  g_autoptr(GPtrArray) down = NULL;
+  g_autoptr(GPtrArray) cancelled = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  const SignetCompletion *alice, *alan;
+  g_auto(GStrv) people = g_strsplit (signet_test_servers_env ("PEOPLE"), " ", -1);
+
+  configure (f, signet_test_servers_env ("HKP_URL"), signet_test_servers_env ("LDAP_URL"));
+  al = complete (provider, "Al", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (al->len, ==, 6);
+  alice = find_email (al, "alice@example.org");
+  alan = find_email (al, "alan@example.org");
+  g_assert_nonnull (alice);
+  g_assert_nonnull (alan);
+  g_assert_cmpstr (alan->name, ==, "Alan Turing");
+  g_assert_cmpstr (alan->source, ==, "ldap");
+  /* The keyring (the demo's) has a valid key for alice, none for alan. */
+  g_assert_cmpint (alice->status, ==, SIGNET_KEY_STATUS_OK);
+  g_assert_cmpint (alan->status, ==, SIGNET_KEY_STATUS_MISSING);
+  /* The address is searched too, not only names. */
+  {
+    g_autoptr(GPtrArray) by_mail = complete (provider, "zoe@", 0, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (by_mail->len, ==, 1);
+  }
+
+  /* Everyone: more than a page. */
+  all = complete (provider, "", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, g_strv_length (people));
+  three = complete (provider, "", 3, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (three->len, ==, 3);
+
+  accented = complete (provider, "Émi", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (accented->len, ==, 1);
+
+  hostile = complete (provider, "*)(mail=*", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hostile->len, ==, 0);
+
+  cancelled = complete (provider, "Mar", 0, cancellable, &error);
+  g_assert_null (cancelled);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  fixture ("stop-ldap", NULL);
+  down = complete (provider, "Al", 0, NULL, &error);
+  fixture ("start-ldap", NULL);
+  g_assert_no_error (error);
+  g_assert_cmpuint (down->len, ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -601,6 +716,7 @@ main (int argc, char *argv[])
 #define ADD(path, fn) \
   g_test_add ("/directory-servers/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("unconfigured", test_unconfigured);
+  ADD ("ldap-completion", test_ldap_completion);
   ADD ("locate-in-ldap", test_locate_in_ldap);
   ADD ("locate-in-order", test_locate_in_order);
   ADD ("accept", test_accept);

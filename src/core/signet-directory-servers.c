@@ -238,6 +238,19 @@ signet_directory_servers_is_configured (SignetDirectoryServers *self)
   return configured;
 }
 
+/* The servers, in order (a copy). */
+char **
+signet_directory_servers_dup_servers (SignetDirectoryServers *self)
+{
+  char **servers;
+
+  g_return_val_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self), NULL);
+  g_mutex_lock (&self->lock);
+  servers = g_strdupv (self->servers);
+  g_mutex_unlock (&self->lock);
+  return servers;
+}
+
 /* Whether keys from @origin count as the organisation's. */
 gboolean
 signet_directory_servers_is_trusted (SignetDirectoryServers *self,

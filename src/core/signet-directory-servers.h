@@ -38,6 +38,7 @@ void                    signet_directory_servers_set_settings (SignetDirectorySe
 void                    signet_directory_servers_set_call_timeout (SignetDirectoryServers *self,
                                                              guint                   seconds);
 gboolean                signet_directory_servers_is_configured (SignetDirectoryServers *self);
+char                  **signet_directory_servers_dup_servers (SignetDirectoryServers *self);
 gboolean                signet_directory_servers_is_trusted (SignetDirectoryServers *self,
                                                              const char             *origin);
 char                   *signet_directory_servers_dup_origin (SignetDirectoryServers *self,

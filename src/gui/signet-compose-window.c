@@ -15,6 +15,7 @@
 #include "signet-drafts.h"
 #include "signet-key-picker.h"
 #include "signet-keyring-completion.h"
+#include "signet-ldap-completion.h"
 #include "signet-recipient-field.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -1689,13 +1690,18 @@ signet_compose_window_constructed (GObject *object)
                            G_CALLBACK (update_offline_banner), self, G_CONNECT_SWAPPED);
   update_offline_banner (self);
   setup_sign (self);
-  /* Suggestions while typing an address: from the keyring, for now. */
+  /* Suggestions while typing an address: from the keyring, and from the
+   * organisation's LDAP directory when one is set up (online only). */
   if (signet_send_operation_get_directory (self->operation) != NULL)
     {
       g_autoptr(GPtrArray) providers = g_ptr_array_new_with_free_func (g_object_unref);
       SignetRecipientField *fields[] = { self->to_entry, self->cc_entry, self->bcc_entry };
+      SignetDirectoryServers *servers = signet_send_operation_get_directory_servers (self->operation);
 
       g_ptr_array_add (providers, signet_keyring_completion_new (signet_send_operation_get_directory (self->operation)));
+      if (servers != NULL)
+        g_ptr_array_add (providers, signet_ldap_completion_new (signet_send_operation_get_directory (self->operation),
+                                                                servers));
       for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
         signet_recipient_field_set_completion (fields[i], providers);
     }
