@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-PROVIDED_BY_LOCAL_RUNTIME = {"gmime"}
+PROVIDED_BY_LOCAL_RUNTIME = {"gmime", "openldap"}
 
 real, output = sys.argv[1], sys.argv[2]
 with open(real, encoding="utf-8") as f:
