@@ -133,6 +133,32 @@ test_unsealed_not_asked (Fixture *f, gconstpointer data)
   g_assert_null (signet_ui_find_dialog ());
 }
 
+static gboolean
+note_shown (gpointer data)
+{
+  Fixture *f = data;
+  GtkWidget *note = signet_ui_find_widget (child (f, "to_entry"), GTK_TYPE_LABEL,
+                                           "Offline: only your keyring is searched");
+
+  return note != NULL && gtk_widget_get_visible (note) && gtk_widget_get_mapped (note);
+}
+
+/* Offline, the suggestions come from the keyring alone, and say so; back
+ * online, the note goes. */
+static void
+test_offline_completion_note (Fixture *f, gconstpointer data)
+{
+  GtkWidget *note;
+
+  signet_test_monitor_set_available (f->s.monitor, FALSE);
+  gtk_widget_grab_focus (child (f, "to_entry"));
+  gtk_editable_set_text (GTK_EDITABLE (child (f, "to_entry")), "ali");
+  signet_test_wait_until (note_shown, f);
+  signet_test_monitor_set_available (f->s.monitor, TRUE);
+  note = signet_ui_find_widget (child (f, "to_entry"), GTK_TYPE_LABEL, "Offline: only your keyring is searched");
+  g_assert_true (note == NULL || !gtk_widget_get_visible (note));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -146,6 +172,7 @@ main (int argc, char *argv[])
   ADD ("send-unreachable", test_send_unreachable);
   ADD ("check-names-unreachable", test_check_names_unreachable);
   ADD ("unsealed-not-asked", test_unsealed_not_asked);
+  ADD ("offline-completion-note", test_offline_completion_note);
   ret = g_test_run ();
   signet_test_remove_gnupghome (homedir);
   return ret;

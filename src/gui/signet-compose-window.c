@@ -1606,6 +1606,17 @@ attach_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 static void
 update_offline_banner (SignetComposeWindow *self)
 {
+  SignetRecipientField *fields[] = { self->to_entry, self->cc_entry, self->bcc_entry };
+  SignetDirectoryServers *servers = signet_send_operation_get_directory_servers (self->operation);
+  gboolean directory = servers != NULL && signet_directory_servers_is_configured (servers);
+
+  /* Offline, suggestions come from the keyring alone: when there is a
+   * directory, the suggestions say so. */
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    signet_recipient_field_set_completion_note (fields[i],
+                                                directory && !signet_network_get_online (self->network)
+                                                ? _("Offline: only your keyring is searched")
+                                                : NULL);
   gtk_revealer_set_reveal_child (self->offline_revealer, !signet_network_get_online (self->network));
   schedule_status_check (self);
   gtk_widget_set_visible (self->work_online_button, signet_network_get_work_offline (self->network));

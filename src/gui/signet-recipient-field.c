@@ -41,6 +41,8 @@ struct _SignetRecipientField
   GPtrArray    *providers;     /* SignetCompletionProvider */
   GtkWidget    *popover;
   GtkWidget    *suggestion_list;
+  GtkWidget    *note;          /* above the suggestions: where they come from, when it matters */
+  char         *note_text;
   GPtrArray    *suggestions;   /* SignetCompletion, as the rows show them */
   GCancellable *search_cancellable;
   guint         search_source;
@@ -395,13 +397,18 @@ show_suggestions (SignetRecipientField *self, GPtrArray *found)
       const SignetCompletion *c = g_ptr_array_index (found, i);
       g_autoptr(SignetAddress) address = signet_address_new (c->name, c->email);
       g_autofree char *shown = signet_address_to_string (address);
-      /* Translators: a suggested address, then what its key allows: "Alice <alice@example.org>, key valid" */
-      g_autofree char *spoken = g_strdup_printf (_("%s, %s"), shown, signet_key_status_describe (c->status));
+      g_autofree char *spoken = NULL;
       GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
       GtkWidget *title = gtk_label_new (shown);
-      GtkWidget *status = gtk_label_new (signet_key_status_describe (c->status));
+      g_autofree char *status_text = g_strcmp0 (c->source, "ldap") == 0
+        /* Translators: what a suggested address's key allows, for an address found in the organisation's directory */
+        ? g_strdup_printf (_("%s · from the directory"), signet_key_status_describe (c->status))
+        : g_strdup (signet_key_status_describe (c->status));
+      GtkWidget *status = gtk_label_new (status_text);
       GtkWidget *row = gtk_list_box_row_new ();
 
+      /* Translators: a suggested address, then what its key allows: "Alice <alice@example.org>, key valid" */
+      spoken = g_strdup_printf (_("%s, %s"), shown, status_text);
       gtk_label_set_xalign (GTK_LABEL (title), 0);
       gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
       gtk_label_set_xalign (GTK_LABEL (status), 0);
@@ -493,7 +500,23 @@ signet_recipient_field_set_completion (SignetRecipientField *self,
       gtk_popover_set_has_arrow (GTK_POPOVER (self->popover), FALSE);
       gtk_popover_set_position (GTK_POPOVER (self->popover), GTK_POS_BOTTOM);
       gtk_widget_add_css_class (self->popover, "menu");
-      gtk_popover_set_child (GTK_POPOVER (self->popover), scrolled);
+      {
+        GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+
+        self->note = gtk_label_new (NULL);
+        gtk_label_set_xalign (GTK_LABEL (self->note), 0);
+        gtk_label_set_wrap (GTK_LABEL (self->note), TRUE);
+        gtk_widget_set_margin_start (self->note, 6);
+        gtk_widget_set_margin_end (self->note, 6);
+        gtk_widget_set_margin_top (self->note, 6);
+        gtk_widget_add_css_class (self->note, "caption");
+        gtk_widget_add_css_class (self->note, "dim-label");
+        gtk_label_set_text (GTK_LABEL (self->note), self->note_text != NULL ? self->note_text : "");
+        gtk_widget_set_visible (self->note, self->note_text != NULL);
+        gtk_box_append (GTK_BOX (box), self->note);
+        gtk_box_append (GTK_BOX (box), scrolled);
+        gtk_popover_set_child (GTK_POPOVER (self->popover), box);
+      }
       gtk_widget_set_parent (self->popover, GTK_WIDGET (self));
     }
 }
@@ -752,6 +775,7 @@ signet_recipient_field_finalize (GObject *object)
 
   g_ptr_array_unref (self->pills);
   g_free (self->error_text);
+  g_free (self->note_text);
   G_OBJECT_CLASS (signet_recipient_field_parent_class)->finalize (object);
 }
 
@@ -970,4 +994,24 @@ signet_recipient_field_set_message (SignetRecipientField *self,
   gtk_label_set_text (GTK_LABEL (self->message), text != NULL ? text : "");
   gtk_widget_set_visible (self->message, text != NULL && *text != '\0');
   update_description (self);
+}
+
+/* A line above the suggestions (say, that only the keyring was searched
+ * because the computer is offline); NULL: none. */
+void
+signet_recipient_field_set_completion_note (SignetRecipientField *self,
+                                            const char           *note)
+{
+  g_return_if_fail (SIGNET_IS_RECIPIENT_FIELD (self));
+  g_free (self->note_text);
+  self->note_text = g_strdup (note);
+  if (self->note == NULL)
+    return;
+  gtk_label_set_text (GTK_LABEL (self->note), note != NULL ? note : "");
+  gtk_widget_set_visible (self->note, note != NULL);
+  if (note != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                    note, -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }

@@ -31,4 +31,7 @@ void        signet_recipient_field_set_message    (SignetRecipientField *self,
 void        signet_recipient_field_set_completion (SignetRecipientField *self,
                                                    GPtrArray            *providers);
 
+void                  signet_recipient_field_set_completion_note (SignetRecipientField *self,
+                                                                  const char           *note);
+
 G_END_DECLS
