@@ -151,6 +151,33 @@ test_autosave_after_attachment_gone (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (later, "lighthouse"));
 }
 
+/* Signet's first run: no identity is set up yet (the "identity" setting is
+ * empty by default), so a new composer's From is empty, and the user
+ * writes the message first, as people do. Autosave needs a valid From
+ * (signet_message_validate() refuses the draft with NO_IDENTITY) and gives
+ * up silently at every pause: a crash loses the whole message, and so does
+ * SIGTERM ("A draft could not be saved before exit"). */
+static void
+test_autosave_without_sender (Fixture *f, gconstpointer data)
+{
+  SignetComposeWindow *window = signet_compose_window_new (app, f->s.operation, f->s.network, NULL);
+  g_autofree char *text = NULL;
+
+  g_object_set (window, "autosave-delay", DELAY_MS, NULL);
+  signet_compose_window_set_drafts (window, f->drafts, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child_of (window, "from_entry"))), ==, "");
+  gtk_editable_set_text (GTK_EDITABLE (child_of (window, "to_entry")), "alice@example.org");
+  gtk_editable_set_text (GTK_EDITABLE (child_of (window, "subject_entry")), SUBJECT);
+  set_body (window, BODY);
+  pause_for (DELAY_MS * 4);
+  signet_test_wait_until (drafts_idle, f);
+  g_assert_cmpuint (signet_test_count_files (f->drafts_dir), ==, 1);
+  text = only_draft_text (f);
+  g_assert_nonnull (strstr (text, "harbour"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 typedef struct {
   gboolean done;
   gboolean saved;
@@ -308,6 +335,7 @@ main (int argc, char *argv[])
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
 #define ADD(path, fn) g_test_add ("/compose-hostile/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("autosave-after-attachment-gone", test_autosave_after_attachment_gone);
+  ADD ("autosave-without-sender", test_autosave_without_sender);
   ADD ("cancel-too-late", test_cancel_too_late);
   ADD ("paste-many-folders", test_paste_many_folders);
   g_test_add_func ("/compose-hostile/huge-subject-spelling", test_huge_subject_spelling);
