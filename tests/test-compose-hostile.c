@@ -236,6 +236,110 @@ test_cancel_too_late (Fixture *f, gconstpointer data)
   signet_drafts_close (f->drafts, slot);
 }
 
+/* A pinentry that notes each time it is asked, and answers Cancel. */
+static const char logging_pinentry[] =
+  "#!/bin/sh\n"
+  "echo 'OK Pleased to meet you'\n"
+  "while read -r cmd rest; do\n"
+  "  case \"$cmd\" in\n"
+  "    GETPIN) echo asked >> \"$(dirname \"$0\")/pinentry.log\"; echo 'ERR 83886179 Operation cancelled <Pinentry>' ;;\n"
+  "    BYE) echo 'OK closing connection'; exit 0 ;;\n"
+  "    *) echo OK ;;\n"
+  "  esac\n"
+  "done\n";
+
+typedef struct {
+  SignetDrafts *drafts;
+  guint         listed;
+  guint         pending;
+} Lister;
+
+static void
+on_listed (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Lister *l = user_data;
+  g_autoptr(GPtrArray) infos = signet_drafts_list_finish (SIGNET_DRAFTS (object), result, NULL);
+
+  l->pending--;
+  l->listed++;
+  for (guint i = 0; infos != NULL && i < infos->len; i++)
+    {
+      SignetDraftInfo *info = g_ptr_array_index (infos, i);
+      g_test_message ("listed %s sealed=%d subject=%s problem=%s", info->name, info->sealed, info->subject, info->problem);
+    }
+}
+
+/* What the Drafts window does whenever Drafts changes: read the list. */
+static void
+relist (Lister *l)
+{
+  l->pending++;
+  signet_drafts_list_async (l->drafts, NULL, on_listed, l);
+}
+
+static gboolean
+lister_idle (gpointer data)
+{
+  Lister *l = data;
+
+  return l->pending == 0 && signet_drafts_get_idle (l->drafts);
+}
+
+/* The user's key has a passphrase, and they cancelled its prompt (they are
+ * writing, not reading drafts). The Drafts window, open beside the
+ * composer, reads the list again after every automatic save, and each
+ * time decrypts every sealed draft, so gpg-agent asks for the passphrase
+ * again and again: a prompt that takes the keyboard every few seconds of
+ * typing pause, once per sealed draft. */
+static void
+test_drafts_list_asks_passphrase_again (void)
+{
+  char *home = signet_test_make_cancelling_gnupghome ();
+  g_autofree char *pinentry = g_build_filename (home, "pinentry-cancel", NULL);
+  g_autofree char *log = g_build_filename (home, "pinentry.log", NULL);
+  g_autofree char *session = NULL;
+  g_autoptr(SignetAddress) from = signet_address_new ("Pass", "pass@example.org");
+  g_autofree char *contents = NULL;
+  SignetTestServices s = { 0 };
+  Lister l = { 0 };
+  guint slot, asked = 0;
+
+  g_assert_true (g_file_set_contents (pinentry, logging_pinentry, -1, NULL));
+  g_assert_cmpint (g_chmod (pinentry, 0700), ==, 0);
+  signet_test_services_init (&s, home, TRUE);
+  session = g_build_filename (s.dir, "session.gvariant", NULL);
+  l.drafts = signet_drafts_new (s.operation, s.store, session);
+  g_signal_connect_swapped (l.drafts, "changed", G_CALLBACK (relist), &l);
+  slot = signet_drafts_open (l.drafts, NULL);
+  /* Three pauses in typing: three automatic saves of a sealed message. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
+      SaveResult r = { 0 };
+
+      signet_message_set_from (message, from);
+      signet_message_set_body (message, i == 0 ? "One.\n" : i == 1 ? "One. Two.\n" : "One. Two. Three.\n");
+      signet_drafts_save_async (l.drafts, slot, message, NULL, on_saved, &r);
+      signet_test_wait_until (save_done, &r);
+      g_assert_true (r.saved);
+      signet_test_wait_until (lister_idle, &l);
+    }
+  g_assert_cmpuint (l.listed, >=, 3);
+  if (g_file_get_contents (log, &contents, NULL, NULL))
+    for (const char *p = contents; (p = strstr (p, "asked")) != NULL; p++)
+      asked++;
+  g_test_message ("the passphrase was asked for %u times", asked);
+  /* Asked once at most: the user said no. */
+  g_assert_cmpuint (asked, <=, 1);
+
+  signet_drafts_close (l.drafts, slot);
+  signet_test_wait_until (lister_idle, &l);
+  g_signal_handlers_disconnect_by_data (l.drafts, &l);
+  g_object_unref (l.drafts);
+  signet_test_services_clear (&s);
+  signet_test_remove_gnupghome (home);
+}
+
 static guint
 n_dialogs (void)
 {
@@ -339,6 +443,7 @@ main (int argc, char *argv[])
   ADD ("cancel-too-late", test_cancel_too_late);
   ADD ("paste-many-folders", test_paste_many_folders);
   g_test_add_func ("/compose-hostile/huge-subject-spelling", test_huge_subject_spelling);
+  g_test_add_func ("/compose-hostile/drafts-list-asks-passphrase-again", test_drafts_list_asks_passphrase_again);
   status = g_test_run ();
   g_clear_object (&app);
   signet_test_remove_gnupghome (homedir);
