@@ -178,6 +178,44 @@ test_autosave_without_sender (Fixture *f, gconstpointer data)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Text written plain and autosaved, then Seal turned on, by a sender who
+ * has no key pair of their own (so the sealed draft cannot be made): the
+ * window shows Seal on, the user writes on in confidence, and the earlier
+ * draft stays on disk in clear, for good, to be offered back after a
+ * crash. Only a sealed save that succeeds removes it. */
+static void
+test_seal_on_leaves_plain_draft (Fixture *f, gconstpointer data)
+{
+  SignetComposeWindow *window = signet_compose_window_new (app, f->s.operation, f->s.network,
+                                                           "Nobody <nobody@example.org>");
+  g_autoptr(GPtrArray) paths = NULL;
+  gboolean seal = FALSE;
+
+  g_object_set (window, "autosave-delay", DELAY_MS, NULL);
+  signet_compose_window_set_drafts (window, f->drafts, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_editable_set_text (GTK_EDITABLE (child_of (window, "to_entry")), "alice@example.org");
+  gtk_editable_set_text (GTK_EDITABLE (child_of (window, "subject_entry")), SUBJECT);
+  set_body (window, BODY);
+  signet_test_wait_until (one_draft, f);
+
+  g_object_set (window, "seal", TRUE, NULL);
+  set_body (window, BODY " The code word is marlin.");
+  pause_for (DELAY_MS * 4);
+  signet_test_wait_until (drafts_idle, f);
+  g_object_get (window, "seal", &seal, NULL);
+  g_assert_true (seal);
+  paths = signet_store_list (f->s.store, SIGNET_FOLDER_DRAFTS, NULL);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autofree char *clear = signet_test_read_clear_text (g_ptr_array_index (paths, i));
+
+      g_assert_null (strstr (clear, "harbour"));
+      g_assert_null (strstr (clear, SUBJECT));
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 typedef struct {
   gboolean done;
   gboolean saved;
@@ -440,6 +478,7 @@ main (int argc, char *argv[])
 #define ADD(path, fn) g_test_add ("/compose-hostile/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("autosave-after-attachment-gone", test_autosave_after_attachment_gone);
   ADD ("autosave-without-sender", test_autosave_without_sender);
+  ADD ("seal-on-leaves-plain-draft", test_seal_on_leaves_plain_draft);
   ADD ("cancel-too-late", test_cancel_too_late);
   ADD ("paste-many-folders", test_paste_many_folders);
   g_test_add_func ("/compose-hostile/huge-subject-spelling", test_huge_subject_spelling);
