@@ -154,6 +154,77 @@ test_fifo_opened_as_draft (Fixture *f, gconstpointer data)
   g_clear_object (&r.message);
 }
 
+typedef struct {
+  gboolean done;
+  gboolean ok;
+} Done;
+
+static void
+on_saved (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Done *d = user_data;
+
+  d->ok = signet_drafts_save_finish (SIGNET_DRAFTS (object), result, NULL, NULL);
+  d->done = TRUE;
+}
+
+static gboolean
+is_done (gpointer data)
+{
+  return ((Done *) data)->done;
+}
+
+static gboolean
+idle (gpointer drafts)
+{
+  return signet_drafts_get_idle (drafts);
+}
+
+/* Send is pressed on a message whose draft was autosaved. The send commits
+ * the message to the Outbox in its worker; the composer removes the draft
+ * only when the result reaches the main loop, and the index says so later
+ * still. Killed in between (the main loop busy for a moment, or just bad
+ * luck), the next start offers the draft back as "the message you were
+ * writing" although it is in the Outbox and goes out: the user, told
+ * nothing was sent, sends it again. The send and the draft's removal are
+ * not one step. */
+static void
+test_sent_then_killed_offers_draft (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
+  g_auto(SignetTestOutcome) o = { 0 };
+  Result r = { 0 };
+  Done saved = { 0 };
+  guint slot;
+
+  release_fifo (f);
+  g_unlink (f->fifo);
+  signet_drafts_recover_async (f->drafts, NULL, on_recovered, &r);
+  g_assert_true (wait_done (&r, 10));
+  g_clear_pointer (&r.names, g_strfreev);
+  slot = signet_drafts_open (f->drafts, NULL);
+  signet_drafts_save_async (f->drafts, slot, message, NULL, on_saved, &saved);
+  signet_test_wait_until (is_done, &saved);
+  g_assert_true (saved.ok);
+  signet_test_wait_until (idle, f->drafts);
+
+  /* Send: committed to the Outbox... */
+  signet_send_operation_send_async (f->s.operation, message, NULL, signet_test_on_sent, &o);
+  signet_test_wait_until (signet_test_outcome_done, &o);
+  g_assert_true (o.ok);
+
+  /* ...and killed before the composer heard of it. */
+  g_clear_object (&f->drafts);
+  f->drafts = signet_drafts_new (f->s.operation, f->s.store, f->session);
+  memset (&r, 0, sizeof r);
+  signet_drafts_recover_async (f->drafts, NULL, on_recovered, &r);
+  g_assert_true (wait_done (&r, 10));
+  g_assert_nonnull (r.names);
+  /* Nothing to offer: that message has left. */
+  g_assert_cmpuint (r.names != NULL ? g_strv_length (r.names) : 0, ==, 0);
+  g_strfreev (r.names);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -166,6 +237,8 @@ main (int argc, char *argv[])
               fixture_teardown);
   g_test_add ("/drafts-hostile/fifo-opened-as-draft", Fixture, NULL, fixture_setup, test_fifo_opened_as_draft,
               fixture_teardown);
+  g_test_add ("/drafts-hostile/sent-then-killed-offers-draft", Fixture, NULL, fixture_setup,
+              test_sent_then_killed_offers_draft, fixture_teardown);
   status = g_test_run ();
   signet_test_remove_gnupghome (homedir);
   return status;
