@@ -274,6 +274,66 @@ test_cancel_too_late (Fixture *f, gconstpointer data)
   signet_drafts_close (f->drafts, slot);
 }
 
+static void
+on_draft_read (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  SignetMessage **message = user_data;
+
+  *message = signet_drafts_read_finish (SIGNET_DRAFTS (object), result, NULL);
+}
+
+static gboolean
+message_read (gpointer data)
+{
+  return *(SignetMessage **) data != NULL;
+}
+
+/* A letter saved as a draft yesterday is opened again, one line is added,
+ * and the window is closed. The prompt says the message "has not been sent
+ * or saved" and offers Discard: the user discards the new line, and the
+ * whole draft is deleted, yesterday's letter with it. Discarding changes
+ * to a reopened draft must leave the draft as it was saved. */
+static void
+test_discard_reopened_draft (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetMessage) letter = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
+  g_autoptr(SignetMessage) read = NULL;
+  SignetComposeWindow *window;
+  SaveResult r = { 0 };
+  g_autofree char *name = NULL;
+  g_autofree char *text = NULL;
+  guint slot;
+
+  /* Yesterday: written and saved, the composer closed. */
+  signet_message_set_body (letter, "Dear board, a long letter written with care.\n");
+  slot = signet_drafts_open (f->drafts, NULL);
+  signet_drafts_save_async (f->drafts, slot, letter, NULL, on_saved, &r);
+  signet_test_wait_until (save_done, &r);
+  g_assert_true (r.saved);
+  name = g_strdup (signet_drafts_get_name (f->drafts, slot));
+  signet_drafts_close (f->drafts, slot);
+  signet_test_wait_until (drafts_idle, f);
+
+  /* Today: opened again, as the Drafts window does. */
+  signet_drafts_read_async (f->drafts, name, NULL, on_draft_read, &read);
+  signet_test_wait_until (message_read, &read);
+  window = signet_compose_window_new (app, f->s.operation, f->s.network, NULL);
+  g_object_set (window, "autosave-delay", DELAY_MS, NULL);
+  signet_compose_window_load_message (window, read);
+  signet_compose_window_set_drafts (window, f->drafts, name);
+  gtk_window_present (GTK_WINDOW (window));
+  set_body (window, "Dear board, a long letter written with care.\nP.S. maybe not.\n");
+  gtk_window_close (GTK_WINDOW (window));
+  signet_ui_click_response (signet_ui_wait_for_dialog (), "_Discard");
+  pause_for (DELAY_MS * 2);
+  signet_test_wait_until (drafts_idle, f);
+
+  g_assert_cmpuint (signet_test_count_files (f->drafts_dir), ==, 1);
+  text = only_draft_text (f);
+  g_assert_nonnull (strstr (text, "written with care"));
+  g_assert_null (strstr (text, "maybe not"));
+}
+
 /* A pinentry that notes each time it is asked, and answers Cancel. */
 static const char logging_pinentry[] =
   "#!/bin/sh\n"
@@ -508,6 +568,7 @@ main (int argc, char *argv[])
   ADD ("seal-on-leaves-plain-draft", test_seal_on_leaves_plain_draft);
   ADD ("cancel-too-late", test_cancel_too_late);
   ADD ("paste-many-folders", test_paste_many_folders);
+  ADD ("discard-reopened-draft", test_discard_reopened_draft);
   g_test_add_func ("/compose-hostile/huge-subject-spelling", test_huge_subject_spelling);
   g_test_add_func ("/compose-hostile/drafts-list-asks-passphrase-again", test_drafts_list_asks_passphrase_again);
   status = g_test_run ();
