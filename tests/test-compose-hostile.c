@@ -1,8 +1,11 @@
-/* The composer against what users and files throw at it: an attached file
- * that goes away while the message is still being written, a Cancel
- * pressed a moment too late, a folder full of folders pasted as
- * attachments, a Subject of tens of thousands of characters. Whatever
- * happens, what was typed is saved and the window answers. */
+/* The composer and its drafts against what users, files and bad luck
+ * bring: an attached file that goes away while the message is still being
+ * written, no identity set up yet, Seal turned on by a sender without a
+ * key pair, a Cancel pressed a moment too late, a folder of folders pasted
+ * as attachments, Discard on a reopened draft, a Subject of tens of
+ * thousands of characters, a passphrase prompt cancelled. Whatever
+ * happens, what was typed is saved (never in clear when sealed) and the
+ * window answers. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <string.h>
