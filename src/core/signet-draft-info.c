@@ -143,12 +143,28 @@ signet_draft_info_open_file (SignetStore *store, const char *name, GError **erro
   for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
     {
       int dir = signet_store_open_folder (store, SIGNET_FOLDER_DRAFTS, subdirs[i], NULL);
-      int fd = dir >= 0 ? openat (dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+      /* Non-blocking: a FIFO put where a draft is named must not hold the
+       * reader; only a regular file is a draft. */
+      int fd = dir >= 0 ? openat (dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) : -1;
+      struct stat st;
 
       if (dir >= 0)
         close (dir);
+      if (fd >= 0 && (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)))
+        {
+          close (fd);
+          g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_DAMAGED,
+                       _("This is not a draft: it is not a regular file."));
+          return -1;
+        }
       if (fd >= 0)
-        return fd;
+        {
+          /* Reads of a regular file do not block anyway; keep them plain. */
+          int flags = fcntl (fd, F_GETFL);
+          if (flags >= 0)
+            (void) fcntl (fd, F_SETFL, flags & ~O_NONBLOCK);
+          return fd;
+        }
     }
   g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_NOT_FOUND, _("The draft is no longer there."));
   return -1;

@@ -345,6 +345,8 @@ signet_drafts_save_async (SignetDrafts        *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, signet_drafts_save_async);
+  /* A save that landed before Cancel says so: the draft is there. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, g_object_ref (message), g_object_unref);
   g_object_set_data (G_OBJECT (task), "signet-slot", GUINT_TO_POINTER (id));
   if (slot == NULL || slot->closed)

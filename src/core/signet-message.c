@@ -348,7 +348,9 @@ signet_message_validate (SignetMessage *self,
 
   for (guint k = 0; k < SIGNET_N_RECIPIENT_KINDS; k++)
     n += self->recipients[k]->len;
-  if (self->from == NULL)
+  /* A plain draft may wait for its sender; a send, or anything sealed to
+   * the sender's own key, may not. */
+  if (self->from == NULL && (need_recipients || self->seal))
     {
       g_set_error (error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_NO_IDENTITY,
                    _("Choose who the message is from before sending."));

@@ -147,8 +147,12 @@ set_message_headers (GMimeObject   *object,
 {
   g_autoptr(GPtrArray) from = g_ptr_array_new ();
 
-  g_ptr_array_add (from, (gpointer) signet_message_get_from (message));
-  set_address_header (object, "From", from);
+  /* A plain draft may not have its sender yet. */
+  if (signet_message_get_from (message) != NULL)
+    {
+      g_ptr_array_add (from, (gpointer) signet_message_get_from (message));
+      set_address_header (object, "From", from);
+    }
   if (with_recipients)
     {
       const char *names[] = { "To", "Cc", "Bcc" };
@@ -265,7 +269,7 @@ static char *
 new_message_id (SignetMessage *message)
 {
   const SignetAddress *from = signet_message_get_from (message);
-  const char *at = strrchr (from->email, '@');
+  const char *at = from != NULL ? strrchr (from->email, '@') : NULL;
 
   return g_mime_utils_generate_message_id (at != NULL ? at + 1 : "localhost");
 }

@@ -56,6 +56,7 @@ struct _SignetComposeWindow
   guint                 op_serial;        /* bumped when a check is abandoned */
   gboolean              op_quiet;         /* a save at exit: no dialogs, no toasts */
   gboolean              exit_without_attachments;  /* an attachment failed the exit save */
+  gboolean              drafts_without_attachments; /* an attachment failed an automatic save */
   guint                 changes;          /* bumped by every edit */
   guint                 saved_changes;    /* `changes` as last saved (or as opened) */
   guint                 op_changes;       /* `changes` when the op in flight began */
@@ -395,7 +396,8 @@ build_message (SignetComposeWindow *self,
     }
   signet_message_set_subject (message, subject);
   signet_message_set_body (message, body);
-  for (guint i = 0; !self->exit_without_attachments && i < g_list_model_get_n_items (G_LIST_MODEL (self->attachments)); i++)
+  for (guint i = 0; !self->exit_without_attachments && !(lenient && self->drafts_without_attachments) &&
+                    i < g_list_model_get_n_items (G_LIST_MODEL (self->attachments)); i++)
     {
       g_autoptr(SignetAttachment) attachment = g_list_model_get_item (G_LIST_MODEL (self->attachments), i);
       signet_message_add_attachment (message, attachment);
@@ -1122,19 +1124,58 @@ save_draft_action (GtkWidget *widget, const char *action_name, GVariant *paramet
 
 /* Silent: a draft that cannot be saved now is saved, or its reason shown,
  * when the user saves it or closes the window. */
+typedef struct {
+  GApplication *app;
+  GWeakRef      window;
+  gboolean      with_attachments;
+  gboolean      sealed;          /* this save was to be sealed */
+  gboolean      replaces_plain;  /* the draft it replaces is not */
+} AutosaveData;
+
+static gboolean on_autosave (gpointer user_data);
+
 static void
 on_autosaved (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GApplication) app = user_data;
+  AutosaveData *data = user_data;
+  g_autoptr(SignetComposeWindow) self = g_weak_ref_get (&data->window);
   g_autoptr(GError) error = NULL;
+  gboolean saved;
 
+  saved = signet_drafts_save_finish (SIGNET_DRAFTS (object), result, NULL, &error);
+  /* An attached file that can no longer be read must not stop what is
+   * typed from being kept: the draft is saved again without the
+   * attachments, at once, and the window says so (once). */
+  if (!saved && self != NULL && data->with_attachments &&
+      g_error_matches (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT) && window_alive (self))
+    {
+      g_autofree char *text = g_strdup_printf (_("%s The draft is kept without the attachments."), error->message);
+
+      self->drafts_without_attachments = TRUE;
+      toast (self, text);
+      self->autosaved_changes = self->changes - 1;
+      g_clear_handle_id (&self->autosave_source, g_source_remove);
+      self->autosave_source = g_idle_add (on_autosave, self);
+    }
+  else if (!saved && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+           !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+    {
+      g_debug ("A draft was not saved automatically: %s", describe_for_log (error));
+      /* Seal is on now: the plain draft of before must not stay on disk,
+       * though no sealed one could take its place (the window still has
+       * everything, and says why it cannot be sealed). */
+      if (self != NULL && data->sealed && data->replaces_plain && window_alive (self) && self->drafts != NULL)
+        {
+          signet_drafts_remove (self->drafts, self->draft_slot);
+          toast (self, error->message);
+        }
+    }
   /* Signet does not end while a draft is half written. */
-  if (app != NULL && g_application_get_is_registered (app))
-    g_application_release (app);
-  if (!signet_drafts_save_finish (SIGNET_DRAFTS (object), result, NULL, &error) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
-    g_debug ("A draft was not saved automatically: %s", describe_for_log (error));
+  if (data->app != NULL && g_application_get_is_registered (data->app))
+    g_application_release (data->app);
+  g_clear_object (&data->app);
+  g_weak_ref_clear (&data->window);
+  g_free (data);
 }
 
 static void
@@ -1166,6 +1207,7 @@ on_autosave (gpointer user_data)
   SignetComposeWindow *self = user_data;
   g_autoptr(SignetMessage) message = NULL;
   GtkApplication *app;
+  AutosaveData *data;
 
   self->autosave_source = 0;
   if (!window_alive (self) || !autosave_needed (self))
@@ -1178,12 +1220,17 @@ on_autosave (gpointer user_data)
   self->autosaving = TRUE;
   message = build_message (self, TRUE, NULL);
   self->autosaving = FALSE;
+  data = g_new0 (AutosaveData, 1);
+  data->sealed = self->seal;
+  data->replaces_plain = !self->autosaved_seal && signet_drafts_get_name (self->drafts, self->draft_slot) != NULL;
   remember_autosaved (self);
   app = gtk_window_get_application (GTK_WINDOW (self));
   if (app != NULL)
     g_application_hold (G_APPLICATION (app));
-  signet_drafts_save_async (self->drafts, self->draft_slot, message, NULL, on_autosaved,
-                            app != NULL ? g_object_ref (app) : NULL);
+  data->app = app != NULL ? G_APPLICATION (g_object_ref (app)) : NULL;
+  g_weak_ref_init (&data->window, self);
+  data->with_attachments = g_list_model_get_n_items (signet_message_get_attachments (message)) > 0;
+  signet_drafts_save_async (self->drafts, self->draft_slot, message, NULL, on_autosaved, data);
   return G_SOURCE_REMOVE;
 }
 
@@ -1413,6 +1460,8 @@ static void
 on_attachments_changed (GListModel *model, guint position, guint removed, guint added,
                         SignetComposeWindow *self)
 {
+  /* The attachments changed: the next draft tries them again. */
+  self->drafts_without_attachments = FALSE;
   gtk_widget_set_visible (GTK_WIDGET (self->attachment_list), g_list_model_get_n_items (model) > 0);
   on_edited (self);
 }
