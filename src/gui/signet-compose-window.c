@@ -57,6 +57,7 @@ struct _SignetComposeWindow
   gboolean              op_quiet;         /* a save at exit: no dialogs, no toasts */
   gboolean              exit_without_attachments;  /* an attachment failed the exit save */
   gboolean              drafts_without_attachments; /* an attachment failed an automatic save */
+  AdwMessageDialog     *attach_error_dialog;       /* weak: the files that could not be attached */
   guint                 changes;          /* bumped by every edit */
   guint                 saved_changes;    /* `changes` as last saved (or as opened) */
   guint                 op_changes;       /* `changes` when the op in flight began */
@@ -1471,6 +1472,22 @@ typedef struct {
   gboolean prefill;  /* from a link or the command line, not an edit */
 } AttachData;
 
+/* Says why a file was not attached. Files dropped or pasted together are
+ * refused in one dialog that lists them all, not one dialog each. */
+static void
+refuse_attachment (SignetComposeWindow *self, const char *why)
+{
+  if (self->attach_error_dialog != NULL)
+    {
+      g_autofree char *body = g_strconcat (adw_message_dialog_get_body (self->attach_error_dialog), "\n", why, NULL);
+
+      adw_message_dialog_set_body (self->attach_error_dialog, body);
+      return;
+    }
+  self->attach_error_dialog = signet_dialogs_error (GTK_WINDOW (self), _("Cannot Attach File"), why);
+  g_object_add_weak_pointer (G_OBJECT (self->attach_error_dialog), (gpointer *) &self->attach_error_dialog);
+}
+
 static void
 on_attachment_info (GObject *object, GAsyncResult *result, gpointer user_data)
 {
@@ -1495,14 +1512,14 @@ on_attachment_info (GObject *object, GAsyncResult *result, gpointer user_data)
       g_autofree char *name = g_file_get_parse_name (file);
       /* Translators: first %s is a file name, second the reason */
       g_autofree char *body = g_strdup_printf (_("“%s” cannot be attached: %s"), name, error->message);
-      signet_dialogs_error (GTK_WINDOW (self), _("Cannot Attach File"), body);
+      refuse_attachment (self, body);
       return;
     }
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
       g_autofree char *body = g_strdup_printf (_("“%s” is not a regular file."),
                                                g_file_info_get_display_name (info));
-      signet_dialogs_error (GTK_WINDOW (self), _("Cannot Attach File"), body);
+      refuse_attachment (self, body);
       return;
     }
   content_type = g_content_type_get_mime_type (g_file_info_get_content_type (info));
@@ -1805,6 +1822,9 @@ signet_compose_window_dispose (GObject *object)
     finish_close (self, TRUE);
   dismiss_close_dialog (self);
   g_clear_object (&self->spelling);
+  if (self->attach_error_dialog != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->attach_error_dialog), (gpointer *) &self->attach_error_dialog);
+  self->attach_error_dialog = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), SIGNET_TYPE_COMPOSE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->op_cancellable);

@@ -28,6 +28,8 @@ struct _SignetSpellEntry
 
 G_DEFINE_FINAL_TYPE (SignetSpellEntry, signet_spell_entry, G_TYPE_OBJECT)
 
+#define MAX_CHECKED_BYTES 4096
+
 static gboolean
 has_focus (SignetSpellEntry *self)
 {
@@ -56,15 +58,27 @@ signet_spell_entry_update (SignetSpellEntry *self)
   int cursor = gtk_editable_get_position (GTK_EDITABLE (self->entry));
   gboolean typing = self->typing && has_focus (self);
   SignetSpellWords words;
-  gsize start, end;
+  gsize start, end, length, counted = 0;
+  glong offset = 0;
 
   g_return_if_fail (SIGNET_IS_SPELL_ENTRY (self));
   g_clear_handle_id (&self->idle, g_source_remove);
-  signet_spell_words_init (&words, text, strlen (text), TRUE, FALSE);
+  /* A subject is a line: past its first few thousand bytes (a paste meant
+   * for the body), words are not checked, so a keystroke never waits on
+   * the whole of it. Character offsets are counted along, not from the
+   * start for each word. */
+  length = strlen (text);
+  if (length > MAX_CHECKED_BYTES)
+    length = g_utf8_find_prev_char (text, text + MAX_CHECKED_BYTES + 1) - text;
+  signet_spell_words_init (&words, text, length, TRUE, FALSE);
   while (self->enabled && signet_spell_words_next (&words, &start, &end))
     {
-      glong s = g_utf8_pointer_to_offset (text, text + start);
-      glong e = s + g_utf8_strlen (text + start, end - start);
+      glong s, e;
+
+      offset += g_utf8_strlen (text + counted, start - counted);
+      counted = start;
+      s = offset;
+      e = s + g_utf8_strlen (text + start, end - start);
 
       if (typing && s <= cursor && cursor <= e)
         continue;
