@@ -320,6 +320,9 @@ on_saved (GObject *object, GAsyncResult *result, gpointer user_data)
       g_free (slot->name);
       slot->name = g_strdup (report->draft_name);
     }
+  /* Sending this very message removes its draft as it is queued. */
+  if (!slot->drop_running)
+    signet_message_set_draft_name (g_task_get_task_data (task), report->draft_name);
   schedule_write (self);
   g_signal_emit (self, signals[CHANGED], 0);
   g_task_return_pointer (task, g_steal_pointer (&report), (GDestroyNotify) signet_send_report_free);

@@ -21,6 +21,7 @@ struct _SignetMessage
   GListStore    *attachments;
   gboolean       seal;
   gboolean       sign;
+  char          *draft_name;  /* the draft in Drafts that holds this message, if any */
 };
 
 G_DEFINE_FINAL_TYPE (SignetMessage, signet_message, G_TYPE_OBJECT)
@@ -58,6 +59,7 @@ signet_message_finalize (GObject *object)
   g_clear_object (&self->attachments);
   wipe_string (&self->subject);
   wipe_string (&self->body);
+  g_free (self->draft_name);
 
   G_OBJECT_CLASS (signet_message_parent_class)->finalize (object);
 }
@@ -319,6 +321,26 @@ signet_message_set_sign (SignetMessage *self, gboolean sign)
     return;
   self->sign = !!sign;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGN]);
+}
+
+/* The file name in Drafts of the draft that holds this message (it was
+ * saved there, or opened from there): sending the message removes it in
+ * the same step that queues it. NULL: none. */
+const char *
+signet_message_get_draft_name (SignetMessage *self)
+{
+  g_return_val_if_fail (SIGNET_IS_MESSAGE (self), NULL);
+  return self->draft_name;
+}
+
+void
+signet_message_set_draft_name (SignetMessage *self,
+                               const char    *name)
+{
+  g_return_if_fail (SIGNET_IS_MESSAGE (self));
+  g_return_if_fail (name == NULL || (strchr (name, '/') == NULL && *name != '.'));
+  g_free (self->draft_name);
+  self->draft_name = g_strdup (name);
 }
 
 /* To, Cc and Bcc in that order, each address once (compared normalised). */

@@ -51,6 +51,9 @@ void                 signet_message_add_attachment  (SignetMessage    *self,
 gboolean             signet_message_get_seal        (SignetMessage *self);
 void                 signet_message_set_seal        (SignetMessage *self,
                                                      gboolean       seal);
+const char          *signet_message_get_draft_name  (SignetMessage *self);
+void                 signet_message_set_draft_name  (SignetMessage *self,
+                                                     const char    *name);
 gboolean             signet_message_get_sign        (SignetMessage *self);
 void                 signet_message_set_sign        (SignetMessage *self,
                                                      gboolean       sign);

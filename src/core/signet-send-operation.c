@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "signet-directory-servers.h"
+#include "signet-draft-info.h"
 #include "signet-envelope.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -418,6 +419,10 @@ send_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancell
   if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
       !signet_store_batch_commit (batch, error))
     return FALSE;
+  /* Queued: its draft goes at once, in this same step, so that nothing
+   * can offer the message back as unsent (after a crash, say). */
+  if (signet_message_get_draft_name (data->message) != NULL)
+    signet_draft_info_remove_file (self->store, signet_message_get_draft_name (data->message));
   data->report->n_copies = copies->len;
   data->report->undelivered = g_strv_builder_end (everyone);
   data->report->n_recipients = g_strv_length (data->report->undelivered);

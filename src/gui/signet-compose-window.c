@@ -908,6 +908,9 @@ send_now (SignetComposeWindow *self)
 
   if (message == NULL)
     return;
+  /* The window's draft goes as the message is queued, in the same step. */
+  if (self->drafts != NULL)
+    signet_message_set_draft_name (message, signet_drafts_get_name (self->drafts, self->draft_slot));
   data = op_begin (self, OP_SEND, self->seal ? _("Sealing and sending a message") : _("Sending a message"));
   show_directory_progress (self, message);
   signet_send_operation_send_async (self->operation, message, self->op_cancellable, on_sent, data);
