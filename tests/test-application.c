@@ -453,6 +453,8 @@ body_sigterm_unsavable (SignetApplication *app)
   no_from = g_ptr_array_index (windows, 1);
   type (asking, "alice@example.org", "Asked about.");
   gtk_editable_set_text (GTK_EDITABLE (field (no_from, "from_entry")), "");
+  /* Sealed: without a sender there is no key to seal its draft to. */
+  g_object_set (no_from, "seal", TRUE, NULL);
   type (no_from, "bob@example.org", "Secret words.");
   gtk_window_close (GTK_WINDOW (asking));
   wait_for_prompt (asking);

@@ -722,9 +722,6 @@ signet_application_shutdown (GApplication *app)
   SignetApplication *self = SIGNET_APPLICATION (app);
 
   g_cancellable_cancel (self->cancellable);
-  g_clear_handle_id (&self->sigterm_id, g_source_remove);
-  g_clear_handle_id (&self->sigint_id, g_source_remove);
-  g_clear_handle_id (&self->sighup_id, g_source_remove);
   g_clear_handle_id (&self->exit_deadline_id, g_source_remove);
   g_clear_handle_id (&self->exit_step_id, g_source_remove);
   /* Nothing starts GnuPG from now on; what runs ends (or is given two
@@ -740,6 +737,15 @@ signet_application_shutdown (GApplication *app)
         g_usleep (10 * 1000);
       stop_demo_agent ();
     }
+  /* Until here a SIGTERM (the session ending, as Signet already is) only
+   * waits in GLib's watch; from here on Signet is done and ignores it,
+   * rather than being killed on its way out with what is left undone. */
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sighup_id, g_source_remove);
+  signal (SIGTERM, SIG_IGN);
+  signal (SIGINT, SIG_IGN);
+  signal (SIGHUP, SIG_IGN);
   G_APPLICATION_CLASS (signet_application_parent_class)->shutdown (app);
 }
 

@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import recipients_text, App, Atspi, text_of, type_into, wait_for, walk  # noqa: E402
+from signet_atspi import recipients_text, App, Atspi, click, text_of, type_into, wait_for, walk  # noqa: E402
 
 TO = "alice@example.org"
 SUBJECT = "Clock tower plan"
@@ -53,6 +53,10 @@ def main():
         [second] = [f for f in frames(app) if recipients_text(field(f, "To")) == ""]
         set_field(second, "From", "")
         set_field(second, "Message body", UNSAVABLE)
+        # Sealed: without a sender there is no key to seal its draft to.
+        seal = next(n for n in walk(second) if n.get_role_name() == "push button" and n.get_name() == "Seal")
+        click(seal)
+        wait_for(lambda: seal.get_state_set().contains(Atspi.StateType.PRESSED), "Seal on in the second message")
 
         app.proc.send_signal(signal.SIGTERM)
         code = app.proc.wait(timeout=20)
