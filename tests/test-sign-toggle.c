@@ -227,6 +227,58 @@ test_cancelled (void)
   signet_test_remove_gnupghome (home);
 }
 
+static guint
+queued (Fixture *f)
+{
+  g_autofree char *new_dir = g_build_filename (f->s.mail, "Outbox", "new", NULL);
+  g_autofree char *sent_dir = g_build_filename (f->s.mail, "Sent", "new", NULL);
+
+  return signet_test_count_files (new_dir) + signet_test_count_files (sent_dir);
+}
+
+static gboolean
+window_gone (gpointer data)
+{
+  return ((Fixture *) data)->window == NULL;
+}
+
+/* Sign asked for, then the sender turns out unable to sign (here: a
+ * sender without a key pair, looked up after Sign was pressed): Send says
+ * so and sends nothing, rather than sending unsigned. Sign by default in
+ * the same case goes quietly off, and the message goes unsigned. */
+static void
+test_asked_but_cannot_sign (void)
+{
+  Fixture f = { 0 };
+  AdwMessageDialog *dialog;
+
+  open_window (&f, homedir, "Nobody <nobody@example.org>");
+  g_object_set (f.window, "sign", TRUE, NULL);
+  signet_test_wait_until (sign_insensitive, &f);
+  g_assert_false (get_sign (&f));
+  gtk_editable_set_text (GTK_EDITABLE (child (&f, "to_entry")), "alice@example.org");
+  gtk_editable_set_text (GTK_EDITABLE (child (&f, "subject_entry")), "Signed, please");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "compose.send", NULL));
+  dialog = signet_ui_wait_for_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "The Message Cannot Be Signed");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "Turn Sign off"));
+  settle ();
+  g_assert_cmpuint (queued (&f), ==, 0);
+  g_assert_nonnull (f.window);
+  close_window (&f);
+
+  open_window (&f, homedir, "Nobody <nobody@example.org>");
+  signet_compose_window_set_sign_by_default (f.window, TRUE);
+  signet_test_wait_until (sign_insensitive, &f);
+  gtk_editable_set_text (GTK_EDITABLE (child (&f, "to_entry")), "alice@example.org");
+  gtk_editable_set_text (GTK_EDITABLE (child (&f, "subject_entry")), "Plain is fine");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "compose.send", NULL));
+  /* Sent: the window closes by itself, with no dialog. */
+  signet_test_wait_until (window_gone, &f);
+  g_assert_null (signet_ui_find_dialog ());
+  close_window (&f);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -239,6 +291,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sign-toggle/no-secret-key", test_no_secret_key);
   g_test_add_func ("/sign-toggle/by-default", test_by_default);
   g_test_add_func ("/sign-toggle/cancelled", test_cancelled);
+  g_test_add_func ("/sign-toggle/asked-but-cannot-sign", test_asked_but_cannot_sign);
   ret = g_test_run ();
   signet_test_remove_gnupghome (homedir);
   return ret;

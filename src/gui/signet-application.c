@@ -95,7 +95,7 @@ open_compose_window (SignetApplication *self, SignetMessage *message)
   window = signet_compose_window_new (GTK_APPLICATION (self), self->operation, self->network, identity);
   g_object_set (window, "seal", g_settings_get_boolean (self->settings, "seal-by-default"), NULL);
   /* On once the sender is known to have a key that signs. */
-  g_object_set (window, "sign", g_settings_get_boolean (self->settings, "sign-by-default"), NULL);
+  signet_compose_window_set_sign_by_default (window, g_settings_get_boolean (self->settings, "sign-by-default"));
   /* Each composer keeps one draft of itself, saved as typing stops. */
   if (self->drafts != NULL)
     signet_compose_window_set_drafts (window, self->drafts, NULL);

@@ -50,6 +50,7 @@ struct _SignetComposeWindow
   gboolean              seal;
   gboolean              sign;             /* Sign is on */
   gboolean              sign_wanted;      /* Sign was asked for, whether the sender can sign or not */
+  gboolean              sign_asked;       /* ... by the user (or the draft), not only by default */
   SignetSignAvailability *sign_availability; /* NULL: no directory to look in */
 
   Op                    op;
@@ -908,6 +909,18 @@ send_now (SignetComposeWindow *self)
 
   if (message == NULL)
     return;
+  /* Sign was asked for and cannot be done (no key that signs, or the
+   * keyring cannot be read): nothing goes out unsigned without a word. */
+  if (self->sign_asked && !self->sign)
+    {
+      const char *reason = self->sign_availability != NULL
+                           ? signet_sign_availability_get_reason (self->sign_availability) : NULL;
+      g_autofree char *body = g_strdup_printf (_("%s Turn Sign off to send the message without a signature."),
+                                               reason != NULL ? reason : "");
+
+      signet_dialogs_error (GTK_WINDOW (self), _("The Message Cannot Be Signed"), g_strstrip (body));
+      return;
+    }
   /* The window's draft goes as the message is queued, in the same step. */
   if (self->drafts != NULL)
     signet_message_set_draft_name (message, signet_drafts_get_name (self->drafts, self->draft_slot));
@@ -1914,6 +1927,7 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
     case PROP_SIGN:
       /* Asked for; on only while the sender can sign. */
       self->sign_wanted = g_value_get_boolean (value);
+      self->sign_asked = self->sign_wanted;
       apply_sign (self);
       break;
     case PROP_AUTOSAVE_DELAY:
@@ -2092,4 +2106,16 @@ signet_compose_window_new (GtkApplication      *application,
                        "network", network,
                        "identity", identity,
                        NULL);
+}
+
+/* Sign by default: on when the sender can sign, and silently off when not
+ * (unlike Sign asked for, which refuses to send unsigned). */
+void
+signet_compose_window_set_sign_by_default (SignetComposeWindow *self,
+                                           gboolean             sign)
+{
+  g_return_if_fail (SIGNET_IS_COMPOSE_WINDOW (self));
+  self->sign_wanted = sign;
+  self->sign_asked = FALSE;
+  apply_sign (self);
 }

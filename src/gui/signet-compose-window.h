@@ -38,4 +38,7 @@ void                 signet_compose_window_set_drafts     (SignetComposeWindow *
                                                            const char          *name);
 const char          *signet_compose_window_get_draft_name (SignetComposeWindow *self);
 
+void                 signet_compose_window_set_sign_by_default (SignetComposeWindow *self,
+                                                                gboolean             sign);
+
 G_END_DECLS
