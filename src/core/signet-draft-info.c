@@ -62,8 +62,22 @@ recipients_text (SignetMessage *message)
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+/* Whether the file at @fd looks sealed, from its first bytes (it is not
+ * decrypted to tell). */
+static gboolean
+looks_sealed (int fd)
+{
+  char head[8192];
+  ssize_t n = pread (fd, head, sizeof head - 1, 0);
+
+  if (n <= 0)
+    return FALSE;
+  head[n] = '\0';
+  return g_strstr_len (head, n, "multipart/encrypted") != NULL || g_strstr_len (head, n, "BEGIN PGP MESSAGE") != NULL;
+}
+
 static SignetDraftInfo *
-read_info (SignetKeyDirectory *directory, const char *path, GCancellable *cancellable)
+read_info (SignetKeyDirectory *directory, const char *path, gint *locked, GCancellable *cancellable)
 {
   SignetDraftInfo *info = g_new0 (SignetDraftInfo, 1);
   g_autoptr(SignetMessage) message = NULL;
@@ -79,10 +93,26 @@ read_info (SignetKeyDirectory *directory, const char *path, GCancellable *cancel
     }
   if (fstat (fd, &st) == 0)
     info->date = g_date_time_new_from_unix_local (st.st_mtime);
+  /* The passphrase was refused for the list before: sealed drafts stay
+   * closed until one is opened, rather than asking at every change. */
+  if (locked != NULL && g_atomic_int_get (locked) && looks_sealed (fd))
+    {
+      close (fd);
+      info->sealed = TRUE;
+      info->problem = g_strdup (_("Sealed; the passphrase of your key was not given. Open it to read it."));
+      info->locked = TRUE;
+      return info;
+    }
   message = signet_message_reader_read (directory, fd, &info->sealed, cancellable, &error);
   close (fd);
   if (message == NULL)
     {
+      if (locked != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_cancellable_is_cancelled (cancellable))
+        {
+          g_atomic_int_set (locked, TRUE);
+          info->locked = TRUE;
+        }
       info->problem = g_strdup (error->message);
       return info;
     }
@@ -107,19 +137,63 @@ newest_first (gconstpointer a, gconstpointer b)
 GPtrArray *
 signet_draft_info_list (SignetStore        *store,
                         SignetKeyDirectory *directory,
+                        GHashTable         *cache,
+                        GMutex             *cache_lock,
+                        gint               *locked,
                         GCancellable       *cancellable,
                         GError            **error)
 {
   g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_draft_info_free);
   g_autoptr(GPtrArray) paths = signet_store_list (store, SIGNET_FOLDER_DRAFTS, error);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   if (paths == NULL)
     return NULL;
   for (guint i = 0; i < paths->len; i++)
     {
+      const char *path = g_ptr_array_index (paths, i);
+      g_autofree char *name = g_path_get_basename (path);
+      SignetDraftInfo *info = NULL;
+
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
-      g_ptr_array_add (infos, read_info (directory, g_ptr_array_index (paths, i), cancellable));
+      /* A draft file never changes under its name (a new save is a new
+       * file): what was read of it, or why it could not be, stands. A
+       * sealed draft is not decrypted again, nor its passphrase asked
+       * again, each time the list is read. */
+      if (cache != NULL)
+        {
+          g_mutex_lock (cache_lock);
+          if (g_hash_table_contains (cache, name))
+            info = signet_draft_info_copy (g_hash_table_lookup (cache, name));
+          g_mutex_unlock (cache_lock);
+        }
+      if (info == NULL)
+        {
+          info = read_info (directory, path, locked, cancellable);
+          /* What the passphrase refusal left closed is read again later. */
+          if (cache != NULL && !info->locked && !g_cancellable_is_cancelled (cancellable))
+            {
+              g_mutex_lock (cache_lock);
+              g_hash_table_replace (cache, g_strdup (name), signet_draft_info_copy (info));
+              g_mutex_unlock (cache_lock);
+            }
+        }
+      g_hash_table_add (seen, g_steal_pointer (&name));
+      g_ptr_array_add (infos, info);
+    }
+  /* Drafts gone are forgotten. */
+  if (cache != NULL)
+    {
+      GHashTableIter iter;
+      const char *name;
+
+      g_mutex_lock (cache_lock);
+      g_hash_table_iter_init (&iter, cache);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+        if (!g_hash_table_contains (seen, name))
+          g_hash_table_iter_remove (&iter);
+      g_mutex_unlock (cache_lock);
     }
   g_ptr_array_sort (infos, newest_first);
   return g_steal_pointer (&infos);

@@ -18,6 +18,7 @@ typedef struct {
   gboolean   sealed;
   gboolean   open;        /* a composer has it */
   char      *problem;     /* why it cannot be read, or NULL */
+  gboolean   locked;      /* sealed, and its passphrase was not given */
 } SignetDraftInfo;
 
 GType            signet_draft_info_get_type (void) G_GNUC_CONST;
@@ -27,6 +28,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDraftInfo, signet_draft_info_free)
 
 GPtrArray       *signet_draft_info_list     (SignetStore           *store,
                                              SignetKeyDirectory    *directory,
+                                             GHashTable            *cache,
+                                             GMutex                *cache_lock,
+                                             gint                  *locked,
                                              GCancellable          *cancellable,
                                              GError               **error);
 gboolean         signet_draft_info_valid_name  (const char           *name);

@@ -53,6 +53,9 @@ struct _SignetDrafts
   GPtrArray           *deletes;     /* names to remove after the next index write */
 
   GMutex               write_lock;  /* the index file, between threads */
+  GMutex               info_lock;   /* what the list read of each draft file, between threads */
+  GHashTable          *infos;       /* file name → SignetDraftInfo */
+  gint                 locked;      /* atomic: the passphrase was refused to the list */
   guint64              seq;
   guint64              written_seq;
 };
@@ -472,7 +475,7 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   SignetDrafts *self = source;
   GError *error = NULL;
   GPtrArray *infos = signet_draft_info_list (self->store, signet_send_operation_get_directory (self->operation),
-                                             cancellable, &error);
+                                             self->infos, &self->info_lock, &self->locked, cancellable, &error);
 
   if (infos == NULL)
     g_task_return_error (task, error);
@@ -508,6 +511,13 @@ signet_drafts_list_finish (SignetDrafts *self, GAsyncResult *result, GError **er
   return infos;
 }
 
+static gboolean
+emit_changed_idle (gpointer data)
+{
+  g_signal_emit (data, signals[CHANGED], 0);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -527,7 +537,13 @@ read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   if (message == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, message, g_object_unref);
+    {
+      /* Opened on purpose, and the passphrase given: the list may read
+       * sealed drafts again. */
+      if (g_atomic_int_compare_and_exchange (&self->locked, TRUE, FALSE))
+        g_idle_add_full (G_PRIORITY_DEFAULT, emit_changed_idle, g_object_ref (self), g_object_unref);
+      g_task_return_pointer (task, message, g_object_unref);
+    }
 }
 
 /* Reads draft @name back: every field, Seal and Sign, and the attachments
@@ -689,6 +705,8 @@ signet_drafts_finalize (GObject *object)
   g_strfreev (self->recovered);
   g_ptr_array_unref (self->deletes);
   g_mutex_clear (&self->write_lock);
+  g_mutex_clear (&self->info_lock);
+  g_hash_table_unref (self->infos);
   G_OBJECT_CLASS (signet_drafts_parent_class)->finalize (object);
 }
 
@@ -708,6 +726,8 @@ signet_drafts_init (SignetDrafts *self)
   self->slots = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) slot_free);
   self->deletes = g_ptr_array_new_with_free_func (g_free);
   g_mutex_init (&self->write_lock);
+  g_mutex_init (&self->info_lock);
+  self->infos = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) signet_draft_info_free);
 }
 
 /* Drafts of the store's Drafts folder, saved through @operation (sealed
