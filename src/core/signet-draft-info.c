@@ -76,6 +76,20 @@ looks_sealed (int fd)
   return g_strstr_len (head, n, "multipart/encrypted") != NULL || g_strstr_len (head, n, "BEGIN PGP MESSAGE") != NULL;
 }
 
+/* Whether draft @name looks sealed (read from its first bytes). */
+gboolean
+signet_draft_info_is_sealed (SignetStore *store, const char *name)
+{
+  int fd = signet_draft_info_open_file (store, name, NULL);
+  gboolean sealed;
+
+  if (fd < 0)
+    return FALSE;
+  sealed = looks_sealed (fd);
+  close (fd);
+  return sealed;
+}
+
 static SignetDraftInfo *
 read_info (SignetKeyDirectory *directory, const char *path, gint *locked, GCancellable *cancellable)
 {

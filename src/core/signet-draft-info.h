@@ -34,6 +34,8 @@ GPtrArray       *signet_draft_info_list     (SignetStore           *store,
                                              GCancellable          *cancellable,
                                              GError               **error);
 gboolean         signet_draft_info_valid_name  (const char           *name);
+gboolean         signet_draft_info_is_sealed   (SignetStore          *store,
+                                                const char           *name);
 int              signet_draft_info_open_file   (SignetStore          *store,
                                                 const char           *name,
                                                 GError              **error);

@@ -29,6 +29,10 @@
 typedef struct {
   guint         id;
   char         *name;             /* the composer's draft in Drafts, or NULL */
+  char         *base;             /* the draft as last saved on purpose (or opened), kept until
+                                   * that is replaced on purpose: Discard goes back to it */
+  gboolean      base_sealed;
+  gboolean      name_sealed;
   GTask        *running;          /* the save in flight */
   GTask        *waiting;          /* the save after it */
   gboolean      drop_running;     /* the draft was removed while the save ran */
@@ -71,6 +75,7 @@ static void
 slot_free (Slot *slot)
 {
   g_free (slot->name);
+  g_free (slot->base);
   g_clear_object (&slot->cancellable);
   g_free (slot);
 }
@@ -240,6 +245,9 @@ signet_drafts_open (SignetDrafts *self, const char *name)
 
   slot->id = ++self->next_id;
   slot->name = g_strdup (name);
+  slot->base = g_strdup (name);
+  slot->base_sealed = name != NULL && signet_draft_info_is_sealed (self->store, name);
+  slot->name_sealed = slot->base_sealed;
   slot->cancellable = g_cancellable_new ();
   g_hash_table_insert (self->slots, GUINT_TO_POINTER (slot->id), slot);
   if (name != NULL)
@@ -318,10 +326,22 @@ on_saved (GObject *object, GAsyncResult *result, gpointer user_data)
     delete_later (self, report->draft_name);
   else
     {
-      if (g_strcmp0 (slot->name, report->draft_name) != 0)
+      /* An automatic save replaces the last one, never the draft as it
+       * was last saved on purpose; but once the message is sealed, no
+       * plain draft of it stays behind. */
+      if (g_strcmp0 (slot->name, report->draft_name) != 0 && g_strcmp0 (slot->name, slot->base) != 0)
         delete_later (self, slot->name);
+      if (slot->base != NULL && !slot->base_sealed && signet_message_get_seal (g_task_get_task_data (task)) &&
+          g_strcmp0 (slot->base, report->draft_name) != 0)
+        {
+          delete_later (self, slot->base);
+          g_free (slot->base);
+          slot->base = g_strdup (report->draft_name);
+          slot->base_sealed = TRUE;
+        }
       g_free (slot->name);
       slot->name = g_strdup (report->draft_name);
+      slot->name_sealed = signet_message_get_seal (g_task_get_task_data (task));
     }
   /* Sending this very message removes its draft as it is queued. */
   if (!slot->drop_running)
@@ -392,18 +412,10 @@ signet_drafts_save_finish (SignetDrafts      *self,
   return TRUE;
 }
 
-/* The composer's message was sent or discarded: its draft goes, and so
- * does whatever a save in flight or waiting writes. The slot stays. */
-void
-signet_drafts_remove (SignetDrafts *self, guint id)
+/* What is being saved, or waits to be, must not land any more. */
+static void
+stop_saves (Slot *slot)
 {
-  Slot *slot = get_slot (self, id);
-
-  g_return_if_fail (SIGNET_IS_DRAFTS (self));
-  if (slot == NULL)
-    return;
-  delete_later (self, slot->name);
-  g_clear_pointer (&slot->name, g_free);
   if (slot->running != NULL)
     {
       /* Stopped if it can be; removed when it lands if not. */
@@ -417,6 +429,62 @@ signet_drafts_remove (SignetDrafts *self, guint id)
       g_task_return_new_error (slot->waiting, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The draft was removed");
       g_clear_object (&slot->waiting);
     }
+}
+
+/* The composer's message was sent or discarded: its draft goes, and so
+ * does whatever a save in flight or waiting writes. The slot stays. */
+void
+signet_drafts_remove (SignetDrafts *self, guint id)
+{
+  Slot *slot = get_slot (self, id);
+
+  g_return_if_fail (SIGNET_IS_DRAFTS (self));
+  if (slot == NULL)
+    return;
+  delete_later (self, slot->name);
+  if (g_strcmp0 (slot->base, slot->name) != 0)
+    delete_later (self, slot->base);
+  g_clear_pointer (&slot->name, g_free);
+  g_clear_pointer (&slot->base, g_free);
+  stop_saves (slot);
+  schedule_write (self);
+}
+
+/* The composer's changes since its draft was last saved on purpose (or
+ * opened) are discarded: the draft goes back to that one; a composer that
+ * never saved on purpose keeps no draft. */
+void
+signet_drafts_discard_changes (SignetDrafts *self, guint id)
+{
+  Slot *slot = get_slot (self, id);
+
+  g_return_if_fail (SIGNET_IS_DRAFTS (self));
+  if (slot == NULL)
+    return;
+  if (g_strcmp0 (slot->name, slot->base) != 0)
+    delete_later (self, slot->name);
+  g_free (slot->name);
+  slot->name = g_strdup (slot->base);
+  slot->name_sealed = slot->base_sealed;
+  stop_saves (slot);
+  schedule_write (self);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+/* The composer's draft was saved on purpose (Save Draft, or at exit): it
+ * is the one kept from now on, and the one it replaced goes. */
+void
+signet_drafts_keep (SignetDrafts *self, guint id)
+{
+  Slot *slot = get_slot (self, id);
+
+  g_return_if_fail (SIGNET_IS_DRAFTS (self));
+  if (slot == NULL || g_strcmp0 (slot->base, slot->name) == 0)
+    return;
+  delete_later (self, slot->base);
+  g_free (slot->base);
+  slot->base = g_strdup (slot->name);
+  slot->base_sealed = slot->name_sealed;
   schedule_write (self);
 }
 

@@ -35,6 +35,10 @@ gboolean      signet_drafts_save_finish      (SignetDrafts        *self,
                                               GError             **error);
 void          signet_drafts_remove           (SignetDrafts        *self,
                                               guint                slot);
+void          signet_drafts_discard_changes  (SignetDrafts        *self,
+                                              guint                id);
+void          signet_drafts_keep             (SignetDrafts        *self,
+                                              guint                id);
 void          signet_drafts_close            (SignetDrafts        *self,
                                               guint                slot);
 

@@ -1061,6 +1061,9 @@ on_draft_saved (GObject *object, GAsyncResult *result, gpointer user_data)
     saved = signet_send_operation_save_draft_finish (SIGNET_SEND_OPERATION (object), result, &report, &error);
   if (saved)
     forget_origin (user_data);
+  /* Saved on purpose (or at exit): this draft is the one kept. */
+  if (saved && SIGNET_IS_DRAFTS (object))
+    signet_drafts_keep (SIGNET_DRAFTS (object), ((OpData *) user_data)->draft_slot);
   self = op_end (user_data, NULL);
   /* At exit, an attachment that cannot be read any more must not cost the
    * text: the draft is saved again without the attachments. */
@@ -1318,8 +1321,10 @@ on_close_response (AdwMessageDialog    *dialog,
     }
   else if (g_strcmp0 (response, SIGNET_RESPONSE_DISCARD) == 0)
     {
+      /* What was typed since the draft was last saved goes; a draft saved
+       * on purpose (or the one the window was opened from) stays. */
       if (self->drafts != NULL)
-        signet_drafts_remove (self->drafts, self->draft_slot);
+        signet_drafts_discard_changes (self->drafts, self->draft_slot);
       close_now (self);
     }
   else
