@@ -22,51 +22,15 @@ new_dialog (GtkWindow *parent, const char *heading, const char *body)
   return dialog;
 }
 
-/* Key management needs the directory; offline it cannot be reached
- * (Exchange KB Q154089). The heading is the key-management error itself. */
-AdwMessageDialog *
-signet_dialogs_offline (GtkWindow *parent)
+/* Key management failed (Exchange KB Q154089): the heading is the
+ * key-management error itself, @body how to fix it; Save Draft offered. */
+static AdwMessageDialog *
+key_management_failed (GtkWindow *parent, const char *body)
 {
   g_autoptr(GError) error = NULL;
   AdwMessageDialog *dialog;
 
   signet_key_directory_set_offline_error (&error);
-  dialog = new_dialog (parent, error->message,
-                       _("Sealing a message needs each recipient’s key from the directory, "
-                         "and the directory cannot be reached while you are offline. "
-                         "Connect to a network, or turn off Work Offline in the main menu, "
-                         "then send again.\n\nYour message is still here. You can save it "
-                         "as a draft now."));
-  adw_message_dialog_add_responses (dialog,
-                                    SIGNET_RESPONSE_CLOSE, _("_Close"),
-                                    SIGNET_RESPONSE_SAVE_DRAFT, _("_Save Draft"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (dialog, SIGNET_RESPONSE_SAVE_DRAFT,
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (dialog, SIGNET_RESPONSE_SAVE_DRAFT);
-  adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CLOSE);
-  gtk_window_present (GTK_WINDOW (dialog));
-  return dialog;
-}
-
-/* A directory server configured for the keys did not answer although the
- * network is up: key management failed just as offline, with the same
- * heading; the body names the server (@reason, the error's words). */
-AdwMessageDialog *
-signet_dialogs_directory_unreachable (GtkWindow  *parent,
-                                      const char *reason)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *body = NULL;
-  AdwMessageDialog *dialog;
-
-  signet_key_directory_set_offline_error (&error);
-  /* Translators: %s says which directory server did not answer and why,
-   * e.g. "The directory server ldap://ldap.example.org could not be reached (Connection refused)." */
-  body = g_strdup_printf (_("%s Sealing a message needs each recipient’s key from the directory. "
-                            "Check the network connection or the directory servers in Preferences, "
-                            "or ask your administrator, then send again.\n\nYour message is still here. "
-                            "You can save it as a draft now."), reason);
   dialog = new_dialog (parent, error->message, body);
   adw_message_dialog_add_responses (dialog,
                                     SIGNET_RESPONSE_CLOSE, _("_Close"),
@@ -77,6 +41,35 @@ signet_dialogs_directory_unreachable (GtkWindow  *parent,
   adw_message_dialog_set_close_response (dialog, SIGNET_RESPONSE_CLOSE);
   gtk_window_present (GTK_WINDOW (dialog));
   return dialog;
+}
+
+/* Key management needs the directory; offline it cannot be reached. */
+AdwMessageDialog *
+signet_dialogs_offline (GtkWindow *parent)
+{
+  return key_management_failed (parent,
+                                _("Sealing a message needs each recipient’s key from the directory, "
+                                  "and the directory cannot be reached while you are offline. "
+                                  "Connect to a network, or turn off Work Offline in the main menu, "
+                                  "then send again.\n\nYour message is still here. You can save it "
+                                  "as a draft now."));
+}
+
+/* A directory server configured for the keys did not answer although the
+ * network is up: key management failed just as offline, with the same
+ * heading; the body names the server (@reason, the error's words). */
+AdwMessageDialog *
+signet_dialogs_directory_unreachable (GtkWindow  *parent,
+                                      const char *reason)
+{
+  /* Translators: %s says which directory server did not answer and why,
+   * e.g. "The directory server ldap://ldap.example.org could not be reached (Connection refused)." */
+  g_autofree char *body = g_strdup_printf (_("%s Sealing a message needs each recipient’s key from the directory. "
+                                             "Check the network connection or the directory servers in Preferences, "
+                                             "or ask your administrator, then send again.\n\nYour message is still here. "
+                                             "You can save it as a draft now."), reason);
+
+  return key_management_failed (parent, body);
 }
 
 /* A key the directory found for @email that nobody certified: it is shown
