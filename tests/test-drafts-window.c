@@ -464,12 +464,41 @@ test_window_lists_and_opens (Fixture *f, gconstpointer data)
   signet_test_wait_until (in_sent, f);
 }
 
-/* A draft that cannot be read is listed, with why, and left alone. */
+static GtkWidget *
+find_tooltip (GtkWidget *root, const char *tooltip)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (c) && g_strcmp0 (gtk_widget_get_tooltip_text (c), tooltip) == 0)
+        return c;
+      if ((found = find_tooltip (c, tooltip)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+file_gone (gpointer path)
+{
+  return !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+no_rows (gpointer list)
+{
+  return !signet_drafts_window_get_loading (list) && signet_drafts_window_get_n_rows (list) == 0;
+}
+
+/* A draft that cannot be read is listed, with why, and left alone until
+ * the user deletes it. */
 static void
 test_window_unreadable (Fixture *f, gconstpointer data)
 {
   g_autofree char *bad = g_build_filename (f->drafts_dir, "new", "1.unreadable", NULL);
   SignetDraftsWindow *list;
+  GtkWidget *remove;
 
   g_assert_true (signet_store_ensure (f->s.store, NULL));
   g_assert_true (g_file_set_contents (bad, "not a message", -1, NULL));
@@ -480,6 +509,13 @@ test_window_unreadable (Fixture *f, gconstpointer data)
   g_assert_nonnull (signet_ui_find_widget (GTK_WIDGET (list), GTK_TYPE_LABEL, "This draft cannot be read"));
   g_assert_null (find_button (GTK_WIDGET (list), "Open"));
   g_assert_true (g_file_test (bad, G_FILE_TEST_EXISTS));
+
+  /* The user may delete it. */
+  remove = find_tooltip (GTK_WIDGET (list), "Delete draft This draft cannot be read");
+  g_assert_nonnull (remove);
+  g_assert_true (gtk_widget_activate (remove));
+  signet_test_wait_until (file_gone, bad);
+  signet_test_wait_until (no_rows, list);
 }
 
 int

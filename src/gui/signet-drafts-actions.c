@@ -101,6 +101,16 @@ open_draft_action (GSimpleAction *action, GVariant *parameter, gpointer user_dat
   open_draft (user_data, g_variant_get_string (parameter, NULL));
 }
 
+/* Deleting a draft from the Drafts window (not one a composer has open:
+ * that one goes with its window's Send or Discard). */
+static void
+delete_draft_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DraftsActions *self = user_data;
+
+  signet_drafts_delete (self->drafts, g_variant_get_string (parameter, NULL));
+}
+
 static void
 drafts_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
@@ -124,6 +134,7 @@ signet_drafts_actions_install (GtkApplication        *application,
   const GActionEntry actions[] = {
     { .name = "drafts", .activate = drafts_action },
     { .name = "open-draft", .activate = open_draft_action, .parameter_type = "s" },
+    { .name = "delete-draft", .activate = delete_draft_action, .parameter_type = "s" },
   };
 
   self->application = application;

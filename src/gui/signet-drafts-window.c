@@ -51,6 +51,28 @@ describe (const SignetDraftInfo *info)
   return g_strdup_printf (_("To %s · saved %s"), info->recipients, date);
 }
 
+/* Deleting a draft is the user's own choice (one a window has open goes
+ * with that window's Send or Discard). */
+static void
+add_delete_button (GtkWidget *row, const SignetDraftInfo *info, const char *subject)
+{
+  GtkWidget *remove;
+  g_autofree char *delete_label = NULL;
+
+  if (info->open)
+    return;
+  remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+  /* Translators: %s is the subject of a draft */
+  delete_label = g_strdup_printf (_("Delete draft %s"), subject);
+  gtk_widget_add_css_class (remove, "flat");
+  gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (remove, delete_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, delete_label, -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (remove), "app.delete-draft");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (remove), "s", info->name);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+}
+
 static GtkWidget *
 create_row (const SignetDraftInfo *info)
 {
@@ -61,19 +83,31 @@ create_row (const SignetDraftInfo *info)
   GtkWidget *button;
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  if (info->problem != NULL)
+  if (info->problem != NULL && !info->locked)
     {
-      /* Never removed behind the user's back: it stays in Drafts. */
+      /* Never removed behind the user's back: it stays in Drafts until
+       * the user deletes it. */
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("This draft cannot be read"));
       subtitle = g_strdup_printf (_("It stays in Drafts. %s"), info->problem);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
       gtk_widget_add_css_class (row, "error");
+      add_delete_button (row, info, _("This draft cannot be read"));
       return row;
     }
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), subject);
-  subtitle = describe (info);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  if (info->locked)
+    {
+      /* Sealed, and its passphrase was not given: Open asks for it. */
+      subject = _("Sealed draft");
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), subject);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), info->problem);
+    }
+  else
+    {
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), subject);
+      subtitle = describe (info);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+    }
   if (info->sealed)
     {
       GtkWidget *icon = gtk_image_new_from_icon_name ("channel-secure-symbolic");
@@ -93,6 +127,7 @@ create_row (const SignetDraftInfo *info)
   gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", info->name);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+  add_delete_button (row, info, subject);
   return row;
 }
 
