@@ -14,7 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import App, button_labelled, click, text_of, type_into, wait_for, walk  # noqa: E402
+from signet_atspi import App, button_labelled, click, parse_message, text_of, type_into, wait_for, walk  # noqa: E402
 
 TO = "alice@example.org"
 SUBJECT = "Harbour walk"
@@ -41,9 +41,10 @@ def draft_with(app, words):
     found = drafts(app)
     if len(found) != 1:
         return None
-    with open(found[0], encoding="utf-8", errors="replace") as f:
-        raw = f.read()
-    return found[0] if words in raw else None
+    # The text as a mail reader shows it (a draft's text may be Base64).
+    message = parse_message(found[0])
+    texts = [part.get_content() for part in message.walk() if part.get_content_type() == "text/plain"]
+    return found[0] if any(words in text for text in texts) else None
 
 
 def composer_with_subject(app):
@@ -94,7 +95,10 @@ def main():
         click(button_labelled(dialog, "Restore"))
         frame = wait_for(lambda: composer_with_subject(second), "the restored message")
         body = text_of(field(frame, "Message body"))
-        assert body == LATER, f"restored body is {body!r}: what was typed after the attached file went is lost"
+        # A clear draft that is only its text ends in a line break, whether
+        # the text did or not (see test-message-reader's edge texts).
+        assert body.rstrip("\n") == LATER, \
+            f"restored body is {body!r}: what was typed after the attached file went is lost"
         print("ok 2 - after a crash, what was typed after the attached file went comes back")
     finally:
         shutil.rmtree(os.environ["XDG_RUNTIME_DIR"], ignore_errors=True)
