@@ -733,9 +733,18 @@ signet_application_shutdown (GApplication *app)
     signet_drafts_shutdown (self->drafts);
   if (self->demo && self->operation != NULL)
     {
-      for (int i = 0; i < 200 && gnupg_child_running (); i++)
-        g_usleep (10 * 1000);
-      stop_demo_agent ();
+      /* A GnuPG program started just before the directory closed may
+       * start the agent again after it was stopped: stop it again until
+       * none is left running (a few rounds at most). */
+      for (int round = 0; round < 5; round++)
+        {
+          for (int i = 0; i < 200 && gnupg_child_running (); i++)
+            g_usleep (10 * 1000);
+          stop_demo_agent ();
+          g_usleep (100 * 1000);
+          if (!gnupg_child_running ())
+            break;
+        }
     }
   /* Until here a SIGTERM (the session ending, as Signet already is) only
    * waits in GLib's watch; from here on Signet is done and ignores it,
