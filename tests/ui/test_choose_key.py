@@ -6,8 +6,10 @@ the one Send seals to (gpg --list-packets of the delivered copy shows it,
 and not the other)."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -79,10 +81,16 @@ def sealed_to(app, email, home):
     assert len(files) == 1, files
     with open(files[0], encoding="utf-8", errors="replace") as f:
         armor = pgp_armor(f.read())
-    # --list-only: the packets, without decrypting (which would start the
-    # demo's gpg-agent from the test, not from Signet).
-    packets = subprocess.run(["gpg", "--homedir", home, "--batch", "--list-only", "--list-packets"], input=armor,
-                             capture_output=True, text=True).stdout
+    # The packets as they are, in an empty GnuPG home of the test's own:
+    # the demo's keyring would start its gpg-agent from the test, not from
+    # Signet (whose exit must leave none).
+    empty = tempfile.mkdtemp(prefix="sgp.", dir="/tmp")
+    try:
+        packets = subprocess.run(["gpg", "--homedir", empty, "--batch", "--list-only", "--list-packets"],
+                                 input=armor, capture_output=True, text=True).stdout
+    finally:
+        subprocess.run(["gpgconf", "--homedir", empty, "--kill", "all"], check=False)
+        shutil.rmtree(empty, ignore_errors=True)
     return {line.split("keyid ")[1].split()[0] for line in packets.splitlines()
             if line.startswith(":pubkey enc packet:")}
 
