@@ -145,9 +145,18 @@ signet_test_services_init_at (SignetTestServices *s,
   s->operation = signet_send_operation_new (s->directory, s->store, s->outbox);
 }
 
+static gboolean
+outbox_not_busy (gpointer outbox)
+{
+  return !signet_outbox_get_busy (outbox);
+}
+
 void
 signet_test_services_clear (SignetTestServices *s)
 {
+  /* A delivery still running would find its store gone. */
+  if (s->outbox != NULL)
+    signet_test_wait_until (outbox_not_busy, s->outbox);
   g_clear_object (&s->operation);
   g_clear_object (&s->outbox);
   g_clear_object (&s->transport);
