@@ -663,7 +663,10 @@ set_decrypt_error (gpgme_ctx_t ctx, gpgme_error_t err, GError **error)
                            _("The message is sealed, and no secret key in your keyring can open it."));
       return;
     }
-  if (gpgme_err_code (err) == GPG_ERR_CANCELED || gpgme_err_code (err) == GPG_ERR_FULLY_CANCELED)
+  /* Cancelled by the user (the passphrase prompt, through gpg-agent); a
+   * cancel of GPGME's own, as gpg ended on damaged input, is the damage. */
+  if ((gpgme_err_code (err) == GPG_ERR_CANCELED || gpgme_err_code (err) == GPG_ERR_FULLY_CANCELED) &&
+      gpgme_err_source (err) != GPG_ERR_SOURCE_GPGME)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                            _("Opening the sealed message was cancelled."));
