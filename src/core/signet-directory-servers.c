@@ -468,19 +468,23 @@ typedef struct {
 static gboolean
 use_server (Session *session, const char *server, GError **error)
 {
-  g_autofree char *clear = NULL;
   g_autofree char *set = NULL;
+  GError *local = NULL;
   gboolean timed_out;
   gpgme_error_t err;
 
   if (g_strcmp0 (session->current, server) == 0)
     return TRUE;
   set = g_strdup_printf ("KEYSERVER --clear %s", server);
-  err = transact (session->dirmngr, session->timeout, set, NULL, &timed_out, session->cancellable, error);
-  if (err != 0 && error != NULL && *error == NULL)
-    signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
-  if (err != 0 || (error != NULL && *error != NULL))
-    return FALSE;
+  err = transact (session->dirmngr, session->timeout, set, NULL, &timed_out, session->cancellable, &local);
+  if (err != 0)
+    {
+      /* dirmngr's own refusal comes back without an error set. */
+      if (local == NULL)
+        signet_set_gpgme_error (&local, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      g_propagate_error (error, local);
+      return FALSE;
+    }
   if (g_str_has_prefix (server, "hkp") || g_str_has_prefix (server, "http"))
     {
       g_autoptr(GUri) uri = g_uri_parse (server, G_URI_FLAGS_NONE, NULL);
@@ -687,19 +691,6 @@ parse_search (GByteArray *answer, const char *normal)
   return g_steal_pointer (&found);
 }
 
-static gboolean
-is_fingerprint (const char *text)
-{
-  size_t n = strlen (text);
-
-  if (n != 40 && n != 64)
-    return FALSE;
-  for (size_t i = 0; i < n; i++)
-    if (!g_ascii_isxdigit (text[i]))
-      return FALSE;
-  return TRUE;
-}
-
 /* Refreshes @email's keys from the first server that has them, or locates
  * keys for it: WKD, then the servers in order. */
 static SignetDirectoryFind *
@@ -785,7 +776,7 @@ update_one (Session *session, char **servers, gboolean wkd, const char *email, G
               const char *fpr = g_ptr_array_index (candidates, c);
               g_autofree char *command = NULL;
 
-              if (!is_fingerprint (fpr))
+              if (!signet_is_fingerprint (fpr))
                 continue;
               command = g_strdup_printf ("KS_GET -- 0x%s", fpr);
               if (!ask (session, servers[s], command, keys, error))

@@ -33,6 +33,7 @@ SignetOwnKey *signet_key_directory_choose_own_key (SignetKeyDirectory *self,
                                                   const char         *preferred,
                                                   GCancellable       *cancellable,
                                                   GError            **error);
+gboolean      signet_is_fingerprint              (const char         *text);
 void          signet_set_gpgme_error             (GError            **error,
                                                   GQuark              domain,
                                                   int                 code,

@@ -786,8 +786,9 @@ signet_key_directory_list_own_keys_finish (SignetKeyDirectory *self,
 
 /* ---- the key chosen for an ambiguous address ------------------------------ */
 
-static gboolean
-is_fingerprint (const char *text)
+/* A full OpenPGP fingerprint: 40 (v4) or 64 (v5) hex digits. */
+gboolean
+signet_is_fingerprint (const char *text)
 {
   gsize length = strlen (text);
 
@@ -812,7 +813,7 @@ load_choices (SignetKeyDirectory *self)
 
   g_variant_iter_init (&iter, value);
   while (g_variant_iter_next (&iter, "{&s&s}", &email, &fingerprint))
-    if (*email != '\0' && is_fingerprint (fingerprint))
+    if (*email != '\0' && signet_is_fingerprint (fingerprint))
       g_hash_table_replace (choices, signet_address_normalize (email), g_ascii_strup (fingerprint, -1));
   g_mutex_lock (&self->lock);
   g_hash_table_unref (self->choices);
@@ -848,7 +849,7 @@ load_accepted (SignetKeyDirectory *self)
       g_autofree char *fingerprint = space != NULL ? g_strndup (entries[i], space - entries[i]) : NULL;
       char *entry;
 
-      if (fingerprint == NULL || !is_fingerprint (fingerprint) ||
+      if (fingerprint == NULL || !signet_is_fingerprint (fingerprint) ||
           (entry = acceptance_entry (fingerprint, space + 1)) == NULL)
         continue;
       g_hash_table_add (accepted, entry);
@@ -884,7 +885,7 @@ signet_key_directory_accept (SignetKeyDirectory *self,
   GList *all;
 
   g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
-  g_return_if_fail (fingerprint != NULL && is_fingerprint (fingerprint));
+  g_return_if_fail (fingerprint != NULL && signet_is_fingerprint (fingerprint));
   g_return_if_fail (email != NULL);
 
   entry = acceptance_entry (fingerprint, email);
@@ -932,7 +933,7 @@ signet_key_directory_set_choice (SignetKeyDirectory *self,
 
   g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
   g_return_if_fail (email != NULL && *email != '\0');
-  g_return_if_fail (fingerprint == NULL || is_fingerprint (fingerprint));
+  g_return_if_fail (fingerprint == NULL || signet_is_fingerprint (fingerprint));
 
   normal = signet_address_normalize (email);
   g_mutex_lock (&self->lock);

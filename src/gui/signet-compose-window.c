@@ -945,16 +945,13 @@ on_reminder_response (AdwMessageDialog    *dialog,
 static gboolean
 remind_of_attachment (SignetComposeWindow *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->body_view);
-  GtkTextIter start, end;
   g_autofree char *body = NULL;
   g_autofree char *word = NULL;
   AdwMessageDialog *dialog;
 
   if (g_list_model_get_n_items (G_LIST_MODEL (self->attachments)) > 0)
     return FALSE;
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  body = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  body = get_body (self);
   word = signet_attachment_reminder_find (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)), body);
   explicit_bzero (body, strlen (body));
   if (word == NULL)
