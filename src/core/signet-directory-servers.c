@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "signet-address.h"
+#include "signet-dirmngr.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-key-directory-private.h"
@@ -296,209 +297,12 @@ signet_directory_servers_forget (SignetDirectoryServers *self)
   g_mutex_unlock (&self->lock);
 }
 
-/* ---- dirmngr ------------------------------------------------------------- */
-
-static char *
-gpgconf (SignetDirectoryServers *self, const char *what, const char *arg, GCancellable *cancellable, GError **error)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *out = NULL;
-
-  g_ptr_array_add (argv, (char *) "gpgconf");
-  if (self->homedir != NULL)
-    {
-      g_ptr_array_add (argv, (char *) "--homedir");
-      g_ptr_array_add (argv, self->homedir);
-    }
-  g_ptr_array_add (argv, (char *) what);
-  g_ptr_array_add (argv, (char *) arg);
-  g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, error);
-  if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, cancellable, &out, NULL, error))
-    return NULL;
-  if (!g_subprocess_get_successful (process))
-    {
-      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
-                   _("GnuPG’s network service (dirmngr) cannot be started."));
-      return NULL;
-    }
-  return g_strdup (g_strstrip (out));
-}
-
-/* A GPGME context talking to the dirmngr of the GnuPG home, started if
- * need be. */
-static gpgme_ctx_t
-connect_dirmngr (SignetDirectoryServers *self, GCancellable *cancellable, GError **error)
-{
-  g_autofree char *socket = NULL;
-  g_autofree char *launched = NULL;
-  gpgme_ctx_t ctx = NULL;
-  gpgme_error_t err;
-
-  socket = gpgconf (self, "--list-dirs", "dirmngr-socket", cancellable, error);
-  if (socket == NULL)
-    return NULL;
-  launched = gpgconf (self, "--launch", "dirmngr", cancellable, error);
-  if (launched == NULL)
-    return NULL;
-  err = gpgme_new (&ctx);
-  if (err == 0)
-    err = gpgme_set_protocol (ctx, GPGME_PROTOCOL_ASSUAN);
-  /* No engine options ("!" and nothing after it): the default,
-   * "!GPG_AGENT", makes GPGME send gpg-agent's display, tty and locale
-   * options first, which dirmngr refuses. */
-  if (err == 0)
-    err = gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_ASSUAN, socket, "!");
-  if (err != 0)
-    {
-      g_clear_pointer (&ctx, gpgme_release);
-      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
-                   _("GnuPG’s network service (dirmngr) cannot be started."));
-    }
-  return ctx;
-}
-
-static gpgme_error_t
-on_data (void *opaque, const void *data, size_t length)
-{
-  g_byte_array_append (opaque, data, length);
-  return 0;
-}
-
-#define POLL_INTERVAL_US 2000
-
-/* Sends @command; what dirmngr answers with D lines goes to @data.
- * Returns dirmngr's own answer (0, or its ERR code), or sets @error when
- * the call itself failed, was cancelled or took longer than @timeout
- * seconds (reported as *@timed_out). GPGME is polled, not waited on, so
- * that a server that never answers (dirmngr then waits on it without
- * end) cannot hold the worker past the timeout or a cancellation. */
-static gpgme_error_t
-transact (gpgme_ctx_t   ctx,
-          guint         timeout,
-          const char   *command,
-          GByteArray   *data,
-          gboolean     *timed_out,
-          GCancellable *cancellable,
-          GError      **error)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout * G_USEC_PER_SEC;
-  gpgme_error_t err, status = 0;
-  gpgme_assuan_result_t result;
-
-  *timed_out = FALSE;
-  err = gpgme_op_assuan_transact_start (ctx, command, data != NULL ? on_data : NULL, data,
-                                        NULL, NULL, NULL, NULL);
-  while (err == 0 && gpgme_wait (ctx, &status, 0) == NULL)
-    {
-      if (g_cancellable_is_cancelled (cancellable) || g_get_monotonic_time () > deadline)
-        {
-          *timed_out = !g_cancellable_is_cancelled (cancellable);
-          /* The connection goes with the context; the caller drops it. */
-          gpgme_cancel (ctx);
-          break;
-        }
-      g_usleep (POLL_INTERVAL_US);
-    }
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return gpg_error (GPG_ERR_CANCELED);
-  if (*timed_out)
-    {
-      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
-                              gpg_error (GPG_ERR_TIMEOUT));
-      return gpg_error (GPG_ERR_TIMEOUT);
-    }
-  if (err == 0)
-    err = status;
-  if (err != 0)
-    {
-      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
-      return err;
-    }
-  /* dirmngr's own answer: in GPGME 1.18 only the result carries it. */
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  result = gpgme_op_assuan_result (ctx);
-  status = result != NULL ? result->err : 0;
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return status;
-}
-
-/* A server that did not answer: key management failed. */
-static void
-set_unreachable (GError **error, const char *server, gpgme_error_t err, gboolean timed_out)
-{
-  if (timed_out)
-    g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
-                 /* Translators: %s is a directory server's address */
-                 _("The directory server %s did not answer in time."), server);
-  else
-    g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
-                 /* Translators: the first %s is a directory server's address, the second why it failed */
-                 _("The directory server %s could not be reached (%s)."), server, gpgme_strerror (err));
-}
-
-/* dirmngr's answers that mean "not there", not "the server failed". */
-static gboolean
-is_not_found (gpgme_error_t err)
-{
-  switch (gpg_err_code (err))
-    {
-    case GPG_ERR_NO_DATA:
-    case GPG_ERR_NOT_FOUND:
-    case GPG_ERR_NO_PUBKEY:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
+/* ---- one update ------------------------------------------------------------ */
 
 typedef struct {
-  SignetDirectoryServers *self;
-  guint                   timeout;
-  gpgme_ctx_t             dirmngr;
-  gpgme_ctx_t             keyring;
-  char                   *current;  /* the server dirmngr is set to */
-  GCancellable           *cancellable;
+  SignetDirmngr *dirmngr;
+  gpgme_ctx_t    keyring;
 } Session;
-
-/* Makes @server the only one of the session's connection. A server that
- * failed before is tried again ("--alive"): it may be back. */
-static gboolean
-use_server (Session *session, const char *server, GError **error)
-{
-  g_autofree char *set = NULL;
-  GError *local = NULL;
-  gboolean timed_out;
-  gpgme_error_t err;
-
-  if (g_strcmp0 (session->current, server) == 0)
-    return TRUE;
-  set = g_strdup_printf ("KEYSERVER --clear %s", server);
-  err = transact (session->dirmngr, session->timeout, set, NULL, &timed_out, session->cancellable, &local);
-  if (err != 0)
-    {
-      /* dirmngr's own refusal comes back without an error set. */
-      if (local == NULL)
-        signet_set_gpgme_error (&local, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
-      g_propagate_error (error, local);
-      return FALSE;
-    }
-  if (g_str_has_prefix (server, "hkp") || g_str_has_prefix (server, "http"))
-    {
-      g_autoptr(GUri) uri = g_uri_parse (server, G_URI_FLAGS_NONE, NULL);
-
-      if (uri != NULL && g_uri_get_host (uri) != NULL)
-        {
-          g_autofree char *alive = g_strdup_printf ("KEYSERVER --alive %s", g_uri_get_host (uri));
-          (void) transact (session->dirmngr, session->timeout, alive, NULL, &timed_out, session->cancellable, NULL);
-        }
-    }
-  g_free (session->current);
-  session->current = g_strdup (server);
-  return TRUE;
-}
 
 static gboolean
 has_address (gpgme_key_t key, const char *normal)
@@ -615,77 +419,26 @@ local_keys (Session *session, const char *email, GError **error)
   return g_steal_pointer (&found);
 }
 
-/* Asks @server for @command's keys. Returns FALSE with @error when the
- * server failed; "not there" is TRUE with nothing in @keys. */
-static gboolean
-ask (Session *session, const char *server, const char *command, GByteArray *keys, GError **error)
-{
-  gboolean timed_out = FALSE;
-  gpgme_error_t err;
-  GError *call_error = NULL;
-
-  if (!use_server (session, server, error))
-    return FALSE;
-  err = transact (session->dirmngr, session->timeout, command, keys, &timed_out, session->cancellable, &call_error);
-  if (call_error != NULL)
-    {
-      if (g_error_matches (call_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !timed_out)
-        g_propagate_error (error, call_error);
-      else
-        {
-          set_unreachable (error, server, err, timed_out);
-          g_error_free (call_error);
-        }
-      return FALSE;
-    }
-  if (err != 0 && !is_not_found (err))
-    {
-      set_unreachable (error, server, err, FALSE);
-      return FALSE;
-    }
-  if (err != 0)
-    g_byte_array_set_size (keys, 0);
-  return TRUE;
-}
-
-/* The fingerprints in a KS_SEARCH answer ("pub:FPR:…" lines) whose
- * user IDs ("uid:NAME <ADDRESS>:…", percent-escaped) include @normal. */
+/* The fingerprints in a KS_SEARCH answer of the usable keys with a user
+ * ID for @normal. */
 static GPtrArray *
 parse_search (GByteArray *answer, const char *normal)
 {
+  g_autoptr(GPtrArray) keys = signet_dirmngr_parse_search (answer);
   g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *text = g_strndup (answer->len > 0 ? (const char *) answer->data : "", answer->len);
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  g_autofree char *current = NULL;
 
-  for (guint i = 0; lines[i] != NULL; i++)
+  for (guint k = 0; k < keys->len; k++)
     {
-      g_auto(GStrv) fields = g_strsplit (lines[i], ":", -1);
+      SignetDirmngrKey *key = g_ptr_array_index (keys, k);
 
-      if (fields[0] == NULL || fields[1] == NULL)
-        continue;
-      if (g_str_equal (fields[0], "pub"))
+      for (guint u = 0; key->uids[u] != NULL; u++)
         {
-          g_free (current);
-          current = g_strdup (fields[1]);
-        }
-      else if (g_str_equal (fields[0], "uid") && current != NULL)
-        {
-          g_autofree char *uid = g_uri_unescape_string (fields[1], NULL);
-          const char *open = uid != NULL ? strrchr (uid, '<') : NULL;
-          const char *close = open != NULL ? strchr (open, '>') : NULL;
-          g_autofree char *address = NULL;
+          g_autoptr(SignetAddress) mailbox = signet_dirmngr_uid_mailbox (key->uids[u]);
+          g_autofree char *address = mailbox != NULL ? signet_address_normalize (mailbox->email) : NULL;
 
-          if (close != NULL)
-            {
-              g_autofree char *inner = g_strndup (open + 1, close - open - 1);
-              address = signet_address_normalize (inner);
-            }
-          else if (uid != NULL)
-            address = signet_address_normalize (uid);
           if (address != NULL && g_str_equal (address, normal) &&
-              !g_ptr_array_find_with_equal_func (found, current, (GEqualFunc) g_str_equal, NULL))
-            g_ptr_array_add (found, g_strdup (current));
+              !g_ptr_array_find_with_equal_func (found, key->fingerprint, (GEqualFunc) g_str_equal, NULL))
+            g_ptr_array_add (found, g_strdup (key->fingerprint));
         }
     }
   return g_steal_pointer (&found);
@@ -713,7 +466,7 @@ update_one (Session *session, char **servers, gboolean wkd, const char *email, G
             g_autoptr(GByteArray) keys = g_byte_array_new ();
             g_autofree char *command = g_strdup_printf ("KS_GET -- 0x%s", (char *) g_ptr_array_index (local, k));
 
-            if (!ask (session, servers[s], command, keys, error))
+            if (!signet_dirmngr_ask (session->dirmngr, servers[s], command, keys, error))
               return NULL;
             if (keys->len == 0)
               continue;
@@ -729,31 +482,10 @@ update_one (Session *session, char **servers, gboolean wkd, const char *email, G
       if (wkd)
         {
           g_autoptr(GByteArray) keys = g_byte_array_new ();
-          g_autofree char *command = g_strdup_printf ("WKD_GET -- %s", email);
-          gboolean timed_out = FALSE;
-          GError *wkd_error = NULL;
-          gpgme_error_t err = transact (session->dirmngr, session->timeout, command, keys, &timed_out, session->cancellable, &wkd_error);
 
-          /* WKD is the recipient's own domain, asked on the side: a domain
-           * without one (or unreachable) is not the directory failing. */
-          if (wkd_error != NULL && g_error_matches (wkd_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !timed_out)
-            {
-              g_propagate_error (error, wkd_error);
-              return NULL;
-            }
-          g_clear_error (&wkd_error);
-          if (timed_out)
-            {
-              /* The call was given up: its connection goes, a new one
-               * asks the servers. */
-              g_clear_pointer (&session->dirmngr, gpgme_release);
-              g_clear_pointer (&session->current, g_free);
-              session->dirmngr = connect_dirmngr (session->self, session->cancellable, error);
-              if (session->dirmngr == NULL)
-                return NULL;
-              g_byte_array_set_size (keys, 0);
-            }
-          if (err == 0 && keys->len > 0)
+          if (!signet_dirmngr_wkd_get (session->dirmngr, email, keys, error))
+            return NULL;
+          if (keys->len > 0)
             {
               if (!import_for (session, keys, email, fingerprints, error))
                 return NULL;
@@ -767,7 +499,7 @@ update_one (Session *session, char **servers, gboolean wkd, const char *email, G
           g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", email);
           g_autoptr(GPtrArray) candidates = NULL;
 
-          if (!ask (session, servers[s], search, answer, error))
+          if (!signet_dirmngr_ask (session->dirmngr, servers[s], search, answer, error))
             return NULL;
           candidates = parse_search (answer, normal);
           for (guint c = 0; c < candidates->len; c++)
@@ -779,7 +511,7 @@ update_one (Session *session, char **servers, gboolean wkd, const char *email, G
               if (!signet_is_fingerprint (fpr))
                 continue;
               command = g_strdup_printf ("KS_GET -- 0x%s", fpr);
-              if (!ask (session, servers[s], command, keys, error))
+              if (!signet_dirmngr_ask (session->dirmngr, servers[s], command, keys, error))
                 return NULL;
               if (!import_for (session, keys, email, fingerprints, error))
                 return NULL;
@@ -815,7 +547,8 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
   g_autoptr(GPtrArray) finds = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_directory_find_free);
   g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func (g_free);
   g_auto(GStrv) servers = NULL;
-  Session session = { self, 0, NULL, NULL, NULL, cancellable };
+  Session session = { NULL, NULL };
+  guint timeout;
   gboolean wkd;
   guint generation;
 
@@ -825,7 +558,7 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
   servers = g_strdupv (self->servers);
   wkd = self->wkd;
   generation = self->generation;
-  session.timeout = self->timeout;
+  timeout = self->timeout;
   for (guint i = 0; emails != NULL && emails[i] != NULL; i++)
     {
       g_autofree char *normal = signet_address_normalize (emails[i]);
@@ -840,7 +573,7 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
   if (!signet_key_directory_check_available (self->directory, error))
     return NULL;
 
-  session.dirmngr = connect_dirmngr (self, cancellable, error);
+  session.dirmngr = signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
   if (session.dirmngr == NULL)
     return NULL;
   session.keyring = signet_key_directory_new_context (self->directory, error);
@@ -856,8 +589,7 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
       g_ptr_array_add (finds, find);
     }
   g_clear_pointer (&session.keyring, gpgme_release);
-  g_clear_pointer (&session.dirmngr, gpgme_release);
-  g_free (session.current);
+  g_clear_pointer (&session.dirmngr, signet_dirmngr_free);
   if (finds == NULL)
     return NULL;
 
