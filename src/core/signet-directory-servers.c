@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "signet-address.h"
+#include "signet-completion-provider.h"
 #include "signet-dirmngr.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -649,4 +650,59 @@ signet_directory_servers_update_finish (SignetDirectoryServers *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+#define SEARCH_TIMEOUT_SECONDS 3
+
+/* The people whose user IDs on the keyserver @server match @text, as
+ * SignetAddress, with the fingerprint of a usable key for each in
+ * @fingerprints (same order); at most @max (0: no limit). Keyservers find
+ * whole words of names and addresses, so @text is asked as typed and the
+ * answers are kept where a name's word or the address starts with it.
+ * Blocks: call it from a worker thread. */
+gboolean
+signet_directory_servers_search_sync (SignetDirectoryServers *self,
+                                      const char             *server,
+                                      const char             *text,
+                                      guint                   max,
+                                      GPtrArray              *people,
+                                      GPtrArray              *fingerprints,
+                                      GCancellable           *cancellable,
+                                      GError                **error)
+{
+  g_autoptr(SignetDirmngr) dirmngr = NULL;
+  g_autoptr(GByteArray) answer = g_byte_array_new ();
+  g_autofree char *pattern = signet_dirmngr_escape_pattern (text);
+  g_autofree char *command = g_strdup_printf ("KS_SEARCH -- %s", pattern);
+  g_autofree char *folded = signet_completion_fold (text);
+  g_autoptr(GPtrArray) keys = NULL;
+
+  g_return_val_if_fail (SIGNET_IS_DIRECTORY_SERVERS (self), FALSE);
+
+  if (folded == NULL || folded[0] == '\0')
+    return TRUE;
+  dirmngr = signet_dirmngr_connect (self->homedir, SEARCH_TIMEOUT_SECONDS, cancellable, error);
+  if (dirmngr == NULL || !signet_dirmngr_ask (dirmngr, server, command, answer, error))
+    return FALSE;
+  keys = signet_dirmngr_parse_search (answer);
+  for (guint k = 0; k < keys->len && (max == 0 || people->len < max); k++)
+    {
+      SignetDirmngrKey *key = g_ptr_array_index (keys, k);
+
+      if (key->unusable || !signet_is_fingerprint (key->fingerprint))
+        continue;
+      for (guint u = 0; key->uids[u] != NULL && (max == 0 || people->len < max); u++)
+        {
+          SignetAddress *mailbox = signet_dirmngr_uid_mailbox (key->uids[u]);
+
+          if (mailbox == NULL || !signet_completion_matches (folded, mailbox->name, mailbox->email))
+            {
+              g_clear_pointer (&mailbox, signet_address_free);
+              continue;
+            }
+          g_ptr_array_add (people, mailbox);
+          g_ptr_array_add (fingerprints, g_ascii_strup (key->fingerprint, -1));
+        }
+    }
+  return TRUE;
 }

@@ -57,4 +57,13 @@ GPtrArray              *signet_directory_servers_update_finish (SignetDirectoryS
                                                              GAsyncResult           *result,
                                                              GError                **error);
 
+gboolean                signet_directory_servers_search_sync (SignetDirectoryServers *self,
+                                                             const char             *server,
+                                                             const char             *text,
+                                                             guint                   max,
+                                                             GPtrArray              *people,
+                                                             GPtrArray              *fingerprints,
+                                                             GCancellable           *cancellable,
+                                                             GError                **error);
+
 G_END_DECLS

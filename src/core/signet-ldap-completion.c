@@ -1,10 +1,13 @@
-/* Completion from the organisation's LDAP directories (the ldap:// and
- * ldaps:// servers of the directory): people (inetOrgPerson) whose name,
+/* Completion from the directory's servers, in their order: from LDAP
+ * directories (ldap://, ldaps://) people (inetOrgPerson) whose name,
  * given name, surname or address starts with what was typed, asked
- * through libldap, in pages, in a worker thread that a new keystroke
- * cancels. Each suggestion carries the key status the keyring gives its
- * address (a key the directory holds is found at Send). Offline nothing is
- * asked. */
+ * through libldap, in pages; from keyservers the user IDs of usable keys
+ * with a word starting with it (asked through dirmngr once three
+ * characters are typed: keyservers match whole words). All in a worker
+ * thread that a new keystroke cancels. Each suggestion carries the key
+ * status the keyring gives its address; one only on a keyserver is shown
+ * as Send will treat it (valid from a trusted server, else to be
+ * reviewed). Offline nothing is asked. */
 #define G_LOG_DOMAIN "signet-completion"
 
 #include "signet-ldap-completion.h"
@@ -17,6 +20,9 @@
 #include "signet-key-directory-private.h"
 
 #define SOURCE_NAME "ldap"
+#define KEYSERVER_SOURCE_NAME "keyserver"
+/* Keyservers find whole words: shorter text finds nothing worth asking for. */
+#define KEYSERVER_MIN_CHARS 3
 #define PAGE_SIZE 20
 #define POLL_MS 50
 #define SEARCH_TIMEOUT_S 3
@@ -79,8 +85,11 @@ first_value (LDAP *ld, LDAPMessage *entry, const char *attribute)
 }
 
 typedef struct {
-  char *name;
-  char *email;
+  char       *name;
+  char       *email;
+  const char *source;       /* SOURCE_NAME or KEYSERVER_SOURCE_NAME */
+  char       *fingerprint;  /* a keyserver's usable key for it */
+  gboolean    trusted;      /* from a server whose keys are the organisation's */
 } Person;
 
 static void
@@ -88,6 +97,7 @@ person_free (Person *person)
 {
   g_free (person->name);
   g_free (person->email);
+  g_free (person->fingerprint);
   g_free (person);
 }
 
@@ -203,6 +213,7 @@ search_server (const char *url, const char *prefix, guint max, GPtrArray *people
         {
           Person *person = g_new0 (Person, 1);
 
+          person->source = SOURCE_NAME;
           person->name = first_value (ld, entry, "cn");
           person->email = first_value (ld, entry, "mail");
           if (person->email != NULL && (max == 0 || people->len < max))
@@ -241,6 +252,64 @@ out:
   return error == NULL || *error == NULL;
 }
 
+/* The user IDs on the keyserver @server that @prefix starts a word of. */
+static gboolean
+search_keyserver (SignetLdapCompletion *self, const char *server, const char *prefix, guint max,
+                  GPtrArray *people, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
+  g_autoptr(GPtrArray) fingerprints = g_ptr_array_new_with_free_func (g_free);
+  gboolean trusted = signet_directory_servers_is_trusted (self->servers, server);
+
+  if (g_utf8_strlen (prefix, -1) < KEYSERVER_MIN_CHARS)
+    return TRUE;
+  if (!signet_directory_servers_search_sync (self->servers, server, prefix, max, found, fingerprints,
+                                             cancellable, error))
+    {
+      /* As for LDAP: a keyserver that fails leaves the other suggestions. */
+      if (error != NULL && *error != NULL && !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_debug ("No suggestions from a keyserver: %s", (*error)->message);
+          g_clear_error (error);
+        }
+      return error == NULL || *error == NULL;
+    }
+  for (guint i = 0; i < found->len && (max == 0 || people->len < max); i++)
+    {
+      SignetAddress *address = g_ptr_array_index (found, i);
+      Person *person = g_new0 (Person, 1);
+
+      person->name = g_strdup (address->name);
+      person->email = g_strdup (address->email);
+      person->source = KEYSERVER_SOURCE_NAME;
+      person->fingerprint = g_strdup (g_ptr_array_index (fingerprints, i));
+      person->trusted = trusted;
+      g_ptr_array_add (people, person);
+    }
+  return TRUE;
+}
+
+/* One person per address: the first found (servers in their order). */
+static void
+drop_repeated (GPtrArray *people)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < people->len;)
+    {
+      char *normal = signet_address_normalize (((Person *) g_ptr_array_index (people, i))->email);
+
+      if (normal == NULL || g_hash_table_contains (seen, normal))
+        {
+          g_free (normal);
+          g_ptr_array_remove_index (people, i);
+          continue;
+        }
+      g_hash_table_add (seen, normal);
+      i++;
+    }
+}
+
 static int
 compare_completions (gconstpointer a, gconstpointer b)
 {
@@ -266,14 +335,17 @@ search_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     }
   for (guint i = 0; servers[i] != NULL; i++)
     {
-      if (!g_str_has_prefix (servers[i], "ldap://") && !g_str_has_prefix (servers[i], "ldaps://"))
-        continue;
-      if (!search_server (servers[i], search->prefix, search->max_results, people, cancellable, &error))
+      gboolean ldap = g_str_has_prefix (servers[i], "ldap://") || g_str_has_prefix (servers[i], "ldaps://");
+
+      if (ldap ? !search_server (servers[i], search->prefix, search->max_results, people, cancellable, &error)
+               : !search_keyserver (self, servers[i], search->prefix, search->max_results, people,
+                                    cancellable, &error))
         {
           g_task_return_error (task, error);
           return;
         }
     }
+  drop_repeated (people);
   for (guint i = 0; i < people->len; i++)
     g_ptr_array_add (emails, ((Person *) g_ptr_array_index (people, i))->email);
   g_ptr_array_add (emails, NULL);
@@ -291,11 +363,18 @@ search_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     {
       Person *person = g_ptr_array_index (people, i);
       SignetKeyResult *result = g_ptr_array_index (results, i);
+      SignetKeyStatus status = result->status;
+      const char *fingerprint = status == SIGNET_KEY_STATUS_AMBIGUOUS ? NULL : result->fingerprint;
 
+      /* A key the keyserver has and the keyring not yet: Send finds it,
+       * and uses it at once only when the server is trusted. */
+      if (status == SIGNET_KEY_STATUS_MISSING && person->fingerprint != NULL)
+        {
+          status = person->trusted ? SIGNET_KEY_STATUS_OK : SIGNET_KEY_STATUS_UNTRUSTED;
+          fingerprint = person->fingerprint;
+        }
       g_ptr_array_add (completions,
-                       signet_completion_new (person->name, person->email, result->status,
-                                              result->status == SIGNET_KEY_STATUS_AMBIGUOUS ? NULL : result->fingerprint,
-                                              SOURCE_NAME));
+                       signet_completion_new (person->name, person->email, status, fingerprint, person->source));
     }
   g_ptr_array_sort (completions, compare_completions);
   g_task_return_pointer (task, g_steal_pointer (&completions), (GDestroyNotify) g_ptr_array_unref);

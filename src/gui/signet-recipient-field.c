@@ -403,6 +403,9 @@ show_suggestions (SignetRecipientField *self, GPtrArray *found)
       g_autofree char *status_text = g_strcmp0 (c->source, "ldap") == 0
         /* Translators: what a suggested address's key allows, for an address found in the organisation's directory */
         ? g_strdup_printf (_("%s · from the directory"), signet_key_status_describe (c->status))
+        : g_strcmp0 (c->source, "keyserver") == 0
+        /* Translators: what a suggested address's key allows, for an address found on a keyserver */
+        ? g_strdup_printf (_("%s · from a keyserver"), signet_key_status_describe (c->status))
         : g_strdup (signet_key_status_describe (c->status));
       GtkWidget *status = gtk_label_new (status_text);
       GtkWidget *row = gtk_list_box_row_new ();
