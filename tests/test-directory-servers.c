@@ -701,6 +701,18 @@ test_ldap_completion (Fixture *f, gconstpointer data)
   g_assert_cmpuint (down->len, ==, 0);
 }
 
+/* What @text completes to, in @found (replacing what was there). */
+static GPtrArray *
+complete_again (GPtrArray **found, SignetCompletionProvider *provider, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (found, g_ptr_array_unref);
+  *found = complete (provider, text, 0, NULL, &error);
+  g_assert_no_error (error);
+  return *found;
+}
+
 /* Keyservers complete whole words of names and addresses (from three
  * characters on): a key only there is suggested as Send would treat it,
  * to be reviewed unless the server is trusted; one person once; a
@@ -713,20 +725,12 @@ test_keyserver_completion (Fixture *f, gconstpointer data)
   const char *servers[] = { signet_test_servers_env ("HKP_URL"), signet_test_servers_env ("LDAP_URL"), NULL };
   const char *trusted[] = { signet_test_servers_env ("HKP_URL"), NULL };
   const char *hostile[] = { "frank\nKS_GET -- 0x00", "frank%0AKS_GET", "frank:grace", "fra*", "frank+grace" };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) frank = NULL;
-  g_autoptr(GPtrArray) by_address = NULL;
-  g_autoptr(GPtrArray) short_text = NULL;
-  g_autoptr(GPtrArray) alice = NULL;
-  g_autoptr(GPtrArray) trusted_frank = NULL;
-  g_autoptr(GPtrArray) down = NULL;
+  g_autoptr(GPtrArray) found = NULL;
   const SignetCompletion *c;
 
   signet_directory_servers_configure (f->servers, servers, NULL, FALSE);
-  frank = complete (provider, "frank", 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (frank->len, ==, 1);
-  c = g_ptr_array_index (frank, 0);
+  g_assert_cmpuint (complete_again (&found, provider, "frank")->len, ==, 1);
+  c = g_ptr_array_index (found, 0);
   g_assert_cmpstr (c->email, ==, "frank@example.org");
   g_assert_cmpstr (c->name, ==, "Frank Herbert");
   g_assert_cmpstr (c->source, ==, "keyserver");
@@ -735,44 +739,30 @@ test_keyserver_completion (Fixture *f, gconstpointer data)
   /* Nothing was imported by suggesting it. */
   g_assert_cmpint (status_of (f, "frank@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
 
-  by_address = complete (provider, "grace@example.org", 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (find_email (by_address, "grace@example.org"));
+  g_assert_nonnull (find_email (complete_again (&found, provider, "grace@example.org"), "grace@example.org"));
 
-  short_text = complete (provider, "fr", 0, NULL, &error);
-  g_assert_no_error (error);
   /* Frank is in LDAP's people too: found there, not on the keyserver. */
-  c = find_email (short_text, "frank@example.org");
+  c = find_email (complete_again (&found, provider, "fr"), "frank@example.org");
   g_assert_nonnull (c);
   g_assert_cmpstr (c->source, ==, "ldap");
 
   /* On the keyserver and in LDAP: one suggestion, with the keyring's key. */
-  alice = complete (provider, "alice", 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (alice->len, ==, 1);
-  g_assert_cmpint (((SignetCompletion *) g_ptr_array_index (alice, 0))->status, ==, SIGNET_KEY_STATUS_OK);
+  g_assert_cmpuint (complete_again (&found, provider, "alice")->len, ==, 1);
+  g_assert_cmpint (((SignetCompletion *) g_ptr_array_index (found, 0))->status, ==, SIGNET_KEY_STATUS_OK);
 
   for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
-    {
-      g_autoptr(GPtrArray) none = complete (provider, hostile[i], 0, NULL, &error);
-
-      g_assert_no_error (error);
-      g_assert_null (find_email (none, "grace@example.org"));
-    }
+    g_assert_null (find_email (complete_again (&found, provider, hostile[i]), "grace@example.org"));
 
   signet_directory_servers_configure (f->servers, servers, trusted, FALSE);
-  trusted_frank = complete (provider, "Frank", 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (trusted_frank->len, ==, 1);
-  g_assert_cmpint (((SignetCompletion *) g_ptr_array_index (trusted_frank, 0))->status, ==, SIGNET_KEY_STATUS_OK);
+  g_assert_cmpuint (complete_again (&found, provider, "Frank")->len, ==, 1);
+  g_assert_cmpint (((SignetCompletion *) g_ptr_array_index (found, 0))->status, ==, SIGNET_KEY_STATUS_OK);
 
   fixture ("stop-sks", NULL);
-  down = complete (provider, "frank", 0, NULL, &error);
+  complete_again (&found, provider, "frank");
   fixture ("start-sks", NULL);
-  g_assert_no_error (error);
   /* Only LDAP's Frank is left. */
-  g_assert_cmpuint (down->len, ==, 1);
-  g_assert_cmpstr (((SignetCompletion *) g_ptr_array_index (down, 0))->source, ==, "ldap");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((SignetCompletion *) g_ptr_array_index (found, 0))->source, ==, "ldap");
 }
 
 /* A key revoked on the keyserver is not suggested from it. */
@@ -780,18 +770,12 @@ static void
 test_keyserver_completion_revoked (Fixture *f, gconstpointer data)
 {
   g_autoptr(SignetCompletionProvider) provider = signet_ldap_completion_new (f->directory, f->servers);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) grace = NULL;
-  g_autoptr(GPtrArray) frank = NULL;
+  g_autoptr(GPtrArray) found = NULL;
 
-  configure (f, signet_test_servers_env ("HKP_URL"), NULL);
   /* Only the keyserver is asked here. */
-  grace = complete (provider, "grace", 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_null (find_email (grace, "grace@example.org"));
-  frank = complete (provider, "frank", 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (find_email (frank, "frank@example.org"));
+  configure (f, signet_test_servers_env ("HKP_URL"), NULL);
+  g_assert_null (find_email (complete_again (&found, provider, "grace"), "grace@example.org"));
+  g_assert_nonnull (find_email (complete_again (&found, provider, "frank"), "frank@example.org"));
 }
 
 int
