@@ -402,6 +402,66 @@ test_fresh (Fixture *f, gconstpointer data)
   g_assert_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE);
 }
 
+static SignetDirectoryFind *
+find_for (GPtrArray *finds, const char *email)
+{
+  for (guint i = 0; i < finds->len; i++)
+    if (g_str_equal (((SignetDirectoryFind *) g_ptr_array_index (finds, i))->email, email))
+      return g_ptr_array_index (finds, i);
+  g_assert_not_reached ();
+}
+
+/* Several recipients in one update, as Send asks: the keys the keyring
+ * has are refreshed together (one key revoked on the keyserver, one in
+ * LDAP, one on no server: each from the first server in order that has it),
+ * and those it lacks are located, each with only its own user ID. */
+static void
+test_several (Fixture *f, gconstpointer data)
+{
+  const char *emails[] = { "grace@example.org", "alice@example.org", "frank@example.org", "dora@example.org",
+                           "erin@example.org", "nobody@example.org", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autofree char *listing = NULL;
+  const char *args[] = { "--with-colons", "--list-keys", NULL };
+  SignetDirectoryFind *find;
+
+  import_exported (f, "GRACE");
+  import_exported (f, "ERIN");
+  fixture ("revoke-on-sks", "grace");
+  configure (f, signet_test_servers_env ("LDAP_URL"), signet_test_servers_env ("HKP_URL"));
+  finds = signet_directory_servers_update_sync (f->servers, emails, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (finds->len, ==, 6);
+  find = find_for (finds, "grace@example.org");
+  g_assert_false (find->found);
+  g_assert_cmpstr (find->origin, ==, signet_test_servers_env ("HKP_URL"));
+  g_assert_cmpint (status_of (f, "grace@example.org"), ==, SIGNET_KEY_STATUS_REVOKED);
+  find = find_for (finds, "erin@example.org");
+  g_assert_false (find->found);
+  g_assert_cmpstr (find->origin, ==, signet_test_servers_env ("LDAP_URL"));
+  g_assert_cmpstr (find->fingerprints[0], ==, signet_test_servers_env ("ERIN_FPR"));
+  /* The demo keyring's own key for alice is on no server. */
+  find = find_for (finds, "alice@example.org");
+  g_assert_false (find->found);
+  g_assert_null (find->origin);
+  g_assert_cmpuint (g_strv_length (find->fingerprints), ==, 0);
+  find = find_for (finds, "frank@example.org");
+  g_assert_true (find->found);
+  g_assert_cmpstr (find->origin, ==, signet_test_servers_env ("HKP_URL"));
+  g_assert_cmpstr (find->fingerprints[0], ==, signet_test_servers_env ("FRANK_FPR"));
+  find = find_for (finds, "dora@example.org");
+  g_assert_true (find->found);
+  g_assert_cmpstr (find->origin, ==, signet_test_servers_env ("LDAP_URL"));
+  find = find_for (finds, "nobody@example.org");
+  g_assert_true (find->found);
+  g_assert_null (find->origin);
+  g_assert_cmpuint (g_strv_length (find->fingerprints), ==, 0);
+  /* Frank's key came in with his user ID only. */
+  listing = signet_test_gpg_output (f->home, args, signet_test_servers_env ("FRANK_FPR"), TRUE);
+  g_assert_null (strstr (strstr (listing, "\nuid:") + 1, "\nuid:"));
+}
+
 static void
 on_updated (GObject *object, GAsyncResult *result, gpointer user_data)
 {
@@ -806,6 +866,7 @@ main (int argc, char *argv[])
   ADD_SEND ("revoked-on-server", test_send_revoked_on_server);
   ADD ("revocation-on-keyserver", test_revocation_on_keyserver);
   ADD ("keyserver-completion-revoked", test_keyserver_completion_revoked);
+  ADD ("several", test_several);
   ADD ("revocation-in-ldap", test_revocation_in_ldap);
   ADD ("unreachable", test_unreachable);
   ADD ("unreachable-keyserver", test_unreachable_keyserver);

@@ -445,85 +445,158 @@ parse_search (GByteArray *answer, const char *normal)
   return g_steal_pointer (&found);
 }
 
-/* Refreshes @email's keys from the first server that has them, or locates
- * keys for it: WKD, then the servers in order. */
-static SignetDirectoryFind *
-update_one (Session *session, char **servers, gboolean wkd, const char *email, GError **error)
+/* At most this many keys are asked for in one KS_GET (an Assuan line
+ * holds 1,000 characters). */
+#define KEYS_PER_REQUEST 20
+
+/* "KS_GET -- 0xFPR…" for the fingerprints of @fingerprints from @first
+ * on, at most KEYS_PER_REQUEST; @first is moved past them. */
+static char *
+get_command (char **fingerprints, guint *first)
 {
-  g_autoptr(SignetDirectoryFind) find = g_new0 (SignetDirectoryFind, 1);
-  g_autoptr(GPtrArray) local = local_keys (session, email, error);
-  g_autoptr(GPtrArray) fingerprints = g_ptr_array_new_with_free_func (g_free);
+  GString *command = g_string_new ("KS_GET --");
+
+  for (guint n = 0; n < KEYS_PER_REQUEST && fingerprints[*first] != NULL; n++, (*first)++)
+    if (signet_is_fingerprint (fingerprints[*first]))
+      g_string_append_printf (command, " 0x%s", fingerprints[*first]);
+  return g_string_free (command, FALSE);
+}
+
+/* Locates keys for @email, which the keyring has none for: WKD, then the
+ * servers in order; what is found is added to @fingerprints and where to
+ * @find. */
+static gboolean
+locate (Session *session, char **servers, gboolean wkd, const char *email, GPtrArray *fingerprints,
+        SignetDirectoryFind *find, GError **error)
+{
   g_autofree char *normal = signet_address_normalize (email);
 
-  if (local == NULL)
-    return NULL;
-  find->email = g_strdup (email);
-  find->found = local->len == 0;
-  if (local->len > 0)
+  if (wkd)
     {
-      for (guint k = 0; k < local->len; k++)
-        for (guint s = 0; servers[s] != NULL; s++)
-          {
-            g_autoptr(GByteArray) keys = g_byte_array_new ();
-            g_autofree char *command = g_strdup_printf ("KS_GET -- 0x%s", (char *) g_ptr_array_index (local, k));
+      g_autoptr(GByteArray) keys = g_byte_array_new ();
 
-            if (!signet_dirmngr_ask (session->dirmngr, servers[s], command, keys, error))
-              return NULL;
-            if (keys->len == 0)
-              continue;
-            if (!import_for (session, keys, email, fingerprints, error))
-              return NULL;
-            if (find->origin == NULL)
-              find->origin = g_strdup (servers[s]);
-            break;
-          }
+      if (!signet_dirmngr_wkd_get (session->dirmngr, email, keys, error) ||
+          !import_for (session, keys, email, fingerprints, error))
+        return FALSE;
+      if (fingerprints->len > 0)
+        find->origin = g_strdup (SIGNET_DIRECTORY_WKD);
     }
-  else
+  for (guint s = 0; fingerprints->len == 0 && servers[s] != NULL; s++)
     {
-      if (wkd)
+      g_autoptr(GByteArray) answer = g_byte_array_new ();
+      g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", email);
+      g_autoptr(GPtrArray) candidates = NULL;
+
+      if (!signet_dirmngr_ask (session->dirmngr, servers[s], search, answer, error))
+        return FALSE;
+      candidates = parse_search (answer, normal);
+      g_ptr_array_add (candidates, NULL);
+      for (guint first = 0; first < candidates->len - 1;)
         {
           g_autoptr(GByteArray) keys = g_byte_array_new ();
+          g_autofree char *command = get_command ((char **) candidates->pdata, &first);
 
-          if (!signet_dirmngr_wkd_get (session->dirmngr, email, keys, error))
-            return NULL;
-          if (keys->len > 0)
-            {
-              if (!import_for (session, keys, email, fingerprints, error))
-                return NULL;
-              if (fingerprints->len > 0)
-                find->origin = g_strdup (SIGNET_DIRECTORY_WKD);
-            }
+          if (!g_str_equal (command, "KS_GET --") &&
+              (!signet_dirmngr_ask (session->dirmngr, servers[s], command, keys, error) ||
+               !import_for (session, keys, email, fingerprints, error)))
+            return FALSE;
         }
-      for (guint s = 0; fingerprints->len == 0 && servers[s] != NULL; s++)
+      if (fingerprints->len > 0)
+        find->origin = g_strdup (servers[s]);
+    }
+  return TRUE;
+}
+
+/* Refreshes, batched, the keys the keyring has for the addresses in
+ * @emails (@local: for each, its fingerprints), each from the first server
+ * that has it: one request per server for all of them. What each server
+ * had is added to @fingerprints[i], and the first server to @finds[i]. */
+static gboolean
+refresh (Session *session, char **servers, GPtrArray *emails, GPtrArray *local, GPtrArray **fingerprints,
+         SignetDirectoryFind **finds, GError **error)
+{
+  g_autoptr(GHashTable) pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < local->len; i++)
+    {
+      GPtrArray *keys = g_ptr_array_index (local, i);
+
+      for (guint k = 0; k < keys->len; k++)
+        g_hash_table_add (pending, g_ascii_strup (g_ptr_array_index (keys, k), -1));
+    }
+  for (guint s = 0; servers[s] != NULL && g_hash_table_size (pending) > 0; s++)
+    {
+      g_autofree char **keys = (char **) g_hash_table_get_keys_as_array (pending, NULL);
+      g_auto(GStrv) asked = g_strdupv (keys);
+
+      for (guint first = 0; asked[first] != NULL;)
         {
+          g_autofree char *command = get_command (asked, &first);
           g_autoptr(GByteArray) answer = g_byte_array_new ();
-          g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", email);
-          g_autoptr(GPtrArray) candidates = NULL;
 
-          if (!signet_dirmngr_ask (session->dirmngr, servers[s], search, answer, error))
-            return NULL;
-          candidates = parse_search (answer, normal);
-          for (guint c = 0; c < candidates->len; c++)
+          if (!signet_dirmngr_ask (session->dirmngr, servers[s], command, answer, error))
+            return FALSE;
+          for (guint i = 0; answer->len > 0 && i < emails->len; i++)
             {
-              g_autoptr(GByteArray) keys = g_byte_array_new ();
-              const char *fpr = g_ptr_array_index (candidates, c);
-              g_autofree char *command = NULL;
+              g_autoptr(GPtrArray) had = g_ptr_array_new_with_free_func (g_free);
 
-              if (!signet_is_fingerprint (fpr))
+              if (((GPtrArray *) g_ptr_array_index (local, i))->len == 0)
                 continue;
-              command = g_strdup_printf ("KS_GET -- 0x%s", fpr);
-              if (!signet_dirmngr_ask (session->dirmngr, servers[s], command, keys, error))
-                return NULL;
-              if (!import_for (session, keys, email, fingerprints, error))
-                return NULL;
+              if (!import_for (session, answer, g_ptr_array_index (emails, i), had, error))
+                return FALSE;
+              for (guint h = 0; h < had->len; h++)
+                {
+                  g_autofree char *upper = g_ascii_strup (g_ptr_array_index (had, h), -1);
+
+                  g_hash_table_remove (pending, upper);
+                  if (!g_ptr_array_find_with_equal_func (fingerprints[i], g_ptr_array_index (had, h),
+                                                         (GEqualFunc) g_str_equal, NULL))
+                    g_ptr_array_add (fingerprints[i], g_strdup (g_ptr_array_index (had, h)));
+                }
+              if (had->len > 0 && finds[i]->origin == NULL)
+                finds[i]->origin = g_strdup (servers[s]);
             }
-          if (fingerprints->len > 0)
-            find->origin = g_strdup (servers[s]);
         }
     }
-  g_ptr_array_add (fingerprints, NULL);
-  find->fingerprints = (char **) g_ptr_array_free (g_steal_pointer (&fingerprints), FALSE);
-  return g_steal_pointer (&find);
+  return TRUE;
+}
+
+/* Refreshes the keys of every address of @emails that the keyring has,
+ * and locates keys for the others. */
+static GPtrArray *
+update_all (Session *session, char **servers, gboolean wkd, GPtrArray *emails, GError **error)
+{
+  g_autoptr(GPtrArray) finds = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_directory_find_free);
+  g_autoptr(GPtrArray) local = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  GPtrArray **fingerprints = g_new0 (GPtrArray *, emails->len);
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < emails->len; i++)
+    {
+      SignetDirectoryFind *find = g_new0 (SignetDirectoryFind, 1);
+      GPtrArray *keys = ok ? local_keys (session, g_ptr_array_index (emails, i), error) : NULL;
+
+      find->email = g_strdup (g_ptr_array_index (emails, i));
+      find->found = keys != NULL && keys->len == 0;
+      g_ptr_array_add (finds, find);
+      g_ptr_array_add (local, keys != NULL ? keys : g_ptr_array_new ());
+      fingerprints[i] = g_ptr_array_new_with_free_func (g_free);
+      ok = ok && keys != NULL;
+    }
+  ok = ok && refresh (session, servers, emails, local, fingerprints, (SignetDirectoryFind **) finds->pdata, error);
+  for (guint i = 0; ok && i < emails->len; i++)
+    if (((SignetDirectoryFind *) g_ptr_array_index (finds, i))->found)
+      ok = locate (session, servers, wkd, g_ptr_array_index (emails, i), fingerprints[i],
+                   g_ptr_array_index (finds, i), error);
+  for (guint i = 0; i < emails->len; i++)
+    {
+      SignetDirectoryFind *find = g_ptr_array_index (finds, i);
+
+      g_ptr_array_add (fingerprints[i], NULL);
+      find->fingerprints = (char **) g_ptr_array_free (fingerprints[i], FALSE);
+    }
+  g_free (fingerprints);
+  return ok ? g_steal_pointer (&finds) : NULL;
 }
 
 static gboolean
@@ -578,17 +651,9 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
   if (session.dirmngr == NULL)
     return NULL;
   session.keyring = signet_key_directory_new_context (self->directory, error);
-  for (guint i = 0; session.keyring != NULL && i < wanted->len; i++)
-    {
-      SignetDirectoryFind *find = update_one (&session, servers, wkd, g_ptr_array_index (wanted, i), error);
-
-      if (find == NULL)
-        {
-          g_clear_pointer (&finds, g_ptr_array_unref);
-          break;
-        }
-      g_ptr_array_add (finds, find);
-    }
+  g_clear_pointer (&finds, g_ptr_array_unref);
+  if (session.keyring != NULL)
+    finds = update_all (&session, servers, wkd, wanted, error);
   g_clear_pointer (&session.keyring, gpgme_release);
   g_clear_pointer (&session.dirmngr, signet_dirmngr_free);
   if (finds == NULL)
