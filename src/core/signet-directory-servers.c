@@ -7,7 +7,8 @@
  * configuration file of the user's is ever changed. For each address, the
  * keys the keyring has are fetched again by fingerprint from the first
  * server that has them (revocations and new expiry dates published there
- * come in with the import); an address with no key is located, through
+ * come in with the import); an address with no key left that can be
+ * sealed to (none, or only expired or revoked ones) is located, through
  * WKD first and then the servers in order, and what is found imported.
  * Imported keys are only as valid as GnuPG says: a key found online is
  * not certified by anyone, so it is not sealed to until it is accepted.
@@ -31,6 +32,9 @@
 
 #define FRESH_SECONDS (5 * 60)
 #define CALL_TIMEOUT_SECONDS 20
+/* Keys fetched for one address from one server's search: a person has a
+ * few; a server listing hundreds would keep Send checking for minutes. */
+#define MAX_CANDIDATES 8
 
 struct _SignetDirectoryServers
 {
@@ -391,9 +395,11 @@ import_for (Session *session, GByteArray *keys, const char *email, GPtrArray *fi
   return TRUE;
 }
 
-/* The fingerprints of the keyring's keys with a user ID for @email. */
+/* The fingerprints of the keyring's keys with a user ID for @email;
+ * *@usable (if given, and set to FALSE by the caller) becomes TRUE if one
+ * of them can still be sealed to. */
 static GPtrArray *
-local_keys (Session *session, const char *email, GError **error)
+local_keys (Session *session, const char *email, gboolean *usable, GError **error)
 {
   g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *normal = signet_address_normalize (email);
@@ -408,7 +414,12 @@ local_keys (Session *session, const char *email, GError **error)
   while (err == 0 && (err = gpgme_op_keylist_next (session->keyring, &key)) == 0)
     {
       if (key->fpr != NULL && has_address (key, normal))
-        g_ptr_array_add (found, g_strdup (key->fpr));
+        {
+          g_ptr_array_add (found, g_strdup (key->fpr));
+          if (usable != NULL && !key->revoked && !key->expired && !key->disabled && !key->invalid &&
+              key->can_encrypt)
+            *usable = TRUE;
+        }
       gpgme_key_unref (key);
     }
   gpgme_op_keylist_end (session->keyring);
@@ -484,12 +495,15 @@ locate (Session *session, char **servers, gboolean wkd, const char *email, GPtrA
   for (guint s = 0; fingerprints->len == 0 && servers[s] != NULL; s++)
     {
       g_autoptr(GByteArray) answer = g_byte_array_new ();
-      g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", email);
+      g_autofree char *escaped = signet_dirmngr_escape_pattern (email);
+      g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", escaped);
       g_autoptr(GPtrArray) candidates = NULL;
 
       if (!signet_dirmngr_ask (session->dirmngr, servers[s], search, answer, error))
         return FALSE;
       candidates = parse_search (answer, normal);
+      if (candidates->len > MAX_CANDIDATES)
+        g_ptr_array_set_size (candidates, MAX_CANDIDATES);
       g_ptr_array_add (candidates, NULL);
       for (guint first = 0; first < candidates->len - 1;)
         {
@@ -561,6 +575,54 @@ refresh (Session *session, char **servers, GPtrArray *emails, GPtrArray *local, 
   return TRUE;
 }
 
+/* Locates keys for @find's address when the keyring, refreshed, has none
+ * that can be sealed to (none at all, or only expired or revoked ones: a
+ * colleague's key was replaced). Keys new to the keyring are then reported
+ * as found (and may be accepted), not its unusable ones; without any, the
+ * refresh is. */
+static gboolean
+locate_unusable (Session *session, char **servers, gboolean wkd, GPtrArray *local, GPtrArray *fingerprints,
+                 SignetDirectoryFind *find, GError **error)
+{
+  g_autoptr(GPtrArray) now = NULL;
+  g_autoptr(GPtrArray) located = NULL;
+  g_autofree char *refreshed_from = NULL;
+  gboolean usable = FALSE;
+
+  if (local->len > 0)
+    {
+      now = local_keys (session, find->email, &usable, error);
+      if (now == NULL)
+        return FALSE;
+    }
+  if (usable)
+    return TRUE;
+  located = g_ptr_array_new_with_free_func (g_free);
+  refreshed_from = g_steal_pointer (&find->origin);
+  if (!locate (session, servers, wkd, find->email, located, find, error))
+    return FALSE;
+  for (guint k = 0; k < local->len; k++)
+    {
+      guint index;
+
+      if (g_ptr_array_find_with_equal_func (located, g_ptr_array_index (local, k), (GEqualFunc) g_str_equal, &index))
+        g_ptr_array_remove_index (located, index);
+    }
+  if (located->len > 0)
+    {
+      g_ptr_array_set_size (fingerprints, 0);
+      g_ptr_array_extend_and_steal (fingerprints, g_steal_pointer (&located));
+      find->found = TRUE;
+    }
+  else
+    {
+      g_free (find->origin);
+      find->origin = g_steal_pointer (&refreshed_from);
+      find->found = local->len == 0;
+    }
+  return TRUE;
+}
+
 /* Refreshes the keys of every address of @emails that the keyring has,
  * and locates keys for the others. */
 static GPtrArray *
@@ -574,10 +636,9 @@ update_all (Session *session, char **servers, gboolean wkd, GPtrArray *emails, G
   for (guint i = 0; i < emails->len; i++)
     {
       SignetDirectoryFind *find = g_new0 (SignetDirectoryFind, 1);
-      GPtrArray *keys = ok ? local_keys (session, g_ptr_array_index (emails, i), error) : NULL;
+      GPtrArray *keys = ok ? local_keys (session, g_ptr_array_index (emails, i), NULL, error) : NULL;
 
       find->email = g_strdup (g_ptr_array_index (emails, i));
-      find->found = keys != NULL && keys->len == 0;
       g_ptr_array_add (finds, find);
       g_ptr_array_add (local, keys != NULL ? keys : g_ptr_array_new ());
       fingerprints[i] = g_ptr_array_new_with_free_func (g_free);
@@ -585,9 +646,8 @@ update_all (Session *session, char **servers, gboolean wkd, GPtrArray *emails, G
     }
   ok = ok && refresh (session, servers, emails, local, fingerprints, (SignetDirectoryFind **) finds->pdata, error);
   for (guint i = 0; ok && i < emails->len; i++)
-    if (((SignetDirectoryFind *) g_ptr_array_index (finds, i))->found)
-      ok = locate (session, servers, wkd, g_ptr_array_index (emails, i), fingerprints[i],
-                   g_ptr_array_index (finds, i), error);
+    ok = locate_unusable (session, servers, wkd, g_ptr_array_index (local, i), fingerprints[i],
+                          g_ptr_array_index (finds, i), error);
   for (guint i = 0; i < emails->len; i++)
     {
       SignetDirectoryFind *find = g_ptr_array_index (finds, i);
