@@ -561,7 +561,7 @@ run_operation (gpgme_ctx_t     ctx,
   RunState state = RUN_DONE;
   gpgme_error_t err;
 
-  err = gpgme_data_new_from_fd (&in, run->source_fd);
+  err = new_stream_data (&in, run->source_fd);
   if (err == 0)
     err = new_stream_data (&out, out_fd);
   if (err == 0)
