@@ -41,7 +41,16 @@
  * or the ciphertext to open) has data or its end, so it never blocks reading
  * from a slow writer, and gpg's input pipe is non-blocking, so it never
  * blocks writing to a stalled gpg: the loop always comes back to poll, where
- * Cancel and gpg's death are seen. */
+ * Cancel and gpg's death are seen.
+ *
+ * The data itself does not pass through GPGME where the kernel can move it:
+ * GPGME 1.18 copies every block it relays and formats each one for its
+ * trace, even with tracing off, which costs more than gpg's encryption. So
+ * the loop splices the source into gpg's input pipe and gpg's output pipe
+ * (found as gpg's standard output in /proc) into the destination, and calls
+ * GPGME's handlers only at the end of each, so that GPGME sees the end,
+ * closes its pipes and finishes as it would otherwise. Where splicing is
+ * not possible, GPGME relays as before. */
 
 /* Once gpg is gone, how long what it wrote may take to arrive. */
 #define DRAIN_USEC (3 * G_USEC_PER_SEC)
@@ -50,6 +59,8 @@
 /* Transfers between GPGME and gpg, larger than its 4 KiB default. */
 #define IO_BUFFER_SIZE "262144"
 #define PIPE_SIZE (1 << 20)
+/* The most one splice() moves. */
+#define SPLICE_SIZE (1 << 20)
 
 typedef struct {
   int            fd;
@@ -57,6 +68,7 @@ typedef struct {
   gpgme_io_cb_t  fnc;
   void          *fnc_data;
   gboolean       active;
+  gboolean       direct;         /* data moved by splice(), not by GPGME */
 } Watch;
 
 typedef struct {
@@ -68,6 +80,7 @@ typedef struct {
   const char * const *endings;   /* statuses gpg says when it gives up on its own, or NULL */
   gboolean       ended;          /* gpg said one */
   int            source_fd;      /* what gpg is to read */
+  int            sink_fd;        /* where what gpg writes goes */
   gboolean       source_ready;   /* data from it, or its end, is waiting */
   gboolean       input_writable; /* gpg's input pipe has room */
   gboolean       input_closed;   /* nothing reads gpg's input any more */
@@ -262,6 +275,49 @@ mark_engine_gone (Run *run)
     run->engine_gone = g_get_monotonic_time ();
 }
 
+/* The pipe that is gpg's standard output ("--output -"), where it writes
+ * the data, as "pipe:[inode]" in @name. */
+static gboolean
+engine_output_pipe (pid_t pid, char *name, gsize size)
+{
+  char path[64];
+  ssize_t len;
+
+  g_snprintf (path, sizeof path, "/proc/%d/fd/1", (int) pid);
+  len = readlink (path, name, size - 1);
+  if (len <= 0)
+    return FALSE;
+  name[len] = '\0';
+  return g_str_has_prefix (name, "pipe:[");
+}
+
+/* Moves the data by splice() between gpg and the source and the sink:
+ * GPGME's only pipe to gpg (its input), and the one of GPGME's pipes from
+ * gpg that is gpg's standard output. */
+static void
+choose_direct_watches (Run *run)
+{
+  char output[64];
+  gboolean known = engine_output_pipe (run->engine_pid, output, sizeof output);
+
+  for (guint i = 0; i < run->watches->len; i++)
+    {
+      Watch *watch = g_ptr_array_index (run->watches, i);
+      char name[64];
+      struct stat st;
+
+      if (!watch->from_engine)
+        {
+          watch->direct = TRUE;
+          continue;
+        }
+      if (!known || fstat (watch->fd, &st) != 0 || !S_ISFIFO (st.st_mode))
+        continue;
+      g_snprintf (name, sizeof name, "pipe:[%llu]", (unsigned long long) st.st_ino);
+      watch->direct = strcmp (name, output) == 0;
+    }
+}
+
 static void
 watch_engine (Run *run, guint64 since)
 {
@@ -280,6 +336,7 @@ watch_engine (Run *run, guint64 since)
 #ifdef SYS_pidfd_open
   run->engine_pidfd = (int) syscall (SYS_pidfd_open, run->engine_pid, 0);
 #endif
+  choose_direct_watches (run);
   /* Checked after the pidfd is open: the pid could have been reused. */
   if (!engine_alive (run))
     mark_engine_gone (run);
@@ -388,6 +445,47 @@ prepare_poll (Run *run, PollSet *set, int cancel_fd)
   return -1;
 }
 
+/* Moves what gpg wrote into the sink. FALSE when GPGME is to read: at the
+ * end of gpg's output, which GPGME must see, or where splicing fails. */
+static gboolean
+splice_output (Run *run, Watch *watch)
+{
+  ssize_t n = splice (watch->fd, NULL, run->sink_fd, NULL, SPLICE_SIZE, SPLICE_F_MOVE);
+
+  if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN)))
+    return TRUE;
+  if (n < 0)
+    {
+      g_debug ("GPGME relays gpg's output: %s", g_strerror (errno));
+      watch->direct = FALSE;
+    }
+  return FALSE;
+}
+
+/* Moves the source into gpg's input. FALSE when GPGME is to write: at the
+ * end of the source, which GPGME must see, or where splicing fails. */
+static gboolean
+splice_input (Run *run, Watch *input)
+{
+  ssize_t n = splice (run->source_fd, NULL, input->fd, NULL, SPLICE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+  if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN)))
+    return TRUE;
+  if (n < 0 && errno == EPIPE)
+    {
+      /* Nothing reads gpg's input any more. */
+      run->input_closed = TRUE;
+      mark_engine_gone (run);
+      return TRUE;
+    }
+  if (n < 0)
+    {
+      g_debug ("GPGME relays gpg's input: %s", g_strerror (errno));
+      input->direct = FALSE;
+    }
+  return FALSE;
+}
+
 static void
 dispatch_watch (Run *run, Watch *watch, short revents)
 {
@@ -397,6 +495,8 @@ dispatch_watch (Run *run, Watch *watch, short revents)
     {
       if (revents & POLLIN)
         run->last_progress = g_get_monotonic_time ();
+      if (watch->direct && splice_output (run, watch))
+        return;
       watch->fnc (watch->fnc_data, watch->fd);
     }
   else if (revents & (POLLERR | POLLHUP | POLLNVAL))
@@ -419,6 +519,8 @@ feed_engine (Run *run)
   run->source_ready = FALSE;
   run->input_writable = FALSE;
   run->last_progress = g_get_monotonic_time ();
+  if (input->direct && splice_input (run, input))
+    return;
   input->fnc (input->fnc_data, input->fd);
 }
 
@@ -561,6 +663,7 @@ run_operation (gpgme_ctx_t     ctx,
   RunState state = RUN_DONE;
   gpgme_error_t err;
 
+  run->sink_fd = out_fd;
   err = new_stream_data (&in, run->source_fd);
   if (err == 0)
     err = new_stream_data (&out, out_fd);
