@@ -14,13 +14,16 @@
 #define CRC24_INIT 0xB704CEu
 #define CRC24_POLY 0x864CFBu
 #define LINE_LENGTH 64
+#define LINE_BYTES (LINE_LENGTH / 4 * 3)
 #define READ_SIZE (256 * 1024)
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* CRC-24 four bytes at a time: the register is kept in the top 24 bits of
+/* CRC-24 eight bytes at a time: the register is kept in the top 24 bits of
  * a 32-bit word, so the tables are those of an MSB-first CRC-32. */
-static guint32 crc_tables[4][256];
+static guint32 crc_tables[8][256];
+/* Two Base64 characters for each 12 bits. */
+static char pair_table[4096][2];
 
 static gpointer
 init_tables (gpointer unused)
@@ -34,9 +37,14 @@ init_tables (gpointer unused)
         c = (c & 0x80000000u) ? (c << 1) ^ (CRC24_POLY << 8) : c << 1;
       crc_tables[0][i] = c;
     }
-  for (guint t = 1; t < 4; t++)
+  for (guint t = 1; t < 8; t++)
     for (guint i = 0; i < 256; i++)
       crc_tables[t][i] = (crc_tables[t - 1][i] << 8) ^ crc_tables[0][crc_tables[t - 1][i] >> 24];
+  for (guint i = 0; i < 4096; i++)
+    {
+      pair_table[i][0] = alphabet[i >> 6];
+      pair_table[i][1] = alphabet[i & 0x3f];
+    }
   return NULL;
 }
 
@@ -45,11 +53,12 @@ crc24_update (guint32 crc, const guchar *data, gsize len)
 {
   guint32 c = crc << 8;
 
-  for (; len >= 4; data += 4, len -= 4)
+  for (; len >= 8; data += 8, len -= 8)
     {
       c ^= (guint32) data[0] << 24 | (guint32) data[1] << 16 | (guint32) data[2] << 8 | data[3];
-      c = crc_tables[3][c >> 24] ^ crc_tables[2][(c >> 16) & 0xff] ^
-          crc_tables[1][(c >> 8) & 0xff] ^ crc_tables[0][c & 0xff];
+      c = crc_tables[7][c >> 24] ^ crc_tables[6][(c >> 16) & 0xff] ^
+          crc_tables[5][(c >> 8) & 0xff] ^ crc_tables[4][c & 0xff] ^
+          crc_tables[3][data[4]] ^ crc_tables[2][data[5]] ^ crc_tables[1][data[6]] ^ crc_tables[0][data[7]];
     }
   for (; len > 0; data++, len--)
     c = (c << 8) ^ crc_tables[0][(c >> 24) ^ *data];
@@ -95,6 +104,20 @@ put_group (SignetArmorEncoder *encoder, char *o, const guchar *g)
   return o;
 }
 
+static inline char *
+put_line (char *o, const guchar *d)
+{
+  for (guint i = 0; i < LINE_BYTES; i += 3, o += 4)
+    {
+      guint32 v = (guint32) d[i] << 16 | (guint32) d[i + 1] << 8 | d[i + 2];
+
+      memcpy (o, pair_table[v >> 12], 2);
+      memcpy (o + 2, pair_table[v & 0xfff], 2);
+    }
+  *o++ = '\n';
+  return o;
+}
+
 /* Encodes @len bytes of @data into @out, which has room for
  * SIGNET_ARMOR_STEP_MAX (@len) characters; returns how many it wrote. */
 gsize
@@ -116,6 +139,9 @@ signet_armor_encoder_step (SignetArmorEncoder *encoder,
       o = put_group (encoder, o, encoder->pending);
       encoder->n_pending = 0;
     }
+  /* Whole lines at once, where they start at a line's beginning. */
+  for (; encoder->column == 0 && len >= LINE_BYTES; data += LINE_BYTES, len -= LINE_BYTES)
+    o = put_line (o, data);
   for (; len >= 3; data += 3, len -= 3)
     o = put_group (encoder, o, data);
   memcpy (encoder->pending + encoder->n_pending, data, len);
