@@ -300,6 +300,9 @@ choose_direct_watches (Run *run)
   char output[64];
   gboolean known = engine_output_pipe (run->engine_pid, output, sizeof output);
 
+  if (!known)
+    g_debug ("gpg's output not found; GPGME relays it");
+
   for (guint i = 0; i < run->watches->len; i++)
     {
       Watch *watch = g_ptr_array_index (run->watches, i);
