@@ -3,7 +3,6 @@
 
 #include "signet-encrypt.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "signet-engine-process.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-key-directory-private.h"
@@ -154,108 +153,6 @@ on_status (void *data, const char *keyword, const char *args)
   return 0;
 }
 
-/* Clock ticks since boot: the unit of the start time in /proc/PID/stat. */
-static guint64
-ticks_since_boot (void)
-{
-  struct timespec now;
-  guint64 hz = (guint64) sysconf (_SC_CLK_TCK);
-
-  clock_gettime (CLOCK_BOOTTIME, &now);
-  return (guint64) now.tv_sec * hz + (guint64) now.tv_nsec * hz / G_GUINT64_CONSTANT (1000000000);
-}
-
-/* From /proc/PID/stat: the state, the parent and the start time. FALSE when
- * there is no such process. */
-static gboolean
-read_process (pid_t pid, char *state, pid_t *ppid, guint64 *start)
-{
-  char path[64];
-  char buf[1024];
-  g_auto(GStrv) fields = NULL;
-  const char *after_name;
-  ssize_t len;
-  int fd;
-
-  g_snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return FALSE;
-  len = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  /* The name, in parentheses, may hold spaces and parentheses itself. */
-  buf[MAX (len, 0)] = '\0';
-  after_name = strrchr (buf, ')');
-  if (after_name == NULL || after_name[1] != ' ')
-    return FALSE;
-  /* Fields 3 (state), 4 (parent) ... 22 (start time). */
-  fields = g_strsplit (after_name + 2, " ", 21);
-  if (g_strv_length (fields) < 20)
-    return FALSE;
-  *state = fields[0][0];
-  *ppid = (pid_t) g_ascii_strtoll (fields[1], NULL, 10);
-  *start = g_ascii_strtoull (fields[19], NULL, 10);
-  return TRUE;
-}
-
-static gboolean
-holds_pipe (pid_t pid, const char *pipe_name)
-{
-  char path[64];
-  gboolean found = FALSE;
-  struct dirent *entry;
-  DIR *dir;
-
-  g_snprintf (path, sizeof path, "/proc/%d/fd", (int) pid);
-  dir = opendir (path);
-  while (dir != NULL && !found && (entry = readdir (dir)) != NULL)
-    {
-      char target[64];
-      ssize_t len = readlinkat (dirfd (dir), entry->d_name, target, sizeof target - 1);
-
-      if (len > 0)
-        {
-          target[len] = '\0';
-          found = strcmp (target, pipe_name) == 0;
-        }
-    }
-  if (dir != NULL)
-    closedir (dir);
-  return found;
-}
-
-/* gpg: the first process started after @since that holds the other end of
- * one of GPGME's pipes (processes gpg starts itself come later). A process
- * whose parent is us is not it, as GPGME double-forks gpg, but a fork of
- * another thread that still carries our descriptors. */
-static pid_t
-find_engine (const char *pipe_name, guint64 since, guint64 *start)
-{
-  DIR *proc = opendir ("/proc");
-  struct dirent *entry;
-  pid_t found = 0;
-
-  while (proc != NULL && (entry = readdir (proc)) != NULL)
-    {
-      pid_t pid = (pid_t) g_ascii_strtoll (entry->d_name, NULL, 10);
-      guint64 started = 0;
-      pid_t ppid = 0;
-      char state;
-
-      if (pid <= 0 || pid == getpid () || !read_process (pid, &state, &ppid, &started) ||
-          started + 1 < since || ppid == getpid () || (found != 0 && started >= *start))
-        continue;
-      if (holds_pipe (pid, pipe_name))
-        {
-          found = pid;
-          *start = started;
-        }
-    }
-  if (proc != NULL)
-    closedir (proc);
-  return found;
-}
-
 static gboolean
 engine_alive (Run *run)
 {
@@ -264,7 +161,7 @@ engine_alive (Run *run)
   char state = 'X';
 
   /* A zombie has stopped: pid 1 may take its time to reap it. */
-  return read_process (run->engine_pid, &state, &ppid, &start) &&
+  return signet_engine_read_process (run->engine_pid, &state, &ppid, &start) &&
          state != 'Z' && state != 'X' && start == run->engine_start;
 }
 
@@ -275,22 +172,6 @@ mark_engine_gone (Run *run)
     run->engine_gone = g_get_monotonic_time ();
 }
 
-/* The pipe that is gpg's standard output ("--output -"), where it writes
- * the data, as "pipe:[inode]" in @name. */
-static gboolean
-engine_output_pipe (pid_t pid, char *name, gsize size)
-{
-  char path[64];
-  ssize_t len;
-
-  g_snprintf (path, sizeof path, "/proc/%d/fd/1", (int) pid);
-  len = readlink (path, name, size - 1);
-  if (len <= 0)
-    return FALSE;
-  name[len] = '\0';
-  return g_str_has_prefix (name, "pipe:[");
-}
-
 /* Moves the data by splice() between gpg and the source and the sink:
  * GPGME's only pipe to gpg (its input), and the one of GPGME's pipes from
  * gpg that is gpg's standard output. */
@@ -298,7 +179,7 @@ static void
 choose_direct_watches (Run *run)
 {
   char output[64];
-  gboolean known = engine_output_pipe (run->engine_pid, output, sizeof output);
+  gboolean known = signet_engine_output_pipe (run->engine_pid, output, sizeof output);
 
   if (!known)
     g_debug ("gpg's output not found; GPGME relays it");
@@ -330,7 +211,7 @@ watch_engine (Run *run, guint64 since)
   if (first == NULL || fstat (first->fd, &st) != 0 || !S_ISFIFO (st.st_mode))
     return;
   g_snprintf (run->pipe_name, sizeof run->pipe_name, "pipe:[%llu]", (unsigned long long) st.st_ino);
-  run->engine_pid = find_engine (run->pipe_name, since, &run->engine_start);
+  run->engine_pid = signet_engine_find (run->pipe_name, since, &run->engine_start);
   if (run->engine_pid == 0)
     {
       g_debug ("gpg not found in /proc; watching its pipes only");
@@ -350,7 +231,7 @@ static void
 stop_engine (Run *run)
 {
 #ifdef SYS_pidfd_send_signal
-  if (run->engine_pidfd >= 0 && run->engine_gone == 0 && holds_pipe (run->engine_pid, run->pipe_name))
+  if (run->engine_pidfd >= 0 && run->engine_gone == 0 && signet_engine_holds_pipe (run->engine_pid, run->pipe_name))
     (void) syscall (SYS_pidfd_send_signal, run->engine_pidfd, SIGTERM, NULL, 0);
 #endif
 }
@@ -662,7 +543,7 @@ run_operation (gpgme_ctx_t     ctx,
 {
   g_auto(gpgme_data_t) in = NULL;
   g_auto(gpgme_data_t) out = NULL;
-  guint64 since = ticks_since_boot ();
+  guint64 since = signet_engine_ticks_since_boot ();
   RunState state = RUN_DONE;
   gpgme_error_t err;
 
