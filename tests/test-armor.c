@@ -192,6 +192,27 @@ test_copy_fd (Fixture *f, gconstpointer data)
   g_assert_true (g_bytes_equal (back, input));
 }
 
+/* What gpg armored itself ("armor" in gpg.conf) is not armored twice. */
+static void
+test_armored_already (Fixture *f, gconstpointer data)
+{
+  static const char armored[] = "-----BEGIN PGP MESSAGE-----\n\nhF4DOthBatwo9BgSAQdA\n=luwt\n-----END PGP MESSAGE-----\n";
+  g_autofree char *in_path = g_build_filename (f->dir, "gpg.asc", NULL);
+  g_autofree char *out_path = g_build_filename (f->dir, "copy.asc", NULL);
+  g_autofree char *copy = NULL;
+  int in_fd, out_fd, saved_errno = -1;
+
+  g_assert_true (g_file_set_contents (in_path, armored, -1, NULL));
+  in_fd = g_open (in_path, O_RDONLY | O_CLOEXEC, 0);
+  out_fd = g_open (out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  g_assert_true (signet_armor_copy_fd (in_fd, out_fd, &saved_errno));
+  g_assert_cmpint (saved_errno, ==, 0);
+  close (in_fd);
+  close (out_fd);
+  copy = signet_test_read_file (out_path);
+  g_assert_cmpstr (copy, ==, armored);
+}
+
 /* A full disk is reported, and the writer on the other end of the pipe is
  * not left blocked: everything is still read. */
 static void
@@ -224,6 +245,7 @@ main (int argc, char *argv[])
   g_test_add ("/armor/round-trip", Fixture, NULL, fixture_setup, test_round_trip, fixture_teardown);
   g_test_add ("/armor/same-as-gpg", Fixture, NULL, fixture_setup, test_same_as_gpg, fixture_teardown);
   g_test_add ("/armor/copy-fd", Fixture, NULL, fixture_setup, test_copy_fd, fixture_teardown);
+  g_test_add ("/armor/armored-already", Fixture, NULL, fixture_setup, test_armored_already, fixture_teardown);
   g_test_add ("/armor/full-disk", Fixture, NULL, fixture_setup, test_full_disk, fixture_teardown);
   return g_test_run ();
 }

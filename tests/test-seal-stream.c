@@ -170,6 +170,24 @@ test_large_signed (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (status, "GOODSIG"));
 }
 
+/* With "armor" in gpg.conf gpg armors what it writes itself: the message
+ * is armored once all the same, and opens. */
+static void
+test_armor_in_gpg_conf (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = g_build_filename (homedir, "gpg.conf", NULL);
+  g_autofree char *saved = NULL;
+  g_autofree char *with_armor = NULL;
+  g_autofree char *status = NULL;
+
+  g_assert_true (g_file_get_contents (conf, &saved, NULL, NULL) || (saved = g_strdup ("")) != NULL);
+  with_armor = g_strconcat (saved, "armor\n", NULL);
+  g_assert_true (g_file_set_contents (conf, with_armor, -1, NULL));
+  seal_large (f, NULL, &status);
+  g_assert_true (g_file_set_contents (conf, saved, -1, NULL));
+  g_assert_nonnull (strstr (status, "DECRYPTION_OKAY"));
+}
+
 /* A seal that fails (gpg refuses the revoked key) after the message's
  * headers were written leaves the file exactly as it was before. */
 static void
@@ -204,6 +222,7 @@ main (int argc, char *argv[])
   homedir = signet_test_make_gnupghome ();
   g_test_add ("/seal-stream/large", Fixture, NULL, fixture_setup, test_large, fixture_teardown);
   g_test_add ("/seal-stream/large-signed", Fixture, NULL, fixture_setup, test_large_signed, fixture_teardown);
+  g_test_add ("/seal-stream/armor-in-gpg-conf", Fixture, NULL, fixture_setup, test_armor_in_gpg_conf, fixture_teardown);
   g_test_add ("/seal-stream/failure-leaves-file", Fixture, NULL, fixture_setup, test_failure_leaves_file,
               fixture_teardown);
   status = g_test_run ();

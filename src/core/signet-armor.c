@@ -204,10 +204,37 @@ write_all (int fd, const char *data, gsize len)
   return TRUE;
 }
 
+/* Copies @in_fd to @out_fd as it is, @data (@len bytes, read from it
+ * already) first; like signet_armor_copy_fd() after a failed write. */
+static gboolean
+copy_verbatim (int in_fd, int out_fd, guchar *data, gsize len, int *write_errno)
+{
+  ssize_t n = (ssize_t) len;
+
+  for (;;)
+    {
+      if (n > 0 && *write_errno == 0 && !write_all (out_fd, (const char *) data, n))
+        *write_errno = errno != 0 ? errno : EIO;
+      n = read (in_fd, data, READ_SIZE);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          *write_errno = errno;
+          return FALSE;
+        }
+      if (n == 0)
+        return *write_errno == 0;
+    }
+}
+
 /* Reads a binary OpenPGP message from @in_fd until its end and writes it
  * armored to @out_fd. Once a write fails, what follows is read and thrown
  * away, so that whoever writes into @in_fd is never left blocked; FALSE
- * then, with the error's errno in @write_errno (also for a failed read). */
+ * then, with the error's errno in @write_errno (also for a failed read).
+ * Input that is no binary OpenPGP (its first byte is no packet tag, which
+ * always has its high bit set) was armored by gpg already, as an "armor"
+ * line in gpg.conf makes it do: it is copied as it is. */
 gboolean
 signet_armor_copy_fd (int  in_fd,
                       int  out_fd,
@@ -216,7 +243,7 @@ signet_armor_copy_fd (int  in_fd,
   g_autofree guchar *in = g_malloc (READ_SIZE);
   g_autofree char *out = g_malloc (SIGNET_ARMOR_STEP_MAX (READ_SIZE) + SIGNET_ARMOR_EDGE_MAX);
   SignetArmorEncoder encoder;
-  gboolean writing = TRUE;
+  gboolean writing = TRUE, first = TRUE;
   gsize n_out;
 
   *write_errno = 0;
@@ -235,6 +262,9 @@ signet_armor_copy_fd (int  in_fd,
         }
       if (n == 0)
         break;
+      if (first && (in[0] & 0x80) == 0)
+        return copy_verbatim (in_fd, out_fd, in, n, write_errno);
+      first = FALSE;
       if (!writing)
         continue;
       n_out += signet_armor_encoder_step (&encoder, in, n, out + n_out);
