@@ -78,10 +78,14 @@ armor_in_pieces (GRand *rand, GBytes *data)
 static void
 assert_lines_short (const char *armor)
 {
-  g_auto(GStrv) lines = g_strsplit (armor, "\n", -1);
+  gsize column = 0;
 
-  for (guint i = 0; lines[i] != NULL; i++)
-    g_assert_cmpuint (strlen (lines[i]), <=, 76);
+  /* A scan of its own: g_strsplit() is quadratic under AddressSanitizer. */
+  for (const char *p = armor; *p != '\0'; p++)
+    {
+      column = *p == '\n' ? 0 : column + 1;
+      g_assert_cmpuint (column, <=, 76);
+    }
 }
 
 /* What `gpg --dearmor` makes of @armor. */

@@ -117,10 +117,14 @@ static void
 assert_lines_short (const char *path)
 {
   g_autofree char *text = signet_test_read_file (path);
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  gsize column = 0;
 
-  for (guint i = 0; lines[i] != NULL; i++)
-    g_assert_cmpuint (strlen (lines[i]), <=, 78);
+  /* A scan of its own: g_strsplit() is quadratic under AddressSanitizer. */
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      column = *p == '\n' ? 0 : column + 1;
+      g_assert_cmpuint (column, <=, 78);
+    }
 }
 
 static void
