@@ -3,7 +3,6 @@
 
 #include "signet-encrypt.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "signet-engine-process.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-key-directory-private.h"
@@ -41,7 +40,16 @@
  * or the ciphertext to open) has data or its end, so it never blocks reading
  * from a slow writer, and gpg's input pipe is non-blocking, so it never
  * blocks writing to a stalled gpg: the loop always comes back to poll, where
- * Cancel and gpg's death are seen. */
+ * Cancel and gpg's death are seen.
+ *
+ * The data itself does not pass through GPGME where the kernel can move it:
+ * GPGME 1.18 copies every block it relays and formats each one for its
+ * trace, even with tracing off, which costs more than gpg's encryption. So
+ * the loop splices the source into gpg's input pipe and gpg's output pipe
+ * (found as gpg's standard output in /proc) into the destination, and calls
+ * GPGME's handlers only at the end of each, so that GPGME sees the end,
+ * closes its pipes and finishes as it would otherwise. Where splicing is
+ * not possible, GPGME relays as before. */
 
 /* Once gpg is gone, how long what it wrote may take to arrive. */
 #define DRAIN_USEC (3 * G_USEC_PER_SEC)
@@ -50,6 +58,8 @@
 /* Transfers between GPGME and gpg, larger than its 4 KiB default. */
 #define IO_BUFFER_SIZE "262144"
 #define PIPE_SIZE (1 << 20)
+/* The most one splice() moves. */
+#define SPLICE_SIZE (1 << 20)
 
 typedef struct {
   int            fd;
@@ -57,6 +67,7 @@ typedef struct {
   gpgme_io_cb_t  fnc;
   void          *fnc_data;
   gboolean       active;
+  gboolean       direct;         /* data moved by splice(), not by GPGME */
 } Watch;
 
 typedef struct {
@@ -68,6 +79,7 @@ typedef struct {
   const char * const *endings;   /* statuses gpg says when it gives up on its own, or NULL */
   gboolean       ended;          /* gpg said one */
   int            source_fd;      /* what gpg is to read */
+  int            sink_fd;        /* where what gpg writes goes */
   gboolean       source_ready;   /* data from it, or its end, is waiting */
   gboolean       input_writable; /* gpg's input pipe has room */
   gboolean       input_closed;   /* nothing reads gpg's input any more */
@@ -141,108 +153,6 @@ on_status (void *data, const char *keyword, const char *args)
   return 0;
 }
 
-/* Clock ticks since boot: the unit of the start time in /proc/PID/stat. */
-static guint64
-ticks_since_boot (void)
-{
-  struct timespec now;
-  guint64 hz = (guint64) sysconf (_SC_CLK_TCK);
-
-  clock_gettime (CLOCK_BOOTTIME, &now);
-  return (guint64) now.tv_sec * hz + (guint64) now.tv_nsec * hz / G_GUINT64_CONSTANT (1000000000);
-}
-
-/* From /proc/PID/stat: the state, the parent and the start time. FALSE when
- * there is no such process. */
-static gboolean
-read_process (pid_t pid, char *state, pid_t *ppid, guint64 *start)
-{
-  char path[64];
-  char buf[1024];
-  g_auto(GStrv) fields = NULL;
-  const char *after_name;
-  ssize_t len;
-  int fd;
-
-  g_snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return FALSE;
-  len = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  /* The name, in parentheses, may hold spaces and parentheses itself. */
-  buf[MAX (len, 0)] = '\0';
-  after_name = strrchr (buf, ')');
-  if (after_name == NULL || after_name[1] != ' ')
-    return FALSE;
-  /* Fields 3 (state), 4 (parent) ... 22 (start time). */
-  fields = g_strsplit (after_name + 2, " ", 21);
-  if (g_strv_length (fields) < 20)
-    return FALSE;
-  *state = fields[0][0];
-  *ppid = (pid_t) g_ascii_strtoll (fields[1], NULL, 10);
-  *start = g_ascii_strtoull (fields[19], NULL, 10);
-  return TRUE;
-}
-
-static gboolean
-holds_pipe (pid_t pid, const char *pipe_name)
-{
-  char path[64];
-  gboolean found = FALSE;
-  struct dirent *entry;
-  DIR *dir;
-
-  g_snprintf (path, sizeof path, "/proc/%d/fd", (int) pid);
-  dir = opendir (path);
-  while (dir != NULL && !found && (entry = readdir (dir)) != NULL)
-    {
-      char target[64];
-      ssize_t len = readlinkat (dirfd (dir), entry->d_name, target, sizeof target - 1);
-
-      if (len > 0)
-        {
-          target[len] = '\0';
-          found = strcmp (target, pipe_name) == 0;
-        }
-    }
-  if (dir != NULL)
-    closedir (dir);
-  return found;
-}
-
-/* gpg: the first process started after @since that holds the other end of
- * one of GPGME's pipes (processes gpg starts itself come later). A process
- * whose parent is us is not it, as GPGME double-forks gpg, but a fork of
- * another thread that still carries our descriptors. */
-static pid_t
-find_engine (const char *pipe_name, guint64 since, guint64 *start)
-{
-  DIR *proc = opendir ("/proc");
-  struct dirent *entry;
-  pid_t found = 0;
-
-  while (proc != NULL && (entry = readdir (proc)) != NULL)
-    {
-      pid_t pid = (pid_t) g_ascii_strtoll (entry->d_name, NULL, 10);
-      guint64 started = 0;
-      pid_t ppid = 0;
-      char state;
-
-      if (pid <= 0 || pid == getpid () || !read_process (pid, &state, &ppid, &started) ||
-          started + 1 < since || ppid == getpid () || (found != 0 && started >= *start))
-        continue;
-      if (holds_pipe (pid, pipe_name))
-        {
-          found = pid;
-          *start = started;
-        }
-    }
-  if (proc != NULL)
-    closedir (proc);
-  return found;
-}
-
 static gboolean
 engine_alive (Run *run)
 {
@@ -251,7 +161,7 @@ engine_alive (Run *run)
   char state = 'X';
 
   /* A zombie has stopped: pid 1 may take its time to reap it. */
-  return read_process (run->engine_pid, &state, &ppid, &start) &&
+  return signet_engine_read_process (run->engine_pid, &state, &ppid, &start) &&
          state != 'Z' && state != 'X' && start == run->engine_start;
 }
 
@@ -260,6 +170,36 @@ mark_engine_gone (Run *run)
 {
   if (run->engine_gone == 0)
     run->engine_gone = g_get_monotonic_time ();
+}
+
+/* Moves the data by splice() between gpg and the source and the sink:
+ * GPGME's only pipe to gpg (its input), and the one of GPGME's pipes from
+ * gpg that is gpg's standard output. */
+static void
+choose_direct_watches (Run *run)
+{
+  char output[64];
+  gboolean known = signet_engine_output_pipe (run->engine_pid, output, sizeof output);
+
+  if (!known)
+    g_debug ("gpg's output not found; GPGME relays it");
+
+  for (guint i = 0; i < run->watches->len; i++)
+    {
+      Watch *watch = g_ptr_array_index (run->watches, i);
+      char name[64];
+      struct stat st;
+
+      if (!watch->from_engine)
+        {
+          watch->direct = TRUE;
+          continue;
+        }
+      if (!known || fstat (watch->fd, &st) != 0 || !S_ISFIFO (st.st_mode))
+        continue;
+      g_snprintf (name, sizeof name, "pipe:[%llu]", (unsigned long long) st.st_ino);
+      watch->direct = strcmp (name, output) == 0;
+    }
 }
 
 static void
@@ -271,7 +211,7 @@ watch_engine (Run *run, guint64 since)
   if (first == NULL || fstat (first->fd, &st) != 0 || !S_ISFIFO (st.st_mode))
     return;
   g_snprintf (run->pipe_name, sizeof run->pipe_name, "pipe:[%llu]", (unsigned long long) st.st_ino);
-  run->engine_pid = find_engine (run->pipe_name, since, &run->engine_start);
+  run->engine_pid = signet_engine_find (run->pipe_name, since, &run->engine_start);
   if (run->engine_pid == 0)
     {
       g_debug ("gpg not found in /proc; watching its pipes only");
@@ -280,6 +220,7 @@ watch_engine (Run *run, guint64 since)
 #ifdef SYS_pidfd_open
   run->engine_pidfd = (int) syscall (SYS_pidfd_open, run->engine_pid, 0);
 #endif
+  choose_direct_watches (run);
   /* Checked after the pidfd is open: the pid could have been reused. */
   if (!engine_alive (run))
     mark_engine_gone (run);
@@ -290,7 +231,7 @@ static void
 stop_engine (Run *run)
 {
 #ifdef SYS_pidfd_send_signal
-  if (run->engine_pidfd >= 0 && run->engine_gone == 0 && holds_pipe (run->engine_pid, run->pipe_name))
+  if (run->engine_pidfd >= 0 && run->engine_gone == 0 && signet_engine_holds_pipe (run->engine_pid, run->pipe_name))
     (void) syscall (SYS_pidfd_send_signal, run->engine_pidfd, SIGTERM, NULL, 0);
 #endif
 }
@@ -388,6 +329,47 @@ prepare_poll (Run *run, PollSet *set, int cancel_fd)
   return -1;
 }
 
+/* Moves what gpg wrote into the sink. FALSE when GPGME is to read: at the
+ * end of gpg's output, which GPGME must see, or where splicing fails. */
+static gboolean
+splice_output (Run *run, Watch *watch)
+{
+  ssize_t n = splice (watch->fd, NULL, run->sink_fd, NULL, SPLICE_SIZE, SPLICE_F_MOVE);
+
+  if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN)))
+    return TRUE;
+  if (n < 0)
+    {
+      g_debug ("GPGME relays gpg's output: %s", g_strerror (errno));
+      watch->direct = FALSE;
+    }
+  return FALSE;
+}
+
+/* Moves the source into gpg's input. FALSE when GPGME is to write: at the
+ * end of the source, which GPGME must see, or where splicing fails. */
+static gboolean
+splice_input (Run *run, Watch *input)
+{
+  ssize_t n = splice (run->source_fd, NULL, input->fd, NULL, SPLICE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+  if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN)))
+    return TRUE;
+  if (n < 0 && errno == EPIPE)
+    {
+      /* Nothing reads gpg's input any more. */
+      run->input_closed = TRUE;
+      mark_engine_gone (run);
+      return TRUE;
+    }
+  if (n < 0)
+    {
+      g_debug ("GPGME relays gpg's input: %s", g_strerror (errno));
+      input->direct = FALSE;
+    }
+  return FALSE;
+}
+
 static void
 dispatch_watch (Run *run, Watch *watch, short revents)
 {
@@ -397,6 +379,8 @@ dispatch_watch (Run *run, Watch *watch, short revents)
     {
       if (revents & POLLIN)
         run->last_progress = g_get_monotonic_time ();
+      if (watch->direct && splice_output (run, watch))
+        return;
       watch->fnc (watch->fnc_data, watch->fd);
     }
   else if (revents & (POLLERR | POLLHUP | POLLNVAL))
@@ -419,6 +403,8 @@ feed_engine (Run *run)
   run->source_ready = FALSE;
   run->input_writable = FALSE;
   run->last_progress = g_get_monotonic_time ();
+  if (input->direct && splice_input (run, input))
+    return;
   input->fnc (input->fnc_data, input->fd);
 }
 
@@ -557,11 +543,12 @@ run_operation (gpgme_ctx_t     ctx,
 {
   g_auto(gpgme_data_t) in = NULL;
   g_auto(gpgme_data_t) out = NULL;
-  guint64 since = ticks_since_boot ();
+  guint64 since = signet_engine_ticks_since_boot ();
   RunState state = RUN_DONE;
   gpgme_error_t err;
 
-  err = gpgme_data_new_from_fd (&in, run->source_fd);
+  run->sink_fd = out_fd;
+  err = new_stream_data (&in, run->source_fd);
   if (err == 0)
     err = new_stream_data (&out, out_fd);
   if (err == 0)

@@ -8,6 +8,7 @@
 #include "signet-core.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
+#include "signet-resolve-cache.h"
 
 /* The directory: the GnuPG keyring that key management asks for each
  * recipient's public key. All lookups for one message are made in a single
@@ -29,6 +30,7 @@ struct _SignetKeyDirectory
    * "FINGERPRINT normalised-address". */
   GHashTable    *accepted;
   gint           closing;   /* atomic: signet_key_directory_close() was called */
+  SignetResolveCache *resolve_cache;
 };
 
 G_DEFINE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, G_TYPE_OBJECT)
@@ -150,6 +152,7 @@ signet_key_directory_finalize (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->choices, g_hash_table_unref);
   g_clear_pointer (&self->accepted, g_hash_table_unref);
+  g_clear_pointer (&self->resolve_cache, signet_resolve_cache_free);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (signet_key_directory_parent_class)->finalize (object);
 }
@@ -181,6 +184,7 @@ signet_key_directory_new (const char    *homedir,
   self = g_object_new (SIGNET_TYPE_KEY_DIRECTORY, NULL);
   self->homedir = g_strdup (homedir);
   self->network = g_object_ref (network);
+  self->resolve_cache = signet_resolve_cache_new (homedir);
   return self;
 }
 
@@ -504,20 +508,88 @@ add_patterns (GPtrArray *patterns, const char *email)
   }
 }
 
-/* Resolves every address in one keylist operation. Does not consult the
- * network state: callers go through resolve_async, which does. */
+/* The first moment a subkey of @key expires, in real time (µs), or
+ * G_MAXINT64. */
+static gint64
+first_expiry (gpgme_key_t key)
+{
+  gint64 first = G_MAXINT64;
+
+  for (gpgme_subkey_t sub = key->subkeys; sub != NULL; sub = sub->next)
+    if (sub->expires > 0)
+      first = MIN (first, (gint64) sub->expires * G_USEC_PER_SEC);
+  return first;
+}
+
+/* One keylist operation for all of @wanted's @patterns, its keys matched
+ * into @results; @valid_until: the first expiry among them. */
+static gboolean
+list_keys (SignetKeyDirectory *self,
+           GPtrArray          *patterns,
+           GPtrArray          *results,
+           GPtrArray          *wanted,
+           gint64             *valid_until,
+           GCancellable       *cancellable,
+           GError            **error)
+{
+  g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self, error);
+  gpgme_key_t key = NULL;
+  gpgme_error_t err;
+
+  if (ctx == NULL)
+    return FALSE;
+  gpgme_set_keylist_mode (ctx, GPGME_KEYLIST_MODE_LOCAL);
+  err = gpgme_op_keylist_ext_start (ctx, (const char **) patterns->pdata, 0, 0);
+  while (err == 0 && (err = gpgme_op_keylist_next (ctx, &key)) == 0)
+    {
+      /* Once cancelled, what is left is only drained: a keylist ended
+       * early leaks what GPGME had queued for it. */
+      if (!g_cancellable_is_cancelled (cancellable))
+        {
+          match_key (results, wanted, key);
+          *valid_until = MIN (*valid_until, first_expiry (key));
+        }
+      gpgme_key_unref (key);
+    }
+  gpgme_op_keylist_end (ctx);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (err != 0 && gpgme_err_code (err) != GPG_ERR_EOF)
+    {
+      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR,
+                              SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Resolves every address in one keylist operation, or answers from the
+ * resolutions remembered while nothing they depend on has changed
+ * (signet-resolve-cache.c). Does not consult the network state: callers go
+ * through resolve_async, which does. */
 GPtrArray *
 signet_key_directory_resolve_sync (SignetKeyDirectory *self,
                                    const char * const *emails,
                                    GCancellable       *cancellable,
                                    GError            **error)
 {
-  g_auto(gpgme_ctx_t) ctx = NULL;
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_key_result_free);
   g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func ((GDestroyNotify) wanted_free);
-  gpgme_key_t key = NULL;
-  gpgme_error_t err;
+  g_autofree char *stamp = NULL;
+  g_autofree char *after = NULL;
+  gint64 valid_until = G_MAXINT64;
+  GPtrArray *remembered;
+  guint generation, generation_after;
+
+  if (emails[0] == NULL)
+    return g_steal_pointer (&results);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  stamp = signet_resolve_cache_begin (self->resolve_cache, &generation);
+  remembered = signet_resolve_cache_lookup (self->resolve_cache, emails, stamp, generation);
+  if (remembered != NULL)
+    return remembered;
 
   for (guint i = 0; emails[i] != NULL; i++)
     {
@@ -530,33 +602,15 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
       add_patterns (patterns, emails[i]);
     }
   g_ptr_array_add (patterns, NULL);
-  if (results->len == 0)
-    return g_steal_pointer (&results);
-
-  ctx = signet_key_directory_new_context (self, error);
-  if (ctx == NULL)
+  if (!list_keys (self, patterns, results, wanted, &valid_until, cancellable, error))
     return NULL;
-  gpgme_set_keylist_mode (ctx, GPGME_KEYLIST_MODE_LOCAL);
-  err = gpgme_op_keylist_ext_start (ctx, (const char **) patterns->pdata, 0, 0);
-  while (err == 0 && (err = gpgme_op_keylist_next (ctx, &key)) == 0)
-    {
-      /* Once cancelled, what is left is only drained: a keylist ended
-       * early leaks what GPGME had queued for it. */
-      if (!g_cancellable_is_cancelled (cancellable))
-        match_key (results, wanted, key);
-      gpgme_key_unref (key);
-    }
-  gpgme_op_keylist_end (ctx);
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
-  if (err != 0 && gpgme_err_code (err) != GPG_ERR_EOF)
-    {
-      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR,
-                              SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
-      return NULL;
-    }
   apply_choices (results, wanted);
   apply_acceptance (self, results);
+  /* Kept only when the keyring stayed as it was throughout: gpg itself may
+   * have updated its trust database while listing. */
+  after = signet_resolve_cache_begin (self->resolve_cache, &generation_after);
+  if (strcmp (after, stamp) == 0)
+    signet_resolve_cache_store (self->resolve_cache, emails, stamp, generation, valid_until, results);
   return g_steal_pointer (&results);
 }
 
@@ -819,6 +873,7 @@ load_choices (SignetKeyDirectory *self)
   g_hash_table_unref (self->choices);
   self->choices = g_steal_pointer (&choices);
   g_mutex_unlock (&self->lock);
+  signet_resolve_cache_invalidate (self->resolve_cache);
 }
 
 static void
@@ -858,6 +913,7 @@ load_accepted (SignetKeyDirectory *self)
   g_hash_table_unref (self->accepted);
   self->accepted = g_steal_pointer (&accepted);
   g_mutex_unlock (&self->lock);
+  signet_resolve_cache_invalidate (self->resolve_cache);
 }
 
 static void
@@ -893,6 +949,7 @@ signet_key_directory_accept (SignetKeyDirectory *self,
     return;
   g_mutex_lock (&self->lock);
   g_hash_table_add (self->accepted, g_steal_pointer (&entry));
+  signet_resolve_cache_invalidate (self->resolve_cache);
   all = g_list_sort (g_hash_table_get_keys (self->accepted), (GCompareFunc) g_strcmp0);
   for (GList *l = all; l != NULL; l = l->next)
     g_strv_builder_add (builder, l->data);
@@ -942,6 +999,7 @@ signet_key_directory_set_choice (SignetKeyDirectory *self,
   else
     g_hash_table_replace (self->choices, g_steal_pointer (&normal), g_ascii_strup (fingerprint, -1));
   g_mutex_unlock (&self->lock);
+  signet_resolve_cache_invalidate (self->resolve_cache);
   if (self->settings != NULL)
     save_choices (self);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "signet-armor.h"
 #include "signet-core.h"
 #include "signet-encrypt.h"
 #include "signet-errors.h"
@@ -368,52 +369,99 @@ open_cipher_file (SignetSealer *self, GError **error)
   return fd;
 }
 
-/* Encrypts @entity for @fingerprints into @cipher_fd (ASCII armor), and
- * signs it with @signer unless that is NULL. The
- * entity is written by a thread into a pipe that gpg reads, so attachments
- * are read as gpg consumes them and no plaintext reaches the disk. */
-static gboolean
-encrypt_entity (SignetSealer       *self,
-                GMimeObject        *entity,
-                const char * const *fingerprints,
-                const char         *signer,
-                int                 cipher_fd,
-                GCancellable       *cancellable,
-                GError            **error)
-{
-  g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self->directory, error);
-  g_autofree char *recipients = g_strjoinv ("\n", (char **) fingerprints);
-  WriterData writer = { entity, -1, 0, FALSE };
-  GThread *thread;
+typedef struct {
+  int      in_fd;
+  int      out_fd;
+  int      saved_errno;
   gboolean ok;
-  int fds[2];
+} ArmorData;
 
-  if (ctx == NULL || (signer != NULL && !signet_signer_set_key (ctx, signer, error)))
-    return FALSE;
+/* Runs in its own thread: armors what gpg writes, straight into the
+ * message file. */
+static gpointer
+armor_thread (gpointer user_data)
+{
+  ArmorData *data = user_data;
+
+  data->ok = signet_armor_copy_fd (data->in_fd, data->out_fd, &data->saved_errno);
+  return NULL;
+}
+
+static gboolean
+open_pipe (int fds[2], GError **error)
+{
   if (!g_unix_open_pipe (fds, FD_CLOEXEC, NULL))
     {
       g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
                    _("Could not create a pipe: %s"), g_strerror (errno));
       return FALSE;
     }
-  /* Fewer, larger transfers between the writer and gpgme; best effort. */
+  /* Fewer, larger transfers between the threads and GPGME; best effort. */
   (void) fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
-  gpgme_set_armor (ctx, 1);
-  writer.fd = fds[1];
-  thread = g_thread_new ("signet-seal-writer", writer_thread, &writer);
+  return TRUE;
+}
 
+static gboolean
+run_engine (gpgme_ctx_t ctx, const char *recipients, const char *signer, int plain_fd, int cipher_fd,
+            GCancellable *cancellable, GError **error)
+{
   /* The keys were judged already, by signet_key_directory_resolve_sync():
    * valid for GnuPG, or found in the directory and accepted for their
    * address. gpg is not asked to judge them again. */
   if (signer != NULL)
-    ok = signet_signer_encrypt_sign_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
-                                            fds[0], cipher_fd, cancellable, error);
-  else
-    ok = signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
-                                fds[0], cipher_fd, cancellable, error);
-  /* A writer still writing (gpg failed, or Cancel) gets EPIPE and ends. */
-  close (fds[0]);
-  g_thread_join (thread);
+    return signet_signer_encrypt_sign_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
+                                              plain_fd, cipher_fd, cancellable, error);
+  return signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
+                                plain_fd, cipher_fd, cancellable, error);
+}
+
+/* Encrypts @entity for @fingerprints and writes it ASCII-armored to
+ * @out_fd, and signs it with @signer unless that is NULL. Three threads and
+ * gpg form a pipeline: one writes the entity into a pipe that gpg reads, so
+ * attachments are read as gpg consumes them and no plaintext reaches the
+ * disk; this one runs gpg, which writes binary ciphertext into a second
+ * pipe; the last armors that into @out_fd. */
+static gboolean
+encrypt_entity (SignetSealer       *self,
+                GMimeObject        *entity,
+                const char * const *fingerprints,
+                const char         *signer,
+                int                 out_fd,
+                GCancellable       *cancellable,
+                GError            **error)
+{
+  g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self->directory, error);
+  g_autofree char *recipients = g_strjoinv ("\n", (char **) fingerprints);
+  WriterData writer = { entity, -1, 0, FALSE };
+  ArmorData armor = { -1, out_fd, 0, FALSE };
+  GThread *writer_id, *armor_id;
+  int plain[2], cipher[2];
+  gboolean ok;
+
+  if (ctx == NULL || (signer != NULL && !signet_signer_set_key (ctx, signer, error)))
+    return FALSE;
+  if (!open_pipe (plain, error))
+    return FALSE;
+  if (!open_pipe (cipher, error))
+    {
+      close (plain[0]);
+      close (plain[1]);
+      return FALSE;
+    }
+  gpgme_set_armor (ctx, 0);
+  writer.fd = plain[1];
+  armor.in_fd = cipher[0];
+  writer_id = g_thread_new ("signet-seal-writer", writer_thread, &writer);
+  armor_id = g_thread_new ("signet-seal-armor", armor_thread, &armor);
+
+  ok = run_engine (ctx, recipients, signer, plain[0], cipher[1], cancellable, error);
+  /* A writer still writing (gpg failed, or Cancel) gets EPIPE and ends;
+   * the armor thread sees the end of the ciphertext. */
+  close (plain[0]);
+  close (cipher[1]);
+  g_thread_join (writer_id);
+  g_thread_join (armor_id);
+  close (cipher[0]);
 
   if (ok && !writer.ok)
     {
@@ -421,11 +469,17 @@ encrypt_entity (SignetSealer       *self,
                    _("The message could not be read for sealing: %s"), g_strerror (writer.saved_errno));
       return FALSE;
     }
+  if (ok && !armor.ok)
+    {
+      g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
+                   _("Could not write the message: %s"), g_strerror (armor.saved_errno));
+      return FALSE;
+    }
   return ok;
 }
 
 static GMimeObject *
-build_encrypted_part (int cipher_fd)
+build_encrypted_part (GMimeStream *cipher_stream)
 {
   GMimeMultipartEncrypted *encrypted = g_mime_multipart_encrypted_new ();
   g_autoptr(GMimeContentType) type = g_mime_content_type_parse (NULL, "multipart/encrypted");
@@ -433,10 +487,8 @@ build_encrypted_part (int cipher_fd)
   g_autoptr(GMimePart) data = g_mime_part_new_with_type ("application", "octet-stream");
   g_autoptr(GMimeStream) version_stream = g_mime_stream_mem_new_with_buffer ("Version: 1\n", 11);
   g_autoptr(GMimeDataWrapper) version_content = g_mime_data_wrapper_new_with_stream (version_stream, GMIME_CONTENT_ENCODING_7BIT);
-  g_autoptr(GMimeStream) cipher_stream = g_mime_stream_fs_new (cipher_fd);
   g_autoptr(GMimeDataWrapper) cipher_content = g_mime_data_wrapper_new_with_stream (cipher_stream, GMIME_CONTENT_ENCODING_7BIT);
 
-  g_mime_stream_fs_set_owner (GMIME_STREAM_FS (cipher_stream), FALSE);
   g_mime_content_type_set_parameter (type, "protocol", "application/pgp-encrypted");
   g_mime_object_set_content_type (GMIME_OBJECT (encrypted), type);
   g_mime_multipart_set_boundary (GMIME_MULTIPART (encrypted), NULL);
@@ -451,10 +503,60 @@ build_encrypted_part (int cipher_fd)
   return GMIME_OBJECT (encrypted);
 }
 
+/* The outer message as GMime writes it, cut where the ciphertext goes:
+ * written with a line that occurs nowhere else in its place, so the
+ * ciphertext can stream into the file between the two halves. */
+static void
+build_outer_halves (GMimeMessage *mime, GByteArray **head, GByteArray **tail)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *marker = g_strdup_printf ("signet-ciphertext-%s\n", uuid);
+  g_autoptr(GMimeStream) marker_stream = g_mime_stream_mem_new_with_buffer (marker, strlen (marker));
+  g_autoptr(GMimeObject) encrypted = build_encrypted_part (marker_stream);
+  g_autoptr(GMimeStream) out = g_mime_stream_mem_new ();
+  GByteArray *whole;
+  const guint8 *at;
+
+  g_mime_message_set_mime_part (mime, encrypted);
+  g_mime_object_write_to_stream (GMIME_OBJECT (mime), NULL, out);
+  whole = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
+  at = memmem (whole->data, whole->len, marker, strlen (marker));
+  g_assert (at != NULL);
+  *head = g_byte_array_sized_new (at - whole->data);
+  g_byte_array_append (*head, whole->data, at - whole->data);
+  at += strlen (marker);
+  *tail = g_byte_array_sized_new (whole->data + whole->len - at);
+  g_byte_array_append (*tail, at, whole->data + whole->len - at);
+}
+
+static gboolean
+write_bytes (int fd, GByteArray *bytes, GError **error)
+{
+  gsize done = 0;
+
+  while (done < bytes->len)
+    {
+      ssize_t n = write (fd, bytes->data + done, bytes->len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
+                       _("Could not write the message: %s"), g_strerror (n < 0 ? errno : EIO));
+          return FALSE;
+        }
+      done += n;
+    }
+  return TRUE;
+}
+
 /* Writes @message to @fd as multipart/encrypted, readable only with the keys
  * of @fingerprints (lines as GPGME takes them: "--hidden" before keys whose
  * IDs must not show). The sealed entity carries the headers (protected
- * headers v1): the real Subject, and for a draft every recipient, Bcc too. */
+ * headers v1): the real Subject, and for a draft every recipient, Bcc too.
+ * The message streams into @fd as it is sealed; should sealing fail, a
+ * regular file is cut back to where it was, so nothing is left of it. */
 gboolean
 signet_sealer_write_sealed (SignetSealer            *self,
                             SignetMessage           *message,
@@ -468,9 +570,10 @@ signet_sealer_write_sealed (SignetSealer            *self,
   g_autoptr(GDateTime) date = g_date_time_new_now_local ();
   g_autoptr(GMimeObject) content = NULL;
   g_autoptr(GMimeMessage) mime = NULL;
-  g_autoptr(GMimeObject) encrypted = NULL;
+  g_autoptr(GByteArray) head = NULL;
+  g_autoptr(GByteArray) tail = NULL;
+  off_t start;
   gboolean ok;
-  int cipher_fd;
 
   g_return_val_if_fail (fingerprints != NULL && fingerprints[0] != NULL, FALSE);
 
@@ -485,25 +588,15 @@ signet_sealer_write_sealed (SignetSealer            *self,
     g_mime_object_set_header (content, "Date", date_text, NULL);
     g_mime_object_set_header (content, "Message-ID", id_text, NULL);
   }
+  mime = build_outer_message (message, options, TRUE, message_id, date);
+  build_outer_halves (mime, &head, &tail);
 
-  cipher_fd = open_cipher_file (self, error);
-  if (cipher_fd < 0)
-    return FALSE;
-  ok = encrypt_entity (self, content, fingerprints, options->signer, cipher_fd, cancellable, error);
-  if (ok && lseek (cipher_fd, 0, SEEK_SET) != 0)
-    {
-      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
-                   _("Could not read the sealed message back: %s"), g_strerror (errno));
-      ok = FALSE;
-    }
-  if (ok)
-    {
-      mime = build_outer_message (message, options, TRUE, message_id, date);
-      encrypted = build_encrypted_part (cipher_fd);
-      g_mime_message_set_mime_part (mime, encrypted);
-      ok = write_object (GMIME_OBJECT (mime), fd, error);
-    }
-  close (cipher_fd);
+  start = lseek (fd, 0, SEEK_CUR);
+  ok = write_bytes (fd, head, error) &&
+       encrypt_entity (self, content, fingerprints, options->signer, fd, cancellable, error) &&
+       write_bytes (fd, tail, error);
+  if (!ok && start >= 0 && ftruncate (fd, start) == 0)
+    (void) lseek (fd, start, SEEK_SET);
   return ok;
 }
 
