@@ -648,6 +648,24 @@ ask (Session *session, const char *server, const char *command, GByteArray *keys
   return TRUE;
 }
 
+/* @pattern as dirmngr reads a search pattern: percent-plus escaped, so
+ * that a "+" (a sub-address, "paula+work@") is not read as a space, nor a
+ * space as the start of another pattern. */
+static char *
+escape_pattern (const char *pattern)
+{
+  GString *escaped = g_string_new (NULL);
+
+  for (const char *p = pattern; *p != '\0'; p++)
+    {
+      if ((guchar) *p <= ' ' || *p == '%' || *p == '+' || *p == 0x7f)
+        g_string_append_printf (escaped, "%%%02X", (guchar) *p);
+      else
+        g_string_append_c (escaped, *p);
+    }
+  return g_string_free (escaped, FALSE);
+}
+
 /* The fingerprints in a KS_SEARCH answer ("pub:FPR:…" lines) whose
  * user IDs ("uid:NAME <ADDRESS>:…", percent-escaped) include @normal. */
 static GPtrArray *
@@ -764,7 +782,8 @@ update_one (Session *session, char **servers, gboolean wkd, const char *email, G
       for (guint s = 0; fingerprints->len == 0 && servers[s] != NULL; s++)
         {
           g_autoptr(GByteArray) answer = g_byte_array_new ();
-          g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", email);
+          g_autofree char *escaped = escape_pattern (email);
+          g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", escaped);
           g_autoptr(GPtrArray) candidates = NULL;
 
           if (!ask (session, servers[s], search, answer, error))

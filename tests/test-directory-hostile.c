@@ -1,0 +1,371 @@
+/* The directory under attack, against a real OpenLDAP slapd and a real sks
+ * keyserver (tests/servers/directoryservers.py): a directory that accepts
+ * a connection and never answers, entries whose "mail" is not one address
+ * or whose name reorders what is shown, an address with a "+" in it, and
+ * a GnuPG home whose trust model calls every new key "marginal". What a
+ * user would notice: a suggestion that cannot be cancelled, a recipient
+ * smuggled into a pill, a colleague's key the directory has but Send does
+ * not find, a stranger's key sealed to without being shown. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "signet-address.h"
+#include "signet-core.h"
+#include "signet-directory-servers.h"
+#include "signet-errors.h"
+#include "signet-key-directory-private.h"
+#include "signet-ldap-completion.h"
+#include "signet-test-util.h"
+
+typedef struct {
+  char                   *home;
+  SignetNetwork          *network;
+  SignetKeyDirectory     *directory;
+  SignetDirectoryServers *servers;
+} Fixture;
+
+static void
+test_skipped (void)
+{
+  g_assert_false (signet_test_servers_need ());
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  f->home = signet_test_make_gnupghome ();
+  f->network = signet_network_new (G_NETWORK_MONITOR (signet_test_monitor_new (TRUE)));
+  f->directory = signet_key_directory_new (f->home, f->network);
+  f->servers = signet_directory_servers_new (f->directory, f->home);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->servers);
+  g_clear_object (&f->directory);
+  g_clear_object (&f->network);
+  signet_test_remove_gnupghome (f->home);
+}
+
+static void
+fixture (const char *command, const char *name)
+{
+  g_autofree char *script = signet_test_servers_script ("directoryservers.py");
+  const char *argv[] = { "/usr/bin/python3", script, command, signet_test_servers_env ("DIR"), name, NULL };
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("directoryservers.py %s: %s", command, err);
+}
+
+/* Adds @ldif (entries without "changetype") to the directory, as its
+ * administrator; an entry already there (an earlier test) is kept. */
+static void
+ldap_add (const char *ldif)
+{
+  const char *argv[] = { "ldapmodify", "-a", "-c", "-x", "-H", signet_test_servers_env ("LDAP_URL"),
+                         "-D", signet_test_servers_env ("LDAP_ADMIN_DN"),
+                         "-y", signet_test_servers_env ("LDAP_ADMIN_PASSWORD_FILE"), NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, ldif, NULL, NULL, &err, &error));
+  g_assert_no_error (error);
+  /* 68: already exists. */
+  if (!g_subprocess_get_successful (process) && g_subprocess_get_exit_status (process) != 68)
+    g_error ("ldapmodify: %s", err);
+}
+
+static void
+configure (Fixture *f, const char *first, const char *second)
+{
+  const char *servers[] = { first, second, NULL };
+
+  signet_directory_servers_configure (f->servers, servers, NULL, FALSE);
+}
+
+static SignetKeyStatus
+status_of (Fixture *f, const char *email)
+{
+  const char *emails[] = { email, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = signet_key_directory_resolve_sync (f->directory, emails, NULL, &error);
+
+  g_assert_no_error (error);
+  return ((SignetKeyResult *) g_ptr_array_index (results, 0))->status;
+}
+
+/* ---- completion ---------------------------------------------------------- */
+
+/* Lives on the heap: a search that never ends may still answer after the
+ * test gave up on it. */
+typedef struct {
+  gboolean   done;
+  GPtrArray *found;
+  GError    *error;
+} Found;
+
+static void
+on_found (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Found *found = user_data;
+
+  found->found = signet_completion_provider_search_finish (SIGNET_COMPLETION_PROVIDER (object), result, &found->error);
+  found->done = TRUE;
+}
+
+/* Runs the main context until @found is done or @seconds passed. */
+static gboolean
+wait_found (Found *found, double seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (!found->done && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return found->done;
+}
+
+static void
+found_free (Found *found)
+{
+  g_clear_pointer (&found->found, g_ptr_array_unref);
+  g_clear_error (&found->error);
+  g_free (found);
+}
+
+static GPtrArray *
+complete (SignetCompletionProvider *provider, const char *prefix)
+{
+  Found *found = g_new0 (Found, 1);
+  GPtrArray *people;
+
+  signet_completion_provider_search_async (provider, prefix, 0, NULL, on_found, found);
+  g_assert_true (wait_found (found, 20));
+  g_assert_no_error (found->error);
+  people = g_steal_pointer (&found->found);
+  if (found->done)
+    found_free (found);
+  return people != NULL ? people : g_ptr_array_new ();
+}
+
+/* A directory that takes the connection and then never answers (here:
+ * slapd frozen): a new keystroke cancels the search, and the search ends
+ * at once; without a cancel it gives up after a few seconds, as a search
+ * that does not answer does. The bind used to wait without end, deaf to
+ * the cancel, holding a worker thread for each keystroke. */
+static void
+test_completion_silent_directory (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetCompletionProvider) provider = signet_ldap_completion_new (f->directory, f->servers);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Found *cancelled = g_new0 (Found, 1);
+  Found *unanswered = g_new0 (Found, 1);
+  gboolean cancelled_ended, unanswered_ended;
+  gint64 start;
+
+  configure (f, signet_test_servers_env ("LDAP_URL"), NULL);
+  fixture ("pause", "ldap");
+  signet_completion_provider_search_async (provider, "Al", 0, cancellable, on_found, cancelled);
+  signet_completion_provider_search_async (provider, "Mar", 0, NULL, on_found, unanswered);
+  g_usleep (300 * 1000);
+  g_cancellable_cancel (cancellable);
+  start = g_get_monotonic_time ();
+  cancelled_ended = wait_found (cancelled, 2);
+  unanswered_ended = wait_found (unanswered, 10);
+  g_test_message ("cancelled search ended: %d, unanswered search ended: %d after %.1f s", cancelled_ended,
+                  unanswered_ended, (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+  fixture ("resume", "ldap");
+  g_assert_true (cancelled_ended);
+  g_assert_true (unanswered_ended);
+  if (!cancelled_ended || !unanswered_ended)
+    return;  /* what is still running answers into its Found later */
+  g_assert_error (cancelled->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_no_error (unanswered->error);
+  g_assert_nonnull (unanswered->found);
+  if (unanswered->found != NULL)
+    g_assert_cmpuint (unanswered->found->len, ==, 0);
+  found_free (cancelled);
+  found_free (unanswered);
+}
+
+static gboolean
+has_control_or_bidi (const char *text)
+{
+  for (const char *p = text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+          c == 0x200e || c == 0x200f)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* What the directory says of a person becomes a pill as it is: a "mail"
+ * that is two addresses, or an address and a line break and another,
+ * would put a second, unseen recipient into one pill; a name with a
+ * right-to-left override shows the address that follows it backwards. A
+ * suggestion carries one valid address, and a name that shows as it is. */
+static void
+test_completion_hostile_entries (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetCompletionProvider) provider = signet_ldap_completion_new (f->directory, f->servers);
+  g_autoptr(GPtrArray) found = NULL;
+  g_autofree char *ldif = NULL;
+  const char *people = signet_test_servers_env ("LDAP_PEOPLE");
+  g_autofree char *two = g_base64_encode ((const guchar *) "smuggle.two@example.org\nmallory@evil.example", 44);
+  const char *rlo = "Smuggle Three \xe2\x80\xae" "gro.elpmaxe@lihc";
+  g_autofree char *three = g_base64_encode ((const guchar *) rlo, strlen (rlo));
+
+  ldif = g_strdup_printf ("dn: uid=smuggle.one,%s\nobjectClass: inetOrgPerson\nuid: smuggle.one\n"
+                          "cn: Smuggle One\nsn: One\nmail: smuggle.one@example.org, mallory@evil.example\n\n"
+                          "dn: uid=smuggle.two,%s\nobjectClass: inetOrgPerson\nuid: smuggle.two\n"
+                          "cn: Smuggle Two\nsn: Two\nmail:: %s\n\n"
+                          "dn: uid=smuggle.three,%s\nobjectClass: inetOrgPerson\nuid: smuggle.three\n"
+                          "cn:: %s\nsn: Three\nmail: smuggle.three@example.org\n\n",
+                          people, people, two, people, three);
+  ldap_add (ldif);
+  configure (f, signet_test_servers_env ("LDAP_URL"), NULL);
+  found = complete (provider, "Smuggle");
+  for (guint i = 0; i < found->len; i++)
+    {
+      const SignetCompletion *c = g_ptr_array_index (found, i);
+
+      g_test_message ("suggested: name “%s”, address “%s”", c->name, c->email);
+      g_assert_true (signet_address_is_valid_email (c->email));
+      g_assert_false (has_control_or_bidi (c->name));
+    }
+  /* The one good address is still suggested. */
+  g_assert_cmpuint (found->len, >=, 1);
+}
+
+/* ---- locating keys ------------------------------------------------------- */
+
+/* A colleague with a sub-address ("paula+work@") whose key is only in the
+ * LDAP directory: Send locates it as any other. dirmngr reads a search
+ * pattern percent-plus escaped, so "+" sent as it is became a space and
+ * the directory was asked for "paula work@example.org". */
+static void
+test_locate_plus_address (Fixture *f, gconstpointer data)
+{
+  char *keys = signet_test_make_tmpdir ();  /* freed by signet_test_remove_gnupghome() */
+  g_autofree char *fpr = NULL;
+  g_autofree char *armored = NULL;
+  g_autofree char *encoded = NULL;
+  g_autofree char *ldif = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *emails[] = { "paula+work@example.org", NULL };
+  const SignetDirectoryFind *find;
+
+  {
+    const char *gen[] = { "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key",
+                          "Paula Plus <paula+work@example.org>", "future-default", "default", "never", NULL };
+    const char *list[] = { "--with-colons", "--list-keys", "<paula+work@example.org>", NULL };
+    const char *export[] = { "--armor", "--export", "<paula+work@example.org>", NULL };
+    g_autofree char *gen_out = signet_test_gpg_output (keys, gen, NULL, TRUE);
+    g_autofree char *listing = signet_test_gpg_output (keys, list, NULL, TRUE);
+    const char *line = strstr (listing, "\nfpr:");
+
+    g_assert_nonnull (line);
+    fpr = g_strndup (line + strlen ("\nfpr:::::::::"), 40);
+    armored = signet_test_gpg_output (keys, export, NULL, TRUE);
+  }
+  encoded = g_base64_encode ((const guchar *) armored, strlen (armored));
+  ldif = g_strdup_printf ("dn: pgpCertID=%s,%s\nobjectClass: pgpKeyInfo\npgpCertID: %s\npgpKeyID: %s\n"
+                          "gpgFingerprint: %s\npgpUserID: Paula Plus <paula+work@example.org>\n"
+                          "gpgMailbox: paula+work@example.org\npgpRevoked: 0\npgpDisabled: 0\npgpKey:: %s\n\n",
+                          fpr + 24, signet_test_servers_env ("LDAP_KEYS"), fpr + 24, fpr + 32, fpr, encoded);
+  ldap_add (ldif);
+  signet_test_remove_gnupghome (keys);
+
+  configure (f, signet_test_servers_env ("LDAP_URL"), NULL);
+  finds = signet_directory_servers_update_sync (f->servers, emails, NULL, &error);
+  g_assert_no_error (error);
+  if (finds == NULL)
+    return;
+  g_assert_cmpuint (finds->len, ==, 1);
+  if (finds->len != 1)
+    return;
+  find = g_ptr_array_index (finds, 0);
+  g_assert_cmpstr (find->origin, ==, signet_test_servers_env ("LDAP_URL"));
+  g_assert_cmpuint (g_strv_length (find->fingerprints), ==, 1);
+  g_assert_cmpstr (find->fingerprints[0], ==, fpr);
+}
+
+/* ---- acceptance ---------------------------------------------------------- */
+
+/* A GnuPG home with "trust-model tofu+pgp" (a common choice) calls a key
+ * it has just seen for a new address "marginal". A key found on a public
+ * keyserver (not trusted as the organisation's) must still be shown and
+ * accepted before anything is sealed to it. */
+static void
+test_tofu_home_still_asks (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = g_build_filename (f->home, "gpg.conf", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *with_tofu = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *emails[] = { "frank@example.org", NULL };
+
+  if (!g_file_get_contents (conf, &text, NULL, NULL))
+    text = g_strdup ("");
+  with_tofu = g_strconcat (text, "trust-model tofu+pgp\n", NULL);
+  g_assert_true (g_file_set_contents (conf, with_tofu, -1, NULL));
+  configure (f, signet_test_servers_env ("HKP_URL"), NULL);
+  g_assert_cmpint (status_of (f, "frank@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
+  finds = signet_directory_servers_update_sync (f->servers, emails, NULL, &error);
+  g_assert_no_error (error);
+  if (finds == NULL)
+    return;
+  g_assert_cmpuint (finds->len, ==, 1);
+  if (finds->len != 1)
+    return;
+  g_assert_cmpstr (((SignetDirectoryFind *) g_ptr_array_index (finds, 0))->origin, ==,
+                   signet_test_servers_env ("HKP_URL"));
+  g_assert_false (signet_directory_servers_is_trusted (f->servers, signet_test_servers_env ("HKP_URL")));
+  g_assert_cmpint (status_of (f, "frank@example.org"), ==, SIGNET_KEY_STATUS_UNTRUSTED);
+}
+
+int
+main (int argc, char *argv[])
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  /* One test failing leaves the others to run (and the servers to stop). */
+  g_test_set_nonfatal_assertions ();
+  signet_core_init ();
+  signet_test_servers_start_script ("directoryservers.py", "hostile");
+  if (!signet_test_servers_available ())
+    g_test_add_func ("/directory-hostile/skipped", test_skipped);
+  else
+    {
+#define ADD(path, fn) \
+  g_test_add ("/directory-hostile/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+      ADD ("completion-silent-directory", test_completion_silent_directory);
+      ADD ("completion-hostile-entries", test_completion_hostile_entries);
+      ADD ("locate-plus-address", test_locate_plus_address);
+      ADD ("tofu-home-still-asks", test_tofu_home_still_asks);
+    }
+  ret = g_test_run ();
+  signet_test_servers_stop ();
+  return ret;
+}
