@@ -309,6 +309,139 @@ test_locate_plus_address (Fixture *f, gconstpointer data)
   g_assert_cmpstr (find->fingerprints[0], ==, fpr);
 }
 
+/* ---- a keyserver that misbehaves (tests/servers/hostilehkp.py) ----------- */
+
+typedef struct {
+  GSubprocess *process;
+  char        *url;
+} Hostile;
+
+static void
+hostile_start (Hostile *h, const char *mode, const char *address, const char *arg, const char *delay)
+{
+  g_autofree char *script = signet_test_servers_script ("hostilehkp.py");
+  const char *argv[] = { "/usr/bin/python3", script, mode, address, arg, delay, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+
+  h->process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (h->process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (line != NULL && g_str_has_prefix (line, "PORT="));
+  h->url = g_strdup_printf ("hkp://127.0.0.1:%s", line + strlen ("PORT="));
+}
+
+static void
+hostile_stop (Hostile *h)
+{
+  g_output_stream_close (g_subprocess_get_stdin_pipe (h->process), NULL, NULL);
+  g_subprocess_wait (h->process, NULL, NULL);
+  g_clear_object (&h->process);
+  g_clear_pointer (&h->url, g_free);
+}
+
+typedef struct {
+  gboolean   done;
+  GPtrArray *finds;
+  GError    *error;
+} Updated;
+
+static void
+on_updated (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  Updated *u = user_data;
+
+  u->finds = signet_directory_servers_update_finish (SIGNET_DIRECTORY_SERVERS (object), result, &u->error);
+  u->done = TRUE;
+}
+
+/* Updates @email; TRUE if that ended within @seconds (else it is cancelled
+ * and waited for). */
+static gboolean
+update_within (Fixture *f, const char *email, double seconds, Updated *u)
+{
+  const char *emails[] = { email, NULL };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  signet_directory_servers_update_async (f->servers, emails, cancellable, on_updated, u);
+  while (!u->done && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  if (u->done)
+    return TRUE;
+  g_cancellable_cancel (cancellable);
+  while (!u->done)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return FALSE;
+}
+
+/* A keyserver whose search lists hundreds of keys for the address, each
+ * of which it then takes its time not to have (within the per-call
+ * timeout): Send is not left checking for minutes. */
+static void
+test_many_candidates (Fixture *f, gconstpointer data)
+{
+  Hostile h = { NULL, NULL };
+  Updated u = { FALSE, NULL, NULL };
+  gboolean ended;
+
+  hostile_start (&h, "many", "many@example.org", "200", "0.5");
+  configure (f, h.url, NULL);
+  signet_directory_servers_set_call_timeout (f->servers, 2);
+  ended = update_within (f, "many@example.org", 30, &u);
+  hostile_stop (&h);
+  g_test_message ("ended: %d; error: %s", ended, u.error != NULL ? u.error->message : "none");
+  g_assert_true (ended);
+  g_clear_pointer (&u.finds, g_ptr_array_unref);
+  g_clear_error (&u.error);
+}
+
+static guint64
+peak_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "VmHWM:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
+}
+
+/* A keyserver that answers a key with hundreds of MiB: the answer is not
+ * gathered in memory without bound (the call fails, naming the server),
+ * and nothing is imported. */
+static void
+test_huge_key (Fixture *f, gconstpointer data)
+{
+  Hostile h = { NULL, NULL };
+  Updated u = { FALSE, NULL, NULL };
+  guint64 before = peak_kib (), after;
+  gboolean ended;
+
+  hostile_start (&h, "huge", "huge@example.org", "400", NULL);
+  configure (f, h.url, NULL);
+  ended = update_within (f, "huge@example.org", 60, &u);
+  hostile_stop (&h);
+  after = peak_kib ();
+  g_test_message ("peak memory grew by %" G_GUINT64_FORMAT " KiB; error: %s", after - before,
+                  u.error != NULL ? u.error->message : "none");
+  g_assert_true (ended);
+  g_assert_cmpuint (after - before, <, 128 * 1024);
+  g_assert_cmpint (status_of (f, "huge@example.org"), ==, SIGNET_KEY_STATUS_MISSING);
+  g_clear_pointer (&u.finds, g_ptr_array_unref);
+  g_clear_error (&u.error);
+}
+
 /* ---- acceptance ---------------------------------------------------------- */
 
 /* A GnuPG home with "trust-model tofu+pgp" (a common choice) calls a key
@@ -363,6 +496,8 @@ main (int argc, char *argv[])
       ADD ("completion-silent-directory", test_completion_silent_directory);
       ADD ("completion-hostile-entries", test_completion_hostile_entries);
       ADD ("locate-plus-address", test_locate_plus_address);
+      ADD ("many-candidates", test_many_candidates);
+      ADD ("huge-key", test_huge_key);
       ADD ("tofu-home-still-asks", test_tofu_home_still_asks);
     }
   ret = g_test_run ();

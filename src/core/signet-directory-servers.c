@@ -29,6 +29,9 @@
 
 #define FRESH_SECONDS (5 * 60)
 #define CALL_TIMEOUT_SECONDS 20
+/* Keys fetched for one address from one server's search: a person has a
+ * few; a server listing hundreds would keep Send checking for minutes. */
+#define MAX_CANDIDATES 8
 
 struct _SignetDirectoryServers
 {
@@ -789,7 +792,7 @@ update_one (Session *session, char **servers, gboolean wkd, const char *email, G
           if (!ask (session, servers[s], search, answer, error))
             return NULL;
           candidates = parse_search (answer, normal);
-          for (guint c = 0; c < candidates->len; c++)
+          for (guint c = 0; c < candidates->len && c < MAX_CANDIDATES; c++)
             {
               g_autoptr(GByteArray) keys = g_byte_array_new ();
               const char *fpr = g_ptr_array_index (candidates, c);
