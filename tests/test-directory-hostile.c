@@ -316,10 +316,12 @@ typedef struct {
   char        *url;
 } Hostile;
 
+/* Starts tests/servers/@script_name with @mode and what follows it. */
 static void
-hostile_start (Hostile *h, const char *mode, const char *address, const char *arg, const char *delay)
+hostile_start_script (Hostile *h, const char *script_name, const char *scheme, const char *mode,
+                      const char *address, const char *arg, const char *delay)
 {
-  g_autofree char *script = signet_test_servers_script ("hostilehkp.py");
+  g_autofree char *script = signet_test_servers_script (script_name);
   const char *argv[] = { "/usr/bin/python3", script, mode, address, arg, delay, NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) out = NULL;
@@ -331,7 +333,13 @@ hostile_start (Hostile *h, const char *mode, const char *address, const char *ar
   line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (line != NULL && g_str_has_prefix (line, "PORT="));
-  h->url = g_strdup_printf ("hkp://127.0.0.1:%s", line + strlen ("PORT="));
+  h->url = g_strdup_printf ("%s://127.0.0.1:%s", scheme, line + strlen ("PORT="));
+}
+
+static void
+hostile_start (Hostile *h, const char *mode, const char *address, const char *arg, const char *delay)
+{
+  hostile_start_script (h, "hostilehkp.py", "hkp", mode, address, arg, delay);
 }
 
 static void
@@ -442,6 +450,40 @@ test_huge_key (Fixture *f, gconstpointer data)
   g_clear_error (&u.error);
 }
 
+/* A directory that answers each page at once with no one in it and asks
+ * for one more: the suggestions end after a few seconds, as a directory
+ * that does not answer does, instead of paging on for as long as nobody
+ * types (or, before, even past a cancel). */
+static void
+test_completion_endless_pages (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetCompletionProvider) provider = signet_ldap_completion_new (f->directory, f->servers);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Hostile h = { NULL, NULL };
+  g_autofree char *url = NULL;
+  Found *found = g_new0 (Found, 1);
+  gboolean ended, ended_on_cancel;
+
+  hostile_start_script (&h, "hostileldap.py", "ldap", "endless-pages", NULL, NULL, NULL);
+  url = g_strdup_printf ("%s/dc=example,dc=org", h.url);
+  configure (f, url, NULL);
+  signet_completion_provider_search_async (provider, "Al", 0, cancellable, on_found, found);
+  ended = wait_found (found, 15);
+  g_cancellable_cancel (cancellable);
+  ended_on_cancel = wait_found (found, 5);
+  hostile_stop (&h);
+  g_test_message ("ended by itself: %d; on a cancel: %d", ended, ended_on_cancel);
+  g_assert_true (ended);
+  if (!ended_on_cancel)
+    return;  /* it answers into its Found later */
+  if (ended)
+    {
+      g_assert_no_error (found->error);
+      g_assert_nonnull (found->found);
+    }
+  found_free (found);
+}
+
 /* ---- acceptance ---------------------------------------------------------- */
 
 /* A GnuPG home with "trust-model tofu+pgp" (a common choice) calls a key
@@ -496,6 +538,7 @@ main (int argc, char *argv[])
       ADD ("completion-silent-directory", test_completion_silent_directory);
       ADD ("completion-hostile-entries", test_completion_hostile_entries);
       ADD ("locate-plus-address", test_locate_plus_address);
+      ADD ("completion-endless-pages", test_completion_endless_pages);
       ADD ("many-candidates", test_many_candidates);
       ADD ("huge-key", test_huge_key);
       ADD ("tofu-home-still-asks", test_tofu_home_still_asks);

@@ -20,6 +20,9 @@
 #define PAGE_SIZE 20
 #define POLL_MS 50
 #define SEARCH_TIMEOUT_S 3
+/* All the pages of one directory: one that keeps asking for another page
+ * gives what it gave so far. */
+#define SEARCH_TOTAL_S 10
 
 struct _SignetLdapCompletion
 {
@@ -211,6 +214,7 @@ search_server (const char *url, const char *prefix, guint max, GPtrArray *people
   struct timeval network_timeout = { 3, 0 };
   g_autofree char *base = NULL;
   gboolean ok = FALSE;
+  gint64 deadline = g_get_monotonic_time () + SEARCH_TOTAL_S * G_USEC_PER_SEC;
 
   if (ldap_url_parse (url, &desc) != LDAP_SUCCESS)
     return TRUE;  /* not an LDAP URL: nothing to ask */
@@ -278,7 +282,7 @@ search_server (const char *url, const char *prefix, guint max, GPtrArray *people
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         goto out;
     }
-  while (cookie.bv_len > 0 && (max == 0 || people->len < max));
+  while (cookie.bv_len > 0 && (max == 0 || people->len < max) && g_get_monotonic_time () < deadline);
   ok = TRUE;
 
 out:
