@@ -17,6 +17,7 @@
 #include "signet-errors.h"
 #include "signet-key-directory-private.h"
 #include "signet-ldap-completion.h"
+#include "signet-send-operation.h"
 #include "signet-test-util.h"
 
 typedef struct {
@@ -519,6 +520,107 @@ test_tofu_home_still_asks (Fixture *f, gconstpointer data)
   g_assert_cmpint (status_of (f, "frank@example.org"), ==, SIGNET_KEY_STATUS_UNTRUSTED);
 }
 
+/* ---- the sender's own key ------------------------------------------------ */
+
+typedef struct {
+  char                   *home;
+  SignetTestServices      s;
+  SignetDirectoryServers *servers;
+} SendFixture;
+
+static void
+send_setup (SendFixture *f, gconstpointer data)
+{
+  f->home = signet_test_make_gnupghome ();
+  signet_test_services_init (&f->s, f->home, TRUE);
+  f->servers = signet_directory_servers_new (f->s.directory, f->home);
+  signet_send_operation_set_directory_servers (f->s.operation, f->servers);
+}
+
+static void
+send_teardown (SendFixture *f, gconstpointer data)
+{
+  g_clear_object (&f->servers);
+  signet_test_services_clear (&f->s);
+  signet_test_remove_gnupghome (f->home);
+}
+
+static guint
+count_in (SendFixture *f, const char *folder)
+{
+  g_autofree char *new_dir = g_build_filename (f->s.mail, folder, "new", NULL);
+  g_autofree char *cur_dir = g_build_filename (f->s.mail, folder, "cur", NULL);
+
+  return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
+}
+
+static void
+run_in (const char *home, const char *script)
+{
+  const char *argv[] = { "/bin/sh", "-ec", script, "sh", home, NULL };
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s: %s", script, err);
+}
+
+/* The sender's own key, valid in the keyring, was revoked and the
+ * revocation published on the directory's keyserver: Send refreshes it
+ * before choosing it, and refuses to seal to it, saying the sender's own
+ * key is the problem. The own key used to be chosen before the refresh,
+ * so the refreshed, revoked key was then handed to gpg to seal to. */
+static void
+test_own_key_revoked_on_server (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "alice@example.org", NULL, NULL);
+  char *other = signet_test_make_tmpdir ();  /* freed by signet_test_remove_gnupghome() */
+  g_autofree char *script = NULL;
+  g_autofree char *listing = NULL;
+  g_autofree char *own = NULL;
+  const char *list[] = { "--with-colons", "--list-secret-keys", "<demo@example.org>", NULL };
+  const char *import[] = { "--import", NULL };
+  const char *line;
+
+  listing = signet_test_gpg_output (f->home, list, NULL, TRUE);
+  line = strstr (listing, "\nfpr:");
+  g_assert_nonnull (line);
+  own = g_strndup (line + strlen ("\nfpr:::::::::"), 40);
+  /* A copy of the public key, revoked there, goes to the keyserver; the
+   * keyring keeps its unrevoked key. */
+  script = g_strdup_printf ("gpg --homedir \"$1\" --batch --armor --export %s > \"$1/own.asc\"\n"
+                            "printf 'y\\n0\\n\\ny\\n' | gpg --homedir \"$1\" --no-tty --pinentry-mode loopback "
+                            "--passphrase '' --command-fd 0 --armor --output \"$1/own.rev\" --gen-revoke %s\n",
+                            own, own);
+  run_in (f->home, script);
+  g_free (script);
+  script = g_strdup_printf ("gpg --homedir \"$1\" --batch --import %s/own.asc %s/own.rev\n"
+                            "gpg --homedir \"$1\" --batch --keyserver %s --send-keys %s\n",
+                            f->home, f->home, signet_test_servers_env ("HKP_URL"), own);
+  run_in (other, script);
+  signet_test_remove_gnupghome (other);
+  {
+    g_autofree char *out = signet_test_gpg_output (f->home, import, signet_test_servers_env ("ALICE_KEY"), TRUE);
+  }
+  signet_key_directory_accept (f->s.directory, signet_test_servers_env ("ALICE_FPR"), "alice@example.org");
+
+  {
+    const char *servers[] = { signet_test_servers_env ("HKP_URL"), NULL };
+    signet_directory_servers_configure (f->servers, servers, NULL, FALSE);
+  }
+  signet_send_operation_send_async (f->s.operation, message, NULL, signet_test_on_sent, &outcome);
+  signet_test_wait_until (signet_test_outcome_done, &outcome);
+  g_test_message ("send: %s", outcome.error != NULL ? outcome.error->message : "sent");
+  g_assert_false (outcome.ok);
+  g_assert_error (outcome.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY);
+  g_assert_cmpuint (count_in (f, "Outbox") + count_in (f, "Sent"), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -542,6 +644,8 @@ main (int argc, char *argv[])
       ADD ("many-candidates", test_many_candidates);
       ADD ("huge-key", test_huge_key);
       ADD ("tofu-home-still-asks", test_tofu_home_still_asks);
+      g_test_add ("/directory-hostile/own-key-revoked-on-server", SendFixture, NULL, send_setup,
+                  test_own_key_revoked_on_server, send_teardown);
     }
   ret = g_test_run ();
   signet_test_servers_stop ();
