@@ -485,6 +485,41 @@ test_completion_endless_pages (Fixture *f, gconstpointer data)
   found_free (found);
 }
 
+/* A colleague whose old key expired in the keyring and whose new key is in
+ * the directory: Send finds the new key. The keyring's expired key used to
+ * be all that was asked for (refreshed by its fingerprint, which the
+ * directory no longer has), so the new key was never located and the
+ * colleague could only be refused as "expired". */
+static void
+test_locate_after_expiry (Fixture *f, gconstpointer data)
+{
+  const char *gen[] = { "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                        "--faked-system-time", "20200101T000000", "--quick-gen-key",
+                        "Dora Old <dora@example.org>", "future-default", "default", "1d", NULL };
+  const char *emails[] = { "dora@example.org", NULL };
+  g_autofree char *out = signet_test_gpg_output (f->home, gen, NULL, TRUE);
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autoptr(GError) error = NULL;
+  const SignetDirectoryFind *find;
+
+  g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_EXPIRED);
+  configure (f, signet_test_servers_env ("LDAP_URL"), NULL);
+  finds = signet_directory_servers_update_sync (f->servers, emails, NULL, &error);
+  g_assert_no_error (error);
+  if (finds == NULL)
+    return;
+  g_assert_cmpuint (finds->len, ==, 1);
+  if (finds->len != 1)
+    return;
+  find = g_ptr_array_index (finds, 0);
+  g_assert_true (find->fingerprints != NULL &&
+                 g_strv_contains ((const char * const *) find->fingerprints, signet_test_servers_env ("DORA_FPR")));
+  g_assert_cmpstr (find->origin, ==, signet_test_servers_env ("LDAP_URL"));
+  g_assert_true (find->found);
+  /* Found, not certified: shown for acceptance, no longer "expired". */
+  g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_UNTRUSTED);
+}
+
 /* ---- acceptance ---------------------------------------------------------- */
 
 /* A GnuPG home with "trust-model tofu+pgp" (a common choice) calls a key
@@ -640,6 +675,7 @@ main (int argc, char *argv[])
       ADD ("completion-silent-directory", test_completion_silent_directory);
       ADD ("completion-hostile-entries", test_completion_hostile_entries);
       ADD ("locate-plus-address", test_locate_plus_address);
+      ADD ("locate-after-expiry", test_locate_after_expiry);
       ADD ("completion-endless-pages", test_completion_endless_pages);
       ADD ("many-candidates", test_many_candidates);
       ADD ("huge-key", test_huge_key);

@@ -7,7 +7,8 @@
  * configuration file of the user's is ever changed. For each address, the
  * keys the keyring has are fetched again by fingerprint from the first
  * server that has them (revocations and new expiry dates published there
- * come in with the import); an address with no key is located, through
+ * come in with the import); an address with no key left that can be
+ * sealed to (none, or only expired or revoked ones) is located, through
  * WKD first and then the servers in order, and what is found imported.
  * Imported keys are only as valid as GnuPG says: a key found online is
  * not certified by anyone, so it is not sealed to until it is accepted.
@@ -589,9 +590,11 @@ import_for (Session *session, GByteArray *keys, const char *email, GPtrArray *fi
   return TRUE;
 }
 
-/* The fingerprints of the keyring's keys with a user ID for @email. */
+/* The fingerprints of the keyring's keys with a user ID for @email;
+ * *@usable (if given, and set to FALSE by the caller) becomes TRUE if one
+ * of them can still be sealed to. */
 static GPtrArray *
-local_keys (Session *session, const char *email, GError **error)
+local_keys (Session *session, const char *email, gboolean *usable, GError **error)
 {
   g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *normal = signet_address_normalize (email);
@@ -606,7 +609,12 @@ local_keys (Session *session, const char *email, GError **error)
   while (err == 0 && (err = gpgme_op_keylist_next (session->keyring, &key)) == 0)
     {
       if (key->fpr != NULL && has_address (key, normal))
-        g_ptr_array_add (found, g_strdup (key->fpr));
+        {
+          g_ptr_array_add (found, g_strdup (key->fpr));
+          if (usable != NULL && !key->revoked && !key->expired && !key->disabled && !key->invalid &&
+              key->can_encrypt)
+            *usable = TRUE;
+        }
       gpgme_key_unref (key);
     }
   gpgme_op_keylist_end (session->keyring);
@@ -712,102 +720,146 @@ parse_search (GByteArray *answer, const char *normal)
   return g_steal_pointer (&found);
 }
 
-/* Refreshes @email's keys from the first server that has them, or locates
- * keys for it: WKD, then the servers in order. */
+/* Locates keys for @email the keyring lacks (or has none usable of):
+ * WKD, then the servers in order; adds their fingerprints to
+ * @fingerprints and says where they were found in @find. */
+static gboolean
+locate (Session *session, char **servers, gboolean wkd, const char *email, SignetDirectoryFind *find,
+        GPtrArray *fingerprints, GError **error)
+{
+  g_autofree char *normal = signet_address_normalize (email);
+
+  if (wkd)
+    {
+      g_autoptr(GByteArray) keys = g_byte_array_new ();
+      g_autofree char *command = g_strdup_printf ("WKD_GET -- %s", email);
+      gboolean timed_out = FALSE;
+      GError *wkd_error = NULL;
+      gpgme_error_t err = transact (session->dirmngr, session->timeout, command, keys, &timed_out, session->cancellable, &wkd_error);
+
+      /* WKD is the recipient's own domain, asked on the side: a domain
+       * without one (or unreachable) is not the directory failing. */
+      if (wkd_error != NULL && g_error_matches (wkd_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !timed_out)
+        {
+          g_propagate_error (error, wkd_error);
+          return FALSE;
+        }
+      g_clear_error (&wkd_error);
+      if (timed_out)
+        {
+          /* The call was given up: its connection goes, a new one
+           * asks the servers. */
+          g_clear_pointer (&session->dirmngr, gpgme_release);
+          g_clear_pointer (&session->current, g_free);
+          session->dirmngr = connect_dirmngr (session->self, session->cancellable, error);
+          if (session->dirmngr == NULL)
+            return FALSE;
+          g_byte_array_set_size (keys, 0);
+        }
+      if (err == 0 && keys->len > 0)
+        {
+          if (!import_for (session, keys, email, fingerprints, error))
+            return FALSE;
+          if (fingerprints->len > 0)
+            find->origin = g_strdup (SIGNET_DIRECTORY_WKD);
+        }
+    }
+  for (guint s = 0; fingerprints->len == 0 && servers[s] != NULL; s++)
+    {
+      g_autoptr(GByteArray) answer = g_byte_array_new ();
+      g_autofree char *escaped = escape_pattern (email);
+      g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", escaped);
+      g_autoptr(GPtrArray) candidates = NULL;
+
+      if (!ask (session, servers[s], search, answer, error))
+        return FALSE;
+      candidates = parse_search (answer, normal);
+      for (guint c = 0; c < candidates->len && c < MAX_CANDIDATES; c++)
+        {
+          g_autoptr(GByteArray) keys = g_byte_array_new ();
+          const char *fpr = g_ptr_array_index (candidates, c);
+          g_autofree char *command = NULL;
+
+          if (!signet_is_fingerprint (fpr))
+            continue;
+          command = g_strdup_printf ("KS_GET -- 0x%s", fpr);
+          if (!ask (session, servers[s], command, keys, error))
+            return FALSE;
+          if (!import_for (session, keys, email, fingerprints, error))
+            return FALSE;
+        }
+      if (fingerprints->len > 0)
+        find->origin = g_strdup (servers[s]);
+    }
+  return TRUE;
+}
+
+/* Refreshes @email's keys from the first server that has them; when the
+ * keyring then has none that can be sealed to (none at all, or only
+ * expired or revoked ones: a colleague's key was replaced), locates keys
+ * for it: WKD, then the servers in order. */
 static SignetDirectoryFind *
 update_one (Session *session, char **servers, gboolean wkd, const char *email, GError **error)
 {
   g_autoptr(SignetDirectoryFind) find = g_new0 (SignetDirectoryFind, 1);
-  g_autoptr(GPtrArray) local = local_keys (session, email, error);
+  g_autoptr(GPtrArray) local = local_keys (session, email, NULL, error);
   g_autoptr(GPtrArray) fingerprints = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *normal = signet_address_normalize (email);
+  gboolean usable = FALSE;
 
   if (local == NULL)
     return NULL;
   find->email = g_strdup (email);
-  find->found = local->len == 0;
+  for (guint k = 0; k < local->len; k++)
+    for (guint s = 0; servers[s] != NULL; s++)
+      {
+        g_autoptr(GByteArray) keys = g_byte_array_new ();
+        g_autofree char *command = g_strdup_printf ("KS_GET -- 0x%s", (char *) g_ptr_array_index (local, k));
+
+        if (!ask (session, servers[s], command, keys, error))
+          return NULL;
+        if (keys->len == 0)
+          continue;
+        if (!import_for (session, keys, email, fingerprints, error))
+          return NULL;
+        if (find->origin == NULL)
+          find->origin = g_strdup (servers[s]);
+        break;
+      }
   if (local->len > 0)
     {
-      for (guint k = 0; k < local->len; k++)
-        for (guint s = 0; servers[s] != NULL; s++)
-          {
-            g_autoptr(GByteArray) keys = g_byte_array_new ();
-            g_autofree char *command = g_strdup_printf ("KS_GET -- 0x%s", (char *) g_ptr_array_index (local, k));
+      g_autoptr(GPtrArray) now = local_keys (session, email, &usable, error);
 
-            if (!ask (session, servers[s], command, keys, error))
-              return NULL;
-            if (keys->len == 0)
-              continue;
-            if (!import_for (session, keys, email, fingerprints, error))
-              return NULL;
-            if (find->origin == NULL)
-              find->origin = g_strdup (servers[s]);
-            break;
-          }
+      if (now == NULL)
+        return NULL;
     }
-  else
+  if (!usable)
     {
-      if (wkd)
-        {
-          g_autoptr(GByteArray) keys = g_byte_array_new ();
-          g_autofree char *command = g_strdup_printf ("WKD_GET -- %s", email);
-          gboolean timed_out = FALSE;
-          GError *wkd_error = NULL;
-          gpgme_error_t err = transact (session->dirmngr, session->timeout, command, keys, &timed_out, session->cancellable, &wkd_error);
+      g_autoptr(GPtrArray) located = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *refreshed_from = g_steal_pointer (&find->origin);
 
-          /* WKD is the recipient's own domain, asked on the side: a domain
-           * without one (or unreachable) is not the directory failing. */
-          if (wkd_error != NULL && g_error_matches (wkd_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !timed_out)
-            {
-              g_propagate_error (error, wkd_error);
-              return NULL;
-            }
-          g_clear_error (&wkd_error);
-          if (timed_out)
-            {
-              /* The call was given up: its connection goes, a new one
-               * asks the servers. */
-              g_clear_pointer (&session->dirmngr, gpgme_release);
-              g_clear_pointer (&session->current, g_free);
-              session->dirmngr = connect_dirmngr (session->self, session->cancellable, error);
-              if (session->dirmngr == NULL)
-                return NULL;
-              g_byte_array_set_size (keys, 0);
-            }
-          if (err == 0 && keys->len > 0)
-            {
-              if (!import_for (session, keys, email, fingerprints, error))
-                return NULL;
-              if (fingerprints->len > 0)
-                find->origin = g_strdup (SIGNET_DIRECTORY_WKD);
-            }
+      if (!locate (session, servers, wkd, email, find, located, error))
+        return NULL;
+      for (guint k = 0; k < local->len; k++)
+        {
+          guint index;
+
+          if (g_ptr_array_find_with_equal_func (located, g_ptr_array_index (local, k), (GEqualFunc) g_str_equal,
+                                                &index))
+            g_ptr_array_remove_index (located, index);
         }
-      for (guint s = 0; fingerprints->len == 0 && servers[s] != NULL; s++)
+      /* Keys new to the keyring are reported as found (and may be
+       * accepted), not its unusable ones; without any, the refresh is. */
+      if (located->len > 0)
         {
-          g_autoptr(GByteArray) answer = g_byte_array_new ();
-          g_autofree char *escaped = escape_pattern (email);
-          g_autofree char *search = g_strdup_printf ("KS_SEARCH -- %s", escaped);
-          g_autoptr(GPtrArray) candidates = NULL;
-
-          if (!ask (session, servers[s], search, answer, error))
-            return NULL;
-          candidates = parse_search (answer, normal);
-          for (guint c = 0; c < candidates->len && c < MAX_CANDIDATES; c++)
-            {
-              g_autoptr(GByteArray) keys = g_byte_array_new ();
-              const char *fpr = g_ptr_array_index (candidates, c);
-              g_autofree char *command = NULL;
-
-              if (!signet_is_fingerprint (fpr))
-                continue;
-              command = g_strdup_printf ("KS_GET -- 0x%s", fpr);
-              if (!ask (session, servers[s], command, keys, error))
-                return NULL;
-              if (!import_for (session, keys, email, fingerprints, error))
-                return NULL;
-            }
-          if (fingerprints->len > 0)
-            find->origin = g_strdup (servers[s]);
+          g_ptr_array_set_size (fingerprints, 0);
+          g_ptr_array_extend_and_steal (fingerprints, g_steal_pointer (&located));
+          find->found = TRUE;
+        }
+      else
+        {
+          g_free (find->origin);
+          find->origin = g_steal_pointer (&refreshed_from);
+          find->found = local->len == 0;
         }
     }
   g_ptr_array_add (fingerprints, NULL);

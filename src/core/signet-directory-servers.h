@@ -11,7 +11,7 @@ typedef struct {
   char     *email;
   char    **fingerprints;  /* the keys for it the directory has (refreshed or found) */
   char     *origin;        /* the server (or "WKD") that had them, or NULL: none did */
-  gboolean  found;         /* the keyring had no key for it: these were located and imported */
+  gboolean  found;         /* the keyring had no usable key for it: these were located and imported */
 } SignetDirectoryFind;
 
 #define SIGNET_TYPE_DIRECTORY_FIND (signet_directory_find_get_type ())
