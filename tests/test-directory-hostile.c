@@ -16,6 +16,7 @@
 #include "signet-directory-servers.h"
 #include "signet-errors.h"
 #include "signet-key-directory-private.h"
+#include "signet-keyring-completion.h"
 #include "signet-ldap-completion.h"
 #include "signet-send-operation.h"
 #include "signet-test-util.h"
@@ -254,6 +255,31 @@ test_completion_hostile_entries (Fixture *f, gconstpointer data)
     }
   /* The one good address is still suggested. */
   g_assert_cmpuint (found->len, >=, 1);
+}
+
+/* What the keyring suggests, from user IDs anyone can put on a keyserver
+ * (the directory imports what it finds there, accepted or not): a name
+ * with a right-to-left override that would show "alice@example.org"
+ * where mallory's address is is not shown; the address is. */
+static void
+test_keyring_completion_reordering (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetKeyringCompletion) keyring = signet_keyring_completion_new (f->directory);
+  g_autoptr(GPtrArray) found = NULL;
+  gboolean mallory = FALSE;
+
+  signet_test_add_key (f->home, "Alicia \xe2\x80\xae" "gro.elpmaxe@aicila <mallory@evil.example>");
+  found = complete (SIGNET_COMPLETION_PROVIDER (keyring), "Alicia");
+  for (guint i = 0; i < found->len; i++)
+    {
+      const SignetCompletion *c = g_ptr_array_index (found, i);
+
+      g_test_message ("suggested: name “%s”, address “%s”", c->name, c->email);
+      g_assert_false (has_control_or_bidi (c->name));
+      mallory |= g_strcmp0 (c->email, "mallory@evil.example") == 0;
+    }
+  /* Found by the name typed, shown by its address alone. */
+  g_assert_true (mallory);
 }
 
 /* ---- locating keys ------------------------------------------------------- */
@@ -674,6 +700,7 @@ main (int argc, char *argv[])
   g_test_add ("/directory-hostile/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
       ADD ("completion-silent-directory", test_completion_silent_directory);
       ADD ("completion-hostile-entries", test_completion_hostile_entries);
+      ADD ("keyring-completion-reordering", test_keyring_completion_reordering);
       ADD ("locate-plus-address", test_locate_plus_address);
       ADD ("locate-after-expiry", test_locate_after_expiry);
       ADD ("completion-endless-pages", test_completion_endless_pages);

@@ -97,8 +97,7 @@ shown_name (char *name)
     {
       gunichar c = g_utf8_get_char (p);
 
-      if (g_unichar_iscntrl (c) || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
-          (c >= 0x2066 && c <= 0x2069))
+      if (g_unichar_iscntrl (c) || signet_is_reordering_mark (c))
         continue;
       g_string_append_unichar (out, c);
     }
