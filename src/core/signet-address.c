@@ -289,6 +289,24 @@ has_encoded_word (const char *text)
  * deliberately refused; no key server or MTA a user meets handles them well.
  * So are RFC 2047 encoded words, which are atext too: to a lenient mail
  * program "b=?utf-8?q?=0A?=@example.org" has a line break. */
+/* The marks that change the direction of the text after them (U+200E,
+ * U+200F, U+202A to U+202E, U+2066 to U+2069): a right-to-left override
+ * in a name shows the address after it backwards, as another address. */
+gboolean
+signet_is_reordering_mark (gunichar c)
+{
+  return c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+gboolean
+signet_text_has_reordering_marks (const char *text)
+{
+  for (const char *p = text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    if (signet_is_reordering_mark (g_utf8_get_char (p)))
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 signet_address_is_valid_email (const char *email)
 {

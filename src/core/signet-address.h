@@ -23,6 +23,8 @@ SignetAddress *signet_address_parse      (const char    *text,
 GPtrArray     *signet_address_parse_list (const char    *text,
                                           GError       **error);
 gboolean       signet_address_is_valid_email (const char *email);
+gboolean       signet_is_reordering_mark (gunichar c);
+gboolean       signet_text_has_reordering_marks (const char *text);
 char          *signet_address_join       (GPtrArray     *addresses,
                                           gboolean       for_header);
 char          *signet_address_normalize  (const char    *email);

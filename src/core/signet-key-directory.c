@@ -290,6 +290,9 @@ subkey_can_encrypt (gpgme_key_t key)
 }
 
 /* Why @key (whose user ID @uid carries the address) cannot be used, or OK. */
+/* Keys are listed with their TOFU information, for classify_key(). */
+#define KEYLIST_MODE (GPGME_KEYLIST_MODE_LOCAL | GPGME_KEYLIST_MODE_WITH_TOFU)
+
 static SignetKeyStatus
 classify_key (gpgme_key_t key, gpgme_user_id_t uid)
 {
@@ -304,6 +307,12 @@ classify_key (gpgme_key_t key, gpgme_user_id_t uid)
   if (!subkey_can_encrypt (key))
     return SIGNET_KEY_STATUS_CANNOT_ENCRYPT;
   if (uid->validity < GPGME_VALIDITY_MARGINAL)
+    return SIGNET_KEY_STATUS_UNTRUSTED;
+  /* With a TOFU trust model, gpg calls any key it has just seen for an
+   * address "marginal": that is no one's word that it is theirs, so such a
+   * key is reviewed and accepted like one nobody certified. */
+  if (uid->validity == GPGME_VALIDITY_MARGINAL && uid->tofu != NULL &&
+      uid->tofu->policy == GPGME_TOFU_POLICY_AUTO)
     return SIGNET_KEY_STATUS_UNTRUSTED;
   return SIGNET_KEY_STATUS_OK;
 }
@@ -538,7 +547,7 @@ list_keys (SignetKeyDirectory *self,
 
   if (ctx == NULL)
     return FALSE;
-  gpgme_set_keylist_mode (ctx, GPGME_KEYLIST_MODE_LOCAL);
+  gpgme_set_keylist_mode (ctx, KEYLIST_MODE);
   err = gpgme_op_keylist_ext_start (ctx, (const char **) patterns->pdata, 0, 0);
   while (err == 0 && (err = gpgme_op_keylist_next (ctx, &key)) == 0)
     {
@@ -712,7 +721,7 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
     return NULL;
   /* Secret keys first, then their public parts with validity: a key whose
    * secret part is missing is never one's own, whatever its user ID says. */
-  gpgme_set_keylist_mode (ctx, GPGME_KEYLIST_MODE_LOCAL);
+  gpgme_set_keylist_mode (ctx, KEYLIST_MODE);
   err = gpgme_op_keylist_start (ctx, pattern, 1);
   while (err == 0 && (err = gpgme_op_keylist_next (ctx, &key)) == 0)
     {
@@ -1107,7 +1116,7 @@ signet_key_directory_list_candidates_sync (SignetKeyDirectory *self,
   ctx = signet_key_directory_new_context (self, error);
   if (ctx == NULL)
     return NULL;
-  gpgme_set_keylist_mode (ctx, GPGME_KEYLIST_MODE_LOCAL);
+  gpgme_set_keylist_mode (ctx, KEYLIST_MODE);
   err = gpgme_op_keylist_ext_start (ctx, (const char **) patterns->pdata, 0, 0);
   while (err == 0 && !g_cancellable_is_cancelled (cancellable) &&
          (err = gpgme_op_keylist_next (ctx, &key)) == 0)

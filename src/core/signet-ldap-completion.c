@@ -26,6 +26,9 @@
 #define PAGE_SIZE 20
 #define POLL_MS 50
 #define SEARCH_TIMEOUT_S 3
+/* All the pages of one directory: one that keeps asking for another page
+ * gives what it gave so far. */
+#define SEARCH_TOTAL_S 10
 
 struct _SignetLdapCompletion
 {
@@ -84,6 +87,34 @@ first_value (LDAP *ld, LDAPMessage *entry, const char *attribute)
   return value;
 }
 
+/* What is shown of a name: without control characters nor the marks that
+ * reorder text (a right-to-left override would show the address after the
+ * name backwards), or NULL when nothing is left. */
+static char *
+shown_name (char *name)
+{
+  g_autofree char *owned = name;
+  GString *out;
+
+  if (name == NULL)
+    return NULL;
+  out = g_string_new (NULL);
+  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || signet_is_reordering_mark (c))
+        continue;
+      g_string_append_unichar (out, c);
+    }
+  if (out->len == 0)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  return g_string_free (out, FALSE);
+}
+
 typedef struct {
   char       *name;
   char       *email;
@@ -134,6 +165,26 @@ wait_result (LDAP *ld, int msgid, GCancellable *cancellable, GError **error)
     }
 }
 
+/* Binds anonymously, as the searches do: waited for as they are, so that
+ * a directory that takes the connection and never answers neither holds
+ * the worker past the timeout nor ignores a cancel. */
+static gboolean
+bind_anonymously (LDAP *ld, GCancellable *cancellable, GError **error)
+{
+  struct berval empty = { 0, NULL };
+  LDAPMessage *result;
+  int msgid = 0, code = LDAP_OTHER;
+
+  if (ldap_sasl_bind (ld, NULL, LDAP_SASL_SIMPLE, &empty, NULL, NULL, &msgid) != LDAP_SUCCESS)
+    return FALSE;
+  result = wait_result (ld, msgid, cancellable, error);
+  if (result == NULL)
+    return FALSE;
+  if (ldap_parse_result (ld, result, &code, NULL, NULL, NULL, NULL, 1) != LDAP_SUCCESS)
+    return FALSE;
+  return code == LDAP_SUCCESS;
+}
+
 /* Where to search when the URL names no base: the server's naming
  * contexts (its root DSE says them). */
 static char *
@@ -168,11 +219,11 @@ search_server (const char *url, const char *prefix, guint max, GPtrArray *people
   g_autofree char *filter = NULL;
   char *attributes[] = { (char *) "cn", (char *) "mail", NULL };
   struct berval cookie = { 0, NULL };
-  struct berval empty = { 0, NULL };
   int version = LDAP_VERSION3;
   struct timeval network_timeout = { 3, 0 };
   g_autofree char *base = NULL;
   gboolean ok = FALSE;
+  gint64 deadline = g_get_monotonic_time () + SEARCH_TOTAL_S * G_USEC_PER_SEC;
 
   if (ldap_url_parse (url, &desc) != LDAP_SUCCESS)
     return TRUE;  /* not an LDAP URL: nothing to ask */
@@ -185,7 +236,7 @@ search_server (const char *url, const char *prefix, guint max, GPtrArray *people
   ldap_set_option (ld, LDAP_OPT_PROTOCOL_VERSION, &version);
   ldap_set_option (ld, LDAP_OPT_NETWORK_TIMEOUT, &network_timeout);
   ldap_set_option (ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-  if (ldap_sasl_bind_s (ld, NULL, LDAP_SASL_SIMPLE, &empty, NULL, NULL, NULL) != LDAP_SUCCESS)
+  if (!bind_anonymously (ld, cancellable, error))
     goto out;
   base = desc->lud_dn != NULL && *desc->lud_dn != '\0' ? g_strdup (desc->lud_dn) : naming_context (ld);
   if (base == NULL)
@@ -214,9 +265,12 @@ search_server (const char *url, const char *prefix, guint max, GPtrArray *people
           Person *person = g_new0 (Person, 1);
 
           person->source = SOURCE_NAME;
-          person->name = first_value (ld, entry, "cn");
+          person->name = shown_name (first_value (ld, entry, "cn"));
           person->email = first_value (ld, entry, "mail");
-          if (person->email != NULL && (max == 0 || people->len < max))
+          /* A "mail" that is not one address (two of them, a line break)
+           * would put a recipient nobody sees into one pill. */
+          if (person->email != NULL && signet_address_is_valid_email (person->email) &&
+              (max == 0 || people->len < max))
             g_ptr_array_add (people, person);
           else
             person_free (person);
@@ -233,8 +287,12 @@ search_server (const char *url, const char *prefix, guint max, GPtrArray *people
       ldap_controls_free (returned);
       if (rc != LDAP_SUCCESS || (code != LDAP_SUCCESS && code != LDAP_SIZELIMIT_EXCEEDED))
         goto out;
+      /* Pages that come at once, one after the other, still end on a
+       * cancel. */
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
     }
-  while (cookie.bv_len > 0 && (max == 0 || people->len < max));
+  while (cookie.bv_len > 0 && (max == 0 || people->len < max) && g_get_monotonic_time () < deadline);
   ok = TRUE;
 
 out:
@@ -279,7 +337,7 @@ search_keyserver (SignetLdapCompletion *self, const char *server, const char *pr
       SignetAddress *address = g_ptr_array_index (found, i);
       Person *person = g_new0 (Person, 1);
 
-      person->name = g_strdup (address->name);
+      person->name = shown_name (g_strdup (address->name));
       person->email = g_strdup (address->email);
       person->source = KEYSERVER_SOURCE_NAME;
       person->fingerprint = g_strdup (g_ptr_array_index (fingerprints, i));

@@ -345,6 +345,18 @@ update_from_directory (SignetSendOperation *self,
   return TRUE;
 }
 
+/* The directory's word on every recipient and the sender, before any key
+ * is chosen: the sender's own key too may have been revoked there. */
+static gboolean
+refresh_everyone (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
+
+  distinct_recipients (data->message, emails, emails);
+  g_ptr_array_add (emails, NULL);
+  return update_from_directory (self, data->message, emails, cancellable, error);
+}
+
 static GPtrArray *
 resolve_recipients (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
 {
@@ -353,8 +365,6 @@ resolve_recipients (SignetSendOperation *self, SendData *data, GCancellable *can
 
   distinct_recipients (data->message, emails, emails);
   g_ptr_array_add (emails, NULL);
-  if (!update_from_directory (self, data->message, emails, cancellable, error))
-    return NULL;
   results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
                                                cancellable, error);
   if (results == NULL)
@@ -385,6 +395,8 @@ send_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancell
 
   if (signet_message_get_seal (data->message))
     {
+      if (!refresh_everyone (self, data, cancellable, error))
+        return FALSE;
       own = own_key_for (self, data, cancellable, error);
       if (own == NULL)
         return FALSE;

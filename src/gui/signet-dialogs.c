@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "signet-address.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-key-directory.h"
@@ -95,7 +96,9 @@ signet_dialogs_accept_key (GtkWindow  *parent,
                             "Compare its fingerprint with one you got from its owner in person or "
                             "over the phone before you use it: whoever put it there can read what "
                             "is sealed to it."),
-                          user_id != NULL ? user_id : email, grouped_fingerprint, origin);
+                          /* A user ID that reorders text could show another address. */
+                          user_id != NULL && !signet_text_has_reordering_marks (user_id) ? user_id : email,
+                          grouped_fingerprint, origin);
   dialog = new_dialog (parent, heading, body);
   adw_message_dialog_add_responses (dialog,
                                     SIGNET_RESPONSE_CANCEL, _("_Cancel"),
