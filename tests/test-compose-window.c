@@ -1060,7 +1060,8 @@ test_check_names_stale (Fixture *f, gconstpointer data)
         ;
       g_assert_false (all_valid_toast (f));
       g_assert_null (signet_ui_find_dialog ());
-      g_assert_cmpint (pill_status (f, "to_entry", "alice@example.org"), <, 0);
+      /* (The pills' own live check may have judged alice's key by now, as
+       * it would have without Check Names: that is not the stale result.) */
       gtk_editable_set_text (GTK_EDITABLE (child (f, "cc_entry")), "");
     }
 }
