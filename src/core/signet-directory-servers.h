@@ -57,4 +57,9 @@ GPtrArray              *signet_directory_servers_update_finish (SignetDirectoryS
                                                              GAsyncResult           *result,
                                                              GError                **error);
 
+GPtrArray              *signet_directory_servers_lookup_certificates_sync (SignetDirectoryServers *self,
+                                                             const char * const     *emails,
+                                                             GCancellable           *cancellable,
+                                                             GError                **error);
+
 G_END_DECLS

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 
 #include "signet-sealer.h"
+#include "signet-sealer-private.h"
 #include "signet-key-directory-private.h"
 
 #include <errno.h>
@@ -368,28 +369,21 @@ open_cipher_file (SignetSealer *self, GError **error)
   return fd;
 }
 
-/* Encrypts @entity for @fingerprints into @cipher_fd (ASCII armor), and
- * signs it with @signer unless that is NULL. The
- * entity is written by a thread into a pipe that gpg reads, so attachments
- * are read as gpg consumes them and no plaintext reaches the disk. */
-static gboolean
-encrypt_entity (SignetSealer       *self,
-                GMimeObject        *entity,
-                const char * const *fingerprints,
-                const char         *signer,
-                int                 cipher_fd,
-                GCancellable       *cancellable,
-                GError            **error)
+/* Writes @entity into a pipe from a thread of its own while @run makes
+ * GnuPG read the other end, so attachments are read as GnuPG consumes them
+ * and no plaintext reaches the disk. */
+gboolean
+signet_sealer_stream_entity (GMimeObject          *entity,
+                             SignetSealerStreamFunc run,
+                             gpointer              data,
+                             GCancellable         *cancellable,
+                             GError              **error)
 {
-  g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self->directory, error);
-  g_autofree char *recipients = g_strjoinv ("\n", (char **) fingerprints);
   WriterData writer = { entity, -1, 0, FALSE };
   GThread *thread;
   gboolean ok;
   int fds[2];
 
-  if (ctx == NULL || (signer != NULL && !signet_signer_set_key (ctx, signer, error)))
-    return FALSE;
   if (!g_unix_open_pipe (fds, FD_CLOEXEC, NULL))
     {
       g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
@@ -398,19 +392,9 @@ encrypt_entity (SignetSealer       *self,
     }
   /* Fewer, larger transfers between the writer and gpgme; best effort. */
   (void) fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
-  gpgme_set_armor (ctx, 1);
   writer.fd = fds[1];
   thread = g_thread_new ("signet-seal-writer", writer_thread, &writer);
-
-  /* The keys were judged already, by signet_key_directory_resolve_sync():
-   * valid for GnuPG, or found in the directory and accepted for their
-   * address. gpg is not asked to judge them again. */
-  if (signer != NULL)
-    ok = signet_signer_encrypt_sign_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
-                                            fds[0], cipher_fd, cancellable, error);
-  else
-    ok = signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
-                                fds[0], cipher_fd, cancellable, error);
+  ok = run (fds[0], data, cancellable, error);
   /* A writer still writing (gpg failed, or Cancel) gets EPIPE and ends. */
   close (fds[0]);
   g_thread_join (thread);
@@ -422,6 +406,50 @@ encrypt_entity (SignetSealer       *self,
       return FALSE;
     }
   return ok;
+}
+
+typedef struct {
+  gpgme_ctx_t  ctx;
+  const char  *recipients;
+  const char  *signer;
+  int          cipher_fd;
+} EncryptData;
+
+static gboolean
+run_encrypt (int plain_fd, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  EncryptData *data = user_data;
+
+  /* The keys were judged already, by signet_key_directory_resolve_sync():
+   * valid for GnuPG, or found in the directory and accepted for their
+   * address. gpg is not asked to judge them again. */
+  if (data->signer != NULL)
+    return signet_signer_encrypt_sign_stream (data->ctx, data->recipients,
+                                              GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
+                                              plain_fd, data->cipher_fd, cancellable, error);
+  return signet_encrypt_stream (data->ctx, data->recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
+                                plain_fd, data->cipher_fd, cancellable, error);
+}
+
+/* Encrypts @entity for @fingerprints into @cipher_fd (ASCII armor), and
+ * signs it with @signer unless that is NULL. */
+static gboolean
+encrypt_entity (SignetSealer       *self,
+                GMimeObject        *entity,
+                const char * const *fingerprints,
+                const char         *signer,
+                int                 cipher_fd,
+                GCancellable       *cancellable,
+                GError            **error)
+{
+  g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self->directory, error);
+  g_autofree char *recipients = g_strjoinv ("\n", (char **) fingerprints);
+  EncryptData data = { ctx, recipients, signer, cipher_fd };
+
+  if (ctx == NULL || (signer != NULL && !signet_signer_set_key (ctx, signer, error)))
+    return FALSE;
+  gpgme_set_armor (ctx, 1);
+  return signet_sealer_stream_entity (entity, run_encrypt, &data, cancellable, error);
 }
 
 static GMimeObject *
@@ -474,17 +502,9 @@ signet_sealer_write_sealed (SignetSealer            *self,
 
   g_return_val_if_fail (fingerprints != NULL && fingerprints[0] != NULL, FALSE);
 
-  content = build_content (message, error);
+  content = signet_sealer_build_inner (message, options, message_id, date, error);
   if (content == NULL)
     return FALSE;
-  g_mime_object_set_content_type_parameter (content, "protected-headers", "v1");
-  set_message_headers (content, message, TRUE, options->draft, signet_message_get_subject (message));
-  {
-    g_autofree char *date_text = g_mime_utils_header_format_date (date);
-    g_autofree char *id_text = g_strdup_printf ("<%s>", message_id);
-    g_mime_object_set_header (content, "Date", date_text, NULL);
-    g_mime_object_set_header (content, "Message-ID", id_text, NULL);
-  }
 
   cipher_fd = open_cipher_file (self, error);
   if (cipher_fd < 0)
@@ -584,4 +604,77 @@ write_signed (SignetSealer  *self,
         close (fds[i]);
     }
   return ok;
+}
+
+/* ---- for the S/MIME sealer (signet-cms-sealer.c) -------------------------- */
+
+/* The content to seal, carrying the headers (protected headers v1): the
+ * real Subject, and for a draft every recipient, Bcc too. */
+GMimeObject *
+signet_sealer_build_inner (SignetMessage           *message,
+                           const SignetSealOptions *options,
+                           const char              *message_id,
+                           GDateTime               *date,
+                           GError                 **error)
+{
+  g_autoptr(GMimeObject) content = build_content (message, error);
+  g_autofree char *date_text = NULL;
+  g_autofree char *id_text = NULL;
+
+  if (content == NULL)
+    return NULL;
+  g_mime_object_set_content_type_parameter (content, "protected-headers", "v1");
+  set_message_headers (content, message, TRUE, options->draft, signet_message_get_subject (message));
+  date_text = g_mime_utils_header_format_date (date);
+  id_text = g_strdup_printf ("<%s>", message_id);
+  g_mime_object_set_header (content, "Date", date_text, NULL);
+  g_mime_object_set_header (content, "Message-ID", id_text, NULL);
+  return g_steal_pointer (&content);
+}
+
+GMimeObject *
+signet_sealer_build_clear_content (SignetMessage *message, GError **error)
+{
+  return build_content (message, error);
+}
+
+GMimeMessage *
+signet_sealer_build_outer (SignetMessage           *message,
+                           const SignetSealOptions *options,
+                           gboolean                 sealed,
+                           const char              *message_id,
+                           GDateTime               *date)
+{
+  return build_outer_message (message, options, sealed, message_id, date);
+}
+
+char *
+signet_sealer_new_message_id (SignetMessage *message)
+{
+  return new_message_id (message);
+}
+
+gboolean
+signet_sealer_write_object (GMimeObject *object, int fd, GError **error)
+{
+  return write_object (object, fd, error);
+}
+
+/* An unlinked temporary file, or -1 with @error. */
+int
+signet_sealer_open_temp_file (SignetSealer *self, GError **error)
+{
+  return open_cipher_file (self, error);
+}
+
+gboolean
+signet_sealer_write_canonical (GMimeObject *entity, int fd, GError **error)
+{
+  return write_canonical (entity, fd, error);
+}
+
+gboolean
+signet_sealer_rewind (int fd, GError **error)
+{
+  return rewind_fd (fd, error);
 }

@@ -37,4 +37,10 @@ GMimeObject *signet_signer_build_signed_part    (int                 content_fd,
                                                  int                 signature_fd,
                                                  const char         *micalg);
 
+GMimeObject *signet_signer_build_multipart_signed (int          content_fd,
+                                                  GMimeStream *signature,
+                                                  const char  *micalg,
+                                                  const char  *protocol,
+                                                  const char  *signature_headers);
+
 G_END_DECLS

@@ -14,7 +14,7 @@ userCertificate;binary, where gpgsm's dirmngr finds them by mail address:
 or from a shell (values are shell-quoted, also written to DIR/env):
 
     eval "$(tests/servers/x509directory.py start DIR)"; ...
-    tests/servers/x509directory.py smime-home DIR HOME [--secret NAME...]
+    tests/servers/x509directory.py smime-home DIR HOME [--no-servers] [--secret NAME...]
     tests/servers/x509directory.py revoke DIR NAME
     tests/servers/x509directory.py stop DIR
 
@@ -224,8 +224,8 @@ def _make_certificates(d, env):
 class X509Directory(ds.DirectoryServers):
     """DirectoryServers with certificates; env also holds the X.509 values."""
 
-    def smime_home(self, home, secret=()):
-        return smime_home(self.directory, home, secret)
+    def smime_home(self, home, secret=(), servers=True):
+        return smime_home(self.directory, home, secret, servers)
 
     def revoke(self, uid):
         revoke(self.directory, uid)
@@ -252,16 +252,18 @@ def start(directory):
     return X509Directory(env)
 
 
-def smime_home(directory, home, secret=()):
+def smime_home(directory, home, secret=(), servers=True):
     """Makes home a GnuPG home for gpgsm: dirmngr looks certificates up in the
-    directory, the test CA alone is trusted, both CAs' certificates are
-    known, and the secret keys of the names in secret (only "tim" has a
-    PKCS#12 file) are imported without a passphrase."""
+    directory (unless servers is false: then its dirmngr.conf names no
+    server at all, as for a program that names them itself), the test CA
+    alone is trusted, both CAs' certificates are known, and the secret keys
+    of the names in secret (only "tim" has a PKCS#12 file) are imported
+    without a passphrase."""
     d = os.path.abspath(directory)
     env = ds._read_env(d)
     ds.client_home(d, home, "ldap")
-    with open(os.path.join(home, "dirmngr.conf"), "a", encoding="utf-8") as f:
-        f.write(f"ldapserver {ds.HOST}:{env['LDAP_PORT']}:::{ds.BASE}\nldaptimeout 5\n")
+    conf = f"keyserver {env['LDAP_URL']}\nldapserver {ds.HOST}:{env['LDAP_PORT']}:::{ds.BASE}\n" if servers else ""
+    ds._write(os.path.join(home, "dirmngr.conf"), conf + "ldaptimeout 5\n")
     ds._write(os.path.join(home, "gpg-agent.conf"), "allow-loopback-pinentry\n")
     ds._write(os.path.join(home, "trustlist.txt"), f"{_colons(env['CA_X509_FPR'])} S relax\n")
     _gpgsm(home, "--import", env["CA_CERT"], env["UNTRUSTED_CA_CERT"])
@@ -280,7 +282,7 @@ stop = ds.stop
 USAGE = """\
 usage: {0} start|stop DIR
        {0} revoke DIR NAME
-       {0} smime-home DIR HOME [--secret NAME...]"""
+       {0} smime-home DIR HOME [--no-servers] [--secret NAME...]"""
 
 
 def main(argv):
@@ -293,11 +295,14 @@ def main(argv):
         elif command == "revoke" and len(argv) == 4 and argv[3] in CERTS:
             revoke(argv[2], argv[3])
         elif command == "smime-home" and len(argv) >= 4:
-            names = argv[5:] if argv[4:5] == ["--secret"] else []
-            if len(argv) > 4 and argv[4:5] != ["--secret"] or any(n != "tim" for n in names):
+            rest = argv[4:]
+            servers = rest[:1] != ["--no-servers"]
+            rest = rest if servers else rest[1:]
+            names = rest[1:] if rest[:1] == ["--secret"] else []
+            if rest and rest[:1] != ["--secret"] or any(n != "tim" for n in names):
                 print(USAGE.format(argv[0]), file=sys.stderr)
                 return 2
-            print(os.path.abspath(smime_home(argv[2], argv[3], names)))
+            print(os.path.abspath(smime_home(argv[2], argv[3], names, servers)))
         else:
             print(USAGE.format(argv[0]), file=sys.stderr)
             return 2
