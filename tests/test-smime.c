@@ -15,6 +15,7 @@
 #include "signet-directory-servers.h"
 #include "signet-errors.h"
 #include "signet-sealer.h"
+#include "signet-send-operation.h"
 #include "signet-smime.h"
 #include "signet-test-util.h"
 
@@ -389,9 +390,171 @@ test_seal_signed (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "the merger is on"));
 }
 
+/* ---- sending ------------------------------------------------------------ */
+
+typedef struct {
+  char                   *work;
+  char                   *home;
+  SignetTestServices      s;
+  SignetDirectoryServers *servers;
+} SendFixture;
+
+static void
+send_setup (SendFixture *f, gconstpointer data)
+{
+  g_autofree char *script = signet_test_servers_script ("x509directory.py");
+  g_autofree char *url = g_strdup_printf ("%s/%s", signet_test_servers_env ("LDAP_URL"),
+                                          signet_test_servers_env ("LDAP_BASE"));
+  const char *servers[] = { url, NULL };
+
+  f->work = signet_test_make_tmpdir ();
+  f->home = g_build_filename (f->work, "h", NULL);
+  {
+    const char *argv[] = { "/usr/bin/python3", script, "smime-home", signet_test_servers_env ("DIR"), f->home,
+                           "--no-servers", "--secret", "tim", NULL };
+    run_checked (argv, NULL, NULL, NULL, TRUE);
+  }
+  signet_test_services_init (&f->s, f->home, TRUE);
+  f->servers = signet_directory_servers_new (f->s.directory, f->home);
+  signet_directory_servers_configure (f->servers, servers, servers, FALSE);
+  signet_send_operation_set_directory_servers (f->s.operation, f->servers);
+}
+
+static void
+send_teardown (SendFixture *f, gconstpointer data)
+{
+  const char *argv[] = { "gpgconf", "--homedir", f->home, "--kill", "all", NULL };
+
+  g_clear_object (&f->servers);
+  signet_test_services_clear (&f->s);
+  run_checked (argv, NULL, NULL, NULL, TRUE);
+  signet_test_remove_tree (f->work);
+  g_free (f->home);
+  g_free (f->work);
+}
+
+static void
+send_message (SendFixture *f, const char *to, gboolean seal, gboolean sign, gboolean prefer_smime, SignetTestOutcome *outcome)
+{
+  g_autoptr(SignetMessage) message = signet_test_new_message (seal, to, NULL, NULL);
+  g_autoptr(SignetAddress) from = signet_address_new ("Tim Berners-Lee", "tim@example.org");
+
+  signet_message_set_from (message, from);
+  signet_message_set_sign (message, sign);
+  g_object_set (f->s.operation, "prefer-smime", prefer_smime, NULL);
+  signet_send_operation_send_async (f->s.operation, message, NULL, signet_test_on_sent, outcome);
+  signet_test_wait_until (signet_test_outcome_done, outcome);
+}
+
+static gboolean
+has_file (gpointer dir)
+{
+  return signet_test_count_files (dir) > 0;
+}
+
+/* The one message delivered to @email. */
+static char *
+delivered (SendFixture *f, const char *email)
+{
+  g_autofree char *inbox = g_build_filename (f->s.dir, "Local", email, "Inbox", "new", NULL);
+  g_autoptr(GDir) dir = NULL;
+
+  signet_test_wait_until (has_file, inbox);
+  dir = g_dir_open (inbox, 0, NULL);
+  return g_build_filename (inbox, g_dir_read_name (dir), NULL);
+}
+
+static guint
+count_in (SendFixture *f, const char *folder)
+{
+  g_autofree char *new_dir = g_build_filename (f->s.mail, folder, "new", NULL);
+  g_autofree char *cur_dir = g_build_filename (f->s.mail, folder, "cur", NULL);
+
+  return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
+}
+
+/* A recipient with only a certificate in the directory, a sender with only
+ * a certificate: S/MIME, with OpenPGP first in the order. */
+static void
+test_send_smime_only (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+  g_autofree char *path = NULL, *text = NULL, *opened = NULL;
+  g_autofree char *hedy_key = g_strdup_printf ("%s/x509/hedy.key", signet_test_servers_env ("DIR"));
+
+  send_message (f, "Hedy Lamarr <hedy@example.org>", TRUE, FALSE, FALSE, &outcome);
+  g_assert_no_error (outcome.error);
+  g_assert_true (outcome.ok);
+  g_assert_cmpstr (outcome.report->own_fingerprint, ==, env_path ("TIM_X509_FPR"));
+  path = delivered (f, "hedy@example.org");
+  text = signet_test_read_file (path);
+  g_assert_nonnull (strstr (text, "application/pkcs7-mime; smime-type=enveloped-data"));
+  g_assert_null (strstr (text, "merger"));
+  {
+    const char *argv[] = { "openssl", "cms", "-decrypt", "-in", path, "-recip", env_path ("HEDY_CERT"),
+                           "-inkey", hedy_key, NULL };
+    run_checked (argv, NULL, &opened, NULL, TRUE);
+  }
+  g_assert_nonnull (strstr (opened, "the merger is on"));
+}
+
+/* Revoked and expired certificates are refused by name, as OpenPGP keys. */
+static void
+test_send_refused (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+
+  send_message (f, "ida@example.org, karl@example.org, lise@example.org", TRUE, FALSE, FALSE, &outcome);
+  g_assert_false (outcome.ok);
+  g_assert_error (outcome.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS);
+  g_assert_nonnull (outcome.key_results);
+  g_assert_cmpint (signet_key_results_lookup (outcome.key_results, "ida@example.org")->status, ==,
+                   SIGNET_KEY_STATUS_REVOKED);
+  g_assert_cmpint (signet_key_results_lookup (outcome.key_results, "karl@example.org")->status, ==,
+                   SIGNET_KEY_STATUS_EXPIRED);
+  g_assert_cmpint (signet_key_results_lookup (outcome.key_results, "lise@example.org")->status, ==,
+                   SIGNET_KEY_STATUS_UNTRUSTED);
+  g_assert_cmpuint (count_in (f, "Outbox") + count_in (f, "Sent"), ==, 0);
+}
+
+/* An OpenPGP-only and an S/MIME-only recipient: one message cannot be
+ * sealed both ways; the error says who blocks which. */
+static void
+test_send_mix (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+
+  send_message (f, "dora@example.org, hedy@example.org", TRUE, FALSE, FALSE, &outcome);
+  g_assert_false (outcome.ok);
+  g_assert_error (outcome.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS);
+  g_assert_nonnull (strstr (outcome.error->message, "OpenPGP cannot reach hedy@example.org, tim@example.org."));
+  g_assert_nonnull (strstr (outcome.error->message, "S/MIME cannot reach dora@example.org."));
+  g_assert_cmpuint (count_in (f, "Outbox") + count_in (f, "Sent"), ==, 0);
+}
+
+/* S/MIME first: a clear message is signed with the sender's certificate. */
+static void
+test_send_signed (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+  g_autofree char *path = NULL, *out = NULL, *err = NULL;
+
+  send_message (f, "hedy@example.org", FALSE, TRUE, TRUE, &outcome);
+  g_assert_no_error (outcome.error);
+  path = delivered (f, "hedy@example.org");
+  g_assert_nonnull (strstr (signet_test_read_file (path), "application/pkcs7-signature"));
+  {
+    const char *argv[] = { "openssl", "cms", "-verify", "-in", path, "-CAfile", env_path ("CA_CERT"), NULL };
+    run_checked (argv, NULL, &out, &err, TRUE);
+  }
+  g_assert_nonnull (strstr (err, "Verification successful"));
+}
+
 int
 main (int argc, char *argv[])
 {
+  int ret;
+
   g_test_init (&argc, &argv, NULL);
   signet_core_init ();
   signet_test_servers_start_script ("x509directory.py", "smime");
@@ -407,6 +570,15 @@ main (int argc, char *argv[])
       ADD ("sign", test_sign);
       ADD ("seal-signed", test_seal_signed);
 #undef ADD
+#define ADD_SEND(path, fn) \
+  g_test_add ("/smime/send-" path, SendFixture, NULL, send_setup, fn, send_teardown)
+      ADD_SEND ("smime-only", test_send_smime_only);
+      ADD_SEND ("refused", test_send_refused);
+      ADD_SEND ("mix", test_send_mix);
+      ADD_SEND ("signed", test_send_signed);
+#undef ADD_SEND
     }
-  return g_test_run ();
+  ret = g_test_run ();
+  signet_test_servers_stop ();
+  return ret;
 }
