@@ -532,6 +532,36 @@ test_send_mix (SendFixture *f, gconstpointer data)
   g_assert_cmpuint (count_in (f, "Outbox") + count_in (f, "Sent"), ==, 0);
 }
 
+static void
+on_checked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SignetTestOutcome *outcome = user_data;
+
+  outcome->key_results = signet_send_operation_check_names_finish (SIGNET_SEND_OPERATION (source), result,
+                                                                   &outcome->error);
+  outcome->done = TRUE;
+}
+
+/* Check Names shows a recipient with only a certificate as reachable, and
+ * a revoked certificate as revoked. */
+static void
+test_check_names (SendFixture *f, gconstpointer data)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, "hedy@example.org, ida@example.org, "
+                                                              "nobody@example.org", NULL, NULL);
+
+  signet_send_operation_check_names_async (f->s.operation, message, NULL, on_checked, &outcome);
+  signet_test_wait_until (signet_test_outcome_done, &outcome);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (signet_key_results_lookup (outcome.key_results, "hedy@example.org")->status, ==,
+                   SIGNET_KEY_STATUS_OK);
+  g_assert_cmpint (signet_key_results_lookup (outcome.key_results, "ida@example.org")->status, ==,
+                   SIGNET_KEY_STATUS_REVOKED);
+  g_assert_cmpint (signet_key_results_lookup (outcome.key_results, "nobody@example.org")->status, ==,
+                   SIGNET_KEY_STATUS_MISSING);
+}
+
 /* S/MIME first: a clear message is signed with the sender's certificate. */
 static void
 test_send_signed (SendFixture *f, gconstpointer data)
@@ -576,6 +606,7 @@ main (int argc, char *argv[])
       ADD_SEND ("refused", test_send_refused);
       ADD_SEND ("mix", test_send_mix);
       ADD_SEND ("signed", test_send_signed);
+      ADD_SEND ("check-names", test_check_names);
 #undef ADD_SEND
     }
   ret = g_test_run ();

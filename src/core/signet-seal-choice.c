@@ -181,3 +181,38 @@ signet_seal_choice_smime_signer (SignetKeyDirectory *directory,
     return NULL;
   return signet_smime_choose_own_sync (directory, sender, cancellable, NULL);
 }
+
+gboolean
+signet_seal_choice_complete (SignetKeyDirectory     *directory,
+                             SignetDirectoryServers *servers,
+                             const char * const     *emails,
+                             gboolean                prefer_smime,
+                             GPtrArray              *results,
+                             GCancellable           *cancellable,
+                             GError                **error)
+{
+  g_autoptr(GPtrArray) smime = NULL;
+
+  if (!prefer_smime && signet_key_results_all_ok (results))
+    return TRUE;
+  smime = signet_smime_resolve_sync (directory, servers, emails, cancellable, error);
+  if (smime == NULL)
+    return FALSE;
+  for (guint i = 0; i < results->len; i++)
+    {
+      SignetKeyResult *r = g_ptr_array_index (results, i);
+      const SignetKeyResult *o = signet_key_results_lookup (smime, r->email);
+
+      /* A usable certificate, or a refusal where OpenPGP knows nothing. */
+      if (r->status == SIGNET_KEY_STATUS_OK || o == NULL ||
+          (o->status != SIGNET_KEY_STATUS_OK && (r->status != SIGNET_KEY_STATUS_MISSING ||
+                                                 o->status == SIGNET_KEY_STATUS_MISSING)))
+        continue;
+      r->status = o->status;
+      g_free (r->fingerprint);
+      r->fingerprint = g_strdup (o->fingerprint);
+      g_free (r->user_id);
+      r->user_id = g_strdup (o->user_id);
+    }
+  return TRUE;
+}

@@ -46,4 +46,16 @@ char    *signet_seal_choice_smime_signer (SignetKeyDirectory *directory,
                                           gboolean            prefer_smime,
                                           GCancellable       *cancellable);
 
+/* For Check Names: where the OpenPGP @results fall short, S/MIME's
+ * statuses for those addresses, so that a recipient with only a
+ * certificate shows as reachable (with @prefer_smime, S/MIME is asked even
+ * when OpenPGP reaches everyone). Blocks. */
+gboolean signet_seal_choice_complete (SignetKeyDirectory     *directory,
+                                      SignetDirectoryServers *servers,
+                                      const char * const     *emails,
+                                      gboolean                prefer_smime,
+                                      GPtrArray              *results,
+                                      GCancellable           *cancellable,
+                                      GError                **error);
+
 G_END_DECLS

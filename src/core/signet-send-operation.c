@@ -612,6 +612,10 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
     }
   results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
                                                cancellable, &error);
+  if (results != NULL &&
+      !signet_seal_choice_complete (self->directory, self->servers, (const char * const *) emails->pdata,
+                                    self->prefer_smime, results, cancellable, &error))
+    g_clear_pointer (&results, g_ptr_array_unref);
   if (results == NULL)
     g_task_return_error (task, error);
   else
