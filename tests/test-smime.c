@@ -486,6 +486,7 @@ test_send_smime_only (SendFixture *f, gconstpointer data)
   g_assert_no_error (outcome.error);
   g_assert_true (outcome.ok);
   g_assert_cmpstr (outcome.report->own_fingerprint, ==, env_path ("TIM_X509_FPR"));
+  g_assert_true (outcome.report->smime);
   path = delivered (f, "hedy@example.org");
   text = signet_test_read_file (path);
   g_assert_nonnull (strstr (text, "application/pkcs7-mime; smime-type=enveloped-data"));

@@ -498,6 +498,7 @@ send_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancell
     return FALSE;
   for (guint i = 0; i < copies->len; i++)
     ((Copy *) g_ptr_array_index (copies, i))->smime = smime;
+  data->report->smime = smime;
   batch = signet_store_batch_new (self->store, error);
   if (batch == NULL)
     return FALSE;
