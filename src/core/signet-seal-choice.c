@@ -153,12 +153,12 @@ signet_seal_choice_decide (SignetKeyDirectory     *directory,
        * no OpenPGP key at all). */
       gboolean use_smime = prefer_smime ? smime_own != NULL || pgp_own == NULL : pgp_own == NULL && smime_own != NULL;
 
-      gboolean mix = set_mix_error (emails, sender, pgp_own, pgp_results, smime_own, smime, error);
-
+      /* A mix has no per-recipient answer: each one can be reached, only
+       * not all the same way; the error's words say it all. */
+      if (set_mix_error (emails, sender, pgp_own, pgp_results, smime_own, smime, error))
+        return FALSE;
       take (choice, use_smime, NULL, use_smime ? smime : pgp_results);
       merge_known (choice->key_results, use_smime ? pgp_results : smime);
-      if (mix)
-        return FALSE;
       if (pgp_own == NULL && smime_own == NULL && prefer_smime)
         g_propagate_error (error, g_steal_pointer (&own_error));
       else if (pgp_own == NULL && smime_own == NULL && pgp_own_error != NULL)

@@ -25,8 +25,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SignetSealChoice, signet_seal_choice_clear)
  * the first technology of the preferred order that reaches the sender and
  * every recipient. When none does: FALSE with
  * SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS (a mix that cannot be served
- * names who blocks which) or NO_OWN_KEY, and @choice->key_results holds
- * the preferred technology's results. Blocks. */
+ * names who blocks which, and @choice->key_results is NULL) or
+ * NO_OWN_KEY, and @choice->key_results holds the results that say why.
+ * Blocks. */
 gboolean signet_seal_choice_decide (SignetKeyDirectory     *directory,
                                     SignetDirectoryServers *servers,
                                     const char             *sender,
