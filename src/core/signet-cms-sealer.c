@@ -47,46 +47,13 @@ start_sign (gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, gpointer data)
 static char *
 micalg_of (gpgme_ctx_t ctx, GError **error)
 {
-  gpgme_sign_result_t result = gpgme_op_sign_result (ctx);
-  const char *name = NULL;
-  g_autofree char *lower = NULL;
+  g_autofree char *lower = signet_signer_hash_name (ctx, error);
 
-  if (result != NULL && result->signatures != NULL)
-    name = gpgme_hash_algo_name (result->signatures->hash_algo);
-  if (name == NULL)
-    {
-      g_set_error_literal (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_FAILED,
-                           _("GnuPG did not say how it signed the message. Nothing was sent."));
-      return NULL;
-    }
-  lower = g_ascii_strdown (name, -1);
+  if (lower == NULL)
+    return NULL;
   if (g_str_has_prefix (lower, "sha") && g_ascii_isdigit (lower[3]))
     return g_strdup_printf ("sha-%s", lower + 3);
   return g_steal_pointer (&lower);
-}
-
-static gboolean
-set_signer (gpgme_ctx_t ctx, const char *fingerprint, GError **error)
-{
-  g_auto(gpgme_key_t) key = NULL;
-
-  if (gpgme_get_key (ctx, fingerprint, &key, 1) != 0 || key == NULL || !key->can_sign)
-    {
-      /* Translators: %s is a certificate's fingerprint */
-      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY,
-                   _("The secret key of your certificate %s is not in your keybox or cannot sign. "
-                     "Nothing was sent."), fingerprint);
-      return FALSE;
-    }
-  gpgme_signers_clear (ctx);
-  if (gpgme_signers_add (ctx, key) != 0)
-    {
-      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY,
-                   _("The secret key of your certificate %s is not in your keybox or cannot sign. "
-                     "Nothing was sent."), fingerprint);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static void
@@ -118,7 +85,7 @@ build_signed (SignetSealer        *sealer,
   gboolean ok;
 
   /* canonical, content (LF), signature */
-  ok = ctx != NULL && set_signer (ctx, signer, error) &&
+  ok = ctx != NULL && signet_signer_set_key (ctx, signer, error) &&
        (fds[0] = signet_sealer_open_temp_file (sealer, error)) >= 0 &&
        (fds[1] = signet_sealer_open_temp_file (sealer, error)) >= 0 &&
        (fds[2] = signet_sealer_open_temp_file (sealer, error)) >= 0 &&

@@ -221,13 +221,12 @@ start_sign (gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, gpointer data)
   return gpgme_op_sign_start (ctx, in, out, GPGME_SIG_MODE_DETACH);
 }
 
-/* "pgp-sha256" and the like (RFC 3156, section 5), from the hash gpg used. */
-static char *
-micalg_of (gpgme_ctx_t ctx, GError **error)
+/* The hash the signature just made used, lower case ("sha256"). */
+char *
+signet_signer_hash_name (gpgme_ctx_t ctx, GError **error)
 {
   gpgme_sign_result_t result = gpgme_op_sign_result (ctx);
   const char *name = NULL;
-  g_autofree char *lower = NULL;
 
   if (result != NULL && result->signatures != NULL)
     name = gpgme_hash_algo_name (result->signatures->hash_algo);
@@ -237,8 +236,16 @@ micalg_of (gpgme_ctx_t ctx, GError **error)
                            _("GnuPG did not say how it signed the message. Nothing was sent."));
       return NULL;
     }
-  lower = g_ascii_strdown (name, -1);
-  return g_strconcat ("pgp-", lower, NULL);
+  return g_ascii_strdown (name, -1);
+}
+
+/* "pgp-sha256" and the like (RFC 3156, section 5), from the hash gpg used. */
+static char *
+micalg_of (gpgme_ctx_t ctx, GError **error)
+{
+  g_autofree char *lower = signet_signer_hash_name (ctx, error);
+
+  return lower != NULL ? g_strconcat ("pgp-", lower, NULL) : NULL;
 }
 
 /* Signs what @plain_fd delivers into @signature_fd, a detached ASCII-armored
