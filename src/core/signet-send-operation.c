@@ -613,7 +613,11 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
     }
   results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
                                                cancellable, &error);
+  /* S/MIME is asked only where it is in use: first in the order, or with
+   * a directory to find certificates in; a check stays as quick as before
+   * for everyone else. */
   if (results != NULL &&
+      (self->prefer_smime || (self->servers != NULL && signet_directory_servers_is_configured (self->servers))) &&
       !signet_seal_choice_complete (self->directory, self->servers, (const char * const *) emails->pdata,
                                     self->prefer_smime, results, cancellable, &error))
     g_clear_pointer (&results, g_ptr_array_unref);
