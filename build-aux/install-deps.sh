@@ -8,7 +8,7 @@ packages=(
   libglib2.0-dev libgtk-4-dev libadwaita-1-dev libgpgme-dev libgmime-3.0-dev libsecret-1-dev
   libcurl4-openssl-dev libenchant-2-dev hunspell-en-us libldap-dev
   gettext desktop-file-utils appstream
-  gnupg gpg-agent
+  gnupg gpg-agent gpgsm
 )
 if [ "${1:-}" = "--tests" ]; then
   packages+=(

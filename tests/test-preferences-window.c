@@ -88,6 +88,25 @@ test_switches (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The S/MIME switch is the prefer-smime setting, both ways. */
+static void
+test_smime_switch (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  SignetPreferencesWindow *window;
+  GtkWidget *smime;
+
+  g_settings_set_boolean (settings, "prefer-smime", FALSE);
+  window = signet_preferences_window_new (NULL, settings, NULL, NULL);
+  smime = child (GTK_WIDGET (window), "smime_switch");
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (smime)));
+  gtk_switch_set_active (GTK_SWITCH (smime), TRUE);
+  g_assert_true (g_settings_get_boolean (settings, "prefer-smime"));
+  g_settings_set_boolean (settings, "prefer-smime", FALSE);
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (smime)));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The fingerprints of @email's key pairs, in the order gpg lists them. */
 static GStrv
 own_fingerprints (const char *homedir, const char *email)
@@ -360,6 +379,7 @@ main (int argc, char *argv[])
   adw_init ();
   g_test_add_func ("/preferences-window/identity", test_identity);
   g_test_add_func ("/preferences-window/switches", test_switches);
+  g_test_add_func ("/preferences-window/smime-switch", test_smime_switch);
   g_test_add_func ("/preferences-window/own-key", test_own_key);
   g_test_add_func ("/preferences-window/directory", test_directory);
   return g_test_run ();

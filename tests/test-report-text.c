@@ -37,6 +37,23 @@ test_draft (void)
   g_assert_cmpstr (c, ==, "Draft saved (not sealed)");
 }
 
+/* The words say which way a sealed message was sealed when it was S/MIME. */
+static void
+test_queued (void)
+{
+  char *none[] = { NULL };
+  SignetSendReport pgp = { .sealed = TRUE, .n_recipients = 2, .undelivered = none };
+  SignetSendReport smime = { .sealed = TRUE, .smime = TRUE, .n_recipients = 1, .undelivered = none };
+  SignetSendReport clear = { .n_recipients = 3, .undelivered = none };
+  g_autofree char *a = signet_report_text_queued (&pgp);
+  g_autofree char *b = signet_report_text_queued (&smime);
+  g_autofree char *c = signet_report_text_queued (&clear);
+
+  g_assert_cmpstr (a, ==, "Sealed and sending to 2 recipients");
+  g_assert_cmpstr (b, ==, "Sealed with S/MIME and sending to 1 recipient");
+  g_assert_cmpstr (c, ==, "Sending to 3 recipients");
+}
+
 static void
 test_sent (void)
 {
@@ -71,5 +88,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/report-text/short-fingerprint", test_short_fingerprint);
   g_test_add_func ("/report-text/draft", test_draft);
   g_test_add_func ("/report-text/sent", test_sent);
+  g_test_add_func ("/report-text/queued", test_queued);
   return g_test_run ();
 }

@@ -831,3 +831,120 @@ signet_directory_servers_search_sync (SignetDirectoryServers *self,
     }
   return TRUE;
 }
+
+/* ---- X.509 certificates (S/MIME) --------------------------------------- */
+
+/* @url (ldap://host:port/base) as dirmngr's "ldapserver" takes it:
+ * host:port:user:password:base[:flags]; NULL for other servers. */
+static char *
+ldapserver_spec (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_PATH, NULL);
+  const char *scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
+  const char *path;
+  g_autofree char *base = NULL;
+  gboolean tls;
+
+  if (scheme == NULL || g_uri_get_host (uri) == NULL ||
+      (g_ascii_strcasecmp (scheme, "ldap") != 0 && g_ascii_strcasecmp (scheme, "ldaps") != 0))
+    return NULL;
+  tls = g_ascii_strcasecmp (scheme, "ldaps") == 0;
+  path = g_uri_get_path (uri);
+  base = g_uri_unescape_string (path[0] == '/' ? path + 1 : path, NULL);
+  if (base == NULL || strpbrk (base, ":\n\r") != NULL)
+    return NULL;
+  return g_strdup_printf ("%s:%d:::%s%s", g_uri_get_host (uri),
+                          g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : (tls ? 636 : 389),
+                          base, tls ? ":ldaps" : "");
+}
+
+/* "+" and "%" as an Assuan command's argument needs them. */
+static char *
+escape_assuan (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c == '+' || *c == '%')
+        g_string_append_printf (out, "%%%02X", (guchar) *c);
+      else
+        g_string_append_c (out, *c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The X.509 certificates the configured LDAP directories hold for each of
+ * @emails (userCertificate;binary, found by mail address), as dirmngr's
+ * LOOKUP returns them: DER, one after another, in a GBytes per address
+ * (empty: none). The servers are given to dirmngr for this connection
+ * only (LDAPSERVER), as for OpenPGP keys. Offline, or with no LDAP server
+ * configured, every answer is empty and nothing is asked. Blocks. */
+GPtrArray *
+signet_directory_servers_lookup_certificates_sync (SignetDirectoryServers *self,
+                                                   const char * const     *emails,
+                                                   GCancellable           *cancellable,
+                                                   GError                **error)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) specs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(SignetDirmngr) dirmngr = NULL;
+  g_auto(GStrv) servers = signet_directory_servers_dup_servers (self);
+  SignetNetwork *network = signet_key_directory_get_network (self->directory);
+  const char *first_ldap = NULL;
+  guint timeout;
+
+  g_mutex_lock (&self->lock);
+  timeout = self->timeout;
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; servers[i] != NULL; i++)
+    {
+      char *spec = ldapserver_spec (servers[i]);
+      if (spec != NULL)
+        g_ptr_array_add (specs, spec);
+      if (spec != NULL && first_ldap == NULL)
+        first_ldap = servers[i];
+    }
+  if (specs->len > 0 && (network == NULL || signet_network_get_online (network)))
+    dirmngr = signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
+  if (specs->len > 0 && dirmngr == NULL && (network == NULL || signet_network_get_online (network)))
+    return NULL;
+  for (guint i = 0; dirmngr != NULL && i < specs->len; i++)
+    {
+      g_autofree char *command = g_strdup_printf ("LDAPSERVER %s%s", i == 0 ? "--clear " : "",
+                                                  (char *) g_ptr_array_index (specs, i));
+      gboolean timed_out;
+
+      if (signet_dirmngr_transact (dirmngr, command, NULL, &timed_out, error) != 0)
+        return NULL;
+    }
+  for (guint i = 0; emails != NULL && emails[i] != NULL; i++)
+    {
+      g_autoptr(GByteArray) certificates = g_byte_array_new ();
+      gboolean timed_out;
+
+      if (dirmngr != NULL && strpbrk (emails[i], " \n\r") == NULL)
+        {
+          g_autofree char *escaped = escape_assuan (emails[i]);
+          g_autofree char *command = g_strdup_printf ("LOOKUP %s", escaped);
+          GError *call_error = NULL;
+          gpgme_error_t err = signet_dirmngr_transact (dirmngr, command, certificates, &timed_out, &call_error);
+
+          if (call_error != NULL)
+            {
+              if (!timed_out)
+                g_propagate_error (error, call_error);
+              else
+                {
+                  signet_dirmngr_set_unreachable (error, first_ldap, err, TRUE);
+                  g_error_free (call_error);
+                }
+              return NULL;
+            }
+          if (err != 0)
+            g_byte_array_set_size (certificates, 0);
+        }
+      g_ptr_array_add (found, g_byte_array_free_to_bytes (g_steal_pointer (&certificates)));
+    }
+  return g_steal_pointer (&found);
+}

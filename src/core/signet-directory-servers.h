@@ -65,5 +65,9 @@ gboolean                signet_directory_servers_search_sync (SignetDirectorySer
                                                              GPtrArray              *fingerprints,
                                                              GCancellable           *cancellable,
                                                              GError                **error);
+GPtrArray              *signet_directory_servers_lookup_certificates_sync (SignetDirectoryServers *self,
+                                                             const char * const     *emails,
+                                                             GCancellable           *cancellable,
+                                                             GError                **error);
 
 G_END_DECLS

@@ -76,6 +76,7 @@ typedef struct {
   gpgme_error_t  err;
   const char    *completion;     /* the status gpg says once its output is complete */
   gboolean       completed;      /* gpg said it */
+  gboolean       done_completes; /* gpgsm: its Assuan OK at the end is the word */
   const char * const *endings;   /* statuses gpg says when it gives up on its own, or NULL */
   gboolean       ended;          /* gpg said one */
   int            source_fd;      /* what gpg is to read */
@@ -139,6 +140,8 @@ on_io_event (void *data, gpgme_event_io_t type, void *type_data)
     return;
   run->done = TRUE;
   run->err = done->err != 0 ? done->err : done->op_err;
+  if (run->done_completes && run->err == 0)
+    run->completed = TRUE;
 }
 
 static gpgme_error_t
@@ -524,6 +527,10 @@ start (gpgme_ctx_t ctx, Run *run, StartFunc start_op, gpointer op_data, gpgme_da
 
   if (err != 0)
     return err;
+  /* GPGME passes none of gpgsm's status lines to a status callback; gpgsm
+   * answers each command on its Assuan connection, and says OK only once
+   * its output is complete: GPGME's DONE without an error is that OK. */
+  run->done_completes = gpgme_get_protocol (ctx) == GPGME_PROTOCOL_CMS;
   gpgme_set_status_cb (ctx, on_status, run);
   gpgme_set_io_cbs (ctx, &io_cbs);
   return start_op (ctx, in, out, op_data);

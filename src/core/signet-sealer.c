@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 
 #include "signet-sealer.h"
+#include "signet-sealer-private.h"
 #include "signet-key-directory-private.h"
 
 #include <errno.h>
@@ -401,26 +402,89 @@ open_pipe (int fds[2], GError **error)
   return TRUE;
 }
 
-static gboolean
-run_engine (gpgme_ctx_t ctx, const char *recipients, const char *signer, int plain_fd, int cipher_fd,
-            GCancellable *cancellable, GError **error)
+/* Writes @entity into a pipe from a thread of its own while @run makes
+ * GnuPG read the other end, so attachments are read as GnuPG consumes them
+ * and no plaintext reaches the disk. */
+gboolean
+signet_sealer_stream_entity (GMimeObject            *entity,
+                             SignetSealerStreamFunc  run,
+                             gpointer                data,
+                             GCancellable           *cancellable,
+                             GError                **error)
 {
+  WriterData writer = { entity, -1, 0, FALSE };
+  GThread *thread;
+  gboolean ok;
+  int plain[2];
+
+  if (!open_pipe (plain, error))
+    return FALSE;
+  writer.fd = plain[1];
+  thread = g_thread_new ("signet-seal-writer", writer_thread, &writer);
+  ok = run (plain[0], data, cancellable, error);
+  /* A writer still writing (gpg failed, or Cancel) gets EPIPE and ends. */
+  close (plain[0]);
+  g_thread_join (thread);
+
+  if (ok && !writer.ok)
+    {
+      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
+                   _("The message could not be read for sealing: %s"), g_strerror (writer.saved_errno));
+      return FALSE;
+    }
+  return ok;
+}
+
+typedef struct {
+  gpgme_ctx_t  ctx;
+  const char  *recipients;
+  const char  *signer;
+  int          out_fd;
+} EncryptData;
+
+/* gpg reads the entity from @plain_fd and writes binary ciphertext into a
+ * pipe; a thread of its own armors that into the message file. */
+static gboolean
+run_encrypt (int plain_fd, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  EncryptData *data = user_data;
+  ArmorData armor = { -1, data->out_fd, 0, FALSE };
+  GThread *armor_id;
+  int cipher[2];
+  gboolean ok;
+
+  if (!open_pipe (cipher, error))
+    return FALSE;
+  armor.in_fd = cipher[0];
+  armor_id = g_thread_new ("signet-seal-armor", armor_thread, &armor);
   /* The keys were judged already, by signet_key_directory_resolve_sync():
    * valid for GnuPG, or found in the directory and accepted for their
    * address. gpg is not asked to judge them again. */
-  if (signer != NULL)
-    return signet_signer_encrypt_sign_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
-                                              plain_fd, cipher_fd, cancellable, error);
-  return signet_encrypt_stream (ctx, recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
-                                plain_fd, cipher_fd, cancellable, error);
+  if (data->signer != NULL)
+    ok = signet_signer_encrypt_sign_stream (data->ctx, data->recipients,
+                                            GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
+                                            plain_fd, cipher[1], cancellable, error);
+  else
+    ok = signet_encrypt_stream (data->ctx, data->recipients, GPGME_ENCRYPT_NO_COMPRESS | GPGME_ENCRYPT_ALWAYS_TRUST,
+                                plain_fd, cipher[1], cancellable, error);
+  /* The armor thread sees the end of the ciphertext. */
+  close (cipher[1]);
+  g_thread_join (armor_id);
+  close (cipher[0]);
+  if (ok && !armor.ok)
+    {
+      g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
+                   _("Could not write the message: %s"), g_strerror (armor.saved_errno));
+      return FALSE;
+    }
+  return ok;
 }
 
 /* Encrypts @entity for @fingerprints and writes it ASCII-armored to
  * @out_fd, and signs it with @signer unless that is NULL. Three threads and
- * gpg form a pipeline: one writes the entity into a pipe that gpg reads, so
- * attachments are read as gpg consumes them and no plaintext reaches the
- * disk; this one runs gpg, which writes binary ciphertext into a second
- * pipe; the last armors that into @out_fd. */
+ * gpg form a pipeline: one writes the entity into a pipe that gpg reads;
+ * this one runs gpg, which writes binary ciphertext into a second pipe;
+ * the last armors that into @out_fd. */
 static gboolean
 encrypt_entity (SignetSealer       *self,
                 GMimeObject        *entity,
@@ -432,50 +496,12 @@ encrypt_entity (SignetSealer       *self,
 {
   g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (self->directory, error);
   g_autofree char *recipients = g_strjoinv ("\n", (char **) fingerprints);
-  WriterData writer = { entity, -1, 0, FALSE };
-  ArmorData armor = { -1, out_fd, 0, FALSE };
-  GThread *writer_id, *armor_id;
-  int plain[2], cipher[2];
-  gboolean ok;
+  EncryptData data = { ctx, recipients, signer, out_fd };
 
   if (ctx == NULL || (signer != NULL && !signet_signer_set_key (ctx, signer, error)))
     return FALSE;
-  if (!open_pipe (plain, error))
-    return FALSE;
-  if (!open_pipe (cipher, error))
-    {
-      close (plain[0]);
-      close (plain[1]);
-      return FALSE;
-    }
   gpgme_set_armor (ctx, 0);
-  writer.fd = plain[1];
-  armor.in_fd = cipher[0];
-  writer_id = g_thread_new ("signet-seal-writer", writer_thread, &writer);
-  armor_id = g_thread_new ("signet-seal-armor", armor_thread, &armor);
-
-  ok = run_engine (ctx, recipients, signer, plain[0], cipher[1], cancellable, error);
-  /* A writer still writing (gpg failed, or Cancel) gets EPIPE and ends;
-   * the armor thread sees the end of the ciphertext. */
-  close (plain[0]);
-  close (cipher[1]);
-  g_thread_join (writer_id);
-  g_thread_join (armor_id);
-  close (cipher[0]);
-
-  if (ok && !writer.ok)
-    {
-      g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
-                   _("The message could not be read for sealing: %s"), g_strerror (writer.saved_errno));
-      return FALSE;
-    }
-  if (ok && !armor.ok)
-    {
-      g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
-                   _("Could not write the message: %s"), g_strerror (armor.saved_errno));
-      return FALSE;
-    }
-  return ok;
+  return signet_sealer_stream_entity (entity, run_encrypt, &data, cancellable, error);
 }
 
 static GMimeObject *
@@ -577,17 +603,9 @@ signet_sealer_write_sealed (SignetSealer            *self,
 
   g_return_val_if_fail (fingerprints != NULL && fingerprints[0] != NULL, FALSE);
 
-  content = build_content (message, error);
+  content = signet_sealer_build_inner (message, options, message_id, date, error);
   if (content == NULL)
     return FALSE;
-  g_mime_object_set_content_type_parameter (content, "protected-headers", "v1");
-  set_message_headers (content, message, TRUE, options->draft, signet_message_get_subject (message));
-  {
-    g_autofree char *date_text = g_mime_utils_header_format_date (date);
-    g_autofree char *id_text = g_strdup_printf ("<%s>", message_id);
-    g_mime_object_set_header (content, "Date", date_text, NULL);
-    g_mime_object_set_header (content, "Message-ID", id_text, NULL);
-  }
   mime = build_outer_message (message, options, TRUE, message_id, date);
   build_outer_halves (mime, &head, &tail);
 
@@ -677,4 +695,77 @@ write_signed (SignetSealer  *self,
         close (fds[i]);
     }
   return ok;
+}
+
+/* ---- for the S/MIME sealer (signet-cms-sealer.c) -------------------------- */
+
+/* The content to seal, carrying the headers (protected headers v1): the
+ * real Subject, and for a draft every recipient, Bcc too. */
+GMimeObject *
+signet_sealer_build_inner (SignetMessage           *message,
+                           const SignetSealOptions *options,
+                           const char              *message_id,
+                           GDateTime               *date,
+                           GError                 **error)
+{
+  g_autoptr(GMimeObject) content = build_content (message, error);
+  g_autofree char *date_text = NULL;
+  g_autofree char *id_text = NULL;
+
+  if (content == NULL)
+    return NULL;
+  g_mime_object_set_content_type_parameter (content, "protected-headers", "v1");
+  set_message_headers (content, message, TRUE, options->draft, signet_message_get_subject (message));
+  date_text = g_mime_utils_header_format_date (date);
+  id_text = g_strdup_printf ("<%s>", message_id);
+  g_mime_object_set_header (content, "Date", date_text, NULL);
+  g_mime_object_set_header (content, "Message-ID", id_text, NULL);
+  return g_steal_pointer (&content);
+}
+
+GMimeObject *
+signet_sealer_build_clear_content (SignetMessage *message, GError **error)
+{
+  return build_content (message, error);
+}
+
+GMimeMessage *
+signet_sealer_build_outer (SignetMessage           *message,
+                           const SignetSealOptions *options,
+                           gboolean                 sealed,
+                           const char              *message_id,
+                           GDateTime               *date)
+{
+  return build_outer_message (message, options, sealed, message_id, date);
+}
+
+char *
+signet_sealer_new_message_id (SignetMessage *message)
+{
+  return new_message_id (message);
+}
+
+gboolean
+signet_sealer_write_object (GMimeObject *object, int fd, GError **error)
+{
+  return write_object (object, fd, error);
+}
+
+/* An unlinked temporary file, or -1 with @error. */
+int
+signet_sealer_open_temp_file (SignetSealer *self, GError **error)
+{
+  return open_cipher_file (self, error);
+}
+
+gboolean
+signet_sealer_write_canonical (GMimeObject *entity, int fd, GError **error)
+{
+  return write_canonical (entity, fd, error);
+}
+
+gboolean
+signet_sealer_rewind (int fd, GError **error)
+{
+  return rewind_fd (fd, error);
 }

@@ -5,6 +5,8 @@
 #include "signet-key-directory-private.h"
 #include "signet-sealer.h"
 #include "signet-signer-private.h"
+#include "signet-cms-sealer.h"
+#include "signet-seal-choice.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -30,6 +32,7 @@ struct _SignetSendOperation
   SignetOutbox       *outbox;
   gboolean            encrypt_subject;
   char               *own_key;
+  gboolean            prefer_smime;  /* S/MIME before OpenPGP */
 };
 
 G_DEFINE_FINAL_TYPE (SignetSendOperation, signet_send_operation, G_TYPE_OBJECT)
@@ -39,6 +42,7 @@ enum {
   PROP_0,
   PROP_ENCRYPT_SUBJECT,
   PROP_OWN_KEY,
+  PROP_PREFER_SMIME,
   N_PROPS
 };
 
@@ -73,6 +77,7 @@ typedef struct {
   SignetMessage    *message;
   gboolean          encrypt_subject;
   char             *own_key;        /* preferred fingerprint, or NULL */
+  gboolean          prefer_smime;
   GPtrArray        *key_results;    /* set by the worker when recipients fail */
   SignetSendReport *report;
 } SendData;
@@ -105,6 +110,7 @@ new_task (SignetSendOperation *self,
   data->message = g_object_ref (message);
   data->encrypt_subject = self->encrypt_subject;
   data->own_key = g_strdup (self->own_key);
+  data->prefer_smime = self->prefer_smime;
   data->report = g_new0 (SignetSendReport, 1);
   data->report->sealed = signet_message_get_seal (message);
   data->report->offline = !signet_network_get_online (signet_key_directory_get_network (self->directory));
@@ -116,6 +122,7 @@ new_task (SignetSendOperation *self,
 typedef struct {
   GPtrArray *envelope;      /* char * addr-specs */
   GPtrArray *fingerprints;  /* char *, NULL-terminated; NULL for cleartext */
+  gboolean   smime;         /* sealed or signed with S/MIME */
 } Copy;
 
 static void
@@ -228,16 +235,41 @@ plan_copies (SignetMessage *message, GPtrArray *key_results, const SignetOwnKey 
   return g_steal_pointer (&copies);
 }
 
+/* Writes @message to @fd with S/MIME: there, a certificate shows in the
+ * envelope whatever is done, so no key is marked hidden. */
+static gboolean
+write_smime (SignetSendOperation     *self,
+             SignetMessage           *message,
+             const SignetSealOptions *options,
+             GPtrArray               *fingerprints,
+             int                      fd,
+             GCancellable            *cancellable,
+             GError                 **error)
+{
+  g_autoptr(GPtrArray) certificates = g_ptr_array_new ();
+
+  if (fingerprints == NULL)
+    return signet_cms_sealer_write_signed (self->sealer, self->directory, message, options, fd, cancellable, error);
+  for (guint i = 0; i < fingerprints->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (fingerprints, i), "--hidden") != 0)
+      g_ptr_array_add (certificates, g_ptr_array_index (fingerprints, i));
+  return signet_cms_sealer_write_sealed (self->sealer, self->directory, message, options,
+                                         (const char * const *) certificates->pdata, fd, cancellable, error);
+}
+
 /* Writes @message to @fd, sealed to @fingerprints or (NULL) in the clear. */
 static gboolean
 write_message (SignetSendOperation     *self,
                SignetMessage           *message,
                const SignetSealOptions *options,
                GPtrArray               *fingerprints,
+               gboolean                 smime,
                int                      fd,
                GCancellable            *cancellable,
                GError                 **error)
 {
+  if (smime && (fingerprints != NULL || options->signer != NULL))
+    return write_smime (self, message, options, fingerprints, fd, cancellable, error);
   if (fingerprints != NULL)
     return signet_sealer_write_sealed (self->sealer, message, options,
                                        (const char * const *) fingerprints->pdata, fd, cancellable, error);
@@ -282,7 +314,7 @@ write_copy (SignetSendOperation     *self,
   fd = signet_store_batch_create (batch, eml, error);
   if (fd < 0)
     return FALSE;
-  if (!write_message (self, message, options, copy->fingerprints, fd, cancellable, error))
+  if (!write_message (self, message, options, copy->fingerprints, copy->smime, fd, cancellable, error))
     {
       close (fd);
       return FALSE;
@@ -379,6 +411,64 @@ resolve_recipients (SignetSendOperation *self, SendData *data, GCancellable *can
   return g_steal_pointer (&results);
 }
 
+/* OpenPGP or S/MIME (signet-seal-choice.c): the sender's own key or
+ * certificate in @own, the recipients' in @key_results. */
+static gboolean
+choose_seal (SignetSendOperation *self,
+             SendData            *data,
+             SignetOwnKey       **own,
+             GPtrArray          **key_results,
+             gboolean            *smime,
+             GCancellable        *cancellable,
+             GError             **error)
+{
+  g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(SignetOwnKey) pgp_own = NULL;
+  g_autoptr(GPtrArray) pgp_results = NULL;
+  g_autoptr(GError) own_error = NULL;
+  g_autoptr(GError) resolve_error = NULL;
+  g_auto(SignetSealChoice) choice = { 0 };
+
+  /* The directory's word first: the sender's own key too may have been
+   * revoked there. */
+  if (!refresh_everyone (self, data, cancellable, error))
+    return FALSE;
+  pgp_own = own_key_for (self, data, cancellable, &own_error);
+  if (pgp_own == NULL && !g_error_matches (own_error, SIGNET_KEY_MANAGEMENT_ERROR,
+                                           SIGNET_KEY_MANAGEMENT_ERROR_NO_OWN_KEY))
+    {
+      g_propagate_error (error, g_steal_pointer (&own_error));
+      return FALSE;
+    }
+  pgp_results = resolve_recipients (self, data, cancellable, &resolve_error);
+  if (pgp_results == NULL && !g_error_matches (resolve_error, SIGNET_KEY_MANAGEMENT_ERROR,
+                                               SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS))
+    {
+      g_propagate_error (error, g_steal_pointer (&resolve_error));
+      return FALSE;
+    }
+  distinct_recipients (data->message, emails, emails);
+  g_ptr_array_add (emails, NULL);
+  g_clear_pointer (&data->report->own_fingerprint, g_free);
+  if (!signet_seal_choice_decide (self->directory, self->servers, signet_message_get_from (data->message)->email,
+                                  (const char * const *) emails->pdata, data->prefer_smime,
+                                  pgp_own != NULL ? pgp_own->fingerprint : NULL, own_error,
+                                  pgp_results != NULL ? pgp_results : data->key_results, &choice,
+                                  cancellable, error))
+    {
+      g_clear_pointer (&data->key_results, g_ptr_array_unref);
+      data->key_results = g_steal_pointer (&choice.key_results);
+      return FALSE;
+    }
+  *own = g_new0 (SignetOwnKey, 1);
+  (*own)->fingerprint = g_strdup (choice.own_fingerprint);
+  (*own)->status = SIGNET_KEY_STATUS_OK;
+  data->report->own_fingerprint = g_strdup (choice.own_fingerprint);
+  *key_results = g_steal_pointer (&choice.key_results);
+  *smime = choice.smime;
+  return TRUE;
+}
+
 /* Everything of a send that is not the main thread's: keys, sealing, and
  * the one commit that puts all copies into the Outbox together. */
 static gboolean
@@ -393,29 +483,36 @@ send_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancell
 
   g_autofree char *signer = NULL;
 
-  if (signet_message_get_seal (data->message))
+  gboolean smime = FALSE;
+
+  if (signet_message_get_seal (data->message) &&
+      !choose_seal (self, data, &own, &key_results, &smime, cancellable, error))
+    return FALSE;
+  /* S/MIME signs what S/MIME seals, and a clear message when S/MIME comes
+   * first and the sender has a certificate. */
+  if (signet_message_get_sign (data->message) && smime)
+    signer = g_strdup (own->fingerprint);
+  else if (signet_message_get_sign (data->message) && !signet_message_get_seal (data->message))
     {
-      if (!refresh_everyone (self, data, cancellable, error))
-        return FALSE;
-      own = own_key_for (self, data, cancellable, error);
-      if (own == NULL)
-        return FALSE;
-      key_results = resolve_recipients (self, data, cancellable, error);
-      if (key_results == NULL)
-        return FALSE;
+      signer = signet_seal_choice_smime_signer (self->directory, signet_message_get_from (data->message)->email,
+                                                data->prefer_smime, cancellable);
+      smime = signer != NULL;
     }
   /* Every copy, Bcc ones too, is signed by the sender's own key. */
-  if (signet_message_get_sign (data->message))
+  if (signet_message_get_sign (data->message) && signer == NULL)
     {
       signer = signet_signer_choose_key_sync (self->directory, signet_message_get_from (data->message)->email,
                                               data->own_key, cancellable, error);
       if (signer == NULL)
         return FALSE;
-      options.signer = signer;
     }
+  options.signer = signer;
   copies = plan_copies (data->message, key_results, own, error);
   if (copies == NULL)
     return FALSE;
+  for (guint i = 0; i < copies->len; i++)
+    ((Copy *) g_ptr_array_index (copies, i))->smime = smime;
+  data->report->smime = smime;
   batch = signet_store_batch_new (self->store, error);
   if (batch == NULL)
     return FALSE;
@@ -530,6 +627,14 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
     }
   results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
                                                cancellable, &error);
+  /* S/MIME is asked only where it is in use: first in the order, or with
+   * a directory to find certificates in; a check stays as quick as before
+   * for everyone else. */
+  if (results != NULL &&
+      (self->prefer_smime || (self->servers != NULL && signet_directory_servers_is_configured (self->servers))) &&
+      !signet_seal_choice_complete (self->directory, self->servers, (const char * const *) emails->pdata,
+                                    self->prefer_smime, results, cancellable, &error))
+    g_clear_pointer (&results, g_ptr_array_unref);
   if (results == NULL)
     g_task_return_error (task, error);
   else
@@ -598,7 +703,7 @@ draft_in_worker (SignetSendOperation *self, SendData *data, GCancellable *cancel
   fd = signet_store_open_tmp (self->store, SIGNET_FOLDER_DRAFTS, &name, error);
   if (fd < 0)
     return FALSE;
-  if (!write_message (self, data->message, &options, fingerprints, fd, cancellable, error) ||
+  if (!write_message (self, data->message, &options, fingerprints, FALSE, fd, cancellable, error) ||
       g_cancellable_set_error_if_cancelled (cancellable, error))
     {
       close (fd);
@@ -691,6 +796,9 @@ signet_send_operation_get_property (GObject *object, guint prop_id, GValue *valu
     case PROP_OWN_KEY:
       g_value_set_string (value, self->own_key);
       break;
+    case PROP_PREFER_SMIME:
+      g_value_set_boolean (value, self->prefer_smime);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -709,6 +817,9 @@ signet_send_operation_set_property (GObject *object, guint prop_id, const GValue
     case PROP_OWN_KEY:
       g_free (self->own_key);
       self->own_key = g_value_dup_string (value);
+      break;
+    case PROP_PREFER_SMIME:
+      self->prefer_smime = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -734,6 +845,10 @@ signet_send_operation_class_init (SignetSendOperationClass *klass)
   properties[PROP_OWN_KEY] =
     g_param_spec_string ("own-key", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* S/MIME is tried before OpenPGP (see signet-seal-choice.c). */
+  properties[PROP_PREFER_SMIME] =
+    g_param_spec_boolean ("prefer-smime", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -24,6 +24,7 @@ typedef struct {
   char     *batch_id;         /* the send in the Outbox (see SignetOutbox's signals) */
   gboolean  offline;          /* queued offline: it leaves when the network is back */
   char     *draft_name;       /* a draft: its file name in Drafts */
+  gboolean  smime;            /* sealed (or signed) with S/MIME, not OpenPGP */
 } SignetSendReport;
 
 GType             signet_send_report_get_type (void) G_GNUC_CONST;

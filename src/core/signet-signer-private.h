@@ -37,4 +37,12 @@ GMimeObject *signet_signer_build_signed_part    (int                 content_fd,
                                                  int                 signature_fd,
                                                  const char         *micalg);
 
+char        *signet_signer_hash_name            (gpgme_ctx_t         ctx,
+                                                 GError            **error);
+GMimeObject *signet_signer_build_multipart_signed (int          content_fd,
+                                                  GMimeStream *signature,
+                                                  const char  *micalg,
+                                                  const char  *protocol,
+                                                  const char  *signature_headers);
+
 G_END_DECLS

@@ -221,13 +221,12 @@ start_sign (gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, gpointer data)
   return gpgme_op_sign_start (ctx, in, out, GPGME_SIG_MODE_DETACH);
 }
 
-/* "pgp-sha256" and the like (RFC 3156, section 5), from the hash gpg used. */
-static char *
-micalg_of (gpgme_ctx_t ctx, GError **error)
+/* The hash the signature just made used, lower case ("sha256"). */
+char *
+signet_signer_hash_name (gpgme_ctx_t ctx, GError **error)
 {
   gpgme_sign_result_t result = gpgme_op_sign_result (ctx);
   const char *name = NULL;
-  g_autofree char *lower = NULL;
 
   if (result != NULL && result->signatures != NULL)
     name = gpgme_hash_algo_name (result->signatures->hash_algo);
@@ -237,8 +236,16 @@ micalg_of (gpgme_ctx_t ctx, GError **error)
                            _("GnuPG did not say how it signed the message. Nothing was sent."));
       return NULL;
     }
-  lower = g_ascii_strdown (name, -1);
-  return g_strconcat ("pgp-", lower, NULL);
+  return g_ascii_strdown (name, -1);
+}
+
+/* "pgp-sha256" and the like (RFC 3156, section 5), from the hash gpg used. */
+static char *
+micalg_of (gpgme_ctx_t ctx, GError **error)
+{
+  g_autofree char *lower = signet_signer_hash_name (ctx, error);
+
+  return lower != NULL ? g_strconcat ("pgp-", lower, NULL) : NULL;
 }
 
 /* Signs what @plain_fd delivers into @signature_fd, a detached ASCII-armored
@@ -353,20 +360,33 @@ signet_signer_build_signed_part (int         content_fd,
                                  int         signature_fd,
                                  const char *micalg)
 {
+  g_autoptr(GMimeStream) signature = unowned_fd_stream (signature_fd);
+
+  return signet_signer_build_multipart_signed (content_fd, signature, micalg, "application/pgp-signature",
+                                               "Content-Type: application/pgp-signature; name=\"signature.asc\"\n"
+                                               "Content-Description: OpenPGP digital signature\n"
+                                               "Content-Disposition: attachment; filename=\"signature.asc\"\n");
+}
+
+/* multipart/signed of the content in @content_fd and @signature, whose
+ * part has @signature_headers (each line ending in "\n") and whose type
+ * @protocol names; for PGP/MIME (RFC 3156) and S/MIME (RFC 8551). */
+GMimeObject *
+signet_signer_build_multipart_signed (int          content_fd,
+                                      GMimeStream *signature,
+                                      const char  *micalg,
+                                      const char  *protocol,
+                                      const char  *signature_headers)
+{
   g_autofree char *uuid = g_uuid_string_random ();
   /* "=-" never occurs in quoted-printable or Base64, nor in GMime's own
    * boundaries: no line of the content can end the part early. */
   g_autofree char *boundary = g_strdup_printf ("=-signet-%s", uuid);
   g_autofree char *opening = g_strdup_printf ("--%s\n", boundary);
-  g_autofree char *middle = g_strdup_printf ("\n--%s\n"
-                                             "Content-Type: application/pgp-signature; name=\"signature.asc\"\n"
-                                             "Content-Description: OpenPGP digital signature\n"
-                                             "Content-Disposition: attachment; filename=\"signature.asc\"\n"
-                                             "\n", boundary);
+  g_autofree char *middle = g_strdup_printf ("\n--%s\n%s\n", boundary, signature_headers);
   g_autofree char *closing = g_strdup_printf ("\n--%s--\n", boundary);
   g_autoptr(GMimeStream) cat = g_mime_stream_cat_new ();
   g_autoptr(GMimeStream) content = unowned_fd_stream (content_fd);
-  g_autoptr(GMimeStream) signature = unowned_fd_stream (signature_fd);
   g_autoptr(GMimeDataWrapper) wrapper = NULL;
   g_autoptr(GMimeContentType) type = g_mime_content_type_parse (NULL, "multipart/signed");
   GMimePart *part = g_mime_part_new_with_type ("multipart", "signed");
@@ -377,7 +397,7 @@ signet_signer_build_signed_part (int         content_fd,
   g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), signature);
   cat_add_text (cat, closing);
   g_mime_content_type_set_parameter (type, "micalg", micalg);
-  g_mime_content_type_set_parameter (type, "protocol", "application/pgp-signature");
+  g_mime_content_type_set_parameter (type, "protocol", protocol);
   g_mime_content_type_set_parameter (type, "boundary", boundary);
   g_mime_object_set_content_type (GMIME_OBJECT (part), type);
   wrapper = g_mime_data_wrapper_new_with_stream (cat, GMIME_CONTENT_ENCODING_DEFAULT);

@@ -178,6 +178,7 @@ create_services (SignetApplication *self)
                                  open_message);
   g_settings_bind (self->settings, "encrypt-subject", self->operation, "encrypt-subject", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "own-key", self->operation, "own-key", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "prefer-smime", self->operation, "prefer-smime", G_SETTINGS_BIND_GET);
   self->drafts = signet_drafts_new (self->operation, store, session);
   signet_drafts_actions_install (GTK_APPLICATION (self), self->drafts, open_message);
   /* Drafts of composers still open when an earlier run ended badly. */

@@ -26,6 +26,7 @@ struct _SignetPreferencesWindow
   GtkSwitch            *seal_switch;
   GtkSwitch            *sign_switch;
   GtkSwitch            *subject_switch;
+  GtkSwitch            *smime_switch;
   AdwComboRow          *own_key_row;
   GtkSwitch            *offline_switch;
 };
@@ -200,6 +201,7 @@ signet_preferences_window_class_init (SignetPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, seal_switch);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, sign_switch);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, subject_switch);
+  gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, smime_switch);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, own_key_row);
   gtk_widget_class_bind_template_child (widget_class, SignetPreferencesWindow, offline_switch);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
@@ -238,6 +240,7 @@ signet_preferences_window_new_for_account (GtkWindow          *parent,
   g_settings_bind (settings, "seal-by-default", self->seal_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "sign-by-default", self->sign_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "encrypt-subject", self->subject_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "prefer-smime", self->smime_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "work-offline", self->offline_switch, "active", G_SETTINGS_BIND_DEFAULT);
   load_own_keys (self);
   g_signal_connect_swapped (self->own_key_row, "notify::selected", G_CALLBACK (on_own_key_selected), self);

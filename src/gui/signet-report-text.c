@@ -74,6 +74,11 @@ signet_report_text_queued (const SignetSendReport *report)
 {
   if (report->offline)
     return signet_report_text_sent_title (report);
+  if (report->sealed && report->smime)
+    /* Translators: %u is a number of recipients */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Sealed with S/MIME and sending to %u recipient",
+                                         "Sealed with S/MIME and sending to %u recipients", report->n_recipients),
+                            report->n_recipients);
   if (report->sealed)
     /* Translators: %u is a number of recipients */
     return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Sealed and sending to %u recipient",
