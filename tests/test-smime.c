@@ -542,6 +542,8 @@ test_send_mix (SendFixture *f, gconstpointer data)
   g_assert_cmpuint (written (f), ==, 0);
 }
 
+static gboolean checked_smime;
+
 static void
 on_checked (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -549,7 +551,24 @@ on_checked (GObject *source, GAsyncResult *result, gpointer user_data)
 
   outcome->key_results = signet_send_operation_check_names_finish (SIGNET_SEND_OPERATION (source), result,
                                                                    &outcome->error);
+  checked_smime = signet_send_operation_check_names_smime (SIGNET_SEND_OPERATION (source), result);
   outcome->done = TRUE;
+}
+
+/* Which technology Check Names says the message will be sealed with. */
+static gboolean
+check_says_smime (SendFixture *f, const char *to)
+{
+  g_auto(SignetTestOutcome) outcome = { 0 };
+  g_autoptr(SignetMessage) message = signet_test_new_message (TRUE, to, NULL, NULL);
+
+  checked_smime = -1;
+  signet_send_operation_check_names_async (f->s.operation, message, NULL, on_checked, &outcome);
+  signet_test_wait_until (signet_test_outcome_done, &outcome);
+  g_assert_no_error (outcome.error);
+  g_assert_true (signet_key_results_all_ok (outcome.key_results));
+  g_assert_cmpint (checked_smime, !=, -1);
+  return checked_smime;
 }
 
 /* Check Names shows a recipient with only a certificate as reachable, and
@@ -570,6 +589,13 @@ test_check_names (SendFixture *f, gconstpointer data)
                    SIGNET_KEY_STATUS_REVOKED);
   g_assert_cmpint (signet_key_results_lookup (outcome.key_results, "nobody@example.org")->status, ==,
                    SIGNET_KEY_STATUS_MISSING);
+  /* Only a certificate: S/MIME; an OpenPGP key: OpenPGP, unless S/MIME
+   * comes first and reaches everyone too. */
+  g_assert_true (check_says_smime (f, "hedy@example.org"));
+  g_assert_false (check_says_smime (f, "alice@example.org"));
+  g_object_set (f->s.operation, "prefer-smime", TRUE, NULL);
+  g_assert_true (check_says_smime (f, "hedy@example.org"));
+  g_object_set (f->s.operation, "prefer-smime", FALSE, NULL);
 }
 
 /* S/MIME first: a clear message is signed with the sender's certificate. */

@@ -121,6 +121,8 @@ signet_dirmngr_free (SignetDirmngr *self)
   g_free (self);
 }
 
+static gboolean reconnect (SignetDirmngr *self, GError **error);
+
 static gpgme_error_t
 on_data (void *opaque, const void *data, size_t length)
 {
@@ -128,23 +130,26 @@ on_data (void *opaque, const void *data, size_t length)
   return 0;
 }
 
-/* Sends @command; what dirmngr answers with D lines goes to @data.
+/* Sends @command as it is, on whatever the connection is set to; what
+ * dirmngr answers with D lines goes to @data.
  * Returns dirmngr's own answer (0, or its ERR code), or sets @error when
  * the call itself failed, was cancelled or took longer than the timeout
  * (reported as *@timed_out). A command is one line: one with a control
  * character in it is not sent. */
-static gpgme_error_t
-transact (SignetDirmngr *self,
-          const char    *command,
-          GByteArray    *data,
-          gboolean      *timed_out,
-          GError       **error)
+gpgme_error_t
+signet_dirmngr_transact (SignetDirmngr *self,
+                         const char    *command,
+                         GByteArray    *data,
+                         gboolean      *timed_out,
+                         GError       **error)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) self->timeout * G_USEC_PER_SEC;
   gpgme_error_t err, status = 0;
   gpgme_assuan_result_t result;
 
   *timed_out = FALSE;
+  if (self->ctx == NULL && !reconnect (self, error))
+    return gpg_error (GPG_ERR_NOT_INITIALIZED);
   for (const char *p = command; *p != '\0'; p++)
     if ((guchar) *p < ' ' || *p == 0x7f)
       {
@@ -199,8 +204,8 @@ reconnect (SignetDirmngr *self, GError **error)
 }
 
 /* A server that did not answer: key management failed. */
-static void
-set_unreachable (GError **error, const char *server, gpgme_error_t err, gboolean timed_out)
+void
+signet_dirmngr_set_unreachable (GError **error, const char *server, gpgme_error_t err, gboolean timed_out)
 {
   if (timed_out)
     g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
@@ -242,7 +247,7 @@ use_server (SignetDirmngr *self, const char *server, GError **error)
   if (g_strcmp0 (self->current, server) == 0)
     return TRUE;
   set = g_strdup_printf ("KEYSERVER --clear %s", server);
-  err = transact (self, set, NULL, &timed_out, &local);
+  err = signet_dirmngr_transact (self, set, NULL, &timed_out, &local);
   if (err != 0)
     {
       /* dirmngr's own refusal comes back without an error set. */
@@ -258,7 +263,7 @@ use_server (SignetDirmngr *self, const char *server, GError **error)
       if (uri != NULL && g_uri_get_host (uri) != NULL)
         {
           g_autofree char *alive = g_strdup_printf ("KEYSERVER --alive %s", g_uri_get_host (uri));
-          (void) transact (self, alive, NULL, &timed_out, NULL);
+          (void) signet_dirmngr_transact (self, alive, NULL, &timed_out, NULL);
         }
     }
   g_free (self->current);
@@ -283,7 +288,7 @@ signet_dirmngr_ask (SignetDirmngr *self,
 
   if (!use_server (self, server, error))
     return FALSE;
-  err = transact (self, command, answer, &timed_out, &call_error);
+  err = signet_dirmngr_transact (self, command, answer, &timed_out, &call_error);
   if (timed_out)
     g_clear_pointer (&self->ctx, gpgme_release);
   if (call_error != NULL)
@@ -292,14 +297,14 @@ signet_dirmngr_ask (SignetDirmngr *self,
         g_propagate_error (error, call_error);
       else
         {
-          set_unreachable (error, server, err, timed_out);
+          signet_dirmngr_set_unreachable (error, server, err, timed_out);
           g_error_free (call_error);
         }
       return FALSE;
     }
   if (err != 0 && !is_not_found (err))
     {
-      set_unreachable (error, server, err, FALSE);
+      signet_dirmngr_set_unreachable (error, server, err, FALSE);
       return FALSE;
     }
   if (err != 0)
@@ -324,7 +329,7 @@ signet_dirmngr_wkd_get (SignetDirmngr *self,
 
   if (self->ctx == NULL && !reconnect (self, error))
     return FALSE;
-  err = transact (self, command, answer, &timed_out, &wkd_error);
+  err = signet_dirmngr_transact (self, command, answer, &timed_out, &wkd_error);
   if (wkd_error != NULL && g_error_matches (wkd_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !timed_out)
     {
       g_propagate_error (error, wkd_error);

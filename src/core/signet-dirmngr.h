@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gpgme.h>
 
 #include "signet-address.h"
 
@@ -25,6 +26,15 @@ gboolean       signet_dirmngr_wkd_get  (SignetDirmngr *self,
                                         const char    *email,
                                         GByteArray    *answer,
                                         GError       **error);
+gpgme_error_t  signet_dirmngr_transact (SignetDirmngr *self,
+                                        const char    *command,
+                                        GByteArray    *answer,
+                                        gboolean      *timed_out,
+                                        GError       **error);
+void           signet_dirmngr_set_unreachable (GError    **error,
+                                        const char    *server,
+                                        gpgme_error_t  err,
+                                        gboolean       timed_out);
 char          *signet_dirmngr_escape_pattern (const char *pattern);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetDirmngr, signet_dirmngr_free)
 

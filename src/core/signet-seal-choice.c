@@ -188,16 +188,21 @@ signet_seal_choice_complete (SignetKeyDirectory     *directory,
                              const char * const     *emails,
                              gboolean                prefer_smime,
                              GPtrArray              *results,
+                             gboolean               *sealed_smime,
                              GCancellable           *cancellable,
                              GError                **error)
 {
   g_autoptr(GPtrArray) smime = NULL;
+  gboolean pgp_all = signet_key_results_all_ok (results);
 
-  if (!prefer_smime && signet_key_results_all_ok (results))
+  *sealed_smime = FALSE;
+  if (!prefer_smime && pgp_all)
     return TRUE;
   smime = signet_smime_resolve_sync (directory, servers, emails, cancellable, error);
   if (smime == NULL)
     return FALSE;
+  /* The first technology in the order that reaches everyone. */
+  *sealed_smime = signet_key_results_all_ok (smime) && (prefer_smime || !pgp_all);
   for (guint i = 0; i < results->len; i++)
     {
       SignetKeyResult *r = g_ptr_array_index (results, i);

@@ -50,12 +50,14 @@ char    *signet_seal_choice_smime_signer (SignetKeyDirectory *directory,
 /* For Check Names: where the OpenPGP @results fall short, S/MIME's
  * statuses for those addresses, so that a recipient with only a
  * certificate shows as reachable (with @prefer_smime, S/MIME is asked even
- * when OpenPGP reaches everyone). Blocks. */
+ * when OpenPGP reaches everyone). *@sealed_smime says whether these
+ * recipients would be sealed with S/MIME. Blocks. */
 gboolean signet_seal_choice_complete (SignetKeyDirectory     *directory,
                                       SignetDirectoryServers *servers,
                                       const char * const     *emails,
                                       gboolean                prefer_smime,
                                       GPtrArray              *results,
+                                      gboolean               *sealed_smime,
                                       GCancellable           *cancellable,
                                       GError                **error);
 

@@ -617,6 +617,7 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
   g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
   GError *error = NULL;
   GPtrArray *results;
+  gboolean smime = FALSE;
 
   distinct_recipients (task_data, emails, emails);
   g_ptr_array_add (emails, NULL);
@@ -633,12 +634,15 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
   if (results != NULL &&
       (self->prefer_smime || (self->servers != NULL && signet_directory_servers_is_configured (self->servers))) &&
       !signet_seal_choice_complete (self->directory, self->servers, (const char * const *) emails->pdata,
-                                    self->prefer_smime, results, cancellable, &error))
+                                    self->prefer_smime, results, &smime, cancellable, &error))
     g_clear_pointer (&results, g_ptr_array_unref);
   if (results == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_object_set_data (G_OBJECT (task), "signet-sealed-smime", GINT_TO_POINTER (smime));
+  g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
 }
 
 /* Looks up every recipient's sealing key. Offline this fails with
@@ -678,6 +682,16 @@ signet_send_operation_check_names_finish (SignetSendOperation *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* After a check that found every recipient reachable: whether the message
+ * would be sealed with S/MIME (else OpenPGP). */
+gboolean
+signet_send_operation_check_names_smime (SignetSendOperation *self,
+                                         GAsyncResult        *result)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (result), "signet-sealed-smime"));
 }
 
 static gboolean

@@ -61,6 +61,8 @@ void      signet_send_operation_check_names_async  (SignetSendOperation *self,
 GPtrArray *signet_send_operation_check_names_finish (SignetSendOperation *self,
                                                     GAsyncResult        *result,
                                                     GError             **error);
+gboolean   signet_send_operation_check_names_smime  (SignetSendOperation *self,
+                                                     GAsyncResult        *result);
 void      signet_send_operation_save_draft_async   (SignetSendOperation *self,
                                                     SignetMessage       *message,
                                                     GCancellable        *cancellable,

@@ -991,7 +991,10 @@ on_names_checked (GObject *object, GAsyncResult *result, gpointer user_data)
   if (!recipients_unchanged (self))
     return;
   show_key_status (self, key_results);
-  if (signet_key_results_all_ok (key_results))
+  if (signet_key_results_all_ok (key_results) &&
+      signet_send_operation_check_names_smime (SIGNET_SEND_OPERATION (object), result))
+    toast (self, _("All recipients have valid certificates: the message will be sealed with S/MIME"));
+  else if (signet_key_results_all_ok (key_results))
     toast (self, _("All recipients have valid sealing keys"));
   else
     offer_found_key (self, signet_dialogs_recipient_problems (GTK_WINDOW (self), key_results), key_results);
