@@ -1,0 +1,11 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+void     signet_mainloop_probe_start  (void);
+void     signet_mainloop_probe_stop   (void);
+gint64   signet_mainloop_probe_longest_gap (void);
+
+G_END_DECLS
