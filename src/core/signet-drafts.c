@@ -10,6 +10,7 @@
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-message-reader.h"
+#include "signet-thread-priority.h"
 
 /* Drafts that save themselves. Each composer has a slot holding at most one
  * draft in Drafts: a save writes the new file first and removes the old one
@@ -147,6 +148,7 @@ write_now (SignetDrafts *self, WriteData *data)
 static void
 write_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  signet_thread_priority_lower ();
   write_now (source, task_data);
   g_task_return_boolean (task, TRUE);
 }

@@ -17,6 +17,7 @@
 #include "signet-gmime.h"
 #include "signet-i18n.h"
 #include "signet-sent-folder.h"
+#include "signet-thread-priority.h"
 
 /* Runs the queue. Each batch in the Outbox (one send: a copy per file, each
  * with its envelope) is handed to the transport whenever the network is
@@ -660,6 +661,8 @@ run_thread (GTask        *task,
   g_autoptr(GPtrArray) ids = NULL;
   int outbox_fd;
 
+  /* Delivery runs beside the window, never ahead of it. */
+  signet_thread_priority_lower ();
   if (data->clean)
     signet_store_clean_tmp (self->store);
   /* One delivery run at a time on a store, whichever process runs it. */
@@ -1030,6 +1033,7 @@ op_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable
   int outbox_fd, dir_fd, fd = -1;
   gboolean ok = FALSE;
 
+  signet_thread_priority_lower ();
   if (!signet_store_ensure (self->store, &error))
     {
       g_task_return_error (task, error);

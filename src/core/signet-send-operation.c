@@ -15,6 +15,7 @@
 #include "signet-envelope.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
+#include "signet-thread-priority.h"
 
 /* The only place that decides how a message leaves: validation, the offline
  * rule for sealed mail, key resolution, sealing, queueing in Outbox and
@@ -436,6 +437,9 @@ send_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
 {
   GError *error = NULL;
 
+  /* Sealing must not take the CPU from the window. */
+  signet_thread_priority_lower ();
+
   if (send_in_worker (source_object, task_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
@@ -509,6 +513,7 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
   GError *error = NULL;
   GPtrArray *results;
 
+  signet_thread_priority_lower ();
   distinct_recipients (task_data, emails, emails);
   g_ptr_array_add (emails, NULL);
   if (!update_from_directory (self, task_data, emails, cancellable, &error))
@@ -604,6 +609,8 @@ static void
 draft_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   GError *error = NULL;
+
+  signet_thread_priority_lower ();
 
   if (draft_in_worker (source_object, task_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);

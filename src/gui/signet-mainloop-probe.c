@@ -25,6 +25,8 @@ on_tick (gpointer user_data)
 {
   gint64 now = g_get_monotonic_time ();
 
+  if (now - last_run > 16 * 1000)
+    g_debug ("The main loop was held for %" G_GINT64_FORMAT " ms", (now - last_run) / 1000);
   longest_gap = MAX (longest_gap, now - last_run);
   last_run = now;
   return G_SOURCE_CONTINUE;
