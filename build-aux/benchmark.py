@@ -28,7 +28,7 @@ with its own D-Bus session and Xvfb. Afterwards build-aux/fuzz.py runs, when
 it exists, on the fuzzing build (--fuzz-build, default _build-fuzz).
 
 usage: build-aux/benchmark.py [--pairs N] [--size MIB] [--rows ROW,…] [--no-fuzz]
-                              [--fuzz-build DIR] [BUILD_DIR]
+                              [--fuzz-build DIR] [BUILD_DIR [SIZE_MIB]]
 
 Not part of the test suite: it takes several minutes and wants a quiet
 machine. docs/performance.md holds a run."""
@@ -337,6 +337,7 @@ def ratio_text(ratios):
 
 def run(args):
     sys.path.insert(0, os.path.join(TOP, "tests", "ui"))
+    args.load_before = load()
     tmp = tempfile.mkdtemp(prefix="sgb.", dir="/tmp")
     bench = Bench(args.build, args.size, args.pairs, tmp)
     table = []
@@ -398,7 +399,25 @@ def run(args):
     print_table(table, args)
 
 
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    gpg = subprocess.run(["gpg", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return f"{model}, {os.cpu_count()} CPUs, Linux {os.uname().release}, {gpg}"
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def print_table(table, args):
+    print(f"\nmachine: {machine()}")
+    print(f"load average (1, 5, 15 min) before: {args.load_before}; after: {load()}")
     print(f"\n{args.pairs} interleaved pairs each (Signet, baseline); medians, minimums, ratio per pair "
           "(median, range)\n")
     print("| measure | Signet | baseline in the same run | ratio | goal |")
@@ -421,6 +440,7 @@ def fuzz(args):
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("build", nargs="?", default=os.path.join(TOP, "_build"), help="the build directory")
+    parser.add_argument("size_mib", nargs="?", type=int, help="attachment size in MiB (same as --size)")
     parser.add_argument("--pairs", type=int, default=7, help="interleaved pairs per row (default 7)")
     parser.add_argument("--size", type=int, default=100, help="attachment size in MiB (default 100)")
     parser.add_argument("--rows", default=",".join(ROWS), help="rows to measure: " + ",".join(ROWS))
@@ -429,6 +449,8 @@ def parse_args():
                         help="the fuzzing build for build-aux/fuzz.py (default _build-fuzz)")
     args = parser.parse_args()
     args.build = os.path.abspath(args.build)
+    if args.size_mib is not None:
+        args.size = args.size_mib
     args.fuzz_build = os.path.abspath(args.fuzz_build)
     args.rows = [row for row in args.rows.split(",") if row]
     unknown = set(args.rows) - set(ROWS)

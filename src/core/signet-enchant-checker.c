@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "signet-i18n.h"
+#include "signet-thread-priority.h"
 
 /* A dictionary and the broker it came from. Each is loaded with a broker
  * of its own, so that a load can run in a thread while the dictionary in
@@ -137,7 +138,12 @@ static void
 load_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   GError *error = NULL;
-  Loaded *loaded = load (data, &error);
+  Loaded *loaded;
+
+  /* Parsing a dictionary as the composer opens must not hold up its
+   * first frame. */
+  signet_thread_priority_lower ();
+  loaded = load (data, &error);
 
   if (loaded == NULL)
     g_task_return_error (task, error);
