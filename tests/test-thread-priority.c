@@ -1,6 +1,7 @@
-/* Background work yields to the window: a worker that lowers itself runs
- * at nice 10 under SCHED_BATCH, so does a program it starts (GPGME's gpg is
- * forked from the worker), and the main thread keeps its priority. */
+/* Background work yields to the window: it runs at nice 10 under
+ * SCHED_BATCH, so does a program it starts (GPGME's gpg is forked from the
+ * worker), and the main thread and GLib's shared workers keep their
+ * priority. */
 #define _GNU_SOURCE
 
 #include <sched.h>
@@ -46,8 +47,6 @@ worker (GTask *task, gpointer source, gpointer task_data, GCancellable *cancella
 {
   Seen *seen = task_data;
 
-  signet_thread_priority_lower ();
-  signet_thread_priority_lower ();   /* once is enough: not lower still */
   seen->nice = signet_thread_priority_get_nice ();
   seen->policy = sched_getscheduler (0);
   child_priority (&seen->child_nice, &seen->child_policy);
@@ -55,15 +54,36 @@ worker (GTask *task, gpointer source, gpointer task_data, GCancellable *cancella
 }
 
 static void
-test_worker_lowered (void)
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
-  Seen seen = { 0 };
+  g_assert_true (g_task_propagate_boolean (G_TASK (result), NULL));
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+run (gboolean background, Seen *seen)
+{
+  gboolean done = FALSE;
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, on_done, &done);
+
+  g_task_set_task_data (task, seen, NULL);
+  if (background)
+    signet_thread_priority_run_in_background (task, worker);
+  else
+    g_task_run_in_thread (task, worker);
+  g_clear_object (&task);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_background_lowered (void)
+{
   int main_nice = signet_thread_priority_get_nice ();
+  Seen seen = { 0 };
   int nice, policy;
 
-  g_task_set_task_data (task, &seen, NULL);
-  g_task_run_in_thread_sync (task, worker);
+  run (TRUE, &seen);
   g_assert_cmpint (seen.nice, ==, MAX (main_nice, 10));
   g_assert_cmpint (seen.policy, ==, SCHED_BATCH);
   g_assert_cmpint (seen.child_nice, ==, seen.nice);
@@ -77,10 +97,30 @@ test_worker_lowered (void)
   g_assert_cmpint (policy, ==, SCHED_OTHER);
 }
 
+/* A lookup someone waits for (GLib's shared workers) keeps full priority,
+ * however much background work ran before it. */
+static void
+test_shared_workers_untouched (void)
+{
+  int main_nice = signet_thread_priority_get_nice ();
+
+  for (int i = 0; i < 8; i++)
+    {
+      Seen background = { 0 }, shared = { 0 };
+
+      run (TRUE, &background);
+      run (FALSE, &shared);
+      g_assert_cmpint (background.nice, ==, MAX (main_nice, 10));
+      g_assert_cmpint (shared.nice, ==, main_nice);
+      g_assert_cmpint (shared.policy, ==, SCHED_OTHER);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/thread-priority/worker-lowered", test_worker_lowered);
+  g_test_add_func ("/thread-priority/background-lowered", test_background_lowered);
+  g_test_add_func ("/thread-priority/shared-workers-untouched", test_shared_workers_untouched);
   return g_test_run ();
 }

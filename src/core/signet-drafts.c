@@ -148,7 +148,6 @@ write_now (SignetDrafts *self, WriteData *data)
 static void
 write_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  signet_thread_priority_lower ();
   write_now (source, task_data);
   g_task_return_boolean (task, TRUE);
 }
@@ -204,7 +203,7 @@ schedule_write (SignetDrafts *self)
   self->writing = TRUE;
   task = g_task_new (self, NULL, on_written, NULL);
   g_task_set_task_data (task, take_write (self), (GDestroyNotify) write_data_free);
-  g_task_run_in_thread (task, write_thread);
+  signet_thread_priority_run_in_background (task, write_thread);
 }
 
 static void

@@ -138,12 +138,7 @@ static void
 load_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   GError *error = NULL;
-  Loaded *loaded;
-
-  /* Parsing a dictionary as the composer opens must not hold up its
-   * first frame. */
-  signet_thread_priority_lower ();
-  loaded = load (data, &error);
+  Loaded *loaded = load (data, &error);
 
   if (loaded == NULL)
     g_task_return_error (task, error);
@@ -167,7 +162,9 @@ set_language_async (SignetSpellChecker *checker, const char *tag, GCancellable *
       return;
     }
   g_task_set_task_data (task, g_strdup (tag), g_free);
-  g_task_run_in_thread (task, load_in_thread);
+  /* Parsing a dictionary as the composer opens must not hold up its
+   * first frame. */
+  signet_thread_priority_run_in_background (task, load_in_thread);
 }
 
 static gboolean

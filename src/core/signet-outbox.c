@@ -661,8 +661,6 @@ run_thread (GTask        *task,
   g_autoptr(GPtrArray) ids = NULL;
   int outbox_fd;
 
-  /* Delivery runs beside the window, never ahead of it. */
-  signet_thread_priority_lower ();
   if (data->clean)
     signet_store_clean_tmp (self->store);
   /* One delivery run at a time on a store, whichever process runs it. */
@@ -937,7 +935,8 @@ start_run (SignetOutbox *self)
   data->outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) batch_outcome_free);
   g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
   g_task_set_source_tag (task, start_run);
-  g_task_run_in_thread (task, run_thread);
+  /* Delivery runs beside the window, never ahead of it. */
+  signet_thread_priority_run_in_background (task, run_thread);
 }
 
 /* ---- changes asked for from the Outbox view ------------------------------ */
@@ -1033,7 +1032,6 @@ op_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable
   int outbox_fd, dir_fd, fd = -1;
   gboolean ok = FALSE;
 
-  signet_thread_priority_lower ();
   if (!signet_store_ensure (self->store, &error))
     {
       g_task_return_error (task, error);
@@ -1179,7 +1177,7 @@ start_op (SignetOutbox *self, GTask *caller)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   g_task_set_task_data (task, g_task_get_task_data (caller), NULL);
   g_task_set_source_tag (task, start_op);
-  g_task_run_in_thread (task, op_thread);
+  signet_thread_priority_run_in_background (task, op_thread);
 }
 
 /* One thing at a time touches the queue: a change asked for, else a

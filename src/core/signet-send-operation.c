@@ -437,9 +437,6 @@ send_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
 {
   GError *error = NULL;
 
-  /* Sealing must not take the CPU from the window. */
-  signet_thread_priority_lower ();
-
   if (send_in_worker (source_object, task_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
@@ -468,7 +465,8 @@ signet_send_operation_send_async (SignetSendOperation *self,
       g_task_return_error (task, error);
       return;
     }
-  g_task_run_in_thread (task, send_thread);
+  /* Sealing must not take the CPU from the window. */
+  signet_thread_priority_run_in_background (task, send_thread);
 }
 
 static SignetSendReport *
@@ -513,7 +511,6 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
   GError *error = NULL;
   GPtrArray *results;
 
-  signet_thread_priority_lower ();
   distinct_recipients (task_data, emails, emails);
   g_ptr_array_add (emails, NULL);
   if (!update_from_directory (self, task_data, emails, cancellable, &error))
@@ -610,8 +607,6 @@ draft_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
 {
   GError *error = NULL;
 
-  signet_thread_priority_lower ();
-
   if (draft_in_worker (source_object, task_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
@@ -636,7 +631,7 @@ signet_send_operation_save_draft_async (SignetSendOperation *self,
       g_task_return_error (task, error);
       return;
     }
-  g_task_run_in_thread (task, draft_thread);
+  signet_thread_priority_run_in_background (task, draft_thread);
 }
 
 gboolean

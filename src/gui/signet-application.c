@@ -26,7 +26,6 @@
 #include "signet-report-text.h"
 #include "signet-send-operation.h"
 #include "signet-store.h"
-#include "signet-thread-priority.h"
 
 struct _SignetApplication
 {
@@ -195,7 +194,6 @@ demo_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 {
   GError *error = NULL;
 
-  signet_thread_priority_lower ();
   if (signet_demo_ensure_directory (task_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
