@@ -66,12 +66,6 @@ signet_mainloop_probe_start (void)
   signal_id = g_unix_signal_add_full (G_PRIORITY_HIGH, SIGUSR1, on_report, NULL, NULL);
 }
 
-gint64
-signet_mainloop_probe_longest_gap (void)
-{
-  return longest_gap;
-}
-
 void
 signet_mainloop_probe_stop (void)
 {

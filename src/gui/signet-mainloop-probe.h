@@ -4,8 +4,7 @@
 
 G_BEGIN_DECLS
 
-void     signet_mainloop_probe_start  (void);
-void     signet_mainloop_probe_stop   (void);
-gint64   signet_mainloop_probe_longest_gap (void);
+void signet_mainloop_probe_start (void);
+void signet_mainloop_probe_stop  (void);
 
 G_END_DECLS
