@@ -10,7 +10,6 @@
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-message-reader.h"
-#include "signet-thread-priority.h"
 
 /* Drafts that save themselves. Each composer has a slot holding at most one
  * draft in Drafts: a save writes the new file first and removes the old one
@@ -203,7 +202,7 @@ schedule_write (SignetDrafts *self)
   self->writing = TRUE;
   task = g_task_new (self, NULL, on_written, NULL);
   g_task_set_task_data (task, take_write (self), (GDestroyNotify) write_data_free);
-  signet_thread_priority_run_in_background (task, write_thread);
+  g_task_run_in_thread (task, write_thread);
 }
 
 static void

@@ -631,7 +631,7 @@ signet_send_operation_save_draft_async (SignetSendOperation *self,
       g_task_return_error (task, error);
       return;
     }
-  signet_thread_priority_run_in_background (task, draft_thread);
+  g_task_run_in_thread (task, draft_thread);
 }
 
 gboolean
