@@ -163,7 +163,7 @@ def attempt(what, func, tries=3):
     for i in range(tries):
         try:
             return func()
-        except AssertionError as error:
+        except Exception as error:    # noqa: BLE001 (AT-SPI raises GLib.Error too)
             if i == tries - 1:
                 raise
             print(f"{what}: {error}; again", file=sys.stderr, flush=True)
@@ -526,11 +526,16 @@ def main():
         # Online to Signet, and nothing reachable: loopback as the default
         # route in a network namespace; a D-Bus session and an X server of
         # its own.
-        env = dict(os.environ, **{INNER_MARK: "1"})
+        # A runtime dir of its own: without one, AT-SPI's bus socket is
+        # ~/.cache/at-spi/bus, shared with every other session of the user
+        # (a test suite running meanwhile would take it over).
+        runtime = tempfile.mkdtemp(prefix="sgr.", dir="/tmp")
+        env = dict(os.environ, **{INNER_MARK: "1", "XDG_RUNTIME_DIR": runtime})
         script = ("ip link set lo up && ip route add default dev lo && "
                   "exec dbus-run-session -- xvfb-run -a -s '-screen 0 1280x800x24 -noreset' \"$@\"")
         status = subprocess.run(["unshare", "-rn", "sh", "-c", script, "sh", PYTHON, os.path.abspath(__file__),
                                  *sys.argv[1:], "--no-fuzz"], env=env).returncode
+        shutil.rmtree(runtime, ignore_errors=True)
         if status != 0:
             return status
         return fuzz(args)
