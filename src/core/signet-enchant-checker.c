@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "signet-i18n.h"
+#include "signet-thread-priority.h"
 
 /* A dictionary and the broker it came from. Each is loaded with a broker
  * of its own, so that a load can run in a thread while the dictionary in
@@ -161,7 +162,9 @@ set_language_async (SignetSpellChecker *checker, const char *tag, GCancellable *
       return;
     }
   g_task_set_task_data (task, g_strdup (tag), g_free);
-  g_task_run_in_thread (task, load_in_thread);
+  /* Parsing a dictionary as the composer opens must not hold up its
+   * first frame. */
+  signet_thread_priority_run_in_background (task, load_in_thread);
 }
 
 static gboolean

@@ -17,6 +17,7 @@
 #include "signet-gmime.h"
 #include "signet-i18n.h"
 #include "signet-sent-folder.h"
+#include "signet-thread-priority.h"
 
 /* Runs the queue. Each batch in the Outbox (one send: a copy per file, each
  * with its envelope) is handed to the transport whenever the network is
@@ -934,7 +935,8 @@ start_run (SignetOutbox *self)
   data->outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) batch_outcome_free);
   g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
   g_task_set_source_tag (task, start_run);
-  g_task_run_in_thread (task, run_thread);
+  /* Delivery runs beside the window, never ahead of it. */
+  signet_thread_priority_run_in_background (task, run_thread);
 }
 
 /* ---- changes asked for from the Outbox view ------------------------------ */
@@ -1175,7 +1177,7 @@ start_op (SignetOutbox *self, GTask *caller)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   g_task_set_task_data (task, g_task_get_task_data (caller), NULL);
   g_task_set_source_tag (task, start_op);
-  g_task_run_in_thread (task, op_thread);
+  signet_thread_priority_run_in_background (task, op_thread);
 }
 
 /* One thing at a time touches the queue: a change asked for, else a

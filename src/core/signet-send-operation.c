@@ -17,6 +17,7 @@
 #include "signet-envelope.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
+#include "signet-thread-priority.h"
 
 /* The only place that decides how a message leaves: validation, the offline
  * rule for sealed mail, key resolution, sealing, queueing in Outbox and
@@ -573,7 +574,8 @@ signet_send_operation_send_async (SignetSendOperation *self,
       g_task_return_error (task, error);
       return;
     }
-  g_task_run_in_thread (task, send_thread);
+  /* Sealing must not take the CPU from the window. */
+  signet_thread_priority_run_in_background (task, send_thread);
 }
 
 static SignetSendReport *

@@ -18,6 +18,7 @@
 #include "signet-key-directory.h"
 #include "signet-local-transport.h"
 #include "signet-mailto.h"
+#include "signet-mainloop-probe.h"
 #include "signet-network.h"
 #include "signet-outbox.h"
 #include "signet-outbox-actions.h"
@@ -647,6 +648,8 @@ signet_application_startup (GApplication *app)
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
 
   G_APPLICATION_CLASS (signet_application_parent_class)->startup (app);
+  /* Off unless the benchmark asks for it. */
+  signet_mainloop_probe_start ();
 
   self->settings = g_settings_new (APP_ID);
   self->account = signet_account_new (self->settings);
@@ -722,6 +725,7 @@ signet_application_shutdown (GApplication *app)
 {
   SignetApplication *self = SIGNET_APPLICATION (app);
 
+  signet_mainloop_probe_stop ();
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->exit_deadline_id, g_source_remove);
   g_clear_handle_id (&self->exit_step_id, g_source_remove);

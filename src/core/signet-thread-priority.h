@@ -1,0 +1,11 @@
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+void signet_thread_priority_run_in_background (GTask           *task,
+                                               GTaskThreadFunc  task_func);
+int  signet_thread_priority_get_nice          (void);
+
+G_END_DECLS
