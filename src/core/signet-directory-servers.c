@@ -11,7 +11,8 @@
  * sealed to (none, or only expired or revoked ones) is located, through
  * WKD first and then the servers in order, and what is found imported.
  * Imported keys are only as valid as GnuPG says: a key found online is
- * not certified by anyone, so it is not sealed to until it is accepted.
+ * not certified by anyone, so it is not sealed to until it is accepted
+ * (by the user, or because a trusted server had it; WKD never is one).
  *
  * A configured server that cannot be reached (refused, timeout, TLS) makes
  * the whole update fail with SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
@@ -257,7 +258,10 @@ signet_directory_servers_dup_servers (SignetDirectoryServers *self)
   return servers;
 }
 
-/* Whether keys from @origin count as the organisation's. */
+/* Whether keys from @origin count as the organisation's: only a
+ * configured server said to be trusted. The Web Key Directory is each
+ * recipient's own domain, vouched for by nobody here, so what it publishes
+ * always waits for the user, whatever the trusted list names. */
 gboolean
 signet_directory_servers_is_trusted (SignetDirectoryServers *self,
                                      const char             *origin)
@@ -268,7 +272,8 @@ signet_directory_servers_is_trusted (SignetDirectoryServers *self,
   if (origin == NULL)
     return FALSE;
   g_mutex_lock (&self->lock);
-  trusted = g_strv_contains ((const char * const *) self->trusted, origin);
+  trusted = g_strv_contains ((const char * const *) self->trusted, origin) &&
+            g_strv_contains ((const char * const *) self->servers, origin);
   g_mutex_unlock (&self->lock);
   return trusted;
 }
