@@ -4,7 +4,9 @@
  * fixture makes ("wkdserver.py netns"). A key published only in the
  * recipient's domain is located at Send when WKD is on, and sealed to once
  * the user accepted it, never before: WKD is nobody's trusted directory.
- * With WKD off the recipient has no key. */
+ * With WKD off the recipient has no key. Keys the keyring has are
+ * refreshed from there: a revocation published in the WKD is seen, a key
+ * it adds is not taken in unasked. */
 #include "config.h"
 
 #include <string.h>
@@ -250,6 +252,63 @@ test_wkd_before_servers (Fixture *f, gconstpointer data)
   g_assert_cmpint (status_of (f, "dora@example.org"), ==, SIGNET_KEY_STATUS_UNTRUSTED);
 }
 
+static void
+fixture (const char *command, const char *name)
+{
+  g_autofree char *script = signet_test_servers_script ("wkdserver.py");
+  const char *argv[] = { "/usr/bin/python3", script, command, signet_test_servers_env ("DIR"), name, NULL };
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("wkdserver.py %s: %s", command, err);
+}
+
+/* The keyring has a valid key for alice; her domain publishes another one
+ * for her now: Send still seals to the key the keyring has, and the
+ * published one is not taken in without being asked for. */
+static void
+test_refresh_keeps_unknown_out (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "--list-keys", NULL };
+  g_auto(SignetTestOutcome) sent = { 0 };
+  g_autofree char *listing = NULL;
+  g_autofree char *plain = NULL;
+
+  g_assert_cmpint (status_of (f, "alice@example.org"), ==, SIGNET_KEY_STATUS_OK);
+  configure (f, TRUE, NULL, NULL);
+  send_to (f, "alice@example.org", &sent);
+  g_assert_no_error (sent.error);
+  g_assert_true (sent.ok);
+  listing = signet_test_gpg_output (f->home, args, signet_test_servers_env ("ALICE_FPR"), FALSE);
+  g_assert_cmpstr (listing, ==, "");
+  g_assert_cmpint (status_of (f, "alice@example.org"), ==, SIGNET_KEY_STATUS_OK);
+}
+
+/* A key the keyring has and the user accepted, revoked since and
+ * published revoked in its domain's WKD: Send sees the revocation and
+ * refuses the recipient as revoked, writing nothing. (Last: frank's key
+ * stays revoked.) */
+static void
+test_refresh_revoked (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "--import", NULL };
+  const char *fpr = signet_test_servers_env ("FRANK_FPR");
+  g_autofree char *out = signet_test_gpg_output (f->home, args, signet_test_servers_env ("FRANK_KEY"), TRUE);
+  g_autofree char *refused = NULL;
+
+  signet_key_directory_accept (f->s.directory, fpr, "frank@example.org");
+  g_assert_cmpint (status_of (f, "frank@example.org"), ==, SIGNET_KEY_STATUS_OK);
+  fixture ("revoke", "frank");
+  configure (f, TRUE, NULL, NULL);
+  refused = send_refused (f, "frank@example.org", SIGNET_KEY_STATUS_REVOKED);
+  g_assert_cmpstr (refused, ==, fpr);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -268,6 +327,8 @@ main (int argc, char *argv[])
       ADD ("send-wkd-off", test_send_wkd_off);
       ADD ("never-trusted", test_never_trusted);
       ADD ("wkd-before-servers", test_wkd_before_servers);
+      ADD ("refresh-keeps-unknown-out", test_refresh_keeps_unknown_out);
+      ADD ("refresh-revoked", test_refresh_revoked);
     }
   ret = g_test_run ();
   signet_test_servers_stop ();

@@ -3,7 +3,8 @@
 Signet's: in the fixture's namespace, gpg's --locate-keys through WKD alone
 finds a published key over HTTPS on 127.0.0.1:443 with nothing configured
 but the system files the fixture covered, dirmngr's WKD_GET (what Signet
-sends) returns it, an unpublished address has nothing; the fixture refuses
+sends) returns it, an unpublished address has nothing, a revocation is
+published; the fixture refuses
 to cover system files outside its namespace; after stop() the server is
 gone and /etc/hosts is the namespace's own again. TAP output; exit 77
 (skip) without root or the packages."""
@@ -84,6 +85,19 @@ def test_locate(server, work):
         kill_daemons(home)
 
 
+def test_revoke(server, work):
+    home = fresh_home(work)
+    try:
+        wkdserver.revoke(server.env["DIR"], "frank")
+        run(["gpg", "--homedir", home, "--batch", "--auto-key-locate", "clear,wkd", "--locate-keys",
+             "frank@example.org"])
+        r = run(["gpg", "--homedir", home, "--batch", "--with-colons", "--list-keys", server.fingerprint("frank")])
+        check("revoke() publishes frank's key revoked", r.stdout.startswith("tru") and "\npub:r:" in r.stdout,
+              r.stdout + r.stderr)
+    finally:
+        kill_daemons(home)
+
+
 def test_refuses_elsewhere(work):
     env = dict(os.environ)
     env.pop(wkdserver.HOST_MOUNTS, None)
@@ -119,6 +133,7 @@ def main():
         print(f"# ready in {server.env['READY_SECONDS']} s")
         try:
             test_locate(server, work)
+            test_revoke(server, work)
             test_refuses_elsewhere(work)
         finally:
             pid = open(os.path.join(directory, "https.pid"), encoding="ascii").read().strip()

@@ -16,9 +16,11 @@ and inside it, from Python or a shell (values shell-quoted, also in DIR/env):
 
     server = wkdserver.start("/tmp/x/wkd")           # ready when it returns
     server.env["DORA_FPR"], server.env["KEYS_HOME"]
+    wkdserver.revoke("/tmp/x/wkd", "frank")          # the revoked key published
     wkdserver.stop("/tmp/x/wkd")                     # server gone, mounts undone
 
     eval "$(tests/servers/wkdserver.py start DIR)"; ...; tests/servers/wkdserver.py stop DIR
+    tests/servers/wkdserver.py revoke DIR NAME
 
 What runs: python3's HTTPS server on 127.0.0.1:443 serving DIR/www, with a
 certificate for openpgpkey.example.org and example.org from a throwaway CA
@@ -26,8 +28,9 @@ certificate for openpgpkey.example.org and example.org from a throwaway CA
 Keys (tests/servers/directoryservers.py's people, ed25519 + cv25519, no
 passphrase, made at each start in KEYS_HOME with their secret halves;
 NAME_FPR each fingerprint, NAME_KEY its armored public key):
-  dora, frank   published in the WKD (advanced layout, binary keyblocks)
-  alice, erin, grace   not published: example.org has no key for them there
+  alice, dora, frank   published in the WKD (advanced layout, binary
+                       keyblocks); revoke() revokes one and publishes that
+  erin, grace          not published: example.org has no key for them there
 The name resolver is pointed at 127.0.0.1, where nothing answers: dirmngr's
 SRV lookup fails at once and it falls back to /etc/hosts.
 
@@ -55,7 +58,7 @@ import mailservers  # noqa: E402
 HOST = "127.0.0.1"
 DOMAIN = directoryservers.DOMAIN
 WKD_HOST = f"openpgpkey.{DOMAIN}"
-PUBLISHED = ("dora", "frank")
+PUBLISHED = ("alice", "dora", "frank")
 SKIP = 77
 HOST_MOUNTS = "SIGNET_WKD_HOST_MNT"
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -103,16 +106,34 @@ def _wkd_hash(home, email):
     raise RuntimeError(f"gpg gave no WKD hash for {email}")
 
 
-def _build_tree(d, fingerprints):
+def _hu(d):
+    return os.path.join(d, "www", ".well-known", "openpgpkey", DOMAIN, "hu")
+
+
+def _publish(d, uid, fpr):
+    """Publishes uid's key as it is now in KEYS_HOME (the binary keyblock,
+    as WKD serves it)."""
     home = os.path.join(d, "keys")
-    hu = os.path.join(d, "www", ".well-known", "openpgpkey", DOMAIN, "hu")
-    os.makedirs(hu)
+    key = directoryservers._gpg(home, "--export", "--export-options", "export-minimal", fpr).stdout
+    path = os.path.join(_hu(d), _wkd_hash(home, f"{uid}@{DOMAIN}"))
+    with open(path + ".tmp", "wb") as f:
+        f.write(key)
+    os.rename(path + ".tmp", path)
+
+
+def _build_tree(d, fingerprints):
+    os.makedirs(_hu(d))
     for uid in PUBLISHED:
-        # WKD serves the binary keyblock.
-        key = directoryservers._gpg(home, "--export", "--export-options", "export-minimal", fingerprints[uid]).stdout
-        with open(os.path.join(hu, _wkd_hash(home, f"{uid}@{DOMAIN}")), "wb") as f:
-            f.write(key)
-    directoryservers._write(os.path.join(hu, "..", "policy"), "")
+        _publish(d, uid, fingerprints[uid])
+    directoryservers._write(os.path.join(_hu(d), "..", "policy"), "")
+
+
+def revoke(directory, uid):
+    """Revokes uid's key and publishes the revoked key in its place."""
+    d = os.path.abspath(directory)
+    fpr = directoryservers._read_env(d)[f"{uid.upper()}_FPR"]
+    directoryservers._revoke(d, uid, fpr)
+    _publish(d, uid, fpr)
 
 
 def _cover(d, source, target):
@@ -275,12 +296,14 @@ def netns(argv):
 
 USAGE = """\
 usage: {0} netns CMD [ARGS...]
-       {0} start|stop DIR"""
+       {0} start|stop DIR
+       {0} revoke DIR NAME"""
 
 
 def main(argv):
     command = argv[1] if len(argv) > 1 else ""
-    if not (command in ("start", "stop", "serve") and len(argv) == 3 or command == "netns" and len(argv) > 2):
+    if not (command in ("start", "stop", "serve") and len(argv) == 3 or command == "netns" and len(argv) > 2
+            or command == "revoke" and len(argv) == 4 and argv[3] in PUBLISHED):
         print(USAGE.format(argv[0]), file=sys.stderr)
         return 2
     try:
@@ -290,6 +313,8 @@ def main(argv):
             sys.stdout.write(format_env(start(argv[2]).env))
         elif command == "stop":
             stop(argv[2])
+        elif command == "revoke":
+            revoke(argv[2], argv[3])
         else:
             serve(argv[2])
     except Unavailable as e:
