@@ -289,6 +289,31 @@ test_refresh_keeps_unknown_out (Fixture *f, gconstpointer data)
   g_assert_cmpint (status_of (f, "alice@example.org"), ==, SIGNET_KEY_STATUS_OK);
 }
 
+/* A key located in WKD and not yet accepted when Signet ended: after a
+ * restart (a new directory, nothing remembered but the keyring), Send
+ * still refuses it, and still says where it can be reviewed. */
+static void
+test_review_after_restart (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetDirectoryServers) restarted = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) finds = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *origin = NULL;
+
+  configure (f, TRUE, NULL, NULL);
+  finds = update (f, "dora@example.org", &error);
+  g_assert_no_error (error);
+  restarted = signet_directory_servers_new (f->s.directory, f->home);
+  signet_directory_servers_configure (restarted, NULL, NULL, TRUE);
+  signet_send_operation_set_directory_servers (f->s.operation, restarted);
+  g_assert_null (signet_directory_servers_dup_origin (restarted, signet_test_servers_env ("DORA_FPR")));
+  fingerprint = send_refused (f, "dora@example.org", SIGNET_KEY_STATUS_UNTRUSTED);
+  g_assert_cmpstr (fingerprint, ==, signet_test_servers_env ("DORA_FPR"));
+  origin = signet_directory_servers_dup_origin (restarted, fingerprint);
+  g_assert_cmpstr (origin, ==, SIGNET_DIRECTORY_WKD);
+}
+
 /* A key the keyring has and the user accepted, revoked since and
  * published revoked in its domain's WKD: Send sees the revocation and
  * refuses the recipient as revoked, writing nothing. (Last: frank's key
@@ -328,6 +353,7 @@ main (int argc, char *argv[])
       ADD ("never-trusted", test_never_trusted);
       ADD ("wkd-before-servers", test_wkd_before_servers);
       ADD ("refresh-keeps-unknown-out", test_refresh_keeps_unknown_out);
+      ADD ("review-after-restart", test_review_after_restart);
       ADD ("refresh-revoked", test_refresh_revoked);
     }
   ret = g_test_run ();

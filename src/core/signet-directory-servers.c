@@ -281,7 +281,8 @@ signet_directory_servers_is_trusted (SignetDirectoryServers *self,
 }
 
 /* Where the key @fingerprint was located (a server's URL or
- * SIGNET_DIRECTORY_WKD), if it was found by this directory; else NULL. */
+ * SIGNET_DIRECTORY_WKD), if it was found by this directory, or else where
+ * it was last refreshed from; NULL if neither. */
 char *
 signet_directory_servers_dup_origin (SignetDirectoryServers *self,
                                      const char             *fingerprint)
@@ -790,8 +791,18 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
           *now = g_get_monotonic_time ();
           g_hash_table_replace (self->fresh, signet_address_normalize (find->email), now);
         }
-      for (guint k = 0; find->found && find->origin != NULL && find->fingerprints[k] != NULL; k++)
-        g_hash_table_replace (self->origins, g_ascii_strup (find->fingerprints[k], -1), g_strdup (find->origin));
+      /* Where a key was refreshed from counts too when nothing better is
+       * known (a key located before Signet last started): the user can
+       * still review it there. */
+      for (guint k = 0; find->origin != NULL && find->fingerprints[k] != NULL; k++)
+        {
+          char *upper = g_ascii_strup (find->fingerprints[k], -1);
+
+          if (find->found || !g_hash_table_contains (self->origins, upper))
+            g_hash_table_replace (self->origins, upper, g_strdup (find->origin));
+          else
+            g_free (upper);
+        }
     }
   g_mutex_unlock (&self->lock);
   return g_steal_pointer (&finds);

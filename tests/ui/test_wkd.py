@@ -8,8 +8,8 @@ a user would (GSettings):
   having no key;
 - WKD on: Send with Seal finds the key there, but refuses to seal to it
   until it is reviewed (user ID, fingerprint, the domain that published
-  it) and accepted; then the message is sealed to it, and its owner
-  decrypts the delivered copy."""
+  it) and accepted, also after a restart; then the message is sealed to
+  it, and its owner decrypts the delivered copy."""
 
 import os
 import subprocess
@@ -75,9 +75,20 @@ def main():
         try:
             compose(app, TO)
             dialog = refused_for(app)
-            review = wait_for(lambda: button_labelled(dialog, f"Review Key for {TO}…"),
-                              "the refusal's Review Key button")
+            wait_for(lambda: button_labelled(dialog, f"Review Key for {TO}…"), "the refusal's Review Key button")
             assert not received(app, TO)
+            print("ok 2 - with WKD on, Send finds the key in the domain's WKD and refuses it until reviewed")
+        finally:
+            app.close(remove=False)
+
+        # Not reviewed then; after a restart the keyring has the key, and
+        # the refusal still offers its review.
+        app = start(binary, schema_dir, tmp)
+        try:
+            compose(app, TO)
+            dialog = refused_for(app)
+            review = wait_for(lambda: button_labelled(dialog, f"Review Key for {TO}…"),
+                              "the refusal's Review Key button after a restart")
             click(review)
             accept = app.wait_find("dialog", f"Use the Key Found for {TO}?")
             grouped = " ".join(env["FRANK_FPR"][i:i + 4] for i in range(0, 40, 4))
@@ -85,21 +96,21 @@ def main():
             assert app.find("label", contains="Frank Herbert <frank@example.org>"), "the user ID is shown"
             assert app.find("label", contains="Published by example.org in its Web Key Directory"), \
                 "where it came from is shown"
-            print("ok 2 - with WKD on, Send finds the key in the domain's WKD and refuses it until reviewed: "
-                  "user ID, fingerprint and the publishing domain shown")
+            print("ok 3 - after a restart the review is still offered: user ID, fingerprint and the publishing "
+                  "domain shown")
             click(button_labelled(accept, "Use This Key"))
             wait_for(lambda: not app.toplevels("dialog"), "the review to close")
             assert not received(app, TO)
             click(app.wait_find("push button", "Send"))
             assert decrypts_for(env, app, TO)
             assert app.proc.wait(timeout=60) == 0
-            print("ok 3 - once accepted, Send seals to it and its owner decrypts the delivered copy")
+            print("ok 4 - once accepted, Send seals to it and its owner decrypts the delivered copy")
         finally:
             app.close(remove=False)
     finally:
         wkdserver.stop(servers_dir)
         subprocess.run(["rm", "-rf", tmp], check=False)
-    print("1..3")
+    print("1..4")
 
 
 if __name__ == "__main__":
