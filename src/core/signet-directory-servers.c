@@ -6,12 +6,15 @@
  * servers to use for that connection only ("KEYSERVER"), so no
  * configuration file of the user's is ever changed. For each address, the
  * keys the keyring has are fetched again by fingerprint from the first
- * server that has them (revocations and new expiry dates published there
- * come in with the import); an address with no key left that can be
- * sealed to (none, or only expired or revoked ones) is located, through
- * WKD first and then the servers in order, and what is found imported.
+ * server that has them, and from the address's Web Key Directory when WKD
+ * is on (revocations and new expiry dates published there come in with
+ * the import; a key WKD has and the keyring lacks is not taken in
+ * unasked); an address with no key left that can be sealed to (none, or
+ * only expired or revoked ones) is located, through WKD first and then
+ * the servers in order, and what is found imported.
  * Imported keys are only as valid as GnuPG says: a key found online is
- * not certified by anyone, so it is not sealed to until it is accepted.
+ * not certified by anyone, so it is not sealed to until it is accepted
+ * (by the user, or because a trusted server had it; WKD never is one).
  *
  * A configured server that cannot be reached (refused, timeout, TLS) makes
  * the whole update fail with SIGNET_KEY_MANAGEMENT_ERROR_UNREACHABLE,
@@ -257,7 +260,10 @@ signet_directory_servers_dup_servers (SignetDirectoryServers *self)
   return servers;
 }
 
-/* Whether keys from @origin count as the organisation's. */
+/* Whether keys from @origin count as the organisation's: only a
+ * configured server said to be trusted. The Web Key Directory is each
+ * recipient's own domain, vouched for by nobody here, so what it publishes
+ * always waits for the user, whatever the trusted list names. */
 gboolean
 signet_directory_servers_is_trusted (SignetDirectoryServers *self,
                                      const char             *origin)
@@ -268,13 +274,15 @@ signet_directory_servers_is_trusted (SignetDirectoryServers *self,
   if (origin == NULL)
     return FALSE;
   g_mutex_lock (&self->lock);
-  trusted = g_strv_contains ((const char * const *) self->trusted, origin);
+  trusted = g_strv_contains ((const char * const *) self->trusted, origin) &&
+            g_strv_contains ((const char * const *) self->servers, origin);
   g_mutex_unlock (&self->lock);
   return trusted;
 }
 
 /* Where the key @fingerprint was located (a server's URL or
- * SIGNET_DIRECTORY_WKD), if it was found by this directory; else NULL. */
+ * SIGNET_DIRECTORY_WKD), if it was found by this directory, or else where
+ * it was last refreshed from; NULL if neither. */
 char *
 signet_directory_servers_dup_origin (SignetDirectoryServers *self,
                                      const char             *fingerprint)
@@ -575,6 +583,55 @@ refresh (Session *session, char **servers, GPtrArray *emails, GPtrArray *local, 
   return TRUE;
 }
 
+/* Whether @keys holds keys and each of them is one of @local. */
+static gboolean
+only_known_keys (Session *session, GByteArray *keys, GPtrArray *local)
+{
+  g_autoptr(GBytes) blocks = key_blocks (keys);
+  g_auto(gpgme_data_t) data = NULL;
+  gboolean known = TRUE;
+  guint n = 0;
+  gpgme_key_t key;
+  gpgme_error_t err;
+
+  if (gpgme_data_new_from_mem (&data, g_bytes_get_data (blocks, NULL), g_bytes_get_size (blocks), 0) != 0)
+    return FALSE;
+  err = gpgme_op_keylist_from_data_start (session->keyring, data, 0);
+  while (err == 0 && (err = gpgme_op_keylist_next (session->keyring, &key)) == 0)
+    {
+      n++;
+      if (key->fpr == NULL || !g_ptr_array_find_with_equal_func (local, key->fpr, (GEqualFunc) g_str_equal, NULL))
+        known = FALSE;
+      gpgme_key_unref (key);
+    }
+  gpgme_op_keylist_end (session->keyring);
+  return known && n > 0 && gpg_err_code (err) == GPG_ERR_EOF;
+}
+
+/* Refreshes the keys the keyring has for @find's address (@local) from
+ * the recipient's domain: what it publishes about them now (a revocation,
+ * a new expiry date) is imported and added to @fingerprints. A key the
+ * domain publishes that the keyring lacks is not taken in unasked: then
+ * nothing of that answer is. */
+static gboolean
+refresh_from_wkd (Session *session, SignetDirectoryFind *find, GPtrArray *local, GPtrArray *fingerprints,
+                  GError **error)
+{
+  g_autoptr(GByteArray) keys = g_byte_array_new ();
+
+  if (local->len == 0)
+    return TRUE;
+  if (!signet_dirmngr_wkd_get (session->dirmngr, find->email, keys, error))
+    return FALSE;
+  if (keys->len == 0 || !only_known_keys (session, keys, local))
+    return TRUE;
+  if (!import_for (session, keys, find->email, fingerprints, error))
+    return FALSE;
+  if (find->origin == NULL && fingerprints->len > 0)
+    find->origin = g_strdup (SIGNET_DIRECTORY_WKD);
+  return TRUE;
+}
+
 /* Locates keys for @find's address when the keyring, refreshed, has none
  * that can be sealed to (none at all, or only expired or revoked ones: a
  * colleague's key was replaced). Keys new to the keyring are then reported
@@ -645,6 +702,9 @@ update_all (Session *session, char **servers, gboolean wkd, GPtrArray *emails, G
       ok = ok && keys != NULL;
     }
   ok = ok && refresh (session, servers, emails, local, fingerprints, (SignetDirectoryFind **) finds->pdata, error);
+  for (guint i = 0; ok && wkd && i < emails->len; i++)
+    ok = refresh_from_wkd (session, g_ptr_array_index (finds, i), g_ptr_array_index (local, i), fingerprints[i],
+                           error);
   for (guint i = 0; ok && i < emails->len; i++)
     ok = locate_unusable (session, servers, wkd, g_ptr_array_index (local, i), fingerprints[i],
                           g_ptr_array_index (finds, i), error);
@@ -731,8 +791,18 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
           *now = g_get_monotonic_time ();
           g_hash_table_replace (self->fresh, signet_address_normalize (find->email), now);
         }
-      for (guint k = 0; find->found && find->origin != NULL && find->fingerprints[k] != NULL; k++)
-        g_hash_table_replace (self->origins, g_ascii_strup (find->fingerprints[k], -1), g_strdup (find->origin));
+      /* Where a key was refreshed from counts too when nothing better is
+       * known (a key located before Signet last started): the user can
+       * still review it there. */
+      for (guint k = 0; find->origin != NULL && find->fingerprints[k] != NULL; k++)
+        {
+          char *upper = g_ascii_strup (find->fingerprints[k], -1);
+
+          if (find->found || !g_hash_table_contains (self->origins, upper))
+            g_hash_table_replace (self->origins, upper, g_strdup (find->origin));
+          else
+            g_free (upper);
+        }
     }
   g_mutex_unlock (&self->lock);
   return g_steal_pointer (&finds);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "signet-address.h"
+#include "signet-directory-servers.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-key-directory.h"
@@ -73,6 +74,23 @@ signet_dialogs_directory_unreachable (GtkWindow  *parent,
   return key_management_failed (parent, body);
 }
 
+/* A key found in the Web Key Directory: published by the recipient's own
+ * domain, which is said by name, as is what its publication does not
+ * prove. */
+static char *
+accept_wkd_key_body (const char *email, const char *user_id, const char *grouped_fingerprint)
+{
+  const char *at = strrchr (email, '@');
+
+  /* Translators: the key's user ID, its fingerprint, and the domain of
+   * the address (example.org) whose Web Key Directory published it */
+  return g_strdup_printf (_("%s\n%s\nPublished by %s in its Web Key Directory.\n\nNobody you trust has "
+                            "certified this key. Whoever runs that domain’s web server decides what it "
+                            "publishes: compare the fingerprint with one you got from its owner in person "
+                            "or over the phone before you use it."),
+                          user_id != NULL ? user_id : email, grouped_fingerprint, at != NULL ? at + 1 : email);
+}
+
 /* A key the directory found for @email that nobody certified: it is shown
  * (user ID, fingerprint grouped, where it came from) and sealed to only
  * if the user accepts it. Responses: SIGNET_RESPONSE_CANCEL (default,
@@ -86,19 +104,23 @@ signet_dialogs_accept_key (GtkWindow  *parent,
 {
   g_autofree char *heading = NULL;
   g_autofree char *body = NULL;
+  const char *shown;
   AdwMessageDialog *dialog;
 
   /* Translators: %s is an email address */
   heading = g_strdup_printf (_("Use the Key Found for %s?"), email);
-  /* Translators: the key's user ID, its fingerprint, and the directory
-   * server (or "WKD") where it was found */
-  body = g_strdup_printf (_("%s\n%s\nFound in %s.\n\nNobody you trust has certified this key. "
-                            "Compare its fingerprint with one you got from its owner in person or "
-                            "over the phone before you use it: whoever put it there can read what "
-                            "is sealed to it."),
-                          /* A user ID that reorders text could show another address. */
-                          user_id != NULL && !signet_text_has_reordering_marks (user_id) ? user_id : email,
-                          grouped_fingerprint, origin);
+  /* A user ID that reorders text could show another address. */
+  shown = user_id != NULL && !signet_text_has_reordering_marks (user_id) ? user_id : email;
+  if (g_strcmp0 (origin, SIGNET_DIRECTORY_WKD) == 0)
+    body = accept_wkd_key_body (email, shown, grouped_fingerprint);
+  else
+    /* Translators: the key's user ID, its fingerprint, and the directory
+     * server where it was found */
+    body = g_strdup_printf (_("%s\n%s\nFound in %s.\n\nNobody you trust has certified this key. "
+                              "Compare its fingerprint with one you got from its owner in person or "
+                              "over the phone before you use it: whoever put it there can read what "
+                              "is sealed to it."),
+                            shown, grouped_fingerprint, origin);
   dialog = new_dialog (parent, heading, body);
   adw_message_dialog_add_responses (dialog,
                                     SIGNET_RESPONSE_CANCEL, _("_Cancel"),

@@ -119,8 +119,9 @@ def _prepare_directory(d):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
 
 
-def _make_certificates(tls):
-    """A throwaway CA and a server certificate for 127.0.0.1 it signed."""
+def _make_certificates(tls, names=("localhost", "mail.example.org")):
+    """A throwaway CA and a server certificate it signed, for 127.0.0.1 and
+    the host names in names."""
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     _run(["openssl", "req", "-x509", *ec, "-days", "2", "-subj", "/CN=Signet Test CA",
           "-keyout", "ca.key", "-out", "ca.crt",
@@ -129,7 +130,7 @@ def _make_certificates(tls):
     _run(["openssl", "req", *ec, "-subj", "/CN=localhost", "-keyout", "server.key",
           "-out", "server.csr"], cwd=tls)
     with open(os.path.join(tls, "server.ext"), "w", encoding="ascii") as ext:
-        ext.write("subjectAltName=DNS:localhost,DNS:mail.example.org,IP:127.0.0.1\n"
+        ext.write("subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + ",IP:127.0.0.1\n"
                   "extendedKeyUsage=serverAuth\n")
     _run(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
           "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.crt"], cwd=tls)
