@@ -270,7 +270,7 @@ test_edge_texts (Fixture *f, gconstpointer data)
       g_autofree char *path = NULL;
       g_autoptr(GError) error = NULL;
       g_autoptr(SignetMessage) back = NULL;
-      g_autofree char *expected = g_strdup (body[1]);
+      const char *expected = body[1];
 
       g_test_message ("%s body %u%s", sealed ? "sealed" : "clear", i / 4, attached ? " with an attachment" : "");
       signet_message_set_subject (message, "");
@@ -280,14 +280,9 @@ test_edge_texts (Fixture *f, gconstpointer data)
       path = write_message (f, message, &draft_options, sealed ? own_key : NULL);
       back = read_path (f, path, NULL, NULL, &error);
       g_assert_no_error (error);
-      /* A clear message that is only its text ends in a line break whether
-       * or not the text did: GMime ends the file with one, and the file is
-       * the same either way. */
-      if (!sealed && !attached && *expected != '\0' && !g_str_has_suffix (expected, "\n"))
-        {
-          g_free (expected);
-          expected = g_strconcat (body[1], "\n", NULL);
-        }
+      /* Exactly as typed, also a clear message that is only its text: the
+       * file ends in a line break either way, and a text without one ends
+       * in a soft line break ("="), not in a line of its own. */
       signet_message_set_body (message, expected);
       assert_same_message (message, back, TRUE);
     }
@@ -523,6 +518,11 @@ test_not_messages (Fixture *f, gconstpointer data)
   refuse_text (f, "8-bit junk in an address", "From: \xff\xfe <demo@example.org>\n\nbody\n", DAMAGED);
   refuse_text (f, "an encoded line break in a name",
                "From: =?utf-8?q?a=0D=0AX-Evil:_1?= <demo@example.org>\n\nbody\n", DAMAGED);
+  /* A draft opened with such a subject could never be saved again. */
+  refuse_text (f, "a control character in the subject", "From: demo@example.org\nSubject: a\x13" "b\n\nbody\n",
+               DAMAGED);
+  refuse_text (f, "an encoded line break in the subject",
+               "From: demo@example.org\nSubject: =?utf-8?q?a=0D=0AX-Evil:_1?=\n\nbody\n", DAMAGED);
   for (guint i = 0; i < G_N_ELEMENTS (addresses); i++)
     {
       g_autofree char *text = g_strdup_printf ("%sFrom: demo@example.org\n%s: not an address, @nowhere\n\nbody\n",

@@ -451,6 +451,16 @@ read_headers (SignetMessage *message, GMimeObject *headers, GMimeObject *outer, 
   g_autofree char *raw_subject = dup_raw_header (headers, "Subject");
   g_autofree char *subject = decode_text (raw_subject != NULL ? raw_subject : "");
 
+  /* Signet never writes a subject it would refuse to save (a line break
+   * or a control character in it, or in an encoded word in it): one that
+   * is there was not written by Signet, and a draft opened with it could
+   * never be saved again. */
+  if (!signet_header_check (subject, NULL))
+    {
+      g_set_error_literal (error, SIGNET_MESSAGE_READER_ERROR, SIGNET_MESSAGE_READER_ERROR_DAMAGED,
+                           _("The message is damaged: its subject has line breaks or control characters."));
+      return FALSE;
+    }
   if (!read_sender (message, headers, outer, error))
     return FALSE;
   for (SignetRecipientKind k = SIGNET_RECIPIENT_TO; k < SIGNET_N_RECIPIENT_KINDS; k++)

@@ -91,6 +91,17 @@ check_same_attachment (const char *input, SignetAttachment *a, SignetAttachment 
   FUZZ_CHECK (g_bytes_equal (ca, cb), "an attachment's content changed", input, NULL);
 }
 
+/* White space around a subject is not kept: a header's value starts after
+ * the space that follows its colon, and ends where its line does. */
+static gboolean
+same_subject (const char *a, const char *b)
+{
+  g_autofree char *x = g_strstrip (g_strdup (a));
+  g_autofree char *y = g_strstrip (g_strdup (b));
+
+  return strcmp (x, y) == 0;
+}
+
 static void
 check_same_message (const char *input, SignetMessage *a, SignetMessage *b)
 {
@@ -106,7 +117,7 @@ check_same_message (const char *input, SignetMessage *a, SignetMessage *b)
 
       check_same_list ("the recipients changed", input, ra, rb);
     }
-  FUZZ_CHECK (strcmp (signet_message_get_subject (a), signet_message_get_subject (b)) == 0, "the subject changed",
+  FUZZ_CHECK (same_subject (signet_message_get_subject (a), signet_message_get_subject (b)), "the subject changed",
               input, signet_message_get_subject (b));
   FUZZ_CHECK (strcmp (signet_message_get_body (a), signet_message_get_body (b)) == 0, "the text changed", input,
               signet_message_get_body (b));
