@@ -2,7 +2,7 @@
 """The long fuzzing run: every libFuzzer target of Signet to at least a
 million executions, two at a time (one per core).
 
-usage: build-aux/fuzz.py [BUILD_DIR] [--runs N] [--jobs N]
+usage: build-aux/fuzz.py [BUILD_DIR] [--runs N] [--jobs N] [--target NAME ...]
 
 BUILD_DIR (default _build-fuzz) is a fuzzing build; it is configured when it
 does not exist (CC=clang-14 meson setup BUILD_DIR -Dfuzzing=true
@@ -78,6 +78,7 @@ def main():
     parser.add_argument("build", nargs="?", default=os.path.join(TOP, "_build-fuzz"))
     parser.add_argument("--runs", type=int, default=1000000, help="executions per target (default 1000000)")
     parser.add_argument("--jobs", type=int, default=2, help="targets run at once (default 2)")
+    parser.add_argument("--target", action="append", help="only this target (NAME of fuzz-NAME); repeatable")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
 
@@ -85,6 +86,8 @@ def main():
     names = sorted(os.path.basename(p)[len("fuzz-"):]
                    for p in glob.glob(os.path.join(build, "tests", "fuzz", "fuzz-*"))
                    if os.access(p, os.X_OK) and not p.endswith(".log") and os.path.isfile(p))
+    if args.target:
+        names = [n for n in names if n in args.target]
     if not names:
         sys.exit("no fuzz targets in " + build)
     print(f"{len(names)} targets, {args.runs} executions each, {args.jobs} at a time", flush=True)

@@ -288,6 +288,55 @@ test_edge_texts (Fixture *f, gconstpointer data)
     }
 }
 
+/* A draft to an address whose domain is not ASCII (written in its ASCII
+ * form, as mail must be) opens with the address as it was typed. */
+static void
+test_unicode_domain (Fixture *f, gconstpointer data)
+{
+  g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "Zoë <zoe@bücher.example>",
+                                                              "ann@例え.テスト", "bob@xn--bcher-kva.example");
+  g_autofree char *path = write_message (f, message, &draft_options, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SignetMessage) back = read_path (f, path, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (signet_message_get_recipient (back, SIGNET_RECIPIENT_TO, 0)->email, ==, "zoe@bücher.example");
+  g_assert_cmpstr (signet_message_get_recipient (back, SIGNET_RECIPIENT_CC, 0)->email, ==, "ann@例え.テスト");
+  /* Typed in its ASCII form, the same address is shown as mail programs show it. */
+  g_assert_cmpstr (signet_message_get_recipient (back, SIGNET_RECIPIENT_BCC, 0)->email, ==, "bob@bücher.example");
+}
+
+/* An attached message (.eml) or multipart file comes back with the same
+ * bytes: in a part of its own type they would be read as a structure. */
+static void
+test_attached_message (Fixture *f, gconstpointer data)
+{
+  static const char eml[] = "From: x@example.org\nSubject: forwarded\n\nthe forwarded text\n";
+  const char *types[] = { "message/rfc822", "multipart/signed" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_autoptr(SignetMessage) message = signet_test_new_message (FALSE, "alice@example.org", NULL, NULL);
+      g_autoptr(GBytes) content = g_bytes_new_static (eml, sizeof eml - 1);
+      g_autoptr(SignetAttachment) attachment = new_attachment (f, "m.eml", "forwarded.eml", types[i], content);
+      g_autofree char *path = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SignetMessage) back = NULL;
+      g_autoptr(SignetAttachment) have = NULL;
+      g_autoptr(GBytes) have_bytes = NULL;
+
+      signet_message_add_attachment (message, attachment);
+      path = write_message (f, message, &draft_options, NULL);
+      back = read_path (f, path, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_list_model_get_n_items (signet_message_get_attachments (back)), ==, 1);
+      have = g_list_model_get_item (signet_message_get_attachments (back), 0);
+      have_bytes = attachment_bytes (have);
+      g_assert_cmpstr (signet_attachment_get_name (have), ==, "forwarded.eml");
+      g_assert_true (g_bytes_equal (have_bytes, content));
+    }
+}
+
 /* Maildir files in @folder's new/ and cur/. */
 static GPtrArray *
 folder_messages (Fixture *f, const char *folder)
@@ -1043,6 +1092,8 @@ main (int argc, char *argv[])
     }
 #define ADD(path, fn, data) g_test_add ("/message-reader/" path, Fixture, data, fixture_setup, fn, fixture_teardown)
   ADD ("edge-texts", test_edge_texts, NULL);
+  ADD ("unicode-domain", test_unicode_domain, NULL);
+  ADD ("attached-message", test_attached_message, NULL);
   ADD ("sent-and-draft", test_sent_and_draft, NULL);
   ADD ("reseal", test_reseal, NULL);
   ADD ("no-secret-key", test_no_secret_key, NULL);

@@ -214,6 +214,18 @@ build_text_part (SignetMessage *message)
   return GMIME_OBJECT (text);
 }
 
+/* A multipart or message type on a part of encoded bytes makes readers,
+ * Signet's too, parse those bytes as a structure: a multipart without its
+ * boundary, base64 as a message (an attached .eml is message/rfc822). Such
+ * a file goes as application/octet-stream, its bytes as they are. */
+static gboolean
+is_composite_type (GMimeContentType *type)
+{
+  const char *media = g_mime_content_type_get_media_type (type);
+
+  return g_ascii_strcasecmp (media, "multipart") == 0 || g_ascii_strcasecmp (media, "message") == 0;
+}
+
 /* The attachment is opened here, when the message is built, and refused
  * unless it is still a regular file (signet_attachment_open()). */
 static GMimeObject *
@@ -232,7 +244,7 @@ build_attachment_part (SignetAttachment *attachment, GError **error)
   part = g_mime_part_new_with_type ("application", "octet-stream");
   {
     g_autoptr(GMimeContentType) type = g_mime_content_type_parse (NULL, signet_attachment_get_content_type (attachment));
-    if (type != NULL && g_mime_content_type_get_media_type (type) != NULL)
+    if (type != NULL && g_mime_content_type_get_media_type (type) != NULL && !is_composite_type (type))
       g_mime_object_set_content_type (GMIME_OBJECT (part), type);
   }
   g_mime_part_set_content (part, content);

@@ -211,15 +211,10 @@ check_header_roundtrip (const char *input, GPtrArray *list)
     }
 }
 
-/* Every address accepted is valid, its name canonical, and the list comes
- * back the same shown in a field and written as a header. */
+/* Every address is valid and its name canonical. */
 void
-fuzz_check_addresses (const char *input, GPtrArray *list)
+fuzz_check_valid_addresses (const char *input, GPtrArray *list)
 {
-  g_autofree char *shown = NULL;
-  g_autoptr(GPtrArray) reparsed = NULL;
-  g_autoptr(GError) error = NULL;
-
   for (guint i = 0; i < list->len; i++)
     {
       const SignetAddress *a = g_ptr_array_index (list, i);
@@ -229,6 +224,18 @@ fuzz_check_addresses (const char *input, GPtrArray *list)
       if (a->name != NULL)
         FUZZ_CHECK (is_canonical_name (a->name), "an accepted name is not canonical", input, a->name);
     }
+}
+
+/* Every address accepted is valid, its name canonical, and the list comes
+ * back the same shown in a field and written as a header. */
+void
+fuzz_check_addresses (const char *input, GPtrArray *list)
+{
+  g_autofree char *shown = NULL;
+  g_autoptr(GPtrArray) reparsed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fuzz_check_valid_addresses (input, list);
   shown = signet_address_join (list, FALSE);
   reparsed = signet_address_parse_list (shown, &error);
   FUZZ_CHECK (reparsed != NULL, "the addresses shown in a field do not parse", input, shown);
