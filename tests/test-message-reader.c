@@ -258,6 +258,8 @@ test_edge_texts (Fixture *f, gconstpointer data)
   const char *bodies[][2] = {
     { "", "" }, { "\n", "\n" }, { "one line\n", "one line\n" }, { "no newline", "no newline" },
     { "\n\n\ntwo\n\n", "\n\n\ntwo\n\n" }, { "=\n=3D\n", "=\n=3D\n" }, { "a\r\nb\r\n", "a\nb\n" },
+    /* A lone CR is a line break, as in a text view. */
+    { "a\rb", "a\nb" },
   };
   g_autoptr(GBytes) content = pattern_bytes (10);
   g_autoptr(SignetAttachment) attachment = new_attachment (f, "c.bin", NULL, NULL, content);

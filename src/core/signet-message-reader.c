@@ -606,6 +606,9 @@ read_body (Collect *c, GMimePart *part, GError **error)
   if (ok)
     {
       text = g_utf8_make_valid (bytes->len > 0 ? (const char *) bytes->data : "", bytes->len);
+      /* A lone CR (Unix line ends are made above) is a line break to a
+       * text view, and does not come back from a draft as one. */
+      g_strdelimit (text, "\r", '\n');
       signet_message_set_body (c->message, text);
       explicit_bzero (text, strlen (text));
     }
