@@ -18,7 +18,7 @@ if [ "${1:-}" = "--tests" ]; then
     locales flatpak flatpak-builder elfutils appstream-util
     postfix dovecot-core dovecot-imapd openssl curl python3-aiosmtpd
     slapd ldap-utils sks dirmngr python3-gpg hunspell-de-de hunspell-fr
-    ca-certificates
+    ca-certificates clang-14 libclang-rt-14-dev
   )
 fi
 

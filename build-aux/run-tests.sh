@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, builds Signet
 # (a normal build and an AddressSanitizer/UBSan build, both with warnings as
 # errors) and runs the whole suite on each under a private D-Bus session and
-# X server; the development profile's build runs the packaging checks. Ends with one line "N passed, N failed[, N skipped]" counted from
+# X server; the development profile's build runs the packaging checks, and a
+# clang build runs the libFuzzer targets briefly. Ends with one line "N passed, N failed[, N skipped]" counted from
 # meson's own test log, and exits non-zero if anything failed.
 set -uo pipefail
 
@@ -59,6 +60,11 @@ count_results _build-asan
 # The development profile: its own app id, files and validators.
 run_suite _build-devel "--suite data" -Dprofile=development --werror || status=1
 count_results _build-devel
+
+# The fuzzing build: the core and its libFuzzer targets under clang, each
+# target run for a few seconds over its seeds (build-aux/fuzz.py runs them long).
+CC=clang-14 run_suite _build-fuzz "--suite fuzz" -Dfuzzing=true -Db_sanitize=none -Dbuildtype=debugoptimized --werror || status=1
+count_results _build-fuzz
 
 # Anything a test left behind (a gpg-agent of a crashed test) goes with it.
 pkill -f 'gpg-agent --homedir /tmp/sg' 2>/dev/null || true

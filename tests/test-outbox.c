@@ -398,18 +398,32 @@ test_damaged_batches (Fixture *f, gconstpointer data)
     add_file (batch, "001.eml", "Subject: x\n\n");
     g_assert_true (signet_store_batch_commit (batch, NULL));
   }
+  {
+    /* A list of recipients with a NUL in it: read as far as the NUL, the
+     * copy would go to amy alone, and bob would never get it. */
+    static const char with_nul[] = "amy@example.org\n\0bob@example.org\n";
+    g_autoptr(SignetStoreBatch) batch = signet_store_batch_new (f->store, NULL);
+    int fd = signet_store_batch_create (batch, "001.rcpt", NULL);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_true (signet_store_write_all (fd, with_nul, sizeof with_nul - 1, NULL));
+    g_assert_true (signet_store_batch_finish_file (batch, fd, NULL));
+    add_file (batch, "001.eml", "Subject: x\n\n");
+    g_assert_true (signet_store_batch_commit (batch, NULL));
+  }
   good_id = queue_batch (f->store, good);
   flush (f, &flushed);
   g_assert_cmpuint (flushed.n_sent, ==, 1);
   g_assert_cmpuint (times_delivered (f->transport, "zed@example.org"), ==, 1);
+  g_assert_cmpuint (times_delivered (f->transport, "amy@example.org"), ==, 0);
   g_assert_cmpuint (f->transport->delivered->len, ==, 1);
   for (guint i = 0; i < f->events->len; i++)
     if (g_str_has_prefix (g_ptr_array_index (f->events, i), "failed "))
       failed++;
-  g_assert_cmpuint (failed, ==, G_N_ELEMENTS (bad) + 2);
+  g_assert_cmpuint (failed, ==, G_N_ELEMENTS (bad) + 3);
   g_assert_cmpuint (signet_outbox_get_n_queued (f->outbox), ==, 0);
-  g_assert_cmpuint (signet_outbox_get_n_failed (f->outbox), ==, G_N_ELEMENTS (bad) + 2);
-  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX_FAILED), ==, G_N_ELEMENTS (bad) + 2);
+  g_assert_cmpuint (signet_outbox_get_n_failed (f->outbox), ==, G_N_ELEMENTS (bad) + 3);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX_FAILED), ==, G_N_ELEMENTS (bad) + 3);
 }
 
 /* A send that keeps failing is moved aside after max-attempts, so the queue

@@ -47,7 +47,7 @@ signet_envelope_format (const char * const *recipients,
 }
 
 static char *
-read_small_file (int dir_fd, const char *name, gboolean must_exist, GError **error)
+read_small_file (int dir_fd, const char *name, gboolean must_exist, gsize *len, GError **error)
 {
   g_autoptr(GString) text = g_string_new (NULL);
   char buffer[4096];
@@ -55,6 +55,7 @@ read_small_file (int dir_fd, const char *name, gboolean must_exist, GError **err
 
   if (fd < 0)
     {
+      *len = 0;
       if (errno == ENOENT && !must_exist)
         return g_strdup ("");
       damaged (error, name);
@@ -69,6 +70,7 @@ read_small_file (int dir_fd, const char *name, gboolean must_exist, GError **err
       if (n <= 0 || text->len + n > MAX_ENVELOPE_SIZE)
         {
           close (fd);
+          *len = text->len;
           if (n == 0)
             return g_string_free (g_steal_pointer (&text), FALSE);
           damaged (error, name);
@@ -88,14 +90,17 @@ signet_envelope_read (int         dir_fd,
                       gboolean    must_exist,
                       GError    **error)
 {
-  g_autofree char *text = read_small_file (dir_fd, name, must_exist, error);
+  gsize len = 0;
+  g_autofree char *text = read_small_file (dir_fd, name, must_exist, &len, error);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) lines = NULL;
   guint n;
 
   if (text == NULL)
     return NULL;
-  if (!g_utf8_validate (text, -1, NULL) || (must_exist && *text == '\0'))
+  /* The whole file, NUL bytes included: read as a C string, a NUL would end
+   * the text early and silently drop every address after it. */
+  if (!g_utf8_validate_len (text, len, NULL) || (must_exist && len == 0))
     {
       damaged (error, name);
       return NULL;

@@ -408,6 +408,29 @@ decode_text (const char *raw)
   return g_utf8_make_valid (out->str, out->len);
 }
 
+/* GMime writes an internationalised domain in its ASCII form (punycode),
+ * which is not what the user typed: "bücher.example" would come back as
+ * "xn--bcher-kva.example". It is read in Unicode, as mail programs show it;
+ * the address is the same either way. */
+static void
+domain_to_unicode (SignetAddress *address)
+{
+  const char *at = strrchr (address->email, '@');
+  g_autofree char *unicode = NULL;
+  g_autofree char *email = NULL;
+
+  if (at == NULL || !g_hostname_is_ascii_encoded (at + 1))
+    return;
+  unicode = g_hostname_to_unicode (at + 1);
+  if (unicode == NULL)
+    return;
+  email = g_strdup_printf ("%.*s@%s", (int) (at - address->email), address->email, unicode);
+  if (!signet_address_is_valid_email (email) || !signet_address_equal_email (email, address->email))
+    return;
+  g_free (address->email);
+  address->email = g_steal_pointer (&email);
+}
+
 /* The addresses of header @name, read as Signet wrote them
  * (signet_address_join()): every one, or an error. */
 static GPtrArray *
@@ -421,6 +444,8 @@ read_address_header (GMimeObject *object, const char *name, GError **error)
   addresses = signet_address_parse_list (raw, NULL);
   if (addresses == NULL)
     set_address_error (name, error);
+  for (guint i = 0; addresses != NULL && i < addresses->len; i++)
+    domain_to_unicode (g_ptr_array_index (addresses, i));
   return addresses;
 }
 
@@ -451,6 +476,16 @@ read_headers (SignetMessage *message, GMimeObject *headers, GMimeObject *outer, 
   g_autofree char *raw_subject = dup_raw_header (headers, "Subject");
   g_autofree char *subject = decode_text (raw_subject != NULL ? raw_subject : "");
 
+  /* Signet never writes a subject it would refuse to save (a line break
+   * or a control character in it, or in an encoded word in it): one that
+   * is there was not written by Signet, and a draft opened with it could
+   * never be saved again. */
+  if (!signet_header_check (subject, NULL))
+    {
+      g_set_error_literal (error, SIGNET_MESSAGE_READER_ERROR, SIGNET_MESSAGE_READER_ERROR_DAMAGED,
+                           _("The message is damaged: its subject has line breaks or control characters."));
+      return FALSE;
+    }
   if (!read_sender (message, headers, outer, error))
     return FALSE;
   for (SignetRecipientKind k = SIGNET_RECIPIENT_TO; k < SIGNET_N_RECIPIENT_KINDS; k++)
@@ -571,6 +606,9 @@ read_body (Collect *c, GMimePart *part, GError **error)
   if (ok)
     {
       text = g_utf8_make_valid (bytes->len > 0 ? (const char *) bytes->data : "", bytes->len);
+      /* A lone CR (Unix line ends are made above) is a line break to a
+       * text view, and does not come back from a draft as one. */
+      g_strdelimit (text, "\r", '\n');
       signet_message_set_body (c->message, text);
       explicit_bzero (text, strlen (text));
     }

@@ -175,21 +175,57 @@ set_message_headers (GMimeObject   *object,
     g_mime_object_set_header (object, "X-Signet-Sign", "yes", NULL);
 }
 
+/* @body as quoted-printable. GMime's encoder ends a text without a final
+ * line break without a soft one ("two" stays "two"), and a part is written
+ * with a line break after it, which a reader takes for the text's own: a
+ * draft without attachments would come back with a line it never had. The
+ * soft line break ("=" at the end) keeps the text's end as typed. */
+static GMimeStream *
+encode_body (const char *body)
+{
+  GMimeEncoding encoding;
+  gsize len = strlen (body);
+  GByteArray *out;
+  gsize n;
+
+  g_mime_encoding_init_encode (&encoding, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+  out = g_byte_array_sized_new (g_mime_encoding_outlen (&encoding, len) + 2);
+  g_byte_array_set_size (out, g_mime_encoding_outlen (&encoding, len));
+  n = g_mime_encoding_flush (&encoding, body, len, (char *) out->data);
+  g_byte_array_set_size (out, n);
+  if (n > 0 && out->data[n - 1] != '\n')
+    g_byte_array_append (out, (const guint8 *) "=\n", 2);
+  return g_mime_stream_mem_new_with_byte_array (out);
+}
+
 /* The body, in UTF-8 as typed: g_mime_text_part_set_text() would convert
  * it to the smallest charset that holds it (ISO-8859-1 for "café"), which
- * the "utf-8" label below would then misname. */
+ * the "utf-8" label below would then misname. It is encoded here, and
+ * GMime writes it as it is. */
 static GMimeObject *
 build_text_part (SignetMessage *message)
 {
   GMimeTextPart *text = g_mime_text_part_new_with_subtype ("plain");
-  const char *body = signet_message_get_body (message);
-  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer (body, strlen (body));
-  g_autoptr(GMimeDataWrapper) content = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_autoptr(GMimeStream) stream = encode_body (signet_message_get_body (message));
+  g_autoptr(GMimeDataWrapper) content =
+    g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
 
   g_mime_part_set_content (GMIME_PART (text), content);
   g_mime_text_part_set_charset (text, "utf-8");
   g_mime_part_set_content_encoding (GMIME_PART (text), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
   return GMIME_OBJECT (text);
+}
+
+/* A multipart or message type on a part of encoded bytes makes readers,
+ * Signet's too, parse those bytes as a structure: a multipart without its
+ * boundary, base64 as a message (an attached .eml is message/rfc822). Such
+ * a file goes as application/octet-stream, its bytes as they are. */
+static gboolean
+is_composite_type (GMimeContentType *type)
+{
+  const char *media = g_mime_content_type_get_media_type (type);
+
+  return g_ascii_strcasecmp (media, "multipart") == 0 || g_ascii_strcasecmp (media, "message") == 0;
 }
 
 /* The attachment is opened here, when the message is built, and refused
@@ -210,7 +246,7 @@ build_attachment_part (SignetAttachment *attachment, GError **error)
   part = g_mime_part_new_with_type ("application", "octet-stream");
   {
     g_autoptr(GMimeContentType) type = g_mime_content_type_parse (NULL, signet_attachment_get_content_type (attachment));
-    if (type != NULL && g_mime_content_type_get_media_type (type) != NULL)
+    if (type != NULL && g_mime_content_type_get_media_type (type) != NULL && !is_composite_type (type))
       g_mime_object_set_content_type (GMIME_OBJECT (part), type);
   }
   g_mime_part_set_content (part, content);
