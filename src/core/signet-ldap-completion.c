@@ -91,9 +91,9 @@ first_value (LDAP *ld, LDAPMessage *entry, const char *attribute)
  * reorder text (a right-to-left override would show the address after the
  * name backwards), or NULL when nothing is left. */
 static char *
-shown_name (char *name)
+shown_name (char *owned)
 {
-  g_autofree char *owned = name;
+  g_autofree char *name = owned;
   GString *out;
 
   if (name == NULL)
