@@ -633,6 +633,61 @@ signet_test_servers_script (const char *name)
   return g_test_build_filename (G_TEST_DIST, "servers", name, NULL);
 }
 
+void
+signet_test_servers_run (const char *script_name, const char *command, const char *name)
+{
+  g_autofree char *script = signet_test_servers_script (script_name);
+  const char *argv[] = { "/usr/bin/python3", script, command, signet_test_servers_env ("DIR"), name, NULL };
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s %s: %s", script_name, command, err);
+}
+
+SignetKeyStatus
+signet_test_key_status (SignetKeyDirectory *directory, const char *email)
+{
+  const char *emails[] = { email, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = signet_key_directory_resolve_sync (directory, emails, NULL, &error);
+
+  g_assert_no_error (error);
+  return ((SignetKeyResult *) g_ptr_array_index (results, 0))->status;
+}
+
+guint
+signet_test_count_messages (const char *mail, const char *folder)
+{
+  g_autofree char *new_dir = g_build_filename (mail, folder, "new", NULL);
+  g_autofree char *cur_dir = g_build_filename (mail, folder, "cur", NULL);
+
+  return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
+}
+
+static gboolean
+has_files (gpointer data)
+{
+  return signet_test_count_files (data) > 0;
+}
+
+char *
+signet_test_received_plain (const char *dir, const char *email)
+{
+  g_autofree char *inbox = g_build_filename (dir, "Local", email, "Inbox", "new", NULL);
+  g_autoptr(GDir) listing = NULL;
+  g_autofree char *path = NULL;
+
+  signet_test_wait_until (has_files, inbox);
+  listing = g_dir_open (inbox, 0, NULL);
+  path = g_build_filename (inbox, g_dir_read_name (listing), NULL);
+  return signet_test_decrypt_message (signet_test_servers_env ("KEYS_HOME"), path);
+}
+
 static GHashTable *
 parse_servers_env (const char *text)
 {

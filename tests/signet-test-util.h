@@ -108,6 +108,21 @@ const char *signet_test_servers_env      (const char *key);
 char       *signet_test_servers_user_env (const char *user,
                                           const char *suffix);
 char       *signet_test_servers_script   (const char *name);
+/* Runs "SCRIPT COMMAND DIR [NAME]" of tests/servers/ on the servers that
+ * are running (their DIR); a failure fails the test. */
+void        signet_test_servers_run      (const char *script_name,
+                                          const char *command,
+                                          const char *name);
+/* @email's key status in @directory, asked as Send asks. */
+SignetKeyStatus signet_test_key_status   (SignetKeyDirectory *directory,
+                                          const char         *email);
+/* How many messages @folder of the Maildir @mail holds (new/ and cur/). */
+guint       signet_test_count_messages   (const char *mail,
+                                          const char *folder);
+/* The copy @email received in the mail servers under @dir, once it is
+ * there, decrypted with the servers' KEYS_HOME. */
+char       *signet_test_received_plain   (const char *dir,
+                                          const char *email);
 /* The paths of the messages in @maildir's new/ and cur/ that contain @marker. */
 GPtrArray  *signet_test_maildir_find     (const char *maildir,
                                           const char *marker);

@@ -55,17 +55,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static void
 fixture (const char *command, const char *name)
 {
-  g_autofree char *script = signet_test_servers_script ("directoryservers.py");
-  const char *argv[] = { "/usr/bin/python3", script, command, signet_test_servers_env ("DIR"), name, NULL };
-  g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
-  int status;
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
-                               &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("directoryservers.py %s: %s", command, err);
+  signet_test_servers_run ("directoryservers.py", command, name);
 }
 
 /* Adds @ldif (entries without "changetype") to the directory, as its
@@ -101,12 +91,7 @@ configure (Fixture *f, const char *first, const char *second)
 static SignetKeyStatus
 status_of (Fixture *f, const char *email)
 {
-  const char *emails[] = { email, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) results = signet_key_directory_resolve_sync (f->directory, emails, NULL, &error);
-
-  g_assert_no_error (error);
-  return ((SignetKeyResult *) g_ptr_array_index (results, 0))->status;
+  return signet_test_key_status (f->directory, email);
 }
 
 /* ---- completion ---------------------------------------------------------- */
@@ -609,10 +594,7 @@ send_teardown (SendFixture *f, gconstpointer data)
 static guint
 count_in (SendFixture *f, const char *folder)
 {
-  g_autofree char *new_dir = g_build_filename (f->s.mail, folder, "new", NULL);
-  g_autofree char *cur_dir = g_build_filename (f->s.mail, folder, "cur", NULL);
-
-  return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
+  return signet_test_count_messages (f->s.mail, folder);
 }
 
 static void

@@ -52,18 +52,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static void
 fixture (const char *command, const char *name)
 {
-  g_autofree char *script = signet_test_servers_script ("directoryservers.py");
-  g_autofree char *dir = g_build_filename (signet_test_servers_env ("DIR"), NULL);
-  const char *argv[] = { "/usr/bin/python3", script, command, dir, name, NULL };
-  g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
-  int status;
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
-                               &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("directoryservers.py %s: %s", command, err);
+  signet_test_servers_run ("directoryservers.py", command, name);
 }
 
 static void
@@ -102,15 +91,7 @@ update (Fixture *f, const char *email, GError **error)
 static SignetKeyStatus
 status_of (Fixture *f, const char *email)
 {
-  const char *emails[] = { email, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) results = NULL;
-  SignetKeyResult *result;
-
-  results = signet_key_directory_resolve_sync (f->directory, emails, NULL, &error);
-  g_assert_no_error (error);
-  result = g_ptr_array_index (results, 0);
-  return result->status;
+  return signet_test_key_status (f->directory, email);
 }
 
 /* Nothing configured (or only what is not a server URL): nothing is asked,
@@ -537,31 +518,16 @@ send_to (SendFixture *f, const char *to, SignetTestOutcome *outcome)
 static guint
 count_in (SendFixture *f, const char *folder)
 {
-  g_autofree char *new_dir = g_build_filename (f->s.mail, folder, "new", NULL);
-  g_autofree char *cur_dir = g_build_filename (f->s.mail, folder, "cur", NULL);
-
-  return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
+  return signet_test_count_messages (f->s.mail, folder);
 }
 
-static gboolean
-delivered_to (gpointer data)
-{
-  return signet_test_count_files (data) > 0;
-}
 
 /* The copy @email received, decrypted with the keys' own GnuPG home (which
  * has every directory person's secret key). */
 static char *
 received_plain (SendFixture *f, const char *email)
 {
-  g_autofree char *inbox = g_build_filename (f->s.dir, "Local", email, "Inbox", "new", NULL);
-  g_autoptr(GDir) dir = NULL;
-  g_autofree char *path = NULL;
-
-  signet_test_wait_until (delivered_to, inbox);
-  dir = g_dir_open (inbox, 0, NULL);
-  path = g_build_filename (inbox, g_dir_read_name (dir), NULL);
-  return signet_test_decrypt_message (signet_test_servers_env ("KEYS_HOME"), path);
+  return signet_test_received_plain (f->s.dir, email);
 }
 
 /* A key only in the organisation's (trusted) LDAP directory: Send locates

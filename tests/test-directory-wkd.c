@@ -69,12 +69,7 @@ update (Fixture *f, const char *email, GError **error)
 static SignetKeyStatus
 status_of (Fixture *f, const char *email)
 {
-  const char *emails[] = { email, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) results = signet_key_directory_resolve_sync (f->s.directory, emails, NULL, &error);
-
-  g_assert_no_error (error);
-  return ((SignetKeyResult *) g_ptr_array_index (results, 0))->status;
+  return signet_test_key_status (f->s.directory, email);
 }
 
 static void
@@ -89,31 +84,16 @@ send_to (Fixture *f, const char *to, SignetTestOutcome *outcome)
 static guint
 count_in (Fixture *f, const char *folder)
 {
-  g_autofree char *new_dir = g_build_filename (f->s.mail, folder, "new", NULL);
-  g_autofree char *cur_dir = g_build_filename (f->s.mail, folder, "cur", NULL);
-
-  return signet_test_count_files (new_dir) + signet_test_count_files (cur_dir);
+  return signet_test_count_messages (f->s.mail, folder);
 }
 
-static gboolean
-delivered_to (gpointer data)
-{
-  return signet_test_count_files (data) > 0;
-}
 
 /* The copy @email received, decrypted in the fixture's GnuPG home, which
  * has the published people's secret keys. */
 static char *
 received_plain (Fixture *f, const char *email)
 {
-  g_autofree char *inbox = g_build_filename (f->s.dir, "Local", email, "Inbox", "new", NULL);
-  g_autoptr(GDir) dir = NULL;
-  g_autofree char *path = NULL;
-
-  signet_test_wait_until (delivered_to, inbox);
-  dir = g_dir_open (inbox, 0, NULL);
-  path = g_build_filename (inbox, g_dir_read_name (dir), NULL);
-  return signet_test_decrypt_message (signet_test_servers_env ("KEYS_HOME"), path);
+  return signet_test_received_plain (f->s.dir, email);
 }
 
 /* Sends to @email and expects the refusal, with @status for it and nothing
@@ -255,17 +235,7 @@ test_wkd_before_servers (Fixture *f, gconstpointer data)
 static void
 fixture (const char *command, const char *name)
 {
-  g_autofree char *script = signet_test_servers_script ("wkdserver.py");
-  const char *argv[] = { "/usr/bin/python3", script, command, signet_test_servers_env ("DIR"), name, NULL };
-  g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
-  int status;
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
-                               &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("wkdserver.py %s: %s", command, err);
+  signet_test_servers_run ("wkdserver.py", command, name);
 }
 
 /* The keyring has a valid key for alice; her domain publishes another one

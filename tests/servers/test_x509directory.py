@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -72,7 +73,13 @@ def test_gpgsm(servers, work):
               (r.returncode == 0) == ok, r.stdout + r.stderr)
     servers.revoke("hedy")
     # dirmngr keeps a CRL until its next update (30 days): forget it
+    socket = subprocess.run(["gpgconf", "--homedir", home, "--list-dirs", "dirmngr-socket"],
+                            capture_output=True, text=True, check=True).stdout.strip()
     run(["gpgconf", "--homedir", home, "--kill", "dirmngr"])
+    # The old dirmngr answers nothing while it ends: gpgsm must start a new one.
+    deadline = time.monotonic() + 10
+    while os.path.exists(socket) and time.monotonic() < deadline:
+        time.sleep(0.05)
     shutil.rmtree(os.path.join(home, "crls.d"), ignore_errors=True)
     r = gpgsm(home, "--armor", "--encrypt", "-r", "hedy@example.org", stdin="for one\n")
     check("revoke() publishes a new CRL: gpgsm then refuses hedy as revoked",
