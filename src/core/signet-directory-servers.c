@@ -928,22 +928,6 @@ ldapserver_spec (const char *url)
                           base, tls ? ":ldaps" : "");
 }
 
-/* "+" and "%" as an Assuan command's argument needs them. */
-static char *
-escape_assuan (const char *text)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '+' || *c == '%')
-        g_string_append_printf (out, "%%%02X", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* The X.509 certificates the configured LDAP directories hold for each of
  * @emails (userCertificate;binary, found by mail address), as dirmngr's
  * LOOKUP returns them: DER, one after another, in a GBytes per address
@@ -961,6 +945,7 @@ signet_directory_servers_lookup_certificates_sync (SignetDirectoryServers *self,
   g_autoptr(SignetDirmngr) dirmngr = NULL;
   g_auto(GStrv) servers = signet_directory_servers_dup_servers (self);
   SignetNetwork *network = signet_key_directory_get_network (self->directory);
+  gboolean online = network == NULL || signet_network_get_online (network);
   const char *first_ldap = NULL;
   guint timeout;
 
@@ -975,17 +960,18 @@ signet_directory_servers_lookup_certificates_sync (SignetDirectoryServers *self,
       if (spec != NULL && first_ldap == NULL)
         first_ldap = servers[i];
     }
-  if (specs->len > 0 && (network == NULL || signet_network_get_online (network)))
-    dirmngr = signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
-  if (specs->len > 0 && dirmngr == NULL && (network == NULL || signet_network_get_online (network)))
-    return NULL;
+  if (specs->len > 0 && online)
+    {
+      dirmngr = signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
+      if (dirmngr == NULL)
+        return NULL;
+    }
   for (guint i = 0; dirmngr != NULL && i < specs->len; i++)
     {
       g_autofree char *command = g_strdup_printf ("LDAPSERVER %s%s", i == 0 ? "--clear " : "",
                                                   (char *) g_ptr_array_index (specs, i));
-      gboolean timed_out;
 
-      if (signet_dirmngr_transact (dirmngr, command, NULL, &timed_out, error) != 0)
+      if (!signet_dirmngr_command (dirmngr, command, error))
         return NULL;
     }
   for (guint i = 0; emails != NULL && emails[i] != NULL; i++)
@@ -995,7 +981,7 @@ signet_directory_servers_lookup_certificates_sync (SignetDirectoryServers *self,
 
       if (dirmngr != NULL && strpbrk (emails[i], " \n\r") == NULL)
         {
-          g_autofree char *escaped = escape_assuan (emails[i]);
+          g_autofree char *escaped = signet_dirmngr_escape_pattern (emails[i]);
           g_autofree char *command = g_strdup_printf ("LOOKUP %s", escaped);
           GError *call_error = NULL;
           gpgme_error_t err = signet_dirmngr_transact (dirmngr, command, certificates, &timed_out, &call_error);

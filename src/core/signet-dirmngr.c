@@ -232,30 +232,40 @@ is_not_found (gpgme_error_t err)
     }
 }
 
+/* Sends @command, a setting that must take: dirmngr's refusal, which
+ * comes back without an error set, is an error too. */
+gboolean
+signet_dirmngr_command (SignetDirmngr *self,
+                        const char    *command,
+                        GError       **error)
+{
+  GError *local = NULL;
+  gboolean timed_out;
+  gpgme_error_t err = signet_dirmngr_transact (self, command, NULL, &timed_out, &local);
+
+  if (err == 0)
+    return TRUE;
+  if (local == NULL)
+    signet_set_gpgme_error (&local, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
 /* Makes @server the only one of the connection. A server that failed
  * before is tried again ("--alive"): it may be back. */
 static gboolean
 use_server (SignetDirmngr *self, const char *server, GError **error)
 {
   g_autofree char *set = NULL;
-  GError *local = NULL;
   gboolean timed_out;
-  gpgme_error_t err;
 
   if (self->ctx == NULL && !reconnect (self, error))
     return FALSE;
   if (g_strcmp0 (self->current, server) == 0)
     return TRUE;
   set = g_strdup_printf ("KEYSERVER --clear %s", server);
-  err = signet_dirmngr_transact (self, set, NULL, &timed_out, &local);
-  if (err != 0)
-    {
-      /* dirmngr's own refusal comes back without an error set. */
-      if (local == NULL)
-        signet_set_gpgme_error (&local, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
-      g_propagate_error (error, local);
-      return FALSE;
-    }
+  if (!signet_dirmngr_command (self, set, error))
+    return FALSE;
   if (g_str_has_prefix (server, "hkp") || g_str_has_prefix (server, "http"))
     {
       g_autoptr(GUri) uri = g_uri_parse (server, G_URI_FLAGS_NONE, NULL);

@@ -31,6 +31,9 @@ gpgme_error_t  signet_dirmngr_transact (SignetDirmngr *self,
                                         GByteArray    *answer,
                                         gboolean      *timed_out,
                                         GError       **error);
+gboolean       signet_dirmngr_command  (SignetDirmngr *self,
+                                        const char    *command,
+                                        GError       **error);
 void           signet_dirmngr_set_unreachable (GError    **error,
                                         const char    *server,
                                         gpgme_error_t  err,

@@ -378,26 +378,18 @@ update_from_directory (SignetSendOperation *self,
   return TRUE;
 }
 
-/* The directory's word on every recipient and the sender, before any key
- * is chosen: the sender's own key too may have been revoked there. */
-static gboolean
-refresh_everyone (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
-{
-  g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
-
-  distinct_recipients (data->message, emails, emails);
-  g_ptr_array_add (emails, NULL);
-  return update_from_directory (self, data->message, emails, cancellable, error);
-}
-
+/* @emails' keys, when every one can be sealed to; else NULL with
+ * SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS and the statuses in
+ * @data->key_results. */
 static GPtrArray *
-resolve_recipients (SignetSendOperation *self, SendData *data, GCancellable *cancellable, GError **error)
+resolve_recipients (SignetSendOperation *self,
+                    SendData            *data,
+                    GPtrArray           *emails,
+                    GCancellable        *cancellable,
+                    GError             **error)
 {
-  g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) results = NULL;
 
-  distinct_recipients (data->message, emails, emails);
-  g_ptr_array_add (emails, NULL);
   results = signet_key_directory_resolve_sync (self->directory, (const char * const *) emails->pdata,
                                                cancellable, error);
   if (results == NULL)
@@ -430,9 +422,12 @@ choose_seal (SignetSendOperation *self,
   g_autoptr(GError) resolve_error = NULL;
   g_auto(SignetSealChoice) choice = { 0 };
 
-  /* The directory's word first: the sender's own key too may have been
-   * revoked there. */
-  if (!refresh_everyone (self, data, cancellable, error))
+  distinct_recipients (data->message, emails, emails);
+  g_ptr_array_add (emails, NULL);
+  /* The directory's word on every recipient and the sender first, before
+   * any key is chosen: the sender's own key too may have been revoked
+   * there. */
+  if (!update_from_directory (self, data->message, emails, cancellable, error))
     return FALSE;
   pgp_own = own_key_for (self, data, cancellable, &own_error);
   if (pgp_own == NULL && !g_error_matches (own_error, SIGNET_KEY_MANAGEMENT_ERROR,
@@ -441,15 +436,13 @@ choose_seal (SignetSendOperation *self,
       g_propagate_error (error, g_steal_pointer (&own_error));
       return FALSE;
     }
-  pgp_results = resolve_recipients (self, data, cancellable, &resolve_error);
+  pgp_results = resolve_recipients (self, data, emails, cancellable, &resolve_error);
   if (pgp_results == NULL && !g_error_matches (resolve_error, SIGNET_KEY_MANAGEMENT_ERROR,
                                                SIGNET_KEY_MANAGEMENT_ERROR_RECIPIENTS))
     {
       g_propagate_error (error, g_steal_pointer (&resolve_error));
       return FALSE;
     }
-  distinct_recipients (data->message, emails, emails);
-  g_ptr_array_add (emails, NULL);
   g_clear_pointer (&data->report->own_fingerprint, g_free);
   if (!signet_seal_choice_decide (self->directory, self->servers, signet_message_get_from (data->message)->email,
                                   (const char * const *) emails->pdata, data->prefer_smime,
