@@ -289,10 +289,10 @@ subkey_can_encrypt (gpgme_key_t key)
   return FALSE;
 }
 
-/* Why @key (whose user ID @uid carries the address) cannot be used, or OK. */
 /* Keys are listed with their TOFU information, for classify_key(). */
 #define KEYLIST_MODE (GPGME_KEYLIST_MODE_LOCAL | GPGME_KEYLIST_MODE_WITH_TOFU)
 
+/* Why @key (whose user ID @uid carries the address) cannot be used, or OK. */
 static SignetKeyStatus
 classify_key (gpgme_key_t key, gpgme_user_id_t uid)
 {

@@ -207,6 +207,20 @@ naming_context (LDAP *ld)
   return base;
 }
 
+/* A server that fails to answer leaves the other suggestions (the
+ * keyring's, other servers'): only a cancellation is an error. Returns
+ * whether the search goes on. */
+static gboolean
+only_cancel_fails (GError **error)
+{
+  if (error != NULL && *error != NULL && !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_debug ("No suggestions from a directory server: %s", (*error)->message);
+      g_clear_error (error);
+    }
+  return error == NULL || *error == NULL;
+}
+
 /* The people of the directory at @url matching @prefix, at most @max. */
 static gboolean
 search_server (const char *url, const char *prefix, guint max, GPtrArray *people,
@@ -300,14 +314,7 @@ out:
   if (ld != NULL)
     ldap_unbind_ext_s (ld, NULL, NULL);
   ldap_free_urldesc (desc);
-  /* A directory that fails to answer leaves the keyring's suggestions:
-   * only a cancellation is an error. */
-  if (!ok && error != NULL && *error != NULL && !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_debug ("No suggestions from a directory: %s", (*error)->message);
-      g_clear_error (error);
-    }
-  return error == NULL || *error == NULL;
+  return ok || only_cancel_fails (error);
 }
 
 /* The user IDs on the keyserver @server that @prefix starts a word of. */
@@ -323,15 +330,7 @@ search_keyserver (SignetLdapCompletion *self, const char *server, const char *pr
     return TRUE;
   if (!signet_directory_servers_search_sync (self->servers, server, prefix, max, found, fingerprints,
                                              cancellable, error))
-    {
-      /* As for LDAP: a keyserver that fails leaves the other suggestions. */
-      if (error != NULL && *error != NULL && !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_debug ("No suggestions from a keyserver: %s", (*error)->message);
-          g_clear_error (error);
-        }
-      return error == NULL || *error == NULL;
-    }
+    return only_cancel_fails (error);
   for (guint i = 0; i < found->len && (max == 0 || people->len < max); i++)
     {
       SignetAddress *address = g_ptr_array_index (found, i);
