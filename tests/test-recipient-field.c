@@ -456,6 +456,75 @@ test_status (Fixture *f, gconstpointer data)
   g_assert_false (gtk_widget_has_css_class (pill_at (f, 1), "signet-key-error"));
 }
 
+static SignetKeyResult *
+key_result (const char *email, SignetKeyStatus status)
+{
+  SignetKeyResult *r = g_new0 (SignetKeyResult, 1);
+
+  r->email = g_strdup (email);
+  r->status = status;
+  return r;
+}
+
+static void
+count_notify (SignetRecipient *recipient, GParamSpec *pspec, guint *n)
+{
+  (*n)++;
+}
+
+/* A directory's answer for many recipients at once: each pill takes the
+ * result for its own address however either is written, a pill the answer
+ * does not name keeps what it shows, and a pill told again what it already
+ * shows is not touched (a hundred pills are not all redrawn for every
+ * answer). */
+static void
+test_key_results (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) in = addresses (NULL, "alice@example.org", NULL, "Erin@Example.org",
+                                       NULL, "frank@example.org", NULL, "ALICE@example.ORG", NULL, NULL);
+  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_key_result_free);
+  GListModel *model;
+  g_autoptr(SignetRecipient) alice = NULL;
+  g_autoptr(SignetRecipient) erin = NULL;
+  g_autoptr(SignetRecipient) frank = NULL;
+  g_autoptr(SignetRecipient) alice_again = NULL;
+  guint notified = 0;
+
+  signet_recipient_field_set_addresses (f->field, in);
+  model = signet_recipient_field_get_model (f->field);
+  alice = g_list_model_get_item (model, 0);
+  erin = g_list_model_get_item (model, 1);
+  frank = g_list_model_get_item (model, 2);
+  alice_again = g_list_model_get_item (model, 3);
+  signet_recipient_set_status (frank, SIGNET_KEY_STATUS_REVOKED, NULL);
+
+  g_ptr_array_add (results, key_result ("ALICE@EXAMPLE.ORG", SIGNET_KEY_STATUS_OK));
+  g_ptr_array_add (results, key_result ("erin@example.org", SIGNET_KEY_STATUS_EXPIRED));
+  g_ptr_array_add (results, key_result ("zoe@example.org", SIGNET_KEY_STATUS_MISSING));
+  signet_recipient_field_show_key_results (f->field, results);
+
+  g_assert_cmpint (signet_recipient_get_status (alice), ==, SIGNET_KEY_STATUS_OK);
+  g_assert_cmpint (signet_recipient_get_status (alice_again), ==, SIGNET_KEY_STATUS_OK);
+  g_assert_true (signet_recipient_get_checked (alice_again));
+  g_assert_cmpint (signet_recipient_get_status (erin), ==, SIGNET_KEY_STATUS_EXPIRED);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pill_at (f, 1)), ==,
+                   "Erin@Example.org: The sealing key has expired");
+  g_assert_cmpint (signet_recipient_get_status (frank), ==, SIGNET_KEY_STATUS_REVOKED);
+  g_assert_cmpuint (n_pills (f), ==, 4);
+
+  /* The same answer again changes nothing, and says nothing. */
+  g_signal_connect (alice, "notify::status-text", G_CALLBACK (count_notify), &notified);
+  g_signal_connect (erin, "notify::status-text", G_CALLBACK (count_notify), &notified);
+  signet_recipient_field_show_key_results (f->field, results);
+  g_assert_cmpuint (notified, ==, 0);
+
+  /* A different answer does. */
+  ((SignetKeyResult *) g_ptr_array_index (results, 1))->status = SIGNET_KEY_STATUS_OK;
+  signet_recipient_field_show_key_results (f->field, results);
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_cmpint (signet_recipient_get_status (erin), ==, SIGNET_KEY_STATUS_OK);
+}
+
 /* The composer's line about the whole field. */
 static GtkWidget *
 find_label (GtkWidget *root, const char *text)
@@ -550,6 +619,7 @@ main (int argc, char *argv[])
   ADD ("invalid", test_invalid);
   ADD ("round-trip", test_round_trip);
   ADD ("status", test_status);
+  ADD ("key-results", test_key_results);
   ADD ("message", test_message);
   ADD ("changed", test_changed);
 #undef ADD

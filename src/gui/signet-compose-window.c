@@ -52,6 +52,7 @@ struct _SignetComposeWindow
   gboolean              sign_wanted;      /* Sign was asked for, whether the sender can sign or not */
   gboolean              sign_asked;       /* ... by the user (or the draft), not only by default */
   SignetSignAvailability *sign_availability; /* NULL: no directory to look in */
+  gboolean                painted;           /* its first frame is on screen */
 
   Op                    op;
   guint                 op_serial;        /* bumped when a check is abandoned */
@@ -419,11 +420,8 @@ show_key_status (SignetComposeWindow *self, GPtrArray *key_results)
   for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
     {
       signet_recipient_field_set_message (fields[f], NULL);
-      for (guint i = 0; key_results != NULL && i < key_results->len; i++)
-        {
-          const SignetKeyResult *r = g_ptr_array_index (key_results, i);
-          signet_recipient_field_set_status (fields[f], r->email, r->status, NULL);
-        }
+      if (key_results != NULL)
+        signet_recipient_field_show_key_results (fields[f], key_results);
     }
 }
 
@@ -1751,7 +1749,8 @@ on_sender_changed (SignetComposeWindow *self)
 {
   g_autofree char *own_key = NULL;
 
-  if (self->sign_availability == NULL)
+  /* Until the first frame is drawn: then. */
+  if (self->sign_availability == NULL || !self->painted)
     return;
   g_object_get (self->operation, "own-key", &own_key, NULL);
   signet_sign_availability_set_sender (self->sign_availability,
@@ -1770,7 +1769,6 @@ setup_sign (SignetComposeWindow *self)
                                self, G_CONNECT_SWAPPED);
       g_signal_connect_object (self->from_entry, "changed", G_CALLBACK (on_sender_changed),
                                self, G_CONNECT_SWAPPED);
-      on_sender_changed (self);
     }
   update_sign_toggle (self);
 }
@@ -2092,11 +2090,42 @@ focus_start (SignetComposeWindow *self)
     gtk_widget_grab_focus (GTK_WIDGET (self->to_entry));
 }
 
+/* The spinner that Send and Check Names show is the first icon drawn
+ * from the theme's SVGs: loading it then (gdk-pixbuf's SVG loader and
+ * librsvg opened and set up) held that frame up by several milliseconds.
+ * Once a composer is on screen, GTK's loader threads fetch it instead. */
+static void
+preload_busy_icon (SignetComposeWindow *self)
+{
+  static GtkIconPaintable *icon;
+
+  if (icon == NULL)
+    icon = gtk_icon_theme_lookup_icon (gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (self))),
+                                       "process-working-symbolic", NULL, 16,
+                                       gtk_widget_get_scale_factor (GTK_WIDGET (self)),
+                                       GTK_TEXT_DIR_NONE, GTK_ICON_LOOKUP_PRELOAD);
+}
+
+/* What the window needs soon but not for its first frame starts once that
+ * frame is on screen: asking GnuPG whether the sender can sign forks gpg
+ * (and gpgconf) from this process, and each fork makes the main thread
+ * take copy-on-write faults while it builds and draws the window. */
+static void
+on_first_paint (GdkFrameClock *clock, SignetComposeWindow *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, on_first_paint, self);
+  self->painted = TRUE;
+  on_sender_changed (self);
+  preload_busy_icon (self);
+}
+
 static void
 on_first_map (SignetComposeWindow *self)
 {
   g_signal_handlers_disconnect_by_func (self, on_first_map, NULL);
   focus_start (self);
+  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
+                           G_CALLBACK (on_first_paint), self, 0);
 }
 
 SignetComposeWindow *

@@ -971,6 +971,37 @@ signet_recipient_field_set_status (SignetRecipientField *self,
     }
 }
 
+/* Shows each of @key_results (#SignetKeyResult) on the pills of its
+ * address; other pills keep what they show. One pass over the pills, so
+ * a hundred recipients cost a hundred lookups, not ten thousand
+ * comparisons. */
+void
+signet_recipient_field_show_key_results (SignetRecipientField *self,
+                                         GPtrArray            *key_results)
+{
+  g_autoptr(GHashTable) by_email = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GListModel *model;
+
+  g_return_if_fail (SIGNET_IS_RECIPIENT_FIELD (self));
+  g_return_if_fail (key_results != NULL);
+
+  for (guint i = 0; i < key_results->len; i++)
+    {
+      const SignetKeyResult *r = g_ptr_array_index (key_results, i);
+      g_hash_table_insert (by_email, signet_address_normalize (r->email), (gpointer) r);
+    }
+  model = G_LIST_MODEL (self->store);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SignetRecipient) recipient = g_list_model_get_item (model, i);
+      g_autofree char *email = signet_address_normalize (signet_recipient_get_address (recipient)->email);
+      const SignetKeyResult *r = g_hash_table_lookup (by_email, email);
+
+      if (r != NULL)
+        signet_recipient_set_status (recipient, r->status, NULL);
+    }
+}
+
 void
 signet_recipient_field_clear_status (SignetRecipientField *self)
 {

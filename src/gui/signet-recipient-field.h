@@ -25,6 +25,8 @@ void        signet_recipient_field_set_status     (SignetRecipientField *self,
                                                    const char           *email,
                                                    SignetKeyStatus       status,
                                                    const char           *text);
+void        signet_recipient_field_show_key_results (SignetRecipientField *self,
+                                                     GPtrArray            *key_results);
 void        signet_recipient_field_clear_status   (SignetRecipientField *self);
 void        signet_recipient_field_set_message    (SignetRecipientField *self,
                                                    const char           *text);

@@ -179,10 +179,15 @@ signet_recipient_set_status (SignetRecipient *self,
 {
   g_return_if_fail (SIGNET_IS_RECIPIENT (self));
 
+  if (text == NULL)
+    text = signet_key_status_describe (status);
+  /* Told again what it already shows: its pill is not redrawn. */
+  if (self->checked && self->status == status && g_strcmp0 (self->status_text, text) == 0)
+    return;
   self->checked = TRUE;
   self->status = status;
   g_free (self->status_text);
-  self->status_text = g_strdup (text != NULL ? text : signet_key_status_describe (status));
+  self->status_text = g_strdup (text);
   notify_status (self);
 }
 
