@@ -809,7 +809,17 @@ test_compose_no_dictionary (Fixture *f, gconstpointer data)
   g_assert_cmpstr (body, ==, "");
 }
 
-/* The real composer: its menu has the spelling items, its body is checked. */
+static gboolean
+menu_lists_languages (gpointer data)
+{
+  g_autofree char *menu = menu_text_with_submenus (gtk_menu_button_get_menu_model (data));
+
+  return strstr (menu, "spell.languageen_US") != NULL;
+}
+
+/* The real composer: its menu has the spelling items (once the window is
+ * on screen: spell checking is set up after its first frame), its body is
+ * checked. */
 static void
 test_compose_window (Fixture *f, gconstpointer data)
 {
@@ -830,6 +840,7 @@ test_compose_window (Fixture *f, gconstpointer data)
   view = GTK_TEXT_VIEW (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "body_view"));
   button = GTK_MENU_BUTTON (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "menu_button"));
 
+  signet_test_wait_until (menu_lists_languages, button);
   menu = menu_text_with_submenus (gtk_menu_button_get_menu_model (button));
   g_assert_nonnull (strstr (menu, "[Check S_pelling spell.enabled]"));
   g_assert_nonnull (strstr (menu, "[English (United States) spell.languageen_US]"));

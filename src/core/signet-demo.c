@@ -4,55 +4,62 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
-#include <gpgme.h>
 
 #include "signet-core.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
-#include "signet-key-directory-private.h"
 
 /* The demo directory: a GnuPG home with the demo sender's key pair, three
  * recipients with valid keys, one with an expired and one with a revoked key.
  * Keys are shipped because an expired or revoked key cannot be made on the
  * spot. The sender's key is ultimately trusted (trusted-key) and has
  * certified the recipients' keys, so they are valid without ALWAYS_TRUST. */
-#define DEMO_KEYS_RESOURCE "/io/github/signetmail/Signet/demo/demo-keys.asc"
 #define DEMO_SENDER_KEYID "7A3F2A942CEF5CBA"
 
-static gboolean
-import_keys (const char *homedir, GError **error)
-{
-  g_autoptr(GBytes) keys = NULL;
-  g_auto(gpgme_ctx_t) ctx = NULL;
-  g_auto(gpgme_data_t) data = NULL;
-  gpgme_import_result_t result;
-  gpgme_error_t err;
-  gsize len;
-  const char *bytes;
+#define DEMO_HOME_RESOURCE "/io/github/signetmail/Signet/demo/gnupg"
 
-  keys = g_resources_lookup_data (DEMO_KEYS_RESOURCE, 0, error);
+/* Writes one file of the shipped home into @homedir. */
+static gboolean
+copy_resource (const char *homedir, const char *name, GError **error)
+{
+  g_autofree char *resource = g_build_path ("/", DEMO_HOME_RESOURCE, name, NULL);
+  g_autofree char *path = g_build_filename (homedir, name, NULL);
+  g_autoptr(GBytes) bytes = g_resources_lookup_data (resource, 0, error);
+  gsize len;
+  const char *data;
+
+  if (bytes == NULL)
+    return FALSE;
+  data = g_bytes_get_data (bytes, &len);
+  return g_file_set_contents_full (path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+/* The keys go in as GnuPG keeps them (the keybox, and the agent's secret
+ * key files, made from demo-keys.asc by build-aux/make-demo-home.py):
+ * importing them would start gpg and gpg-agent, a tenth of a second that
+ * the first composer would wait for. */
+static gboolean
+copy_keys (const char *homedir, GError **error)
+{
+  g_autofree char *private_dir = g_build_filename (homedir, "private-keys-v1.d", NULL);
+  g_auto(GStrv) keys = g_resources_enumerate_children (DEMO_HOME_RESOURCE "/private-keys-v1.d", 0, error);
+
   if (keys == NULL)
     return FALSE;
-  bytes = g_bytes_get_data (keys, &len);
-
-  err = gpgme_new (&ctx);
-  if (err == 0)
-    err = gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_OpenPGP, NULL, homedir);
-  if (err == 0)
-    err = gpgme_data_new_from_mem (&data, bytes, len, 0);
-  if (err == 0)
-    err = gpgme_op_import (ctx, data);
-  result = err == 0 ? gpgme_op_import_result (ctx) : NULL;
-  if (err == 0 && (result == NULL || result->imported + result->unchanged == 0 ||
-                   result->secret_imported + result->secret_unchanged == 0))
-    err = gpgme_error (GPG_ERR_NO_SECKEY);
-  if (err != 0)
+  if (g_mkdir_with_parents (private_dir, 0700) != 0)
     {
-      signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR,
-                              SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
+      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                   _("Could not create the demo directory %s: %s"), homedir, g_strerror (errno));
       return FALSE;
     }
-  return TRUE;
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_autofree char *name = g_build_filename ("private-keys-v1.d", keys[i], NULL);
+
+      if (!copy_resource (homedir, name, error))
+        return FALSE;
+    }
+  return copy_resource (homedir, "pubring.kbx", error);
 }
 
 /* Creates the demo directory at @homedir on first use. */
@@ -77,7 +84,7 @@ signet_demo_ensure_directory (const char   *homedir,
     return FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-  if (!import_keys (homedir, error))
+  if (!copy_keys (homedir, error))
     return FALSE;
   return g_file_set_contents (stamp, "", 0, error);
 }

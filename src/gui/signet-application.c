@@ -663,6 +663,8 @@ signet_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", (const char *[]) { "<Control>q", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.new-message", (const char *[]) { "<Control>n", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", (const char *[]) { "<Control>comma", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay",
+                                         (const char *[]) { "<Control>question", NULL });
   self->sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, app);
   self->sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, app);
   /* The terminal Signet was started from is closed. */

@@ -69,6 +69,7 @@ struct _SignetComposeWindow
   gboolean              close_after_op;   /* close once the op in flight succeeds */
   GPtrArray            *close_tasks;      /* GTask (no source object): close requests waiting for an answer */
   AdwMessageDialog     *close_dialog;
+  GtkWindow            *shortcuts;        /* Keyboard Shortcuts, once asked for */
 
   AdwToastOverlay      *toast_overlay;
   GtkRevealer          *offline_revealer;
@@ -129,6 +130,7 @@ static void show_failure (SignetComposeWindow *self, const GError *error, GPtrAr
 static void try_close (SignetComposeWindow *self);
 static void focus_start (SignetComposeWindow *self);
 static void on_first_map (SignetComposeWindow *self);
+static void show_shortcuts (GSimpleAction *action, GVariant *parameter, gpointer user_data);
 static void schedule_autosave (SignetComposeWindow *self);
 static void remember_autosaved (SignetComposeWindow *self);
 static gboolean on_autosave (gpointer user_data);
@@ -1844,6 +1846,9 @@ signet_compose_window_dispose (GObject *object)
   if (self->attach_error_dialog != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->attach_error_dialog), (gpointer *) &self->attach_error_dialog);
   self->attach_error_dialog = NULL;
+  if (self->shortcuts != NULL)
+    gtk_window_destroy (self->shortcuts);
+  g_clear_object (&self->shortcuts);
   gtk_widget_dispose_template (GTK_WIDGET (self), SIGNET_TYPE_COMPOSE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->op_cancellable);
@@ -2027,6 +2032,9 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
 static void
 signet_compose_window_init (SignetComposeWindow *self)
 {
+  static const GActionEntry window_actions[] = {
+    { .name = "show-help-overlay", .activate = show_shortcuts },
+  };
   GtkEditable *fields[2];
   GtkEditable *recipients[3];
 
@@ -2043,6 +2051,7 @@ signet_compose_window_init (SignetComposeWindow *self)
   /* The menu's popover is otherwise announced by its type name. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_menu_button_get_popover (self->menu_button)),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Main Menu"), -1);
+  g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions, G_N_ELEMENTS (window_actions), self);
   self->cancellable = g_cancellable_new ();
   self->op_cancellable = g_cancellable_new ();
   self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
@@ -2062,10 +2071,6 @@ signet_compose_window_init (SignetComposeWindow *self)
   g_signal_connect (self, "map", G_CALLBACK (on_first_map), NULL);
   g_signal_connect_swapped (self->subject_entry, "changed", G_CALLBACK (update_title), self);
   signet_attachment_drop_attach (self, self->body_view);
-  self->spelling = signet_compose_spelling_new (self->body_view, self->subject_entry,
-                                                self->spell_language_menu, NULL);
-  gtk_widget_insert_action_group (GTK_WIDGET (self), "spell",
-                                  signet_compose_spelling_get_actions (self->spelling));
   update_busy (self);
 }
 
@@ -2090,6 +2095,28 @@ focus_start (SignetComposeWindow *self)
     gtk_widget_grab_focus (GTK_WIDGET (self->to_entry));
 }
 
+/* Keyboard Shortcuts (Ctrl+?), built the first time it is asked for:
+ * built with every composer, as GTK does for a help overlay it finds in
+ * the application's resources, it cost each one a few milliseconds
+ * before its first frame. */
+static void
+show_shortcuts (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SignetComposeWindow *self = user_data;
+
+  if (self->shortcuts == NULL)
+    {
+      g_autoptr(GtkBuilder) builder =
+        gtk_builder_new_from_resource ("/io/github/signetmail/Signet/signet-shortcuts-window.ui");
+
+      self->shortcuts = g_object_ref (GTK_WINDOW (gtk_builder_get_object (builder, "shortcuts_window")));
+      gtk_window_set_transient_for (self->shortcuts, GTK_WINDOW (self));
+      gtk_window_set_destroy_with_parent (self->shortcuts, TRUE);
+      gtk_window_set_hide_on_close (self->shortcuts, TRUE);
+    }
+  gtk_window_present (self->shortcuts);
+}
+
 /* The spinner that Send and Check Names show is the first icon drawn
  * from the theme's SVGs: loading it then (gdk-pixbuf's SVG loader and
  * librsvg opened and set up) held that frame up by several milliseconds.
@@ -2107,14 +2134,19 @@ preload_busy_icon (SignetComposeWindow *self)
 }
 
 /* What the window needs soon but not for its first frame starts once that
- * frame is on screen: asking GnuPG whether the sender can sign forks gpg
- * (and gpgconf) from this process, and each fork makes the main thread
- * take copy-on-write faults while it builds and draws the window. */
+ * frame is on screen: spell checking (enchant loads its providers, then
+ * the dictionary), and asking GnuPG whether the sender can sign, which
+ * forks gpg and gpgconf from this process; each fork makes the main
+ * thread take copy-on-write faults while it builds and draws the window. */
 static void
 on_first_paint (GdkFrameClock *clock, SignetComposeWindow *self)
 {
   g_signal_handlers_disconnect_by_func (clock, on_first_paint, self);
   self->painted = TRUE;
+  self->spelling = signet_compose_spelling_new (self->body_view, self->subject_entry,
+                                                self->spell_language_menu, NULL);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "spell",
+                                  signet_compose_spelling_get_actions (self->spelling));
   on_sender_changed (self);
   preload_busy_icon (self);
 }

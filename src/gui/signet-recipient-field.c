@@ -378,11 +378,72 @@ on_suggestion_activated (GtkListBox *list, GtkListBoxRow *row, SignetRecipientFi
   accept_suggestion (self, (guint) gtk_list_box_row_get_index (row));
 }
 
+/* The completion note on the suggestions, once they are made. */
+static void
+show_note (SignetRecipientField *self)
+{
+  if (self->note == NULL)
+    return;
+  gtk_label_set_text (GTK_LABEL (self->note), self->note_text != NULL ? self->note_text : "");
+  gtk_widget_set_visible (self->note, self->note_text != NULL);
+  if (self->note_text != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                    self->note_text, -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+/* The list of suggestions, made when there is first something to show:
+ * three fields' popovers would otherwise be built before the composer's
+ * first frame, for nothing most of the time. */
+static void
+ensure_popover (SignetRecipientField *self)
+{
+  GtkWidget *scrolled;
+  GtkWidget *box;
+
+  if (self->popover != NULL)
+    return;
+  self->suggestion_list = gtk_list_box_new ();
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Suggested addresses"), -1);
+  g_signal_connect (self->suggestion_list, "row-activated", G_CALLBACK (on_suggestion_activated), self);
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 320);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->suggestion_list);
+
+  /* A line above the suggestions, set before or after they are made. */
+  self->note = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (self->note), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->note), TRUE);
+  gtk_widget_set_margin_start (self->note, 6);
+  gtk_widget_set_margin_end (self->note, 6);
+  gtk_widget_set_margin_top (self->note, 6);
+  gtk_widget_add_css_class (self->note, "caption");
+  gtk_widget_add_css_class (self->note, "dim-label");
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (box), self->note);
+  gtk_box_append (GTK_BOX (box), scrolled);
+
+  self->popover = gtk_popover_new ();
+  /* Typing goes on in the field while the suggestions show. */
+  gtk_popover_set_autohide (GTK_POPOVER (self->popover), FALSE);
+  gtk_popover_set_has_arrow (GTK_POPOVER (self->popover), FALSE);
+  gtk_popover_set_position (GTK_POPOVER (self->popover), GTK_POS_BOTTOM);
+  gtk_widget_add_css_class (self->popover, "menu");
+  gtk_popover_set_child (GTK_POPOVER (self->popover), box);
+  gtk_widget_set_parent (self->popover, GTK_WIDGET (self));
+  show_note (self);
+}
+
 static void
 show_suggestions (SignetRecipientField *self, GPtrArray *found)
 {
   GtkWidget *child;
 
+  ensure_popover (self);
   while ((child = gtk_widget_get_first_child (self->suggestion_list)) != NULL)
     gtk_list_box_remove (GTK_LIST_BOX (self->suggestion_list), child);
   g_clear_pointer (&self->suggestions, g_ptr_array_unref);
@@ -485,43 +546,6 @@ signet_recipient_field_set_completion (SignetRecipientField *self,
   g_clear_pointer (&self->providers, g_ptr_array_unref);
   if (providers != NULL)
     self->providers = g_ptr_array_ref (providers);
-  if (self->popover == NULL && providers != NULL)
-    {
-      GtkWidget *scrolled = gtk_scrolled_window_new ();
-
-      self->suggestion_list = gtk_list_box_new ();
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _("Suggested addresses"), -1);
-      g_signal_connect (self->suggestion_list, "row-activated", G_CALLBACK (on_suggestion_activated), self);
-      gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-      gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
-      gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 320);
-      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->suggestion_list);
-      self->popover = gtk_popover_new ();
-      /* Typing goes on in the field while the suggestions show. */
-      gtk_popover_set_autohide (GTK_POPOVER (self->popover), FALSE);
-      gtk_popover_set_has_arrow (GTK_POPOVER (self->popover), FALSE);
-      gtk_popover_set_position (GTK_POPOVER (self->popover), GTK_POS_BOTTOM);
-      gtk_widget_add_css_class (self->popover, "menu");
-      {
-        GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-
-        self->note = gtk_label_new (NULL);
-        gtk_label_set_xalign (GTK_LABEL (self->note), 0);
-        gtk_label_set_wrap (GTK_LABEL (self->note), TRUE);
-        gtk_widget_set_margin_start (self->note, 6);
-        gtk_widget_set_margin_end (self->note, 6);
-        gtk_widget_set_margin_top (self->note, 6);
-        gtk_widget_add_css_class (self->note, "caption");
-        gtk_widget_add_css_class (self->note, "dim-label");
-        gtk_label_set_text (GTK_LABEL (self->note), self->note_text != NULL ? self->note_text : "");
-        gtk_widget_set_visible (self->note, self->note_text != NULL);
-        gtk_box_append (GTK_BOX (box), self->note);
-        gtk_box_append (GTK_BOX (box), scrolled);
-        gtk_popover_set_child (GTK_POPOVER (self->popover), box);
-      }
-      gtk_widget_set_parent (self->popover, GTK_WIDGET (self));
-    }
 }
 
 /* Up, Down, Enter and Escape while suggestions show. */
@@ -1039,13 +1063,5 @@ signet_recipient_field_set_completion_note (SignetRecipientField *self,
   g_return_if_fail (SIGNET_IS_RECIPIENT_FIELD (self));
   g_free (self->note_text);
   self->note_text = g_strdup (note);
-  if (self->note == NULL)
-    return;
-  gtk_label_set_text (GTK_LABEL (self->note), note != NULL ? note : "");
-  gtk_widget_set_visible (self->note, note != NULL);
-  if (note != NULL)
-    gtk_accessible_update_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                    note, -1);
-  else
-    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->suggestion_list), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  show_note (self);
 }
