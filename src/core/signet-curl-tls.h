@@ -1,7 +1,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <curl/curl.h>
+#include "signet-curl-api.h"
 
 G_BEGIN_DECLS
 

@@ -12,12 +12,12 @@
 
 #include "signet-ldap-completion.h"
 
-#include <ldap.h>
 #include <string.h>
 
 #include "signet-address.h"
 #include "signet-errors.h"
 #include "signet-key-directory-private.h"
+#include "signet-ldap-api.h"
 
 #define SOURCE_NAME "ldap"
 #define KEYSERVER_SOURCE_NAME "keyserver"
@@ -239,6 +239,8 @@ search_server (const char *url, const char *prefix, guint max, GPtrArray *people
   gboolean ok = FALSE;
   gint64 deadline = g_get_monotonic_time () + SEARCH_TOTAL_S * G_USEC_PER_SEC;
 
+  if (!signet_ldap_api_load (error))
+    return FALSE;
   if (ldap_url_parse (url, &desc) != LDAP_SUCCESS)
     return TRUE;  /* not an LDAP URL: nothing to ask */
   server = g_strdup_printf ("%s://%s:%d", desc->lud_scheme, desc->lud_host != NULL ? desc->lud_host : "",

@@ -517,7 +517,6 @@ signet_sent_folder_class_init (SignetSentFolderClass *klass)
   GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
 
   /* Before any thread can use libcurl. */
-  curl_global_init (CURL_GLOBAL_DEFAULT);
 
   object_class->set_property = signet_sent_folder_set_property;
   object_class->get_property = signet_sent_folder_get_property;

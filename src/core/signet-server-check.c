@@ -382,7 +382,6 @@ signet_server_check_async (SignetAccountProtocol  protocol,
   g_return_if_fail (protocol <= SIGNET_ACCOUNT_PROTOCOL_IMAP);
 
   /* Before any thread can use libcurl. */
-  curl_global_init (CURL_GLOBAL_DEFAULT);
   check = g_new0 (Check, 1);
   check->protocol = protocol;
   check->host = g_strdup (host);

@@ -871,7 +871,6 @@ signet_smtp_transport_class_init (SignetSmtpTransportClass *klass)
   GParamFlags rw = G_PARAM_READWRITE;
 
   /* Before any thread can use libcurl. */
-  curl_global_init (CURL_GLOBAL_DEFAULT);
 
   object_class->set_property = signet_smtp_transport_set_property;
   object_class->get_property = signet_smtp_transport_get_property;
