@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "signet-recipient-field.h"
+#include "signet-recipient-pill.h"
 #include "signet-test-util.h"
 
 typedef struct {
@@ -242,7 +243,7 @@ is_laid_out (gpointer data)
 {
   Fixture *f = data;
 
-  return gtk_widget_get_width (pill_at (f, 0)) > 0 && gtk_widget_get_width (pill_at (f, 9)) > 0;
+  return gtk_widget_get_width (pill_at (f, 0)) > 0 && gtk_widget_get_width (pill_at (f, n_pills (f) - 1)) > 0;
 }
 
 static void
@@ -250,12 +251,11 @@ test_wraps (Fixture *f, gconstpointer data)
 {
   graphene_rect_t first, last, text, field;
 
-  paste (f, "a0@example.org, b1@example.org, c2@example.org, d3@example.org, e4@example.org, "
-            "f5@example.org, g6@example.org, h7@example.org, i8@example.org, j9@example.org,");
-  g_assert_cmpuint (n_pills (f), ==, 10);
+  paste (f, "a0@example.org, b1@example.org, c2@example.org, d3@example.org,");
+  g_assert_cmpuint (n_pills (f), ==, 4);
   signet_test_wait_until (is_laid_out, f);
   g_assert_true (gtk_widget_compute_bounds (pill_at (f, 0), GTK_WIDGET (f->field), &first));
-  g_assert_true (gtk_widget_compute_bounds (pill_at (f, 9), GTK_WIDGET (f->field), &last));
+  g_assert_true (gtk_widget_compute_bounds (pill_at (f, 3), GTK_WIDGET (f->field), &last));
   g_assert_true (gtk_widget_compute_bounds (f->text, GTK_WIDGET (f->field), &text));
   g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (f->field), GTK_WIDGET (f->field), &field));
   g_test_message ("first %g,%g %gx%g last %g,%g text %g,%g %gx%g field %gx%g", first.origin.x, first.origin.y, first.size.width, first.size.height, last.origin.x, last.origin.y, text.origin.x, text.origin.y, text.size.width, text.size.height, field.size.width, field.size.height);
@@ -264,6 +264,139 @@ test_wraps (Fixture *f, gconstpointer data)
   g_assert_true (text.origin.y > last.origin.y || text.origin.x > last.origin.x);
   g_assert_cmpfloat (text.origin.x + text.size.width, <=, field.size.width);
   g_assert_cmpfloat (text.origin.y + text.size.height, <=, field.size.height);
+}
+
+/* Inside the rows the field shows (rows scrolled away are laid out
+ * above or below it, where it neither draws nor picks them). */
+static gboolean
+shown (Fixture *f, GtkWidget *child)
+{
+  graphene_rect_t b;
+  int height = gtk_widget_get_height (GTK_WIDGET (f->field));
+
+  return gtk_widget_get_width (child) > 0 &&
+         gtk_widget_compute_bounds (child, GTK_WIDGET (f->field), &b) &&
+         b.origin.y >= 0 && b.origin.y + b.size.height <= height &&
+         gtk_widget_pick (GTK_WIDGET (f->field), b.origin.x + b.size.width / 2, b.origin.y + b.size.height / 2,
+                          GTK_PICK_DEFAULT) != NULL;
+}
+
+static gboolean
+last_pill_shown (gpointer data)
+{
+  Fixture *f = data;
+
+  return shown (f, pill_at (f, n_pills (f) - 1));
+}
+
+static gboolean
+not_last_pill_shown (gpointer data)
+{
+  return !last_pill_shown (data);
+}
+
+static gboolean
+first_pill_shown (gpointer data)
+{
+  Fixture *f = data;
+
+  return shown (f, pill_at (f, 0));
+}
+
+static gboolean
+scroll_field (Fixture *f, double dy)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (f->field));
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_SCROLL (controller))
+        g_signal_emit_by_name (controller, "scroll", 0.0, dy, &handled);
+    }
+  pump ();
+  return handled;
+}
+
+/* How many rows of pills and text are shown, and that they are inside
+ * the field. */
+static guint
+rows_shown (Fixture *f)
+{
+  g_autoptr(GArray) tops = g_array_new (FALSE, FALSE, sizeof (float));
+  int height = gtk_widget_get_height (GTK_WIDGET (f->field));
+
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (f->field)); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      graphene_rect_t b;
+      gboolean known = FALSE;
+
+      if (!gtk_widget_get_visible (c) || c == gtk_widget_get_last_child (GTK_WIDGET (f->field)))
+        continue;
+      g_assert_true (gtk_widget_compute_bounds (c, GTK_WIDGET (f->field), &b));
+      if (b.origin.y < 0 || b.origin.y + b.size.height > height)
+        continue;
+      for (guint i = 0; i < tops->len; i++)
+        known |= ABS (g_array_index (tops, float, i) - b.origin.y) < b.size.height / 2;
+      if (!known)
+        g_array_append_val (tops, b.origin.y);
+    }
+  return tops->len;
+}
+
+/* Thirty recipients take four rows, not thirty: the field stops growing
+ * (the window would otherwise outgrow the screen), shows its last rows
+ * where typing goes, and the wheel brings the first ones back. Typing, or
+ * a new pill, shows the end again. */
+static void
+test_many_rows (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) list = g_string_new (NULL);
+  graphene_rect_t text, field;
+  guint steps;
+
+  for (guint i = 0; i < 36; i++)
+    g_string_append_printf (list, "person%u@example.org, ", i);
+  paste (f, list->str);
+  g_assert_cmpuint (n_pills (f), ==, 36);
+  signet_test_wait_until (last_pill_shown, f);
+  g_assert_cmpuint (rows_shown (f), ==, 4);
+  g_assert_false (shown (f, pill_at (f, 0)));
+  g_assert_true (gtk_widget_compute_bounds (f->text, GTK_WIDGET (f->field), &text));
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (f->field), GTK_WIDGET (f->field), &field));
+  g_assert_cmpfloat (text.origin.y + text.size.height, <=, field.size.height);
+  g_assert_cmpfloat (text.origin.y, >=, 0);
+
+  /* At the end already: down is not the field's to take. */
+  g_assert_false (scroll_field (f, 1));
+  /* Up, row by row (each shown at the next frame), to the first
+   * recipient; then no further. */
+  for (steps = 0; steps < 40 && scroll_field (f, -1); steps++)
+    ;
+  g_assert_cmpuint (steps, >, 0);
+  g_assert_cmpuint (steps, <, 40);
+  signet_test_wait_until (first_pill_shown, f);
+  g_assert_false (shown (f, pill_at (f, 35)));
+  /* The text keeps the focus, scrolled away. */
+  g_assert_true (gtk_widget_has_focus (f->text));
+  g_assert_false (scroll_field (f, -1));
+  g_assert_cmpuint (rows_shown (f), ==, 4);
+
+  /* The keyboard on a pill scrolled away brings its row back. */
+  g_assert_true (gtk_widget_grab_focus (signet_recipient_pill_get_remove (pill_at (f, 35))));
+  signet_test_wait_until (last_pill_shown, f);
+  g_assert_false (shown (f, pill_at (f, 0)));
+  g_assert_true (scroll_field (f, -1));
+  signet_test_wait_until (not_last_pill_shown, f);
+
+  /* Typing shows the end again, with what is typed. */
+  type (f, "z");
+  signet_test_wait_until (last_pill_shown, f);
+  g_assert_true (shown (f, f->text));
+  g_assert_false (shown (f, pill_at (f, 0)));
+  g_assert_cmpuint (n_pills (f), ==, 36);
 }
 
 static void
@@ -614,6 +747,7 @@ main (int argc, char *argv[])
   ADD ("focus-out", test_focus_out);
   ADD ("paste-ten", test_paste_ten);
   ADD ("wraps", test_wraps);
+  ADD ("many-rows", test_many_rows);
   ADD ("backspace", test_backspace);
   ADD ("remove-button", test_remove_button);
   ADD ("invalid", test_invalid);

@@ -24,6 +24,10 @@
 
 #define H_SPACING 4
 #define V_SPACING 4
+/* Rows of pills shown at most: more recipients than that scroll within
+ * them, as in other mail programs, rather than make the window taller than
+ * the screen (and every frame of it slower to draw). */
+#define MAX_ROWS 4
 
 struct _SignetRecipientField
 {
@@ -46,6 +50,15 @@ struct _SignetRecipientField
   GPtrArray    *suggestions;   /* SignetCompletion, as the rows show them */
   GCancellable *search_cancellable;
   guint         search_source;
+
+  /* Rows beyond MAX_ROWS: which are shown. */
+  guint         first_row;     /* when not following the end */
+  gboolean      follow_end;    /* the last rows, where typing goes */
+  GArray       *rows;          /* FlowRow, of the last allocation */
+  int           shift;         /* how far up the rows were moved then */
+  int           flow_height;   /* the height of the rows shown then */
+  gboolean      more_above;    /* rows scrolled away above, and below */
+  gboolean      more_below;
 };
 
 #define SEARCH_DELAY_MS 150
@@ -72,26 +85,44 @@ typedef struct {
   int        height;
 } FlowItem;
 
+typedef struct {
+  int top;
+  int height;
+} FlowRow;
+
+/* Which rows are shown, and how far up they move. */
+typedef struct {
+  guint first;
+  guint last;
+  int   shift;
+} FlowWindow;
+
+/* Rows scrolled away are laid out above or below the field, where it
+ * neither draws them (overflow hidden, and clipped above the message) nor
+ * lets them be clicked; they stay mapped, so the text keeps the focus. */
 static void
-flush_row (GArray *row, int y, int row_height, gboolean allocate)
+flush_row (GArray *row, int y, int row_height, const FlowWindow *window, GArray *rows)
 {
   int x = 0;
 
-  for (guint i = 0; allocate && i < row->len; i++)
+  for (guint i = 0; window != NULL && i < row->len; i++)
     {
       FlowItem *item = &g_array_index (row, FlowItem, i);
-      GtkAllocation a = { x, y + (row_height - item->height) / 2, item->width, item->height };
+      GtkAllocation a = { x, y - window->shift + (row_height - item->height) / 2, item->width, item->height };
 
       gtk_widget_size_allocate (item->child, &a, -1);
       x += item->width + H_SPACING;
     }
+  if (rows != NULL && row->len > 0)
+    g_array_append_val (rows, ((FlowRow) { y, row_height }));
   g_array_set_size (row, 0);
 }
 
-/* The height of the pills and text laid out in @width; allocates them too
- * when @allocate. */
+/* The height of all the pills and the text laid out in @width, row by
+ * row into @rows if not NULL; allocates the rows of @window too, if not
+ * NULL. */
 static int
-layout_flow (SignetRecipientField *self, int width, gboolean allocate)
+layout_flow (SignetRecipientField *self, int width, const FlowWindow *window, GArray *rows)
 {
   g_autoptr(GArray) row = g_array_new (FALSE, FALSE, sizeof (FlowItem));
   int x = 0, y = 0, row_height = 0;
@@ -108,7 +139,7 @@ layout_flow (SignetRecipientField *self, int width, gboolean allocate)
       item.width = child == self->text ? min : MAX (min, MIN (nat, width));
       if (row->len > 0 && x + H_SPACING + item.width > width)
         {
-          flush_row (row, y, row_height, allocate);
+          flush_row (row, y, row_height, window, rows);
           y += row_height + V_SPACING;
           x = row_height = 0;
         }
@@ -120,8 +151,120 @@ layout_flow (SignetRecipientField *self, int width, gboolean allocate)
       row_height = MAX (row_height, item.height);
       g_array_append_val (row, item);
     }
-  flush_row (row, y, row_height, allocate);
+  flush_row (row, y, row_height, window, rows);
   return y + row_height;
+}
+
+/* The rows shown of @rows, and the height they take. */
+static int
+flow_window (SignetRecipientField *self, GArray *rows, FlowWindow *window)
+{
+  guint n = rows->len;
+  guint most_first = n > MAX_ROWS ? n - MAX_ROWS : 0;
+  const FlowRow *first, *last;
+
+  window->first = self->follow_end ? most_first : MIN (self->first_row, most_first);
+  window->last = MIN (n, window->first + MAX_ROWS) - 1;
+  if (n == 0)
+    {
+      window->first = window->last = 0;
+      window->shift = 0;
+      return 0;
+    }
+  first = &g_array_index (rows, FlowRow, window->first);
+  last = &g_array_index (rows, FlowRow, window->last);
+  window->shift = first->top;
+  return last->top + last->height - first->top;
+}
+
+/* The height the pills and text take in @width: at most MAX_ROWS rows. */
+static int
+shown_flow_height (SignetRecipientField *self, int width)
+{
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (FlowRow));
+  FlowWindow window;
+
+  layout_flow (self, width, NULL, rows);
+  return flow_window (self, rows, &window);
+}
+
+static guint
+most_first_row (SignetRecipientField *self)
+{
+  return self->rows->len > MAX_ROWS ? self->rows->len - MAX_ROWS : 0;
+}
+
+/* Shows the rows from @first on (the last ones when it is past them). */
+static void
+scroll_to_row (SignetRecipientField *self, guint first)
+{
+  guint most_first = most_first_row (self);
+
+  self->first_row = MIN (first, most_first);
+  self->follow_end = self->first_row == most_first;
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+/* The wheel moves through the rows a row at a time; at either end it is
+ * left to whatever holds the field. */
+static gboolean
+on_scroll (GtkEventControllerScroll *controller, double dx, double dy, SignetRecipientField *self)
+{
+  guint most_first = most_first_row (self);
+  guint first = self->follow_end ? most_first : MIN (self->first_row, most_first);
+
+  if (dy < 0 && first > 0)
+    scroll_to_row (self, first - 1);
+  else if (dy > 0 && first < most_first)
+    scroll_to_row (self, first + 1);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* The keyboard on a pill of a row scrolled away brings that row back. */
+static void
+show_row_of (SignetRecipientField *self, GtkWidget *child)
+{
+  graphene_rect_t bounds;
+  guint most_first = most_first_row (self);
+  guint first = self->follow_end ? most_first : MIN (self->first_row, most_first);
+  float top;
+
+  if (!gtk_widget_compute_bounds (child, GTK_WIDGET (self), &bounds))
+    return;
+  top = bounds.origin.y + self->shift;
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      const FlowRow *row = &g_array_index (self->rows, FlowRow, i);
+
+      if (top < row->top || top >= row->top + row->height + V_SPACING)
+        continue;
+      if (i < first)
+        scroll_to_row (self, i);
+      else if (i >= first + MAX_ROWS)
+        scroll_to_row (self, i + 1 - MAX_ROWS);
+      return;
+    }
+}
+
+/* Typing, or pills coming and going, show the end again. */
+static void
+follow_end (SignetRecipientField *self)
+{
+  if (self->follow_end)
+    return;
+  self->follow_end = TRUE;
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+/* The text, in the last row, is where the focus goes: that row is shown
+ * again if it was scrolled away. */
+static gboolean
+focus_text (SignetRecipientField *self)
+{
+  follow_end (self);
+  return gtk_widget_grab_focus (self->text);
 }
 
 static int
@@ -178,11 +321,58 @@ signet_recipient_field_measure (GtkWidget      *widget,
       return;
     }
   width = for_size < 0 ? nat_width : MAX (for_size, min_width);
-  height = layout_flow (self, width, FALSE);
+  height = shown_flow_height (self, width);
   below = message_height (self, width);
   if (below > 0)
     height += V_SPACING + below;
   *minimum = *natural = height;
+}
+
+#define SHADE_HEIGHT 6
+
+/* A shade along an edge with rows beyond it, as a scrolled list shows. */
+static void
+shade_edge (GtkWidget *widget, GtkSnapshot *snapshot, float y, gboolean down)
+{
+  GdkRGBA color;
+  GdkRGBA clear;
+  float width = gtk_widget_get_width (widget);
+
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &color);
+  color.alpha *= 0.25;
+  clear = color;
+  clear.alpha = 0;
+  gtk_snapshot_append_linear_gradient (snapshot, &GRAPHENE_RECT_INIT (0, y, width, SHADE_HEIGHT),
+                                       &GRAPHENE_POINT_INIT (0, down ? y : y + SHADE_HEIGHT),
+                                       &GRAPHENE_POINT_INIT (0, down ? y + SHADE_HEIGHT : y),
+                                       (GskColorStop[]) { { 0, color }, { 1, clear } }, 2);
+}
+
+/* The rows drawn only where they are shown, not over the message below;
+ * a shade where more rows are scrolled away. */
+static void
+signet_recipient_field_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  SignetRecipientField *self = SIGNET_RECIPIENT_FIELD (widget);
+
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget), self->flow_height));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (child != self->message)
+      gtk_widget_snapshot_child (widget, child, snapshot);
+  if (self->more_above)
+    shade_edge (widget, snapshot, 0, TRUE);
+  if (self->more_below)
+    shade_edge (widget, snapshot, self->flow_height - SHADE_HEIGHT, FALSE);
+  gtk_snapshot_pop (snapshot);
+  gtk_widget_snapshot_child (widget, self->message, snapshot);
+}
+
+static void
+signet_recipient_field_set_focus_child (GtkWidget *widget, GtkWidget *child)
+{
+  GTK_WIDGET_CLASS (signet_recipient_field_parent_class)->set_focus_child (widget, child);
+  if (child != NULL)
+    show_row_of (SIGNET_RECIPIENT_FIELD (widget), child);
 }
 
 static void
@@ -192,8 +382,18 @@ signet_recipient_field_size_allocate (GtkWidget *widget,
                                       int        baseline)
 {
   SignetRecipientField *self = SIGNET_RECIPIENT_FIELD (widget);
-  int flow_height = layout_flow (self, width, TRUE);
+  FlowWindow window;
+  int flow_height;
   int below = message_height (self, width);
+
+  g_array_set_size (self->rows, 0);
+  layout_flow (self, width, NULL, self->rows);
+  flow_height = flow_window (self, self->rows, &window);
+  self->shift = window.shift;
+  self->flow_height = flow_height;
+  self->more_above = self->rows->len > 0 && window.first > 0;
+  self->more_below = self->rows->len > 0 && window.last + 1 < self->rows->len;
+  layout_flow (self, width, &window, NULL);
 
   if (below > 0)
     gtk_widget_size_allocate (self->message,
@@ -369,7 +569,7 @@ accept_suggestion (SignetRecipientField *self, guint index)
   hide_suggestions (self);
   append_addresses (self, addresses);
   gtk_editable_set_text (GTK_EDITABLE (self->text), "");
-  gtk_widget_grab_focus (self->text);
+  focus_text (self);
 }
 
 static void
@@ -655,7 +855,7 @@ on_focus_leave (SignetRecipientField *self)
 static void
 on_click_released (SignetRecipientField *self)
 {
-  gtk_widget_grab_focus (self->text);
+  focus_text (self);
 }
 
 static void
@@ -666,7 +866,7 @@ on_remove_clicked (SignetRecipientField *self, GtkButton *button)
   if (!g_ptr_array_find (self->pills, gtk_widget_get_parent (GTK_WIDGET (button)), &index))
     return;
   /* Before the button goes, so that focus stays in the field. */
-  gtk_widget_grab_focus (self->text);
+  focus_text (self);
   g_list_store_remove (self->store, index);
 }
 
@@ -711,6 +911,7 @@ on_items_changed (SignetRecipientField *self,
 
       g_ptr_array_insert (self->pills, position + i, add_pill (self, recipient, next));
     }
+  follow_end (self);
   g_signal_emit_by_name (self, "changed");
 }
 
@@ -750,7 +951,7 @@ signet_recipient_field_focus (GtkWidget *widget, GtkDirectionType direction)
 static gboolean
 signet_recipient_field_grab_focus (GtkWidget *widget)
 {
-  return gtk_widget_grab_focus (SIGNET_RECIPIENT_FIELD (widget)->text);
+  return focus_text (SIGNET_RECIPIENT_FIELD (widget));
 }
 
 static void
@@ -801,6 +1002,7 @@ signet_recipient_field_finalize (GObject *object)
   SignetRecipientField *self = SIGNET_RECIPIENT_FIELD (object);
 
   g_ptr_array_unref (self->pills);
+  g_array_unref (self->rows);
   g_free (self->error_text);
   g_free (self->note_text);
   G_OBJECT_CLASS (signet_recipient_field_parent_class)->finalize (object);
@@ -830,6 +1032,8 @@ signet_recipient_field_class_init (SignetRecipientFieldClass *klass)
 
   widget_class->measure = signet_recipient_field_measure;
   widget_class->size_allocate = signet_recipient_field_size_allocate;
+  widget_class->snapshot = signet_recipient_field_snapshot;
+  widget_class->set_focus_child = signet_recipient_field_set_focus_child;
   widget_class->get_request_mode = signet_recipient_field_get_request_mode;
   widget_class->grab_focus = signet_recipient_field_grab_focus;
   widget_class->focus = signet_recipient_field_focus;
@@ -851,6 +1055,8 @@ signet_recipient_field_class_init (SignetRecipientFieldClass *klass)
 static void
 signet_recipient_field_init (SignetRecipientField *self)
 {
+  GtkEventController *scroll;
+
   self->pills = g_ptr_array_new ();
   self->store = g_list_store_new (SIGNET_TYPE_RECIPIENT);
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -861,6 +1067,14 @@ signet_recipient_field_init (SignetRecipientField *self)
   gtk_widget_add_css_class (GTK_WIDGET (self), "signet-recipient-field");
   g_signal_connect_object (self->store, "items-changed", G_CALLBACK (on_items_changed), self,
                            G_CONNECT_SWAPPED);
+  self->follow_end = TRUE;
+  self->rows = g_array_new (FALSE, FALSE, sizeof (FlowRow));
+  gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+  g_signal_connect_swapped (self->text, "changed", G_CALLBACK (follow_end), self);
+  scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL |
+                                            GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
 }
 
 GtkWidget *
