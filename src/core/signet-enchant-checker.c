@@ -92,15 +92,27 @@ loaded_free (Loaded *loaded)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Loaded, loaded_free)
 
 static void
-free_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+free_dict_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  loaded_free (task_data);
+  Loaded *loaded = task_data;
+
+  enchant_broker_free_dict (loaded->broker, loaded->dict);
+  loaded->dict = NULL;
+  g_task_return_boolean (task, TRUE);
+}
+
+/* The broker, which unloads enchant's providers, goes where it was
+ * made: on the main thread. */
+static void
+on_dict_freed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  loaded_free (g_task_get_task_data (G_TASK (result)));
 }
 
 /* Taking Hunspell's tables apart costs about what building them did (tens
  * of milliseconds): a dictionary let go of on the main thread, by a
- * closing composer or a change of language, is freed in the background.
- * It has a broker of its own, so nothing else shares it. */
+ * closing composer or a change of language, is freed in GLib's worker
+ * pool. It has a broker of its own, so nothing else shares it. */
 static void
 loaded_free_later (Loaded *loaded)
 {
@@ -108,9 +120,14 @@ loaded_free_later (Loaded *loaded)
 
   if (loaded == NULL)
     return;
-  task = g_task_new (NULL, NULL, NULL, NULL);
+  if (loaded->dict == NULL)
+    {
+      loaded_free (loaded);
+      return;
+    }
+  task = g_task_new (NULL, NULL, on_dict_freed, NULL);
   g_task_set_task_data (task, loaded, NULL);
-  signet_thread_priority_run_in_background (task, free_in_thread);
+  g_task_run_in_thread (task, free_dict_in_thread);
 }
 
 /* Reads and parses @tag's dictionary: the slow part, any thread. */
@@ -337,6 +354,14 @@ signet_enchant_checker_class_init (SignetEnchantCheckerClass *klass)
 static void
 signet_enchant_checker_init (SignetEnchantChecker *self)
 {
+  static gsize pinned = 0;
+
+  /* enchant's providers (Hunspell, Aspell: C++ libraries) are opened once
+   * and stay, as if linked: a broker that lives as long as the process
+   * holds them. Otherwise each broker freed could unload them, in
+   * whichever thread frees it, while another thread still runs. */
+  if (g_once_init_enter (&pinned))
+    g_once_init_leave (&pinned, (gsize) enchant_broker_init ());
   self->broker = enchant_broker_init ();
   self->ignored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
