@@ -46,7 +46,16 @@ copy_keys (const char *homedir, GError **error)
 
   if (keys == NULL)
     return FALSE;
-  if (g_mkdir_with_parents (private_dir, 0700) != 0)
+  /* The secret keys go into this home and are the owner's alone: a link
+   * left in place of the directory is not followed, and a directory an
+   * earlier run left open is closed. */
+  if (g_file_test (private_dir, G_FILE_TEST_IS_SYMLINK) && g_unlink (private_dir) != 0)
+    {
+      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                   _("Could not create the demo directory %s: %s"), homedir, g_strerror (errno));
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (private_dir, 0700) != 0 || g_chmod (private_dir, 0700) != 0)
     {
       g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
                    _("Could not create the demo directory %s: %s"), homedir, g_strerror (errno));
