@@ -5,6 +5,8 @@
  * the demo home itself and nowhere else, and the demo still signs. */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +143,44 @@ test_partial_home (void)
   remove_home (home);
 }
 
+/* The disk fills while the home is made (here: a limit on file size that
+ * the keybox is over): making it fails, leaves no file half-written and
+ * no stamp, and the next run, with room again, makes a home that signs. */
+static void
+test_disk_full (void)
+{
+  char *home = signet_test_make_tmpdir ();
+  g_autofree char *stamp = g_build_filename (home, "signet-demo-ready", NULL);
+  g_autofree char *kbx = g_build_filename (home, "pubring.kbx", NULL);
+  g_autoptr(GError) error = NULL;
+  struct rlimit saved, small;
+  void (*old_handler) (int);
+  g_autoptr(GDir) d = NULL;
+  const char *name;
+
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  small = saved;
+  small.rlim_cur = 1024;
+  old_handler = signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &small), ==, 0);
+  g_assert_false (signet_demo_ensure_directory (home, NULL, &error));
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  signal (SIGXFSZ, old_handler);
+  g_assert_nonnull (error);
+  g_assert_false (g_file_test (stamp, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (kbx, G_FILE_TEST_EXISTS));
+  /* No temporary file left behind either. */
+  d = g_dir_open (home, 0, NULL);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_assert_true (g_str_equal (name, "gpg.conf") || g_str_equal (name, "private-keys-v1.d"));
+  g_clear_error (&error);
+
+  g_assert_true (signet_demo_ensure_directory (home, NULL, &error));
+  g_assert_no_error (error);
+  assert_demo_signs (home);
+  remove_home (home);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -150,5 +190,6 @@ main (int argc, char **argv)
   g_test_add_func ("/perf-hostile/demo/open-private-dir", test_open_private_dir);
   g_test_add_func ("/perf-hostile/demo/symlinked-keybox", test_symlinked_keybox);
   g_test_add_func ("/perf-hostile/demo/partial-home", test_partial_home);
+  g_test_add_func ("/perf-hostile/demo/disk-full", test_disk_full);
   return g_test_run ();
 }
