@@ -253,6 +253,78 @@ test_language_change_while_closing (void)
   settle ();
 }
 
+static void
+find_underline_tag (GtkTextTag *tag, gpointer data)
+{
+  PangoUnderline underline = PANGO_UNDERLINE_NONE;
+
+  g_object_get (tag, "underline", &underline, NULL);
+  if (underline == PANGO_UNDERLINE_ERROR)
+    *(GtkTextTag **) data = tag;
+}
+
+/* The words of @buffer that are underlined as misspelt, space-separated. */
+static char *
+misspelt_words (GtkTextBuffer *buffer)
+{
+  GtkTextTag *tag = NULL;
+  GString *out = g_string_new (NULL);
+  GtkTextIter iter;
+
+  gtk_text_tag_table_foreach (gtk_text_buffer_get_tag_table (buffer), find_underline_tag, &tag);
+  if (tag == NULL)
+    return g_string_free (out, FALSE);
+  gtk_text_buffer_get_start_iter (buffer, &iter);
+  if (!gtk_text_iter_starts_tag (&iter, tag))
+    gtk_text_iter_forward_to_tag_toggle (&iter, tag);
+  while (!gtk_text_iter_is_end (&iter))
+    {
+      GtkTextIter end = iter;
+      g_autofree char *word = NULL;
+
+      gtk_text_iter_forward_to_tag_toggle (&end, tag);
+      word = gtk_text_iter_get_text (&iter, &end);
+      g_string_append_printf (out, "%s%s", out->len ? " " : "", word);
+      iter = end;
+      gtk_text_iter_forward_to_tag_toggle (&iter, tag);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+body_flags_mesage (gpointer data)
+{
+  g_autofree char *words = misspelt_words (data);
+
+  return g_strcmp0 (words, "mesage") == 0;
+}
+
+/* Text that is in the body before the first frame (a draft reopened, a
+ * mailto: link) is checked once spell checking starts: in the first
+ * composer, and in a second one whose dictionary is already loaded. */
+static void
+test_text_before_first_frame_checked (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  Fixture f[2] = { { { 0 } } };
+
+  g_settings_set_string (settings, "spell-language", "en_US");
+  for (guint i = 0; i < 2; i++)
+    {
+      GtkTextBuffer *buffer;
+
+      open_window (&f[i], "Signet Demo <demo@example.org>", FALSE);
+      buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child (&f[i], "body_view")));
+      gtk_text_buffer_set_text (buffer, "Thanks for the mesage.", -1);
+      gtk_window_present (GTK_WINDOW (f[i].window));
+      signet_test_wait_until (body_flags_mesage, buffer);
+    }
+  close_all (&f[1]);
+  g_assert_null (f[0].window);
+  signet_test_services_clear (&f[0].s);
+  g_settings_reset (settings, "spell-language");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -267,6 +339,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/perf-hostile/compose/closed-before-first-frame", test_closed_before_first_frame);
   g_test_add_func ("/perf-hostile/compose/shortcuts-close-with-composer", test_shortcuts_close_with_composer);
   g_test_add_func ("/perf-hostile/compose/language-change-while-closing", test_language_change_while_closing);
+  g_test_add_func ("/perf-hostile/compose/text-before-first-frame-checked", test_text_before_first_frame_checked);
   ret = g_test_run ();
   signet_test_remove_gnupghome (homedir);
   return ret;
