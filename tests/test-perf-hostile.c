@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "signet-demo.h"
+#include "signet-enchant-checker.h"
 #include "signet-test-util.h"
 
 #define N_DEMO_SECRET_KEYS 12
@@ -181,6 +182,59 @@ test_disk_full (void)
   remove_home (home);
 }
 
+typedef struct {
+  guint pending;
+} Loads;
+
+static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Loads *loads = data;
+
+  /* A load overtaken by a later one says so; either way it is done. */
+  signet_spell_checker_set_language_finish (SIGNET_SPELL_CHECKER (source), result, NULL);
+  loads->pending--;
+}
+
+static gboolean
+loads_done (gpointer data)
+{
+  return ((Loads *) data)->pending == 0;
+}
+
+/* Dictionaries let go of while others load, and checkers finalized
+ * while their dictionaries are still being freed in the background: a
+ * new checker checks and suggests all the while, with nothing freed
+ * twice or used once freed (run under ASan). */
+static void
+test_dictionaries_freed_while_loading (void)
+{
+  const char *tags[] = { "en_US", "de_DE", "fr_FR" };
+
+  for (guint round = 0; round < 12; round++)
+    {
+      g_autoptr(SignetSpellChecker) checker = signet_enchant_checker_new ();
+      Loads loads = { 0 };
+      g_auto(GStrv) suggestions = NULL;
+
+      g_assert_true (signet_spell_checker_set_language (checker, tags[round % 3], NULL));
+      for (guint i = 0; i < 4; i++)
+        {
+          loads.pending++;
+          signet_spell_checker_set_language_async (checker, tags[(round + i) % 3], NULL, on_loaded, &loads);
+        }
+      signet_test_wait_until (loads_done, &loads);
+      g_assert_cmpstr (signet_spell_checker_get_language (checker), ==, tags[(round + 3) % 3]);
+      suggestions = signet_spell_checker_list_suggestions (checker, "mesage", -1);
+      g_assert_nonnull (suggestions);
+      /* Switching back frees the one just used, in the background, as the
+       * checker itself goes. */
+      g_assert_true (signet_spell_checker_set_language (checker, tags[(round + 1) % 3], NULL));
+    }
+  /* The background frees finish before the process ends. */
+  g_usleep (G_USEC_PER_SEC / 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -191,5 +245,6 @@ main (int argc, char **argv)
   g_test_add_func ("/perf-hostile/demo/symlinked-keybox", test_symlinked_keybox);
   g_test_add_func ("/perf-hostile/demo/partial-home", test_partial_home);
   g_test_add_func ("/perf-hostile/demo/disk-full", test_disk_full);
+  g_test_add_func ("/perf-hostile/spell/dictionaries-freed-while-loading", test_dictionaries_freed_while_loading);
   return g_test_run ();
 }
