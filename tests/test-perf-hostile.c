@@ -235,12 +235,30 @@ test_dictionaries_freed_while_loading (void)
   g_usleep (G_USEC_PER_SEC / 2);
 }
 
+/* A file where the key directory belongs: the demo is not unusable for
+ * good; the file makes way for the directory. */
+static void
+test_file_for_private_dir (void)
+{
+  char *home = signet_test_make_tmpdir ();
+  g_autofree char *dir = private_dir (home);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (dir, "", 0, NULL));
+  g_assert_true (signet_demo_ensure_directory (home, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (signet_test_count_files (dir), ==, N_DEMO_SECRET_KEYS);
+  assert_demo_signs (home);
+  remove_home (home);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/perf-hostile/demo/symlinked-private-dir", test_symlinked_private_dir);
+  g_test_add_func ("/perf-hostile/demo/file-for-private-dir", test_file_for_private_dir);
   g_test_add_func ("/perf-hostile/demo/open-private-dir", test_open_private_dir);
   g_test_add_func ("/perf-hostile/demo/symlinked-keybox", test_symlinked_keybox);
   g_test_add_func ("/perf-hostile/demo/partial-home", test_partial_home);
