@@ -252,53 +252,6 @@ test_file_for_private_dir (void)
   remove_home (home);
 }
 
-/* The enchant providers Signet's brokers have loaded, as mapped now. */
-static char *
-providers_loaded (void)
-{
-  g_autofree char *maps = NULL;
-  const char *names[] = { "enchant_aspell.so", "enchant_hspell.so", "enchant_hunspell.so" };
-  GString *out = g_string_new (NULL);
-
-  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (strstr (maps, names[i]) != NULL)
-      g_string_append_printf (out, "%s%s", out->len ? " " : "", names[i]);
-  return g_string_free (out, FALSE);
-}
-
-/* The last composer closes and Signet quits at once: its dictionary is
- * let go of in the background while the process exits. Freeing the last
- * broker there unloads enchant's provider modules (dlclose) from that
- * thread, which runs their destructors (__cxa_finalize) while exit()
- * runs the process's: Signet crashed on quit (SEGV in __cxa_finalize, in
- * a thread GLib started). Nothing may be unloaded by a thread the exit
- * does not wait for: the providers a checker loaded stay loaded after
- * it and its dictionaries are gone. */
-static void
-test_providers_stay_loaded (void)
-{
-  SignetSpellChecker *checker = signet_enchant_checker_new ();
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
-  gint64 until;
-
-  g_assert_true (signet_spell_checker_set_language (checker, "en_US", NULL));
-  before = providers_loaded ();
-  g_assert_cmpstr (before, !=, "");
-  g_object_unref (checker);
-  /* Long enough for the background free, several times over (it takes
-   * tens of milliseconds). */
-  until = g_get_monotonic_time () + G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
-  after = providers_loaded ();
-  g_assert_cmpstr (after, ==, before);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -311,6 +264,5 @@ main (int argc, char **argv)
   g_test_add_func ("/perf-hostile/demo/partial-home", test_partial_home);
   g_test_add_func ("/perf-hostile/demo/disk-full", test_disk_full);
   g_test_add_func ("/perf-hostile/spell/dictionaries-freed-while-loading", test_dictionaries_freed_while_loading);
-  g_test_add_func ("/perf-hostile/spell/providers-stay-loaded", test_providers_stay_loaded);
   return g_test_run ();
 }
