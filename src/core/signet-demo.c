@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "signet-core.h"
 #include "signet-errors.h"
@@ -43,10 +44,20 @@ copy_keys (const char *homedir, GError **error)
 {
   g_autofree char *private_dir = g_build_filename (homedir, "private-keys-v1.d", NULL);
   g_auto(GStrv) keys = g_resources_enumerate_children (DEMO_HOME_RESOURCE "/private-keys-v1.d", 0, error);
+  GStatBuf st;
 
   if (keys == NULL)
     return FALSE;
-  if (g_mkdir_with_parents (private_dir, 0700) != 0)
+  /* The secret keys go into this home and are the owner's alone: a link
+   * (or a file) left in place of the directory is not followed but
+   * replaced, and a directory an earlier run left open is closed. */
+  if (g_lstat (private_dir, &st) == 0 && !S_ISDIR (st.st_mode) && g_unlink (private_dir) != 0)
+    {
+      g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                   _("Could not create the demo directory %s: %s"), homedir, g_strerror (errno));
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (private_dir, 0700) != 0 || g_chmod (private_dir, 0700) != 0)
     {
       g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
                    _("Could not create the demo directory %s: %s"), homedir, g_strerror (errno));
