@@ -9,29 +9,29 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* How far below the main thread sealing, drafts and the Outbox run. The
- * main thread must win every contest for a CPU: a frame is 16 ms, and on
- * two cores a sealing thread, gpg and its armoring would otherwise take
- * turns with it. */
-#define BACKGROUND_NICE 10
-
 typedef struct {
   GTask           *task;
   GTaskThreadFunc  func;
 } Job;
 
-/* nice BACKGROUND_NICE and SCHED_BATCH (woken, it does not preempt the
- * main thread). Linux keeps both per thread, and a forked child (GPGME's
- * gpg) inherits them from the thread that forked it. */
+/* SCHED_BATCH: woken, it does not preempt the main thread, whose frames
+ * (16 ms) must not wait behind sealing, gpg and its armoring on two cores.
+ * Linux keeps the policy per thread, and a forked child (GPGME's gpg)
+ * inherits it from the thread that forked it.
+ *
+ * Not a higher nice value as well: a thread cannot lower its nice value
+ * again without privileges, and GLib starts its shared workers from
+ * whichever thread needs one, then gives them the main thread's settings.
+ * From a thread at nice 10 that fails ("Failed to set scheduler
+ * settings", a critical) and leaves a shared worker lowered for every
+ * lookup after it. Back from SCHED_BATCH to SCHED_OTHER at the same nice
+ * value is allowed to anyone. */
 static void
 lower_this_thread (void)
 {
   struct sched_param param = { 0 };
-  pid_t tid = gettid ();
 
-  if (setpriority (PRIO_PROCESS, tid, MAX (getpriority (PRIO_PROCESS, tid), BACKGROUND_NICE)) != 0)
-    g_debug ("Could not lower the priority of a worker: %s", g_strerror (errno));
-  if (sched_setscheduler (tid, SCHED_BATCH, &param) != 0)
+  if (sched_setscheduler (gettid (), SCHED_BATCH, &param) != 0)
     g_debug ("Could not make a worker a batch thread: %s", g_strerror (errno));
 }
 
