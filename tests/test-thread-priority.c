@@ -116,11 +116,53 @@ test_shared_workers_untouched (void)
     }
 }
 
+static gpointer
+lowered_worker (gpointer data)
+{
+  int *nice = data;
+
+  signet_thread_priority_lower_worker ();
+  nice[0] = signet_thread_priority_get_nice ();
+  nice[1] = sched_getscheduler (0);
+  return NULL;
+}
+
+static void
+worker_started_here (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  g_thread_join (g_thread_new ("worker", lowered_worker, task_data));
+  g_task_return_boolean (task, TRUE);
+}
+
+/* A thread that only moves bytes for background work (the armor encoder)
+ * goes lower still; one a draft being saved starts keeps its priority. */
+static void
+test_lowered_worker (void)
+{
+  int main_nice = signet_thread_priority_get_nice ();
+  int seen[2] = { -1, -1 };
+  gboolean done = FALSE;
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, on_done, &done);
+
+  g_task_set_task_data (task, seen, NULL);
+  signet_thread_priority_run_in_background (task, worker_started_here);
+  g_clear_object (&task);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (seen[0], ==, MAX (main_nice, 10));
+  g_assert_cmpint (seen[1], ==, SCHED_BATCH);
+
+  g_thread_join (g_thread_new ("worker", lowered_worker, seen));
+  g_assert_cmpint (seen[0], ==, main_nice);
+  g_assert_cmpint (seen[1], ==, SCHED_OTHER);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/thread-priority/background-lowered", test_background_lowered);
   g_test_add_func ("/thread-priority/shared-workers-untouched", test_shared_workers_untouched);
+  g_test_add_func ("/thread-priority/lowered-worker", test_lowered_worker);
   return g_test_run ();
 }

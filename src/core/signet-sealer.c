@@ -19,6 +19,7 @@
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-signer-private.h"
+#include "signet-thread-priority.h"
 
 /* Builds messages with GMime and seals them with GPGME (RFC 3156
  * multipart/encrypted). Plaintext never touches the disk: the MIME entity is
@@ -370,10 +371,13 @@ static gpointer
 writer_thread (gpointer user_data)
 {
   WriterData *data = user_data;
-  g_autoptr(GMimeStream) pipe_stream = g_mime_stream_pipe_new (data->fd);
-  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new (pipe_stream);
+  g_autoptr(GMimeStream) pipe_stream = NULL;
+  g_autoptr(GMimeStream) filtered = NULL;
   g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new (FALSE);
 
+  signet_thread_priority_lower_worker ();
+  pipe_stream = g_mime_stream_pipe_new (data->fd);
+  filtered = g_mime_stream_filter_new (pipe_stream);
   /* The fd is closed here, not when the stream is finalised: gpg only sees
    * the end of its input once the write end is closed, and GMime may hold a
    * reference to the stream longer than this function. */
@@ -420,6 +424,7 @@ armor_thread (gpointer user_data)
 {
   ArmorData *data = user_data;
 
+  signet_thread_priority_lower_worker ();
   data->ok = signet_armor_copy_fd (data->in_fd, data->out_fd, &data->saved_errno);
   return NULL;
 }

@@ -63,6 +63,22 @@ signet_thread_priority_run_in_background (GTask           *task,
   g_thread_unref (g_thread_new ("signet-background", run_job, job));
 }
 
+/* For a thread that only computes and moves bytes, and never has GLib
+ * start a shared worker (the armor encoder, the writer feeding gpg),
+ * started by background work (whose SCHED_BATCH it inherits): nice 10 as
+ * well, till it ends. Started by anything else (a draft being saved), it
+ * keeps its priority. */
+void
+signet_thread_priority_lower_worker (void)
+{
+  pid_t tid = gettid ();
+
+  if (sched_getscheduler (0) != SCHED_BATCH)
+    return;
+  if (setpriority (PRIO_PROCESS, tid, MAX (getpriority (PRIO_PROCESS, tid), 10)) != 0)
+    g_debug ("Could not lower the priority of a worker: %s", g_strerror (errno));
+}
+
 /* The calling thread's nice value. */
 int
 signet_thread_priority_get_nice (void)
