@@ -8,6 +8,21 @@
 
 G_BEGIN_DECLS
 
+/* Destroys every window, as a test ends, and lets what that queues run. */
+static inline void
+signet_ui_destroy_all_windows (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  while (g_list_model_get_n_items (toplevels) > 0)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, 0);
+      gtk_window_destroy (window);
+    }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 /* The visible message dialog, if one is up. */
 static inline AdwMessageDialog *
 signet_ui_find_dialog (void)

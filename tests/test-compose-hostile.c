@@ -57,15 +57,7 @@ drafts_idle (gpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, 0);
-      gtk_window_destroy (window);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  signet_ui_destroy_all_windows ();
   signet_test_wait_until (drafts_idle, f);
   g_clear_object (&f->drafts);
   g_free (f->drafts_dir);

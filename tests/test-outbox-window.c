@@ -177,15 +177,7 @@ outbox_idle (gpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, 0);
-      gtk_window_destroy (window);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  signet_ui_destroy_all_windows ();
   g_assert_null (f->window);
   /* Nothing may stay blocked in the gate. */
   test_gate_set (f->gate, GATE_REFUSE, 0);

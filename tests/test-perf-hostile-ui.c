@@ -32,15 +32,7 @@ open_window (Fixture *f, const char *identity, gboolean present)
 static void
 close_all (Fixture *f)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, 0);
-      gtk_window_destroy (window);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  signet_ui_destroy_all_windows ();
   g_assert_null (f->window);
   signet_test_services_clear (&f->s);
 }
