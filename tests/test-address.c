@@ -183,6 +183,10 @@ test_encoded_controls (void)
     "x=?utf-8?q?=0A?=y <x@example.org>",
     "bob@example.org (=?utf-8?q?x=0Ay?=)",
     "ok@example.org, Eve =?utf-8?q?=0D=0A?= <eve@example.org>",
+    /* Decoded from a single-byte charset (or one GMime does not know, read
+     * as such), 0x80-0x9F are C1 controls. */
+    "=?UTF'-6?Q?C=3=8\"Az\"oe?= <emile@example.org>",
+    "=?iso-8859-1?q?a=85b?= <x@example.org>",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)

@@ -602,6 +602,14 @@ parse_token (const char *token, GError **error)
                    token);
       return NULL;
     }
+  /* An encoded word can decode to what could not be typed. */
+  if (name != NULL && !signet_header_check (name, NULL))
+    {
+      /* Translators: %s is an address as the user typed it */
+      g_set_error (error, SIGNET_ADDRESS_ERROR, SIGNET_ADDRESS_ERROR_CONTROL_CHARACTER,
+                   _("The name in “%s” contains line breaks or control characters."), token);
+      return NULL;
+    }
   return signet_address_new (name, email);
 }
 
