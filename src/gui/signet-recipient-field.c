@@ -155,15 +155,27 @@ layout_flow (SignetRecipientField *self, int width, const FlowWindow *window, GA
   return y + row_height;
 }
 
+/* The last first row there can be of @n rows, and the first row shown. */
+static guint
+most_first_of (guint n)
+{
+  return n > MAX_ROWS ? n - MAX_ROWS : 0;
+}
+
+static guint
+first_shown_of (SignetRecipientField *self, guint n)
+{
+  return self->follow_end ? most_first_of (n) : MIN (self->first_row, most_first_of (n));
+}
+
 /* The rows shown of @rows, and the height they take. */
 static int
 flow_window (SignetRecipientField *self, GArray *rows, FlowWindow *window)
 {
   guint n = rows->len;
-  guint most_first = n > MAX_ROWS ? n - MAX_ROWS : 0;
   const FlowRow *first, *last;
 
-  window->first = self->follow_end ? most_first : MIN (self->first_row, most_first);
+  window->first = first_shown_of (self, n);
   window->last = MIN (n, window->first + MAX_ROWS) - 1;
   if (n == 0)
     {
@@ -188,17 +200,11 @@ shown_flow_height (SignetRecipientField *self, int width)
   return flow_window (self, rows, &window);
 }
 
-static guint
-most_first_row (SignetRecipientField *self)
-{
-  return self->rows->len > MAX_ROWS ? self->rows->len - MAX_ROWS : 0;
-}
-
 /* Shows the rows from @first on (the last ones when it is past them). */
 static void
 scroll_to_row (SignetRecipientField *self, guint first)
 {
-  guint most_first = most_first_row (self);
+  guint most_first = most_first_of (self->rows->len);
 
   self->first_row = MIN (first, most_first);
   self->follow_end = self->first_row == most_first;
@@ -210,8 +216,8 @@ scroll_to_row (SignetRecipientField *self, guint first)
 static gboolean
 on_scroll (GtkEventControllerScroll *controller, double dx, double dy, SignetRecipientField *self)
 {
-  guint most_first = most_first_row (self);
-  guint first = self->follow_end ? most_first : MIN (self->first_row, most_first);
+  guint most_first = most_first_of (self->rows->len);
+  guint first = first_shown_of (self, self->rows->len);
 
   if (dy < 0 && first > 0)
     scroll_to_row (self, first - 1);
@@ -227,8 +233,7 @@ static void
 show_row_of (SignetRecipientField *self, GtkWidget *child)
 {
   graphene_rect_t bounds;
-  guint most_first = most_first_row (self);
-  guint first = self->follow_end ? most_first : MIN (self->first_row, most_first);
+  guint first = first_shown_of (self, self->rows->len);
   float top;
 
   if (!gtk_widget_compute_bounds (child, GTK_WIDGET (self), &bounds))

@@ -19,6 +19,10 @@ def mapped(pid):
         return {line.split()[-1] for line in f if "/" in line}
 
 
+def loaded_early(libraries):
+    return sorted(path for path in libraries if any(os.path.basename(path).startswith(n) for n in LATER))
+
+
 def main():
     binary, schema_dir = sys.argv[1], sys.argv[2]
     app = App(binary, "--demo", schema_dir=schema_dir)
@@ -26,7 +30,7 @@ def main():
         app.wait_find("frame", "New Message")
         libraries = mapped(app.proc.pid)
         assert any("libgtk-4" in path for path in libraries), "the maps of the wrong process"
-        early = sorted(path for path in libraries if any(os.path.basename(path).startswith(n) for n in LATER))
+        early = loaded_early(libraries)
         assert early == [], f"loaded before they were needed: {early}"
         print("ok 1 - the composer is shown without libcurl, libldap or their TLS libraries")
 
@@ -34,8 +38,7 @@ def main():
         # demo delivers on this computer and has no directory server).
         type_into(app, "To", "alice@example.org")
         type_into(app, "Message body", "Nothing here needs a mail server.")
-        libraries = mapped(app.proc.pid)
-        early = sorted(path for path in libraries if any(os.path.basename(path).startswith(n) for n in LATER))
+        early = loaded_early(mapped(app.proc.pid))
         assert early == [], f"loaded before they were needed: {early}"
         print("ok 2 - composing a message loads none of them")
     finally:
