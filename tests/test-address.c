@@ -12,7 +12,8 @@ test_parse_list (void)
   const SignetAddress *a;
 
   list = signet_address_parse_list ("Alice Demo <alice@example.org>, bob@example.org,\"Carol, C.\" <carol@example.org>, "
-                                    "!#$%&'*+-/=?^_`{|}~@example.org", &error);
+                                    /* Every atext character; "=?" would start an encoded word. */
+                                    "!#$%&'*+-/?^_`{|}~=@example.org", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 4);
   a = g_ptr_array_index (list, 0);
@@ -254,7 +255,7 @@ test_hostile_names (void)
   const char *names[] = {
     "Bob \"The Man\" Smith", "Smith, Bob", "back\\slash", "trailing\\", "\"", "\\\"", "(paren)",
     "<angle>", "semi;colon:", "bob@example.org", "Émile Zola", "日本語 名前", "😀", "e\xcc\x81t\xc3\xa9",
-    "Ångström, A.", "A =? B", "x?=y", "=?", "a  b", "tab\there", "O'Neil [work]", "Zoë \"Z\" (home), Esq.",
+    "Ångström, A.", "x?=y", "?= ?", "= ?", "a  b", "tab\there", "O'Neil [work]", "Zoë \"Z\" (home), Esq.",
   };
   g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
   g_autoptr(GString) long_name = g_string_new (NULL);
@@ -367,6 +368,71 @@ test_encoded_word_lookalikes (void)
   }
 }
 
+/* A name or address that starts an encoded word ("=?") is refused, however
+ * it was typed, even where the word would only end in the address after it
+ * or in the next one: mail programs decode encoded words across spaces,
+ * quotes and addresses ("=?x?q?=8A <?=a@example.org>" shows a control
+ * character, refused as one). A name with "?=" alone, or "=" and "?" apart, is sent. */
+static void
+test_encoded_word_starts (void)
+{
+  const char *names[] = {
+    "=?UF'-6?Q?C=3mmmm=8\"Az\" o <?=emile@example.org>",
+    "=?x?q?A <?=a@example.org>",
+    "A =? B <a@example.org>",
+    "\"=?\" <a@example.org>",
+    "\"Bob =?utf-8?q?x\" <a@example.org>",
+    "ok@example.org, =?x?q?A <a@example.org>, b?=@example.org",
+    /* Decoded once, it still starts one. */
+    "=?utf-8?q?=3D=3F_B?= <a@example.org>",
+  };
+  const char *emails[] = { "a=?b@example.org", "x=?utf-8?q?@example.org", "c=?@example.org", "=?@example.org" };
+  const char *addresses[] = {
+    "a=?b@example.org", "Bob <x=?utf-8?q?@example.org>", "ok@example.org, c=?@example.org",
+  };
+  const char *sent[] = { "x?=y <a@example.org>", "\"= ?\" <a@example.org>", "Q?= =x <a@example.org>" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *part = NULL;
+
+      g_test_message ("%s", names[i]);
+      if (g_str_has_prefix (names[i], "ok@"))
+        part = g_strdup ("The name in “=?x?q?A <a@example.org>” cannot be sent as it is");
+      else
+        part = g_strdup_printf ("The name in “%s” cannot be sent as it is", names[i]);
+      assert_refused (names[i], SIGNET_ADDRESS_ERROR_INVALID, part);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (emails); i++)
+    g_assert_false (signet_address_is_valid_email (emails[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (addresses); i++)
+    assert_refused (addresses[i], SIGNET_ADDRESS_ERROR_INVALID, "is not a valid email address.");
+  for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) list = signet_address_parse_list (sent[i], &error);
+      g_autofree char *shown = NULL;
+      g_autoptr(GPtrArray) back = NULL;
+
+      g_test_message ("%s", sent[i]);
+      g_assert_no_error (error);
+      g_assert_cmpuint (list->len, ==, 1);
+      shown = signet_address_join (list, FALSE);
+      back = signet_address_parse_list (shown, &error);
+      g_assert_no_error (error);
+      assert_same_addresses (list, back);
+    }
+
+  /* Names from keys and directories are checked the same way. */
+  g_assert_false (signet_address_name_is_sendable ("A =? B"));
+  g_assert_false (signet_address_name_is_sendable ("Eve\r\nBcc: x@example.org"));
+  g_assert_false (signet_address_name_is_sendable ("=?utf-8?q?=0A?="));
+  g_assert_false (signet_address_name_is_sendable ("Émile=41"));
+  g_assert_false (signet_address_name_is_sendable ("  "));
+  g_assert_true (signet_address_name_is_sendable ("Émile  Zola "));
+  g_assert_true (signet_address_name_is_sendable ("Smith, \"Bob\" ?="));
+}
+
 /* White space around a name carries nothing, and a header keeps neither it
  * nor which white space character was between two words. */
 static void
@@ -468,6 +534,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/address/hostile-names", test_hostile_names);
   g_test_add_func ("/address/long-names", test_long_names);
   g_test_add_func ("/address/encoded-word-lookalikes", test_encoded_word_lookalikes);
+  g_test_add_func ("/address/encoded-word-starts", test_encoded_word_starts);
   g_test_add_func ("/address/name-whitespace", test_name_whitespace);
   g_test_add_func ("/address/normalize", test_normalize);
   g_test_add_func ("/address/length-limit", test_length_limit);

@@ -277,18 +277,6 @@ is_valid_domain (const char *domain)
   return TRUE;
 }
 
-static gboolean
-has_encoded_word (const char *text)
-{
-  g_autoptr(GPtrArray) words = find_encoded_words (text);
-
-  return words->len > 0;
-}
-
-/* An RFC 5322 dot-atom addr-spec: local@domain. Quoted local parts are
- * deliberately refused; no key server or MTA a user meets handles them well.
- * So are RFC 2047 encoded words, which are atext too: to a lenient mail
- * program "b=?utf-8?q?=0A?=@example.org" has a line break. */
 /* The marks that change the direction of the text after them (U+200E,
  * U+200F, U+202A to U+202E, U+2066 to U+2069): a right-to-left override
  * in a name shows the address after it backwards, as another address. */
@@ -307,13 +295,18 @@ signet_text_has_reordering_marks (const char *text)
   return FALSE;
 }
 
+/* An RFC 5322 dot-atom addr-spec: local@domain. Quoted local parts are
+ * deliberately refused; no key server or MTA a user meets handles them well.
+ * So is the start of an RFC 2047 encoded word ("=?"), which is atext too:
+ * to a lenient mail program "b=?utf-8?q?=0A?=@example.org" has a line
+ * break, and a word started in one address may end in the next one. */
 gboolean
 signet_address_is_valid_email (const char *email)
 {
   const char *at;
 
   /* RFC 5321: a path holds at most 254 characters of address. */
-  if (email == NULL || !g_utf8_validate (email, -1, NULL) || has_encoded_word (email) || strlen (email) > 254)
+  if (email == NULL || !g_utf8_validate (email, -1, NULL) || strstr (email, "=?") != NULL || strlen (email) > 254)
     return FALSE;
   at = strrchr (email, '@');
   if (at == NULL)
@@ -524,11 +517,7 @@ reads_as_name (const char *text, const char *name)
  * as signet_address_join() joins it. GMime 3.2 leaves a '=' unescaped in Q
  * encoded words ("Émile=41" arrives as "ÉmileA"), and it parses and
  * re-encodes whatever text is set as an address header, so no way of
- * joining can protect such a name: it is refused when typed. So is a name
- * that itself contains an encoded word (from a doubly encoded name:
- * "=?utf-8?q?abc?="): GMime writes ASCII words as they are, and mail
- * programs decode encoded words wherever they find them, even inside
- * quoted strings and words, into another name or a line break. */
+ * joining can protect such a name: it is refused when typed. */
 static gboolean
 name_round_trips (const char *name)
 {
@@ -540,6 +529,27 @@ name_round_trips (const char *name)
   header = signet_address_join (one, TRUE);
   display = signet_address_join (one, FALSE);
   return reads_as_name (header, name) && reads_as_name (display, name);
+}
+
+/* TRUE if @name, already decoded, can be written into a header and shown in
+ * a field and come back the same (as signet_address_new() keeps it, with
+ * its white space made single spaces), with nothing a mail program would
+ * decode or show as a line break; FALSE for a blank name. So no name holds the start of an encoded word
+ * ("=?"), not even from a doubly encoded name ("=?utf-8?q?abc?="): GMime
+ * writes ASCII words as they are, and mail programs decode encoded words
+ * wherever they find them, even inside quoted strings and words and across
+ * spaces and addresses ("=?x?q?=8A <a@example.org>, b?=@example.org"). */
+gboolean
+signet_address_name_is_sendable (const char *name)
+{
+  g_autofree char *canonical = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (!signet_header_check (name, NULL))
+    return FALSE;
+  canonical = canonical_name (name);
+  return canonical != NULL && strstr (canonical, "=?") == NULL && name_round_trips (canonical);
 }
 
 /* The one mailbox GMime reads in @token, if it is the address found there.
@@ -594,7 +604,7 @@ parse_token (const char *token, GError **error)
       return NULL;
     }
   name = canonical_name (internet_address_get_name (ia));
-  if (name != NULL && (has_encoded_word (name) || !name_round_trips (name)))
+  if (name != NULL && (strstr (name, "=?") != NULL || !name_round_trips (name)))
     {
       /* Translators: %s is an address as the user typed it */
       g_set_error (error, SIGNET_ADDRESS_ERROR, SIGNET_ADDRESS_ERROR_INVALID,

@@ -30,6 +30,7 @@ char          *signet_address_join       (GPtrArray     *addresses,
 char          *signet_address_normalize  (const char    *email);
 gboolean       signet_address_equal_email (const char   *a,
                                           const char   *b);
+gboolean       signet_address_name_is_sendable (const char *name);
 gboolean       signet_header_check       (const char    *text,
                                           GError       **error);
 

@@ -444,7 +444,9 @@ signet_dirmngr_parse_search (GByteArray *answer)
 }
 
 /* The mailbox a published user ID names ("Name <address>", or a bare
- * address), or NULL when it names none. */
+ * address), or NULL when it names none. A name that could not be sent or
+ * would show the address reordered (anyone can publish any user ID) is
+ * left out. */
 SignetAddress *
 signet_dirmngr_uid_mailbox (const char *uid)
 {
@@ -464,5 +466,7 @@ signet_dirmngr_uid_mailbox (const char *uid)
     email = g_strstrip (g_strdup (uid));
   if (!signet_address_is_valid_email (email))
     return NULL;
+  if (name != NULL && (!signet_address_name_is_sendable (name) || signet_text_has_reordering_marks (name)))
+    g_clear_pointer (&name, g_free);
   return signet_address_new (name != NULL && name[0] != '\0' ? name : NULL, email);
 }

@@ -99,14 +99,14 @@ list_keys (gpgme_ctx_t ctx, GCancellable *cancellable, GError **error)
   return g_steal_pointer (&keys);
 }
 
-/* The name to show for @uid: none rather than one with control characters
- * or marks that would show the address after it reordered (anyone can put
- * such a user ID on a keyserver, and the directory imports what it finds
- * there). */
+/* The name to show for @uid: none rather than one with control characters,
+ * the start of an encoded word, or marks that would show the address after
+ * it reordered (anyone can put such a user ID on a keyserver, and the
+ * directory imports what it finds there). */
 static const char *
 display_name (gpgme_user_id_t uid)
 {
-  if (uid->name == NULL || *uid->name == '\0' || !signet_header_check (uid->name, NULL) ||
+  if (uid->name == NULL || *uid->name == '\0' || !signet_address_name_is_sendable (uid->name) ||
       signet_text_has_reordering_marks (uid->name))
     return NULL;
   return uid->name;
