@@ -676,50 +676,90 @@ signet_application_startup (GApplication *app)
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
-/* Whether a GnuPG program (gpg, gpgsm, gpgconf) started by this process
- * still runs. */
+/* Whether a GnuPG program runs on @homedir: its daemons (gpg-agent,
+ * dirmngr, keyboxd, scdaemon) when @daemons, else the others (gpg, gpgsm,
+ * gpgconf). GPGME starts gpg through a second fork, so it is no child of
+ * this process: it is known by "--homedir HOMEDIR" in its command line,
+ * which GPGME gives it and it gives the agent it starts. */
 static gboolean
-gnupg_child_running (void)
+gnupg_running_on (const char *homedir, gboolean daemons)
 {
+  static const char *const daemon_names[] = { "gpg-agent", "dirmngr", "keyboxd", "scdaemon" };
   g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  g_autofree char *me = g_strdup_printf ("%d", (int) getpid ());
   const char *name;
 
   while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
     {
       g_autofree char *path = NULL;
-      g_autofree char *stat = NULL;
-      g_auto(GStrv) fields = NULL;
-      const char *end;
+      g_autofree char *cmdline = NULL;
+      g_autofree char *program = NULL;
+      gsize len;
+      gboolean is_daemon = FALSE;
+      gboolean on_home = FALSE;
 
       if (!g_ascii_isdigit (*name))
         continue;
-      path = g_build_filename ("/proc", name, "stat", NULL);
-      if (!g_file_get_contents (path, &stat, NULL, NULL) || (end = strrchr (stat, ')')) == NULL)
+      path = g_build_filename ("/proc", name, "cmdline", NULL);
+      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0 || cmdline[len - 1] != '\0')
         continue;
-      /* "PID (COMM) STATE PPID …" */
-      fields = g_strsplit (end + 2, " ", 3);
-      if (fields[0] != NULL && fields[1] != NULL && g_str_equal (fields[1], me) &&
-          (strstr (stat, "(gpg") != NULL) && !g_str_equal (fields[0], "Z"))
+      program = g_path_get_basename (cmdline);
+      if (!g_str_has_prefix (program, "gpg") && !g_str_equal (program, "dirmngr") &&
+          !g_str_equal (program, "keyboxd") && !g_str_equal (program, "scdaemon"))
+        continue;
+      for (guint i = 0; i < G_N_ELEMENTS (daemon_names); i++)
+        is_daemon |= g_str_equal (program, daemon_names[i]);
+      for (const char *arg = cmdline; arg < cmdline + len && !on_home; arg += strlen (arg) + 1)
+        on_home = g_str_equal (arg, "--homedir") && arg + strlen (arg) + 1 < cmdline + len &&
+                  g_str_equal (arg + strlen (arg) + 1, homedir);
+      if (on_home && is_daemon == daemons)
         return TRUE;
     }
   return FALSE;
 }
 
-/* The demo directory is ours: stop the gpg-agent that GnuPG started in it,
- * so nothing of Signet outlives it (in a Flatpak a live agent would keep the
- * sandbox running). The user's own agent is left alone. */
+/* Waits up to @ms milliseconds while GnuPG programs (or its daemons) run
+ * on @homedir; TRUE if none is left. */
+static gboolean
+wait_for_gnupg_on (const char *homedir, gboolean daemons, guint ms)
+{
+  for (guint waited = 0; gnupg_running_on (homedir, daemons); waited += 10)
+    {
+      if (waited >= ms)
+        return FALSE;
+      g_usleep (10 * 1000);
+    }
+  return TRUE;
+}
+
+/* The demo directory is ours: stop the daemons GnuPG started in it (the
+ * agent, and dirmngr for its keyservers), so nothing of Signet outlives it
+ * (in a Flatpak they would keep the sandbox running). The user's own are
+ * left alone. A gpg still running may start the agent again after it was
+ * stopped: it is waited for, and the agent stopped again until neither is
+ * left (a few rounds at most). */
 static void
-stop_demo_agent (void)
+stop_demo_gnupg (void)
 {
   g_autofree char *homedir = data_path ("demo-gnupg");
-  const char *argv[] = { "gpgconf", "--homedir", homedir, "--kill", "gpg-agent", NULL };
-  g_autoptr(GError) error = NULL;
+  const char *argv[] = { "gpgconf", "--homedir", homedir, "--kill", "all", NULL };
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, NULL, NULL, NULL, &error))
-    g_debug ("Could not stop the demo gpg-agent: %s", error->message);
+  for (int round = 0; round < 5; round++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      wait_for_gnupg_on (homedir, FALSE, 2000);
+      if (!gnupg_running_on (homedir, TRUE))
+        break;
+      if (!g_spawn_sync (NULL, (char **) argv, NULL,
+                         G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, NULL, NULL, NULL, &error))
+        {
+          g_debug ("Could not stop the demo gpg-agent: %s", error->message);
+          break;
+        }
+      if (wait_for_gnupg_on (homedir, TRUE, 1000) && !gnupg_running_on (homedir, FALSE))
+        break;
+    }
 }
 
 static void
@@ -738,21 +778,8 @@ signet_application_shutdown (GApplication *app)
   /* A clean end: the drafts still open are not offered at the next start. */
   if (self->drafts != NULL)
     signet_drafts_shutdown (self->drafts);
-  if (self->demo && self->operation != NULL)
-    {
-      /* A GnuPG program started just before the directory closed may
-       * start the agent again after it was stopped: stop it again until
-       * none is left running (a few rounds at most). */
-      for (int round = 0; round < 5; round++)
-        {
-          for (int i = 0; i < 200 && gnupg_child_running (); i++)
-            g_usleep (10 * 1000);
-          stop_demo_agent ();
-          g_usleep (100 * 1000);
-          if (!gnupg_child_running ())
-            break;
-        }
-    }
+  if (self->demo)
+    stop_demo_gnupg ();
   /* Until here a SIGTERM (the session ending, as Signet already is) only
    * waits in GLib's watch; from here on Signet is done and ignores it,
    * rather than being killed on its way out with what is left undone. */
