@@ -423,6 +423,23 @@ test_encoded_word_starts (void)
       assert_same_addresses (list, back);
     }
 
+  /* What an earlier Signet wrote into drafts and the Outbox (it refused
+   * only whole encoded words) reads back as written. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) stored = signet_address_parse_list_stored ("Q=?A team <team@example.org>, a=?b@example.org",
+                                                                    &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (stored->len, ==, 2);
+    g_assert_cmpstr (((SignetAddress *) g_ptr_array_index (stored, 0))->name, ==, "Q=?A team");
+    g_assert_cmpstr (((SignetAddress *) g_ptr_array_index (stored, 1))->email, ==, "a=?b@example.org");
+    g_assert_null (signet_address_parse_list_stored ("=?utf-8?q?=3D=3Futf-8=3Fq=3Fabc=3F=3D?= <a@example.org>", NULL));
+    g_assert_null (signet_address_parse_list_stored ("x=?utf-8?q?y?=@example.org", NULL));
+    g_assert_true (signet_address_is_valid_stored_email ("a=?b@example.org"));
+    g_assert_false (signet_address_is_valid_stored_email ("x=?utf-8?q?y?=@example.org"));
+  }
+
   /* Names from keys and directories are checked the same way. */
   g_assert_false (signet_address_name_is_sendable ("A =? B"));
   g_assert_false (signet_address_name_is_sendable ("Eve\r\nBcc: x@example.org"));

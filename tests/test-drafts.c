@@ -372,6 +372,58 @@ test_reopen (Fixture *f, gconstpointer data)
     }
 }
 
+/* Names and addresses with "=?" in them, which an earlier Signet took as
+ * typed and wrote into drafts: the draft opens with them as written, in
+ * clear and sealed; sending it asks for them to be corrected, naming each,
+ * and sends nothing. */
+static void
+test_reopen_earlier_addresses (Fixture *f, gconstpointer data)
+{
+  const struct { const char *name; const char *email; const char *says; } cases[] = {
+    { "Q=?A team", "team@example.org", "The name in “Q=?A team <team@example.org>” cannot be sent as it is" },
+    { "Bob =? Smith", "bob@example.org", "The name in “Bob =? Smith <bob@example.org>” cannot be sent as it is" },
+    { NULL, "a=?b@example.org", "“a=?b@example.org” is not a valid email address." },
+  };
+
+  for (guint seal = 0; seal < 2; seal++)
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(SignetMessage) message = signet_test_new_message (seal, "carol@example.org", NULL, NULL);
+        g_autoptr(SignetAddress) earlier = signet_address_new (cases[i].name, cases[i].email);
+        g_auto(SignetTestOutcome) outcome = { 0 };
+        guint slot = signet_drafts_open (f->drafts, NULL);
+        g_autofree char *outbox = g_build_filename (f->s.mail, "Outbox", NULL);
+        g_autofree char *local = g_build_filename (f->s.dir, "Local", NULL);
+        const SignetAddress *back;
+        Result r = { 0 };
+
+        g_test_message ("%s <%s>, %s", cases[i].name, cases[i].email, seal ? "sealed" : "clear");
+        signet_message_add_recipient (message, SIGNET_RECIPIENT_CC, earlier);
+        signet_message_set_body (message, BODY);
+        save_and_wait (f, slot, message);
+        signet_drafts_read_async (f->drafts, signet_drafts_get_name (f->drafts, slot), NULL, on_read, &r);
+        signet_test_wait_until (result_done, &r);
+        g_assert_no_error (r.error);
+        g_assert_cmpstr (signet_message_get_body (r.message), ==, BODY);
+        g_assert_cmpuint (signet_message_get_n_recipients (r.message, SIGNET_RECIPIENT_TO), ==, 1);
+        g_assert_cmpuint (signet_message_get_n_recipients (r.message, SIGNET_RECIPIENT_CC), ==, 1);
+        back = signet_message_get_recipient (r.message, SIGNET_RECIPIENT_CC, 0);
+        g_assert_cmpstr (back->name, ==, cases[i].name);
+        g_assert_cmpstr (back->email, ==, cases[i].email);
+
+        signet_send_operation_send_async (f->s.operation, r.message, NULL, signet_test_on_sent, &outcome);
+        signet_test_wait_until (signet_test_outcome_done, &outcome);
+        g_assert_false (outcome.ok);
+        g_assert_error (outcome.error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_INVALID_HEADER);
+        g_assert_nonnull (strstr (outcome.error->message, cases[i].says));
+        g_assert_cmpuint (signet_test_count_files (outbox), ==, 0);
+        g_assert_cmpuint (signet_test_count_files (local), ==, 0);
+        result_clear (&r);
+        signet_drafts_remove (f->drafts, slot);
+        signet_test_wait_until (drafts_idle, f->drafts);
+      }
+}
+
 static GStrv
 recover (Fixture *f)
 {
@@ -520,6 +572,7 @@ main (int argc, char *argv[])
   ADD ("sealed-nothing-in-clear", test_sealed_nothing_in_clear);
   ADD ("list-decrypts", test_list_decrypts);
   ADD ("reopen", test_reopen);
+  ADD ("reopen-earlier-addresses", test_reopen_earlier_addresses);
   ADD ("crash-index", test_crash_index);
   ADD ("damaged-index", test_damaged_index);
   ADD ("unreadable", test_unreadable);

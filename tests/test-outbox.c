@@ -486,6 +486,24 @@ test_merged_requests (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count (f->store, SIGNET_FOLDER_SENT), ==, 2);
 }
 
+/* A queued copy for an address an earlier Signet took as typed
+ * ("a=?b@example.org"; "=?" is refused now) is delivered, to it and to
+ * everyone else, once. */
+static void
+test_earlier_address_delivered (Fixture *f, gconstpointer data)
+{
+  const char *envelopes[] = { "bob@example.org\na=?b@example.org\n", NULL };
+  g_autofree char *id = queue_batch (f->store, envelopes);
+  Flushed flushed = { 0 };
+
+  flush (f, &flushed);
+  g_assert_cmpuint (times_delivered (f->transport, "bob@example.org"), ==, 1);
+  g_assert_cmpuint (times_delivered (f->transport, "a=?b@example.org"), ==, 1);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_OUTBOX), ==, 0);
+  g_assert_cmpuint (count (f->store, SIGNET_FOLDER_SENT), ==, 1);
+  g_assert_cmpuint (signet_outbox_get_n_failed (f->outbox), ==, 0);
+}
+
 /* A batch committed by a run that stopped after delivering (before the move
  * to Sent) is finished without delivering again. */
 static void
@@ -1102,6 +1120,7 @@ main (int argc, char *argv[])
   ADD ("gives-up", TRUE, test_gives_up);
   ADD ("merged-requests", TRUE, test_merged_requests);
   ADD ("recorded-delivery", TRUE, test_recorded_delivery);
+  ADD ("earlier-address-delivered", TRUE, test_earlier_address_delivered);
   ADD ("leftovers-and-links", TRUE, test_leftovers_and_links);
   ADD ("list", TRUE, test_list);
   ADD ("cancel-and-retry", TRUE, test_cancel_and_retry);

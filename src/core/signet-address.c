@@ -300,18 +300,57 @@ signet_text_has_reordering_marks (const char *text)
  * So is the start of an RFC 2047 encoded word ("=?"), which is atext too:
  * to a lenient mail program "b=?utf-8?q?=0A?=@example.org" has a line
  * break, and a word started in one address may end in the next one. */
-gboolean
-signet_address_is_valid_email (const char *email)
+/* Which text may start an encoded word. Signet refuses "=?" anywhere in
+ * what is typed; it used to refuse only whole encoded words
+ * ("=?charset?q?text?="), and reads back what it wrote then
+ * (signet_address_parse_list_stored()). */
+typedef enum {
+  RULE_TYPED,
+  RULE_STORED,
+} Rule;
+
+static gboolean
+has_encoded_word (const char *text)
+{
+  g_autoptr(GPtrArray) words = find_encoded_words (text);
+
+  return words->len > 0;
+}
+
+static gboolean
+starts_encoded_word (const char *text, Rule rule)
+{
+  return rule == RULE_TYPED ? strstr (text, "=?") != NULL : has_encoded_word (text);
+}
+
+static gboolean
+is_valid_email (const char *email, Rule rule)
 {
   const char *at;
 
   /* RFC 5321: a path holds at most 254 characters of address. */
-  if (email == NULL || !g_utf8_validate (email, -1, NULL) || strstr (email, "=?") != NULL || strlen (email) > 254)
+  if (email == NULL || !g_utf8_validate (email, -1, NULL) || starts_encoded_word (email, rule) ||
+      strlen (email) > 254)
     return FALSE;
   at = strrchr (email, '@');
   if (at == NULL)
     return FALSE;
   return is_valid_local_part (email, at - email) && is_valid_domain (at + 1);
+}
+
+gboolean
+signet_address_is_valid_email (const char *email)
+{
+  return is_valid_email (email, RULE_TYPED);
+}
+
+/* An address as an earlier Signet may have written it into a message, a
+ * draft or the Outbox: valid, or with "=?" in it but no whole encoded
+ * word. Sending it again asks for it to be corrected. */
+gboolean
+signet_address_is_valid_stored_email (const char *email)
+{
+  return is_valid_email (email, RULE_STORED);
 }
 
 typedef enum {
@@ -575,7 +614,7 @@ read_mailbox (InternetAddressList *list, const char *email)
  * name); the name, decoded, still has no control character and comes back
  * the same from a header and from a field. */
 static SignetAddress *
-parse_token (const char *token, GError **error)
+parse_token (const char *token, Rule rule, GError **error)
 {
   g_autofree char *email = find_addr_spec (token);
   g_autofree char *encoded = NULL;
@@ -583,7 +622,7 @@ parse_token (const char *token, GError **error)
   g_autofree char *name = NULL;
   InternetAddress *ia;
 
-  if (email == NULL || count_at_signs (token) != 1 || !signet_address_is_valid_email (email))
+  if (email == NULL || count_at_signs (token) != 1 || !is_valid_email (email, rule))
     {
       set_invalid (error, token);
       return NULL;
@@ -604,7 +643,7 @@ parse_token (const char *token, GError **error)
       return NULL;
     }
   name = canonical_name (internet_address_get_name (ia));
-  if (name != NULL && (strstr (name, "=?") != NULL || !name_round_trips (name)))
+  if (name != NULL && (starts_encoded_word (name, rule) || !name_round_trips (name)))
     {
       /* Translators: %s is an address as the user typed it */
       g_set_error (error, SIGNET_ADDRESS_ERROR, SIGNET_ADDRESS_ERROR_INVALID,
@@ -628,9 +667,10 @@ parse_token (const char *token, GError **error)
  * whole list is refused with a message naming the bad part: nothing that
  * was typed can silently disappear. Empty or blank text yields an empty
  * array. */
-GPtrArray *
-signet_address_parse_list (const char *text,
-                           GError    **error)
+static GPtrArray *
+parse_list (const char *text,
+            Rule        rule,
+            GError    **error)
 {
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
   g_autoptr(GPtrArray) tokens = NULL;
@@ -655,13 +695,31 @@ signet_address_parse_list (const char *text,
     }
   for (guint i = 0; i < tokens->len; i++)
     {
-      SignetAddress *address = parse_token (g_ptr_array_index (tokens, i), error);
+      SignetAddress *address = parse_token (g_ptr_array_index (tokens, i), rule, error);
 
       if (address == NULL)
         return NULL;
       g_ptr_array_add (out, address);
     }
   return g_steal_pointer (&out);
+}
+
+GPtrArray *
+signet_address_parse_list (const char *text,
+                           GError    **error)
+{
+  return parse_list (text, RULE_TYPED, error);
+}
+
+/* Addresses as an earlier Signet may have written them into a message, a
+ * draft or the Outbox (signet_address_is_valid_stored_email()): what it
+ * wrote is read back, not lost; signet_message_validate() asks for it to
+ * be corrected before it is sent. */
+GPtrArray *
+signet_address_parse_list_stored (const char *text,
+                                  GError    **error)
+{
+  return parse_list (text, RULE_STORED, error);
 }
 
 /* A name as shown in a field: as it is when it is words of atext and

@@ -22,7 +22,10 @@ SignetAddress *signet_address_parse      (const char    *text,
                                           GError       **error);
 GPtrArray     *signet_address_parse_list (const char    *text,
                                           GError       **error);
+GPtrArray     *signet_address_parse_list_stored (const char *text,
+                                                 GError    **error);
 gboolean       signet_address_is_valid_email (const char *email);
+gboolean       signet_address_is_valid_stored_email (const char *email);
 gboolean       signet_is_reordering_mark (gunichar c);
 gboolean       signet_text_has_reordering_marks (const char *text);
 char          *signet_address_join       (GPtrArray     *addresses,

@@ -34,7 +34,7 @@ signet_envelope_format (const char * const *recipients,
 
   for (guint i = 0; recipients != NULL && recipients[i] != NULL; i++)
     {
-      if (!signet_address_is_valid_email (recipients[i]))
+      if (!signet_address_is_valid_stored_email (recipients[i]))
         {
           g_set_error (error, SIGNET_ADDRESS_ERROR, SIGNET_ADDRESS_ERROR_INVALID,
                        _("“%s” is not a valid email address."), recipients[i]);
@@ -110,7 +110,7 @@ signet_envelope_read (int         dir_fd,
   /* The element after the last newline is empty, or an unfinished line. */
   for (guint i = 0; i + 1 < n; i++)
     {
-      if (!signet_address_is_valid_email (lines[i]))
+      if (!signet_address_is_valid_stored_email (lines[i]))
         {
           damaged (error, name);
           return NULL;

@@ -425,7 +425,7 @@ domain_to_unicode (SignetAddress *address)
   if (unicode == NULL)
     return;
   email = g_strdup_printf ("%.*s@%s", (int) (at - address->email), address->email, unicode);
-  if (!signet_address_is_valid_email (email) || !signet_address_equal_email (email, address->email))
+  if (!signet_address_is_valid_stored_email (email) || !signet_address_equal_email (email, address->email))
     return;
   g_free (address->email);
   address->email = g_steal_pointer (&email);
@@ -441,7 +441,7 @@ read_address_header (GMimeObject *object, const char *name, GError **error)
 
   if (raw == NULL)
     return g_ptr_array_new_with_free_func ((GDestroyNotify) signet_address_free);
-  addresses = signet_address_parse_list (raw, NULL);
+  addresses = signet_address_parse_list_stored (raw, NULL);
   if (addresses == NULL)
     set_address_error (name, error);
   for (guint i = 0; addresses != NULL && i < addresses->len; i++)

@@ -361,6 +361,30 @@ signet_message_dup_all_recipients (SignetMessage *self)
   return all;
 }
 
+/* What signet_address_parse_list() accepts as typed. */
+static gboolean
+is_sendable (const SignetAddress *address, GError **error)
+{
+  g_autofree char *shown = signet_address_to_string (address);
+
+  if (!signet_address_is_valid_email (address->email))
+    {
+      /* Translators: %s is an address as the user typed it */
+      g_set_error (error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_INVALID_HEADER,
+                   _("“%s” is not a valid email address."), address->email);
+      return FALSE;
+    }
+  if (address->name != NULL && !signet_address_name_is_sendable (address->name))
+    {
+      /* Translators: %s is an address as the user typed it */
+      g_set_error (error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_INVALID_HEADER,
+                   _("The name in “%s” cannot be sent as it is: mail programs would read a “=” in it as encoded text."),
+                   shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 signet_message_validate (SignetMessage *self,
                          gboolean       need_recipients,
@@ -389,6 +413,18 @@ signet_message_validate (SignetMessage *self,
       g_set_error (error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_INVALID_HEADER,
                    _("The subject must not contain line breaks or control characters."));
       return FALSE;
+    }
+  /* A draft or a queued message an earlier Signet wrote may hold an
+   * address it no longer sends (signet_address_parse_list_stored()): it
+   * is kept, and corrected before it goes out. */
+  if (need_recipients)
+    {
+      g_autoptr(GPtrArray) all = signet_message_dup_all_recipients (self);
+
+      g_ptr_array_add (all, signet_address_copy (self->from));
+      for (guint i = 0; i < all->len; i++)
+        if (!is_sendable (g_ptr_array_index (all, i), error))
+          return FALSE;
     }
   return TRUE;
 }

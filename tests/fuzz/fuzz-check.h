@@ -19,7 +19,7 @@ int  LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 void fuzz_init                 (void);
 void fuzz_fail                 (const char *what, const char *input, const char *detail) G_GNUC_NORETURN;
-void fuzz_check_valid_addresses (const char *input, GPtrArray *list);
+void fuzz_check_valid_addresses (const char *input, GPtrArray *list, gboolean stored);
 void fuzz_check_addresses      (const char *input, GPtrArray *list);
 void fuzz_check_written_fields (const char *input, const char *data, gsize len);
 void fuzz_check_draft_roundtrip (const char *input, SignetMessage *message);

@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       return 0;
     }
   for (guint i = 0; recipients[i] != NULL; i++)
-    FUZZ_CHECK (signet_address_is_valid_email (recipients[i]), "an address read is not valid", input, recipients[i]);
+    FUZZ_CHECK (signet_address_is_valid_stored_email (recipients[i]), "an address read is not valid", input, recipients[i]);
   text = signet_envelope_format ((const char * const *) recipients, &error);
   FUZZ_CHECK (text != NULL, "the addresses read cannot be written again", input, error->message);
   FUZZ_CHECK (strlen (text) == confirmed && memcmp (text, data, confirmed) == 0,

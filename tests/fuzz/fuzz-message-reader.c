@@ -40,12 +40,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_ptr_array_add (from, (gpointer) signet_message_get_from (message));
   /* Valid; that they come back the same as typed is the address target's
    * property, and that they do from a draft the round trip's below. */
-  fuzz_check_valid_addresses (input, from);
+  fuzz_check_valid_addresses (input, from, TRUE);
   for (SignetRecipientKind k = SIGNET_RECIPIENT_TO; k < SIGNET_N_RECIPIENT_KINDS; k++)
     {
       g_autoptr(GPtrArray) list = signet_message_dup_recipients (message, k);
 
-      fuzz_check_valid_addresses (input, list);
+      fuzz_check_valid_addresses (input, list, TRUE);
     }
   FUZZ_CHECK (g_utf8_validate (signet_message_get_subject (message), -1, NULL), "the subject is not UTF-8", input,
               NULL);
