@@ -3,6 +3,7 @@
 #include "signet-application.h"
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -676,11 +677,12 @@ signet_application_startup (GApplication *app)
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
-/* Whether a GnuPG program runs on @homedir: its daemons (gpg-agent,
- * dirmngr, keyboxd, scdaemon) when @daemons, else the others (gpg, gpgsm,
- * gpgconf). GPGME starts gpg through a second fork, so it is no child of
- * this process: it is known by "--homedir HOMEDIR" in its command line,
- * which GPGME gives it and it gives the agent it starts. */
+/* Whether a GnuPG program of this user runs on @homedir (an absolute
+ * path): its daemons (gpg-agent, dirmngr, keyboxd, scdaemon) when
+ * @daemons, else the others (gpg, gpgsm, gpgconf). GPGME starts gpg
+ * through a second fork, so it is no child of this process: it is known by
+ * "--homedir HOMEDIR" in its command line, which GPGME gives it and it
+ * gives the agent it starts, as an absolute path. */
 static gboolean
 gnupg_running_on (const char *homedir, gboolean daemons)
 {
@@ -690,16 +692,21 @@ gnupg_running_on (const char *homedir, gboolean daemons)
 
   while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
     {
+      g_autofree char *dir = NULL;
       g_autofree char *path = NULL;
       g_autofree char *cmdline = NULL;
       g_autofree char *program = NULL;
+      GStatBuf st;
       gsize len;
       gboolean is_daemon = FALSE;
       gboolean on_home = FALSE;
 
       if (!g_ascii_isdigit (*name))
         continue;
-      path = g_build_filename ("/proc", name, "cmdline", NULL);
+      dir = g_build_filename ("/proc", name, NULL);
+      if (g_stat (dir, &st) != 0 || st.st_uid != getuid ())
+        continue;
+      path = g_build_filename (dir, "cmdline", NULL);
       if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0 || cmdline[len - 1] != '\0')
         continue;
       program = g_path_get_basename (cmdline);
@@ -717,14 +724,14 @@ gnupg_running_on (const char *homedir, gboolean daemons)
   return FALSE;
 }
 
-/* Waits up to @ms milliseconds while GnuPG programs (or its daemons) run
- * on @homedir; TRUE if none is left. */
+/* Waits until @deadline (monotonic time) while GnuPG programs (or its
+ * daemons) run on @homedir; TRUE if none is left. */
 static gboolean
-wait_for_gnupg_on (const char *homedir, gboolean daemons, guint ms)
+wait_for_gnupg_on (const char *homedir, gboolean daemons, gint64 deadline)
 {
-  for (guint waited = 0; gnupg_running_on (homedir, daemons); waited += 10)
+  while (gnupg_running_on (homedir, daemons))
     {
-      if (waited >= ms)
+      if (g_get_monotonic_time () >= deadline)
         return FALSE;
       g_usleep (10 * 1000);
     }
@@ -736,29 +743,37 @@ wait_for_gnupg_on (const char *homedir, gboolean daemons, guint ms)
  * (in a Flatpak they would keep the sandbox running). The user's own are
  * left alone. A gpg still running may start the agent again after it was
  * stopped: it is waited for, and the agent stopped again until neither is
- * left (a few rounds at most). */
+ * left. Three seconds at most: a gpg the user started by hand on the demo
+ * keyring does not hold up the quit. */
 static void
 stop_demo_gnupg (void)
 {
-  g_autofree char *homedir = data_path ("demo-gnupg");
+  g_autofree char *data = data_path ("demo-gnupg");
+  g_autofree char *homedir = g_canonicalize_filename (data, NULL);
   const char *argv[] = { "gpgconf", "--homedir", homedir, "--kill", "all", NULL };
+  gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
 
-  for (int round = 0; round < 5; round++)
+  for (;;)
     {
       g_autoptr(GError) error = NULL;
+      gint64 clients = MIN (deadline, g_get_monotonic_time () + 2 * G_USEC_PER_SEC);
 
-      wait_for_gnupg_on (homedir, FALSE, 2000);
-      if (!gnupg_running_on (homedir, TRUE))
-        break;
+      wait_for_gnupg_on (homedir, FALSE, clients);
       if (!g_spawn_sync (NULL, (char **) argv, NULL,
                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
                          NULL, NULL, NULL, NULL, NULL, &error))
         {
           g_debug ("Could not stop the demo gpg-agent: %s", error->message);
-          break;
+          return;
         }
-      if (wait_for_gnupg_on (homedir, TRUE, 1000) && !gnupg_running_on (homedir, FALSE))
-        break;
+      if (wait_for_gnupg_on (homedir, TRUE, MIN (deadline, g_get_monotonic_time () + G_USEC_PER_SEC)) &&
+          !gnupg_running_on (homedir, FALSE))
+        return;
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_debug ("GnuPG still runs on the demo keyring");
+          return;
+        }
     }
 }
 
