@@ -3,12 +3,16 @@
  * attachment that is no longer the regular file that was attached. Each case
  * must end promptly with a clear message and leave nothing behind. Every wait
  * has a deadline, so a regression fails instead of hanging the suite. */
+#define _GNU_SOURCE
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <glib-unix.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -533,6 +537,185 @@ test_engine_gone_pipes_open (Fixture *f, gconstpointer data)
 }
 
 
+typedef struct {
+  EncryptJob job;
+  gboolean   background;
+} PriorityJob;
+
+static gpointer
+priority_encrypt_thread (gpointer user_data)
+{
+  PriorityJob *p = user_data;
+  struct sched_param param = { 0 };
+
+  /* As background work runs (signet_thread_priority_run_in_background). */
+  if (p->background)
+    g_assert_cmpint (sched_setscheduler (gettid (), SCHED_BATCH, &param), ==, 0);
+  return encrypt_thread (&p->job);
+}
+
+/* Field @n (1-based, as in proc(5)) of /proc/PID/stat. */
+static long
+stat_field (pid_t pid, guint n)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+  /* "PID (COMM) STATE …": field 3 on, from after the command's name. */
+  fields = g_strsplit (strrchr (stat, ')') + 2, " ", -1);
+  g_assert_cmpuint (g_strv_length (fields), >, n - 3);
+  return g_ascii_strtoll (fields[n - 3], NULL, 10);
+}
+
+static gboolean
+one_engine_running (gpointer data)
+{
+  g_autoptr(GArray) pids = engine_pids ();
+
+  if (pids->len != 1)
+    return FALSE;
+  *(pid_t *) data = g_array_index (pids, pid_t, 0);
+  return TRUE;
+}
+
+static gboolean
+engine_lowered (gpointer data)
+{
+  return stat_field (*(pid_t *) data, 19) == 10;
+}
+
+/* gpg sealing for background work (Send) runs at nice 10 under SCHED_BATCH,
+ * so the window's frames do not wait for a core behind it; sealing that
+ * someone waits for (a draft being saved) keeps the caller's priority. The
+ * seal is the same either way. */
+static void
+test_engine_priority (Fixture *f, gconstpointer data)
+{
+  gboolean background = GPOINTER_TO_INT (data);
+  g_autofree char *out_path = g_build_filename (f->dir, "cipher.asc", NULL);
+  g_auto(gpgme_ctx_t) ctx = NULL;
+  const char plain[] = "Content-Type: text/plain\r\n\r\nThe secret.\r\n";
+  PriorityJob p = { { NULL, fingerprint_of (f, "alice@example.org"), -1, -1, NULL, FALSE, 0 }, background };
+  g_autofree char *sealed = NULL;
+  GThread *thread;
+  pid_t gpg = 0;
+  int fds[2];
+
+  g_assert_cmpint (gpgme_new (&ctx), ==, 0);
+  g_assert_cmpint (gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_OpenPGP, NULL, homedir), ==, 0);
+  gpgme_set_armor (ctx, 1);
+  p.job.ctx = ctx;
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  p.job.plain_fd = fds[0];
+  p.job.cipher_fd = g_open (out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  thread = g_thread_new ("test-encrypt", priority_encrypt_thread, &p);
+  /* gpg waits for the message, which is not written yet. */
+  wait_until (one_engine_running, &gpg, GIVE_UP_SECONDS, "gpg to start");
+  if (background)
+    wait_until (engine_lowered, &gpg, GIVE_UP_SECONDS, "gpg to run at nice 10");
+  else
+    {
+      /* Long after a background seal would have lowered it. */
+      g_usleep (300 * 1000);
+      g_assert_cmpint (stat_field (gpg, 19), ==, getpriority (PRIO_PROCESS, 0));
+    }
+  g_assert_cmpint (stat_field (gpg, 41), ==, background ? SCHED_BATCH : SCHED_OTHER);
+  g_assert_cmpint (write (fds[1], plain, sizeof plain - 1), ==, sizeof plain - 1);
+  close (fds[1]);
+  wait_until (encrypt_done, &p.job, GIVE_UP_SECONDS, "the seal");
+  g_thread_join (thread);
+  close (p.job.plain_fd);
+  close (p.job.cipher_fd);
+  g_assert_no_error (p.job.error);
+  g_assert_true (p.job.ok);
+  g_assert_true (g_file_get_contents (out_path, &sealed, NULL, NULL));
+  g_assert_true (g_str_has_prefix (sealed, "-----BEGIN PGP MESSAGE-----"));
+  g_assert_null (strstr (sealed, "The secret."));
+}
+
+static gpgme_error_t
+start_sign (gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, gpointer data)
+{
+  return gpgme_op_sign_start (ctx, in, out, GPGME_SIG_MODE_DETACH);
+}
+
+typedef struct {
+  gpgme_ctx_t ctx;
+  int         in_fd;
+  int         out_fd;
+  gboolean    ok;
+  gint        done;
+} SignJob;
+
+static gpointer
+background_sign_thread (gpointer user_data)
+{
+  SignJob *job = user_data;
+  struct sched_param param = { 0 };
+  gpgme_error_t gpg_error = 0;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (sched_setscheduler (gettid (), SCHED_BATCH, &param), ==, 0);
+  job->ok = signet_gpg_run_stream (job->ctx, start_sign, NULL, "SIG_CREATED", job->in_fd, job->out_fd, NULL,
+                                   &gpg_error, &error);
+  g_assert_no_error (error);
+  g_atomic_int_set (&job->done, 1);
+  return NULL;
+}
+
+static gboolean
+sign_done (gpointer data)
+{
+  return g_atomic_int_get (&((SignJob *) data)->done);
+}
+
+/* A gpg that signs for background work may start gpg-agent, which then
+ * serves everything the user waits for: it keeps its priority, and so
+ * does the agent it starts. */
+static void
+test_engine_priority_signing (Fixture *f, gconstpointer data)
+{
+  const char *kill_agent[] = { "gpgconf", "--homedir", homedir, "--kill", "gpg-agent", NULL };
+  g_autofree char *out_path = g_build_filename (f->dir, "signature.asc", NULL);
+  g_auto(gpgme_ctx_t) ctx = NULL;
+  g_autoptr(GArray) agents = NULL;
+  gpgme_key_t key = NULL;
+  const char plain[] = "Signed, not lowered.\r\n";
+  SignJob job = { NULL, -1, -1, FALSE, 0 };
+  GThread *thread;
+  pid_t gpg = 0;
+  int fds[2];
+
+  g_assert_true (g_spawn_sync (NULL, (char **) kill_agent, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                               NULL));
+  g_assert_cmpint (gpgme_new (&ctx), ==, 0);
+  g_assert_cmpint (gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_OpenPGP, NULL, homedir), ==, 0);
+  gpgme_set_armor (ctx, 1);
+  g_assert_cmpint (gpgme_get_key (ctx, fingerprint_of (f, "demo@example.org"), &key, 1), ==, 0);
+  g_assert_cmpint (gpgme_signers_add (ctx, key), ==, 0);
+  gpgme_key_unref (key);
+  job.ctx = ctx;
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  job.in_fd = fds[0];
+  job.out_fd = g_open (out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  thread = g_thread_new ("test-sign", background_sign_thread, &job);
+  wait_until (one_engine_running, &gpg, GIVE_UP_SECONDS, "gpg to start");
+  g_usleep (300 * 1000);
+  g_assert_cmpint (stat_field (gpg, 19), ==, getpriority (PRIO_PROCESS, 0));
+  g_assert_cmpint (write (fds[1], plain, sizeof plain - 1), ==, sizeof plain - 1);
+  close (fds[1]);
+  wait_until (sign_done, &job, GIVE_UP_SECONDS, "the signature");
+  g_thread_join (thread);
+  close (job.in_fd);
+  close (job.out_fd);
+  g_assert_true (job.ok);
+  agents = find_processes ("gpg-agent", homedir);
+  g_assert_cmpuint (agents->len, ==, 1);
+  g_assert_cmpint (stat_field (g_array_index (agents, pid_t, 0), 19), ==, getpriority (PRIO_PROCESS, 0));
+}
+
 /* No message file anywhere: Outbox, Sent, Drafts (tmp/ included) and the
  * local transport's mailboxes. */
 static void
@@ -719,6 +902,11 @@ main (int argc, char *argv[])
   ADD ("send-engine-killed", test_send_engine_killed);
   ADD ("send-cancelled", test_send_cancelled);
   ADD ("open-regular", test_open_regular);
+  g_test_add ("/seal-failures/engine-priority/background", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
+              test_engine_priority, fixture_teardown);
+  g_test_add ("/seal-failures/engine-priority/foreground", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
+              test_engine_priority, fixture_teardown);
+  ADD ("engine-priority/signing", test_engine_priority_signing);
 #undef ADD
   for (guint i = 0; i < G_N_ELEMENTS (not_regular_cases); i++)
     {

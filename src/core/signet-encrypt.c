@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 
 #include "signet-encrypt.h"
+#include "signet-thread-priority.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +91,7 @@ typedef struct {
   int            engine_pidfd;
   guint64        engine_start;   /* its start time, against pid reuse */
   gint64         engine_gone;    /* monotonic time gpg was seen gone, or 0 */
+  gboolean       lower_engine;   /* encrypting only: gpg starts no agent */
   gint64         next_check;
   int            poll_errno;
 } Run;
@@ -227,6 +229,10 @@ watch_engine (Run *run, guint64 since)
   /* Checked after the pidfd is open: the pid could have been reused. */
   if (!engine_alive (run))
     mark_engine_gone (run);
+  /* Only a gpg that encrypts: one that signs or decrypts may start
+   * gpg-agent, which would keep the lowered priority for the session. */
+  else if (run->lower_engine)
+    signet_thread_priority_lower_engine (run->engine_pid);
 }
 
 /* Asks gpg to stop, if it is still the process on the other end of our pipe. */
@@ -608,7 +614,8 @@ signet_encrypt_stream (gpgme_ctx_t            ctx,
                        GError               **error)
 {
   g_autoptr(GPtrArray) watches = g_ptr_array_new_with_free_func (g_free);
-  Run run = { .watches = watches, .completion = "END_ENCRYPTION", .source_fd = plain_fd, .engine_pidfd = -1 };
+  Run run = { .watches = watches, .completion = "END_ENCRYPTION", .source_fd = plain_fd, .engine_pidfd = -1,
+              .lower_engine = TRUE };
   EncryptArgs args = { recipients, flags };
   gpgme_error_t err;
   RunState state;

@@ -79,6 +79,22 @@ signet_thread_priority_lower_worker (void)
     g_debug ("Could not lower the priority of a worker: %s", g_strerror (errno));
 }
 
+/* For gpg (@pid) started by the calling thread: when that is background
+ * work, nice 10 as well, like the threads that feed and armor for it. gpg
+ * inherits SCHED_BATCH from the thread that forked it, but not a nice
+ * value GLib's shared workers could not take; without one it takes as
+ * much of the CPU as the main thread, which then waits for a core. Only
+ * for a gpg that starts no daemon (gpg-agent would keep nice 10 for the
+ * session): one that only encrypts. */
+void
+signet_thread_priority_lower_engine (pid_t pid)
+{
+  if (pid <= 0 || sched_getscheduler (0) != SCHED_BATCH)
+    return;
+  if (setpriority (PRIO_PROCESS, pid, MAX (getpriority (PRIO_PROCESS, pid), 10)) != 0)
+    g_debug ("Could not lower the priority of gpg: %s", g_strerror (errno));
+}
+
 /* The calling thread's nice value. */
 int
 signet_thread_priority_get_nice (void)
