@@ -7,6 +7,7 @@
 #include "signet-errors.h"
 #include "signet-i18n.h"
 #include "signet-server-check.h"
+#include "signet-spinner.h"
 
 /* The Account page of Preferences: who messages are from, the outgoing
  * (SMTP) server, and the IMAP server whose Sent folder keeps a copy. Each
@@ -50,7 +51,7 @@ typedef struct {
   AdwActionRow         *notice_row;
   GtkButton            *keep_button;
   AdwActionRow         *test_row;
-  GtkSpinner           *test_spinner;
+  SignetSpinner        *test_spinner;
   GtkButton            *test_button;
 
   GCancellable         *password_cancellable;
@@ -669,7 +670,7 @@ static void
 set_testing (Server *server, gboolean testing)
 {
   gtk_widget_set_visible (GTK_WIDGET (server->test_spinner), testing);
-  gtk_spinner_set_spinning (server->test_spinner, testing);
+  signet_spinner_set_spinning (server->test_spinner, testing);
   set_button_label (server->test_button, testing ? _("_Cancel") : _("_Test Connection"));
   if (testing)
     {
@@ -1002,6 +1003,7 @@ signet_account_page_class_init (SignetAccountPageClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = signet_account_page_dispose;
   widget_class->unroot = signet_account_page_unroot;
+  g_type_ensure (SIGNET_TYPE_SPINNER);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/signetmail/Signet/signet-account-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SignetAccountPage, identity_row);
   gtk_widget_class_bind_template_child (widget_class, SignetAccountPage, same_switch);

@@ -21,6 +21,7 @@
 #include "signet-i18n.h"
 #include "signet-report-text.h"
 #include "signet-sign-availability.h"
+#include "signet-spinner.h"
 
 /* The composer. It only collects what the user typed into a SignetMessage and
  * maps the outcome of the send operation to what the user sees; it does no
@@ -75,7 +76,7 @@ struct _SignetComposeWindow
   GtkRevealer          *offline_revealer;
   GtkLabel             *offline_label;
   GtkWidget            *work_online_button;
-  GtkSpinner           *spinner;
+  SignetSpinner        *spinner;
   GtkWidget            *cancel_button;
   GtkToggleButton      *seal_button;
   GtkToggleButton      *sign_button;
@@ -194,7 +195,7 @@ update_busy (SignetComposeWindow *self)
   gboolean busy = self->op != OP_NONE;
 
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
-  gtk_spinner_set_spinning (self->spinner, busy);
+  signet_spinner_set_spinning (self->spinner, busy);
   gtk_widget_set_visible (self->cancel_button, busy);
   if (!busy)
     gtk_widget_set_visible (GTK_WIDGET (self->progress_label), FALSE);
@@ -747,11 +748,44 @@ dismiss_close_dialog (SignetComposeWindow *self)
   gtk_window_destroy (GTK_WINDOW (self->close_dialog));
 }
 
+/* A closed composer, let go of in steps. */
+typedef struct {
+  SignetComposeWindow *window;
+  GtkWidget           *contents;
+  guint                step;
+} Release;
+
+/* Letting go of a composer takes longer than a frame (16 ms) does, so it
+ * is done in steps, one per main-loop iteration, while other windows
+ * draw theirs: its contents leave the window (each widget leaves the
+ * window's focus and accessibility); the window is disposed (what it runs
+ * stops, and it lets go of the widgets, which the contents still hold);
+ * then the widgets go, and the window last. GTK's own order: the widgets
+ * go while the window, disposed, is still there. */
 static gboolean
-release_later (gpointer object)
+release_step (gpointer data)
 {
-  g_object_unref (object);
-  return G_SOURCE_REMOVE;
+  Release *release = data;
+  SignetComposeWindow *self = release->window;
+
+  switch (release->step++)
+    {
+    case 0:
+      if (self->toast_overlay != NULL && adw_toast_overlay_get_child (self->toast_overlay) != NULL)
+        {
+          release->contents = g_object_ref (adw_toast_overlay_get_child (self->toast_overlay));
+          adw_toast_overlay_set_child (self->toast_overlay, NULL);
+        }
+      return G_SOURCE_CONTINUE;
+    case 1:
+      g_object_run_dispose (G_OBJECT (self));
+      return G_SOURCE_CONTINUE;
+    default:
+      g_clear_object (&release->contents);
+      g_object_unref (self);
+      g_free (release);
+      return G_SOURCE_REMOVE;
+    }
 }
 
 static void
@@ -766,7 +800,12 @@ close_now (SignetComposeWindow *self)
   /* The last reference goes once what GDK queued for the window (its
    * unmapping, when it was hidden while its send finished) is handled:
    * GTK 4.8 otherwise may hand such an event to a finalized window. */
-  g_idle_add_full (G_PRIORITY_LOW, release_later, self, NULL);
+  {
+    Release *release = g_new0 (Release, 1);
+
+    release->window = self;
+    g_idle_add_full (G_PRIORITY_LOW, release_step, release, NULL);
+  }
 }
 
 /* A send or save that was meant to close the window did not succeed: the
@@ -1953,6 +1992,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   g_type_ensure (SIGNET_TYPE_RECIPIENT_FIELD);
+  g_type_ensure (SIGNET_TYPE_SPINNER);
   object_class->constructed = signet_compose_window_constructed;
   object_class->dispose = signet_compose_window_dispose;
   object_class->get_property = signet_compose_window_get_property;
@@ -2117,22 +2157,6 @@ show_shortcuts (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   gtk_window_present (self->shortcuts);
 }
 
-/* The spinner that Send and Check Names show is the first icon drawn
- * from the theme's SVGs: loading it then (gdk-pixbuf's SVG loader and
- * librsvg opened and set up) held that frame up by several milliseconds.
- * Once a composer is on screen, GTK's loader threads fetch it instead. */
-static void
-preload_busy_icon (SignetComposeWindow *self)
-{
-  static GtkIconPaintable *icon;
-
-  if (icon == NULL)
-    icon = gtk_icon_theme_lookup_icon (gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (self))),
-                                       "process-working-symbolic", NULL, 16,
-                                       gtk_widget_get_scale_factor (GTK_WIDGET (self)),
-                                       GTK_TEXT_DIR_NONE, GTK_ICON_LOOKUP_PRELOAD);
-}
-
 /* What the window needs soon but not for its first frame starts once that
  * frame is on screen: spell checking (enchant loads its providers, then
  * the dictionary), and asking GnuPG whether the sender can sign, which
@@ -2148,7 +2172,8 @@ on_first_paint (GdkFrameClock *clock, SignetComposeWindow *self)
   gtk_widget_insert_action_group (GTK_WIDGET (self), "spell",
                                   signet_compose_spelling_get_actions (self->spelling));
   on_sender_changed (self);
-  preload_busy_icon (self);
+  /* The spinner that Send and Check Names show. */
+  signet_spinner_preload (self->spinner);
 }
 
 static void
