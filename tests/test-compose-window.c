@@ -289,6 +289,34 @@ test_online_send (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (plain, "Sealed and delivered."));
 }
 
+/* Text typed in as a sent composer is let go of (an input method's late
+ * commit, a late "changed"), once the window itself is disposed: nothing
+ * reaches what it let go of. */
+typedef struct {
+  GtkWidget *subject;
+  GtkWidget *body;
+  GtkWidget *to;
+} LateFields;
+
+static void
+on_destroy_type_late (GtkWidget *window, LateFields *late)
+{
+  gtk_editable_set_text (GTK_EDITABLE (late->subject), "A late word");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (late->body)), "Later still.", -1);
+  gtk_editable_set_text (GTK_EDITABLE (late->to), "late@example.org");
+}
+
+static void
+test_typed_into_while_let_go (Fixture *f, gconstpointer data)
+{
+  LateFields late = { child (f, "subject_entry"), child (f, "body_view"), child (f, "to_entry") };
+
+  fill (f, "Alice Demo <alice@example.org>", NULL, "Sent, then let go of.");
+  g_signal_connect (f->window, "destroy", G_CALLBACK (on_destroy_type_late), &late);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  signet_test_wait_until (window_closed_and_sent, f);
+}
+
 static void
 test_missing_key (Fixture *f, gconstpointer data)
 {
@@ -1159,6 +1187,7 @@ main (int argc, char *argv[])
   ADD ("offline-send-kb-dialog", FALSE, test_offline_send);
   ADD ("work-offline-check-names", TRUE, test_work_offline_check_names);
   ADD ("online-send", TRUE, test_online_send);
+  ADD ("typed-into-while-let-go", TRUE, test_typed_into_while_let_go);
   ADD ("initial-focus", TRUE, test_initial_focus);
   ADD ("live-status", TRUE, test_live_status);
   ADD ("completion", TRUE, test_completion);

@@ -2118,7 +2118,12 @@ signet_compose_window_init (SignetComposeWindow *self)
 static void
 update_title (SignetComposeWindow *self)
 {
-  g_autofree char *subject = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry))));
+  g_autofree char *subject = NULL;
+
+  /* Disposed while its widgets are let go of (release_step()). */
+  if (self->subject_entry == NULL)
+    return;
+  subject = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry))));
 
   gtk_window_set_title (GTK_WINDOW (self), *subject != '\0' ? subject : _("New Message"));
 }
