@@ -428,8 +428,10 @@ write_fake_engine (Fixture *f, const char *body)
   return path;
 }
 
+/* A context on the test's GnuPG home, armored, with @engine as gpg (NULL:
+ * the real one). */
 static gpgme_ctx_t
-fake_engine_context (const char *engine)
+engine_context (const char *engine)
 {
   gpgme_ctx_t ctx = NULL;
 
@@ -473,7 +475,7 @@ encrypt_with_fake_engine (Fixture *f, const char *script, GError **error)
 {
   g_autofree char *engine = write_fake_engine (f, script);
   g_autofree char *out_path = g_build_filename (f->dir, "cipher.asc", NULL);
-  g_auto(gpgme_ctx_t) ctx = fake_engine_context (engine);
+  g_auto(gpgme_ctx_t) ctx = engine_context (engine);
   const char plain[] = "Content-Type: text/plain\r\n\r\nThe secret.\r\n";
   EncryptJob job = { ctx, fingerprint_of (f, "alice@example.org"), -1, -1, NULL, FALSE, 0 };
   GThread *thread;
@@ -542,15 +544,23 @@ typedef struct {
   gboolean   background;
 } PriorityJob;
 
+/* The calling thread runs as background work does
+ * (signet_thread_priority_run_in_background()). */
+static void
+become_background (void)
+{
+  struct sched_param param = { 0 };
+
+  g_assert_cmpint (sched_setscheduler (gettid (), SCHED_BATCH, &param), ==, 0);
+}
+
 static gpointer
 priority_encrypt_thread (gpointer user_data)
 {
   PriorityJob *p = user_data;
-  struct sched_param param = { 0 };
 
-  /* As background work runs (signet_thread_priority_run_in_background). */
   if (p->background)
-    g_assert_cmpint (sched_setscheduler (gettid (), SCHED_BATCH, &param), ==, 0);
+    become_background ();
   return encrypt_thread (&p->job);
 }
 
@@ -595,18 +605,14 @@ test_engine_priority (Fixture *f, gconstpointer data)
 {
   gboolean background = GPOINTER_TO_INT (data);
   g_autofree char *out_path = g_build_filename (f->dir, "cipher.asc", NULL);
-  g_auto(gpgme_ctx_t) ctx = NULL;
+  g_auto(gpgme_ctx_t) ctx = engine_context (NULL);
   const char plain[] = "Content-Type: text/plain\r\n\r\nThe secret.\r\n";
-  PriorityJob p = { { NULL, fingerprint_of (f, "alice@example.org"), -1, -1, NULL, FALSE, 0 }, background };
+  PriorityJob p = { { ctx, fingerprint_of (f, "alice@example.org"), -1, -1, NULL, FALSE, 0 }, background };
   g_autofree char *sealed = NULL;
   GThread *thread;
   pid_t gpg = 0;
   int fds[2];
 
-  g_assert_cmpint (gpgme_new (&ctx), ==, 0);
-  g_assert_cmpint (gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_OpenPGP, NULL, homedir), ==, 0);
-  gpgme_set_armor (ctx, 1);
-  p.job.ctx = ctx;
   g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
   p.job.plain_fd = fds[0];
   p.job.cipher_fd = g_open (out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -653,11 +659,10 @@ static gpointer
 background_sign_thread (gpointer user_data)
 {
   SignJob *job = user_data;
-  struct sched_param param = { 0 };
   gpgme_error_t gpg_error = 0;
   g_autoptr(GError) error = NULL;
 
-  g_assert_cmpint (sched_setscheduler (gettid (), SCHED_BATCH, &param), ==, 0);
+  become_background ();
   job->ok = signet_gpg_run_stream (job->ctx, start_sign, NULL, "SIG_CREATED", job->in_fd, job->out_fd, NULL,
                                    &gpg_error, &error);
   g_assert_no_error (error);
@@ -690,9 +695,7 @@ test_engine_priority_signing (Fixture *f, gconstpointer data)
 
   g_assert_true (g_spawn_sync (NULL, (char **) kill_agent, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
                                NULL));
-  g_assert_cmpint (gpgme_new (&ctx), ==, 0);
-  g_assert_cmpint (gpgme_ctx_set_engine_info (ctx, GPGME_PROTOCOL_OpenPGP, NULL, homedir), ==, 0);
-  gpgme_set_armor (ctx, 1);
+  ctx = engine_context (NULL);
   g_assert_cmpint (gpgme_get_key (ctx, fingerprint_of (f, "demo@example.org"), &key, 1), ==, 0);
   g_assert_cmpint (gpgme_signers_add (ctx, key), ==, 0);
   gpgme_key_unref (key);

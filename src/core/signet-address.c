@@ -295,11 +295,6 @@ signet_text_has_reordering_marks (const char *text)
   return FALSE;
 }
 
-/* An RFC 5322 dot-atom addr-spec: local@domain. Quoted local parts are
- * deliberately refused; no key server or MTA a user meets handles them well.
- * So is the start of an RFC 2047 encoded word ("=?"), which is atext too:
- * to a lenient mail program "b=?utf-8?q?=0A?=@example.org" has a line
- * break, and a word started in one address may end in the next one. */
 /* Which text may start an encoded word. Signet refuses "=?" anywhere in
  * what is typed; it used to refuse only whole encoded words
  * ("=?charset?q?text?="), and reads back what it wrote then
@@ -323,6 +318,11 @@ starts_encoded_word (const char *text, Rule rule)
   return rule == RULE_TYPED ? strstr (text, "=?") != NULL : has_encoded_word (text);
 }
 
+/* An RFC 5322 dot-atom addr-spec: local@domain. Quoted local parts are
+ * deliberately refused; no key server or MTA a user meets handles them well.
+ * So is the start of an RFC 2047 encoded word ("=?"), which is atext too:
+ * to a lenient mail program "b=?utf-8?q?=0A?=@example.org" has a line
+ * break, and a word started in one address may end in the next one. */
 static gboolean
 is_valid_email (const char *email, Rule rule)
 {
@@ -573,11 +573,12 @@ name_round_trips (const char *name)
 /* TRUE if @name, already decoded, can be written into a header and shown in
  * a field and come back the same (as signet_address_new() keeps it, with
  * its white space made single spaces), with nothing a mail program would
- * decode or show as a line break; FALSE for a blank name. So no name holds the start of an encoded word
- * ("=?"), not even from a doubly encoded name ("=?utf-8?q?abc?="): GMime
- * writes ASCII words as they are, and mail programs decode encoded words
- * wherever they find them, even inside quoted strings and words and across
- * spaces and addresses ("=?x?q?=8A <a@example.org>, b?=@example.org"). */
+ * decode or show as a line break; FALSE for a blank name. So no name holds
+ * the start of an encoded word ("=?"), not even from a doubly encoded name
+ * ("=?utf-8?q?abc?="): GMime writes ASCII words as they are, and mail
+ * programs decode encoded words wherever they find them, even inside
+ * quoted strings and words and across spaces and addresses
+ * ("=?x?q?=8A <a@example.org>, b?=@example.org"). */
 gboolean
 signet_address_name_is_sendable (const char *name)
 {
@@ -589,6 +590,18 @@ signet_address_name_is_sendable (const char *name)
     return FALSE;
   canonical = canonical_name (name);
   return canonical != NULL && strstr (canonical, "=?") == NULL && name_round_trips (canonical);
+}
+
+/* TRUE if @name, from a user ID anyone may have published (on a keyserver,
+ * in a directory, imported into the keyring), may be shown beside its
+ * address: it could be sent, and it has no mark that would show the
+ * address after it reordered, as another address. */
+gboolean
+signet_address_published_name_is_shown (const char *name)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return signet_address_name_is_sendable (name) && !signet_text_has_reordering_marks (name);
 }
 
 /* The one mailbox GMime reads in @token, if it is the address found there.

@@ -34,6 +34,7 @@ char          *signet_address_normalize  (const char    *email);
 gboolean       signet_address_equal_email (const char   *a,
                                           const char   *b);
 gboolean       signet_address_name_is_sendable (const char *name);
+gboolean       signet_address_published_name_is_shown (const char *name);
 gboolean       signet_header_check       (const char    *text,
                                           GError       **error);
 

@@ -466,7 +466,7 @@ signet_dirmngr_uid_mailbox (const char *uid)
     email = g_strstrip (g_strdup (uid));
   if (!signet_address_is_valid_email (email))
     return NULL;
-  if (name != NULL && (!signet_address_name_is_sendable (name) || signet_text_has_reordering_marks (name)))
+  if (name != NULL && !signet_address_published_name_is_shown (name))
     g_clear_pointer (&name, g_free);
   return signet_address_new (name != NULL && name[0] != '\0' ? name : NULL, email);
 }

@@ -106,8 +106,7 @@ list_keys (gpgme_ctx_t ctx, GCancellable *cancellable, GError **error)
 static const char *
 display_name (gpgme_user_id_t uid)
 {
-  if (uid->name == NULL || *uid->name == '\0' || !signet_address_name_is_sendable (uid->name) ||
-      signet_text_has_reordering_marks (uid->name))
+  if (uid->name == NULL || !signet_address_published_name_is_shown (uid->name))
     return NULL;
   return uid->name;
 }

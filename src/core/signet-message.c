@@ -365,8 +365,6 @@ signet_message_dup_all_recipients (SignetMessage *self)
 static gboolean
 is_sendable (const SignetAddress *address, GError **error)
 {
-  g_autofree char *shown = signet_address_to_string (address);
-
   if (!signet_address_is_valid_email (address->email))
     {
       /* Translators: %s is an address as the user typed it */
@@ -376,6 +374,8 @@ is_sendable (const SignetAddress *address, GError **error)
     }
   if (address->name != NULL && !signet_address_name_is_sendable (address->name))
     {
+      g_autofree char *shown = signet_address_to_string (address);
+
       /* Translators: %s is an address as the user typed it */
       g_set_error (error, SIGNET_SEND_ERROR, SIGNET_SEND_ERROR_INVALID_HEADER,
                    _("The name in “%s” cannot be sent as it is: mail programs would read a “=” in it as encoded text."),

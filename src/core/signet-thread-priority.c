@@ -63,6 +63,17 @@ signet_thread_priority_run_in_background (GTask           *task,
   g_thread_unref (g_thread_new ("signet-background", run_job, job));
 }
 
+/* Nice 10 for the thread or process @id when the calling thread does
+ * background work (SCHED_BATCH); never a higher priority than it has. */
+static void
+lower_if_background (pid_t id, const char *what)
+{
+  if (sched_getscheduler (0) != SCHED_BATCH)
+    return;
+  if (setpriority (PRIO_PROCESS, id, MAX (getpriority (PRIO_PROCESS, id), 10)) != 0)
+    g_debug ("Could not lower the priority of %s: %s", what, g_strerror (errno));
+}
+
 /* For a thread that only computes and moves bytes, and never has GLib
  * start a shared worker (the armor encoder, the writer feeding gpg),
  * started by background work (whose SCHED_BATCH it inherits): nice 10 as
@@ -71,12 +82,7 @@ signet_thread_priority_run_in_background (GTask           *task,
 void
 signet_thread_priority_lower_worker (void)
 {
-  pid_t tid = gettid ();
-
-  if (sched_getscheduler (0) != SCHED_BATCH)
-    return;
-  if (setpriority (PRIO_PROCESS, tid, MAX (getpriority (PRIO_PROCESS, tid), 10)) != 0)
-    g_debug ("Could not lower the priority of a worker: %s", g_strerror (errno));
+  lower_if_background (gettid (), "a worker");
 }
 
 /* For gpg (@pid) started by the calling thread: when that is background
@@ -89,10 +95,8 @@ signet_thread_priority_lower_worker (void)
 void
 signet_thread_priority_lower_engine (pid_t pid)
 {
-  if (pid <= 0 || sched_getscheduler (0) != SCHED_BATCH)
-    return;
-  if (setpriority (PRIO_PROCESS, pid, MAX (getpriority (PRIO_PROCESS, pid), 10)) != 0)
-    g_debug ("Could not lower the priority of gpg: %s", g_strerror (errno));
+  if (pid > 0)
+    lower_if_background (pid, "gpg");
 }
 
 /* The calling thread's nice value. */

@@ -686,7 +686,7 @@ signet_application_startup (GApplication *app)
 static gboolean
 gnupg_running_on (const char *homedir, gboolean daemons)
 {
-  static const char *const daemon_names[] = { "gpg-agent", "dirmngr", "keyboxd", "scdaemon" };
+  static const char *const daemon_names[] = { "gpg-agent", "dirmngr", "keyboxd", "scdaemon", NULL };
   g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
   const char *name;
 
@@ -698,8 +698,7 @@ gnupg_running_on (const char *homedir, gboolean daemons)
       g_autofree char *program = NULL;
       GStatBuf st;
       gsize len;
-      gboolean is_daemon = FALSE;
-      gboolean on_home = FALSE;
+      gboolean is_daemon;
 
       if (!g_ascii_isdigit (*name))
         continue;
@@ -710,16 +709,16 @@ gnupg_running_on (const char *homedir, gboolean daemons)
       if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0 || cmdline[len - 1] != '\0')
         continue;
       program = g_path_get_basename (cmdline);
-      if (!g_str_has_prefix (program, "gpg") && !g_str_equal (program, "dirmngr") &&
-          !g_str_equal (program, "keyboxd") && !g_str_equal (program, "scdaemon"))
+      is_daemon = g_strv_contains (daemon_names, program);
+      if (is_daemon != daemons || (!is_daemon && !g_str_has_prefix (program, "gpg")))
         continue;
-      for (guint i = 0; i < G_N_ELEMENTS (daemon_names); i++)
-        is_daemon |= g_str_equal (program, daemon_names[i]);
-      for (const char *arg = cmdline; arg < cmdline + len && !on_home; arg += strlen (arg) + 1)
-        on_home = g_str_equal (arg, "--homedir") && arg + strlen (arg) + 1 < cmdline + len &&
-                  g_str_equal (arg + strlen (arg) + 1, homedir);
-      if (on_home && is_daemon == daemons)
-        return TRUE;
+      /* The arguments, each ended by a NUL: "--homedir" then @homedir. */
+      for (const char *arg = cmdline, *next; arg < cmdline + len; arg = next)
+        {
+          next = arg + strlen (arg) + 1;
+          if (g_str_equal (arg, "--homedir") && next < cmdline + len && g_str_equal (next, homedir))
+            return TRUE;
+        }
     }
   return FALSE;
 }

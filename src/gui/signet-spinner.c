@@ -1,7 +1,5 @@
 #include "signet-spinner.h"
 
-#include <math.h>
-
 #define SIZE 16
 #define TURN_USEC G_USEC_PER_SEC
 
@@ -45,15 +43,19 @@ update_tick (SignetSpinner *self)
     }
 }
 
+/* Looked up the same way each time, preloading (GTK's loader threads read
+ * it), so that a lookup after css_changed() dropped the icon is one the
+ * theme's cache answers with the icon read before. */
 static GtkIconPaintable *
-get_icon (SignetSpinner *self, GtkIconLookupFlags flags)
+get_icon (SignetSpinner *self)
 {
   GtkWidget *widget = GTK_WIDGET (self);
 
   if (self->icon == NULL)
     self->icon = gtk_icon_theme_lookup_icon (gtk_icon_theme_get_for_display (gtk_widget_get_display (widget)),
                                              "process-working-symbolic", NULL, SIZE,
-                                             gtk_widget_get_scale_factor (widget), GTK_TEXT_DIR_NONE, flags);
+                                             gtk_widget_get_scale_factor (widget), GTK_TEXT_DIR_NONE,
+                                             GTK_ICON_LOOKUP_PRELOAD);
   return self->icon;
 }
 
@@ -81,7 +83,7 @@ signet_spinner_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (width / 2.f, height / 2.f));
   gtk_snapshot_rotate (snapshot, angle);
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (-SIZE / 2.f, -SIZE / 2.f));
-  gtk_symbolic_paintable_snapshot_symbolic (GTK_SYMBOLIC_PAINTABLE (get_icon (self, 0)), snapshot, SIZE, SIZE,
+  gtk_symbolic_paintable_snapshot_symbolic (GTK_SYMBOLIC_PAINTABLE (get_icon (self)), snapshot, SIZE, SIZE,
                                             &color, 1);
   gtk_snapshot_restore (snapshot);
 }
@@ -210,7 +212,7 @@ signet_spinner_preload (SignetSpinner *self)
 {
   g_return_if_fail (SIGNET_IS_SPINNER (self));
 
-  get_icon (self, GTK_ICON_LOOKUP_PRELOAD);
+  get_icon (self);
 }
 
 gboolean
