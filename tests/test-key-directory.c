@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "signet-demo.h"
 #include "signet-errors.h"
 #include "signet-key-directory-private.h"
 #include "signet-test-util.h"
@@ -370,6 +371,116 @@ test_gpg_missing (void)
   g_clear_error (&r.error);
 }
 
+static gboolean
+time_passed (gpointer data)
+{
+  return g_get_monotonic_time () >= *(gint64 *) data;
+}
+
+/* Lets lookups that do not wait run to their end meanwhile. */
+static void
+let_time_pass (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+
+  signet_test_wait_until (time_passed, &until);
+}
+
+/* While the home is being made (the demo's, on first use), a lookup waits
+ * for it instead of asking a keyring that is not there yet. */
+static void
+test_home_being_made (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autofree char *tmp = signet_test_make_tmpdir ();
+  g_autofree char *home = g_build_filename (tmp, "demo-gnupg", NULL);
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (home, network);
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  Resolved r = { 0 };
+
+  g_ptr_array_add (list, (gpointer) "alice@example.org");
+  g_ptr_array_add (list, (gpointer) "rex@example.org");
+  signet_key_directory_hold_home (directory);
+  signet_key_directory_resolve_async (directory, list, NULL, on_resolved, &r);
+  let_time_pass (300);
+  g_assert_false (r.done);
+  g_assert_false (g_file_test (home, G_FILE_TEST_EXISTS));
+
+  g_assert_true (signet_demo_ensure_directory (home, NULL, &error));
+  g_assert_no_error (error);
+  signet_key_directory_release_home (directory, NULL);
+  signet_test_wait_until (is_done, &r);
+  g_assert_no_error (r.error);
+  g_assert_cmpuint (r.results->len, ==, 2);
+  g_assert_cmpint (signet_key_results_lookup (r.results, "alice@example.org")->status, ==, SIGNET_KEY_STATUS_OK);
+  g_assert_cmpint (signet_key_results_lookup (r.results, "rex@example.org")->status, ==, SIGNET_KEY_STATUS_REVOKED);
+  g_ptr_array_unref (r.results);
+
+  /* Held again and released at once: nothing waits. */
+  signet_key_directory_hold_home (directory);
+  signet_key_directory_release_home (directory, NULL);
+  r = resolve (directory, (const char *[]) { "alice@example.org", NULL });
+  g_assert_no_error (r.error);
+  g_ptr_array_unref (r.results);
+  signet_test_remove_gnupghome (g_strdup (home));
+  signet_test_remove_tree (tmp);
+}
+
+/* A home that could not be made: every lookup fails with why, the ones
+ * waiting and the ones after. */
+static void
+test_home_not_made (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+  g_autoptr(GError) why = g_error_new_literal (SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+                                               "Could not create the demo directory /x: Not a directory");
+  Resolved r = { 0 };
+
+  g_ptr_array_add (list, (gpointer) "alice@example.org");
+  signet_key_directory_hold_home (directory);
+  signet_key_directory_resolve_async (directory, list, NULL, on_resolved, &r);
+  let_time_pass (200);
+  g_assert_false (r.done);
+  signet_key_directory_release_home (directory, why);
+  signet_test_wait_until (is_done, &r);
+  g_assert_null (r.results);
+  g_assert_error (r.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE);
+  g_assert_cmpstr (r.error->message, ==, why->message);
+  g_clear_error (&r.error);
+
+  r = resolve (directory, (const char *[]) { "alice@example.org", NULL });
+  g_assert_error (r.error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE);
+  g_assert_cmpstr (r.error->message, ==, why->message);
+  g_clear_error (&r.error);
+}
+
+/* Quitting while the home is being made: the waiting lookup gives up. */
+static void
+test_home_quit_while_made (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+  Resolved r = { 0 };
+
+  g_ptr_array_add (list, (gpointer) "alice@example.org");
+  signet_key_directory_hold_home (directory);
+  signet_key_directory_resolve_async (directory, list, NULL, on_resolved, &r);
+  let_time_pass (200);
+  g_assert_false (r.done);
+  signet_key_directory_close (directory);
+  signet_test_wait_until (is_done, &r);
+  g_assert_null (r.results);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&r.error);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -383,6 +494,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/key-directory/candidates", test_candidates);
   g_test_add_func ("/key-directory/choice", test_choice);
   g_test_add_func ("/key-directory/choice-persisted", test_choice_persisted);
+  g_test_add_func ("/key-directory/home-being-made", test_home_being_made);
+  g_test_add_func ("/key-directory/home-not-made", test_home_not_made);
+  g_test_add_func ("/key-directory/home-quit-while-made", test_home_quit_while_made);
+  /* Last: it points GPGME at a gpg that does not exist. */
   g_test_add_func ("/key-directory/gpg-missing", test_gpg_missing);
   ret = g_test_run ();
   signet_test_remove_gnupghome (homedir);

@@ -767,6 +767,8 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
   if (!signet_key_directory_check_available (self->directory, error))
     return NULL;
 
+  if (!signet_key_directory_wait_home (self->directory, error))
+    return NULL;
   session.dirmngr = signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
   if (session.dirmngr == NULL)
     return NULL;
@@ -876,6 +878,8 @@ signet_directory_servers_search_sync (SignetDirectoryServers *self,
 
   if (folded == NULL || folded[0] == '\0')
     return TRUE;
+  if (!signet_key_directory_wait_home (self->directory, error))
+    return FALSE;
   dirmngr = signet_dirmngr_connect (self->homedir, SEARCH_TIMEOUT_SECONDS, cancellable, error);
   if (dirmngr == NULL || !signet_dirmngr_ask (dirmngr, server, command, answer, error))
     return FALSE;
@@ -962,6 +966,8 @@ signet_directory_servers_lookup_certificates_sync (SignetDirectoryServers *self,
     }
   if (specs->len > 0 && online)
     {
+      if (!signet_key_directory_wait_home (self->directory, error))
+        return NULL;
       dirmngr = signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
       if (dirmngr == NULL)
         return NULL;

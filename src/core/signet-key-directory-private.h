@@ -16,6 +16,8 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gpgme_key_t, gpgme_key_unref, NULL)
 SignetNetwork *signet_key_directory_get_network (SignetKeyDirectory *self);
 gpgme_ctx_t   signet_key_directory_new_context   (SignetKeyDirectory *self,
                                                   GError            **error);
+gboolean      signet_key_directory_wait_home     (SignetKeyDirectory *self,
+                                                  GError            **error);
 GPtrArray    *signet_key_directory_resolve_sync  (SignetKeyDirectory *self,
                                                   const char * const *emails,
                                                   GCancellable       *cancellable,

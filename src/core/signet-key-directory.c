@@ -31,6 +31,13 @@ struct _SignetKeyDirectory
   GHashTable    *accepted;
   gint           closing;   /* atomic: signet_key_directory_close() was called */
   SignetResolveCache *resolve_cache;
+
+  /* The GnuPG home is still being made (the demo's, on first use): GnuPG
+   * work waits for it, and fails as it failed. */
+  GMutex         home_lock;
+  GCond          home_cond;
+  gboolean       home_held;
+  GError        *home_error;
 };
 
 G_DEFINE_FINAL_TYPE (SignetKeyDirectory, signet_key_directory, G_TYPE_OBJECT)
@@ -153,7 +160,10 @@ signet_key_directory_finalize (GObject *object)
   g_clear_pointer (&self->choices, g_hash_table_unref);
   g_clear_pointer (&self->accepted, g_hash_table_unref);
   g_clear_pointer (&self->resolve_cache, signet_resolve_cache_free);
+  g_clear_error (&self->home_error);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->home_lock);
+  g_cond_clear (&self->home_cond);
   G_OBJECT_CLASS (signet_key_directory_parent_class)->finalize (object);
 }
 
@@ -167,6 +177,8 @@ static void
 signet_key_directory_init (SignetKeyDirectory *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->home_lock);
+  g_cond_init (&self->home_cond);
   self->choices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->accepted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
@@ -195,6 +207,57 @@ signet_key_directory_get_network (SignetKeyDirectory *self)
   return self->network;
 }
 
+/* The home is being made: GnuPG work waits until
+ * signet_key_directory_release_home(). The application makes the demo's
+ * home in a worker thread while its first composer is already shown. */
+void
+signet_key_directory_hold_home (SignetKeyDirectory *self)
+{
+  g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
+
+  g_mutex_lock (&self->home_lock);
+  self->home_held = TRUE;
+  g_clear_error (&self->home_error);
+  g_mutex_unlock (&self->home_lock);
+}
+
+/* The home is made, or could not be (@error): from now on GnuPG work
+ * goes ahead, or fails with @error. */
+void
+signet_key_directory_release_home (SignetKeyDirectory *self,
+                                   const GError       *error)
+{
+  g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
+
+  g_mutex_lock (&self->home_lock);
+  self->home_held = FALSE;
+  g_clear_error (&self->home_error);
+  if (error != NULL)
+    self->home_error = g_error_copy (error);
+  g_cond_broadcast (&self->home_cond);
+  g_mutex_unlock (&self->home_lock);
+}
+
+/* In a worker: waits while the home is being made (local files, a moment),
+ * or until the application quits. */
+gboolean
+signet_key_directory_wait_home (SignetKeyDirectory *self,
+                                GError            **error)
+{
+  gboolean ready;
+
+  g_mutex_lock (&self->home_lock);
+  while (self->home_held && !g_atomic_int_get (&self->closing))
+    g_cond_wait (&self->home_cond, &self->home_lock);
+  ready = !self->home_held && self->home_error == NULL;
+  if (self->home_error != NULL)
+    g_propagate_error (error, g_error_copy (self->home_error));
+  else if (!ready)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Signet is quitting"));
+  g_mutex_unlock (&self->home_lock);
+  return ready;
+}
+
 static GMutex default_home_lock;
 static char *default_home;  /* never freed: it is the engine's setting for the process */
 static gboolean default_home_set;
@@ -214,6 +277,8 @@ signet_key_directory_new_context (SignetKeyDirectory *self,
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Signet is quitting"));
       return NULL;
     }
+  if (!signet_key_directory_wait_home (self, error))
+    return NULL;
   err = gpgme_engine_check_version (GPGME_PROTOCOL_OpenPGP);
   if (err != 0)
     {
@@ -256,6 +321,10 @@ signet_key_directory_close (SignetKeyDirectory *self)
 {
   g_return_if_fail (SIGNET_IS_KEY_DIRECTORY (self));
   g_atomic_int_set (&self->closing, TRUE);
+  /* Work waiting for the home gives up. */
+  g_mutex_lock (&self->home_lock);
+  g_cond_broadcast (&self->home_cond);
+  g_mutex_unlock (&self->home_lock);
 }
 
 /* The one place that decides whether key management may be used: it needs

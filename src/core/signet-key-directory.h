@@ -73,6 +73,9 @@ SignetKeyDirectory *signet_key_directory_new            (const char         *hom
                                                          SignetNetwork      *network);
 void                signet_key_directory_set_offline_error (GError **error);
 void                signet_key_directory_close          (SignetKeyDirectory *self);
+void                signet_key_directory_hold_home      (SignetKeyDirectory *self);
+void                signet_key_directory_release_home   (SignetKeyDirectory *self,
+                                                         const GError       *error);
 gboolean            signet_key_directory_check_available (SignetKeyDirectory *self,
                                                          GError            **error);
 void                signet_key_directory_resolve_async  (SignetKeyDirectory *self,

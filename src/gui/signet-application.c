@@ -42,7 +42,6 @@ struct _SignetApplication
   GCancellable        *cancellable;
   GPtrArray           *pending;   /* SignetMessage to open once services are up */
   gboolean             demo;
-  gboolean             starting;
   gboolean             holding_for_outbox;
   gboolean             quitting;  /* app.quit is asking each composer in turn */
   gboolean             exiting;   /* SIGTERM or logout: saving drafts, then quit */
@@ -152,6 +151,53 @@ on_queue_changed (SignetOutbox      *outbox,
 }
 
 static void
+demo_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (signet_demo_ensure_directory (task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_demo_home_made (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  SignetApplication *self = SIGNET_APPLICATION (object);
+  g_autoptr(SignetKeyDirectory) directory = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_task_propagate_boolean (G_TASK (result), &error);
+  signet_key_directory_release_home (directory, error);
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      AdwMessageDialog *dialog;
+
+      g_printerr ("%s\n", error->message);
+      /* The composer stays, with what was typed: only key management
+       * fails, with this same message. */
+      dialog = signet_dialogs_error (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                     _("The Demo Directory Could Not Be Created"), error->message);
+      gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
+    }
+  g_application_release (G_APPLICATION (self));
+}
+
+/* Makes the demo's GnuPG home off the main loop (on first use it is
+ * written from the resources; later it is only looked at). */
+static void
+make_demo_home (SignetApplication *self, SignetKeyDirectory *directory, const char *homedir)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, on_demo_home_made, g_object_ref (directory));
+
+  signet_key_directory_hold_home (directory);
+  g_application_hold (G_APPLICATION (self));
+  g_task_set_task_data (task, g_strdup (homedir), g_free);
+  g_task_run_in_thread (task, demo_thread);
+}
+
+static void
 create_services (SignetApplication *self)
 {
   g_autofree char *homedir = self->demo ? data_path ("demo-gnupg") : NULL;
@@ -164,6 +210,10 @@ create_services (SignetApplication *self)
 
   /* The key chosen for an address that has several is remembered. */
   signet_key_directory_set_settings (directory, self->settings);
+  /* The demo's home is made (on first use) while the composer is shown;
+   * GnuPG work in it waits until then. */
+  if (self->demo)
+    make_demo_home (self, directory, homedir);
   self->outbox = signet_outbox_new (self->network, store, SIGNET_TRANSPORT (transport));
   /* The demo always delivers on this computer; otherwise the account says. */
   if (!self->demo)
@@ -191,64 +241,14 @@ create_services (SignetApplication *self)
   signet_outbox_flush_async (self->outbox, self->cancellable, on_startup_flush, NULL);
 }
 
-static void
-demo_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (signet_demo_ensure_directory (task_data, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-on_demo_ready (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  SignetApplication *self = SIGNET_APPLICATION (object);
-  g_autoptr(GError) error = NULL;
-
-  self->starting = FALSE;
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      AdwMessageDialog *dialog;
-
-      g_printerr ("%s\n", error->message);
-      dialog = signet_dialogs_error (NULL, _("The Demo Directory Could Not Be Created"), error->message);
-      gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
-      g_application_release (G_APPLICATION (self));
-      return;
-    }
-  create_services (self);
-  open_pending (self);
-  g_application_release (G_APPLICATION (self));
-}
-
-/* Opens a composer for each pending message, once the services are up (the
- * demo directory is made on first use: gpg work, so off the main loop). */
+/* Opens a composer for each pending message; the services start with the
+ * first. */
 static void
 open_when_ready (SignetApplication *self)
 {
-  g_autoptr(GTask) task = NULL;
-
-  if (self->operation != NULL)
-    {
-      open_pending (self);
-      return;
-    }
-  if (self->starting)
-    return;
-  if (!self->demo)
-    {
-      create_services (self);
-      open_pending (self);
-      return;
-    }
-  self->starting = TRUE;
-  g_application_hold (G_APPLICATION (self));
-  task = g_task_new (self, self->cancellable, on_demo_ready, NULL);
-  g_task_set_task_data (task, data_path ("demo-gnupg"), g_free);
-  g_task_run_in_thread (task, demo_thread);
+  if (self->operation == NULL)
+    create_services (self);
+  open_pending (self);
 }
 
 static void
