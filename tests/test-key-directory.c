@@ -1,6 +1,9 @@
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "signet-demo.h"
 #include "signet-errors.h"
@@ -481,6 +484,116 @@ test_home_quit_while_made (void)
   g_clear_error (&r.error);
 }
 
+/* How many processes ended from now until none is left. With this process
+ * a subreaper, the gpg that GPGME starts through a second fork is a child
+ * of it too. */
+static guint
+count_ended_children (void)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  guint n = 0;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      int status;
+      pid_t pid = waitpid (-1, &status, WNOHANG);
+
+      if (pid > 0)
+        n++;
+      else if (pid < 0 && errno == ECHILD)
+        return n;
+      else
+        g_usleep (5000);
+    }
+  g_assert_not_reached ();
+}
+
+/* Listing one's own keys runs one gpg for the secret keys and one per key
+ * for its public part; nothing else (gpgme_get_key() ran "gpg --version"
+ * besides, each time: a fork of the whole application more per key). */
+static void
+test_own_keys_engine_runs (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(GPtrArray) keys = NULL;
+  g_autoptr(GError) error = NULL;
+  guint runs;
+
+  /* The agent starts now, if it must, and is not this test's child. */
+  keys = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&keys, g_ptr_array_unref);
+
+  g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 1), ==, 0);
+  g_assert_cmpuint (count_ended_children (), ==, 0);
+  keys = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
+  runs = count_ended_children ();
+  g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 0), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (keys->len, >=, 1);
+  g_assert_cmpint (((SignetOwnKey *) g_ptr_array_index (keys, 0))->status, ==, SIGNET_KEY_STATUS_OK);
+  /* Each gpg is a second fork: the intermediate process is reaped by
+   * GPGME, the gpg itself here. */
+  g_assert_cmpuint (runs, ==, 1 + keys->len);
+}
+
+static char *
+first_fingerprint (gpgme_ctx_t ctx, const char *pattern)
+{
+  gpgme_key_t key = NULL;
+  char *fpr;
+
+  g_assert_cmpint (gpgme_op_keylist_start (ctx, pattern, 0), ==, 0);
+  g_assert_cmpint (gpgme_op_keylist_next (ctx, &key), ==, 0);
+  gpgme_op_keylist_end (ctx);
+  fpr = g_strdup (key->fpr);
+  gpgme_key_unref (key);
+  return fpr;
+}
+
+/* The one key of a fingerprint, listed in the caller's own context. */
+static void
+test_get_key (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(GError) error = NULL;
+  g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (directory, &error);
+  g_autofree char *alice = signet_test_fingerprint (directory, "alice@example.org");
+  g_autofree char *stranger = first_fingerprint (ctx, "stranger@example.org");
+  g_autofree char *demo = signet_test_fingerprint (directory, "demo@example.org");
+  gpgme_key_t key = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (signet_key_directory_get_key (ctx, alice, FALSE, &key), ==, 0);
+  g_assert_cmpstr (key->fpr, ==, alice);
+  g_assert_false (key->secret);
+  g_clear_pointer (&key, gpgme_key_unref);
+  /* Only the public part of the stranger's key is here. */
+  g_assert_cmpint (signet_key_directory_get_key (ctx, stranger, FALSE, &key), ==, 0);
+  g_clear_pointer (&key, gpgme_key_unref);
+  g_assert_cmpint (gpgme_err_code (signet_key_directory_get_key (ctx, stranger, TRUE, &key)), ==, GPG_ERR_EOF);
+  g_assert_null (key);
+  g_assert_cmpint (signet_key_directory_get_key (ctx, demo, TRUE, &key), ==, 0);
+  g_assert_true (key->secret);
+  g_assert_cmpstr (key->fpr, ==, demo);
+  g_clear_pointer (&key, gpgme_key_unref);
+  g_assert_cmpint (gpgme_err_code (signet_key_directory_get_key (ctx, "0000000000000000000000000000000000000000", FALSE, &key)),
+                   ==, GPG_ERR_EOF);
+  g_assert_null (key);
+  g_assert_cmpint (gpgme_err_code (signet_key_directory_get_key (ctx, "", FALSE, &key)), ==, GPG_ERR_INV_VALUE);
+  /* A pattern that names two keys is not one key. */
+  g_assert_cmpint (gpgme_err_code (signet_key_directory_get_key (ctx, "dup@example.org", FALSE, &key)),
+                   ==, GPG_ERR_AMBIGUOUS_NAME);
+  g_assert_null (key);
+  /* The context is idle again and lists as before. */
+  g_assert_cmpint (signet_key_directory_get_key (ctx, alice, FALSE, &key), ==, 0);
+  g_clear_pointer (&key, gpgme_key_unref);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -494,6 +607,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/key-directory/candidates", test_candidates);
   g_test_add_func ("/key-directory/choice", test_choice);
   g_test_add_func ("/key-directory/choice-persisted", test_choice_persisted);
+  g_test_add_func ("/key-directory/get-key", test_get_key);
+  g_test_add_func ("/key-directory/own-keys-engine-runs", test_own_keys_engine_runs);
   g_test_add_func ("/key-directory/home-being-made", test_home_being_made);
   g_test_add_func ("/key-directory/home-not-made", test_home_not_made);
   g_test_add_func ("/key-directory/home-quit-while-made", test_home_quit_while_made);

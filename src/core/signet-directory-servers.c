@@ -369,6 +369,7 @@ import_for (Session *session, GByteArray *keys, const char *email, GPtrArray *fi
   g_autofree char *filter = NULL;
   g_autofree char *normal = signet_address_normalize (email);
   g_autoptr(GBytes) blocks = NULL;
+  g_autoptr(GPtrArray) imported = g_ptr_array_new_with_free_func (g_free);
   gpgme_import_result_t result;
   gpgme_error_t err;
 
@@ -389,16 +390,20 @@ import_for (Session *session, GByteArray *keys, const char *email, GPtrArray *fi
       signet_set_gpgme_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE, err);
       return FALSE;
     }
+  /* The import's result is gone once the keyring lists a key: noted first. */
   result = gpgme_op_import_result (session->keyring);
   for (gpgme_import_status_t s = result != NULL ? result->imports : NULL; s != NULL; s = s->next)
+    if (s->result == 0 && s->fpr != NULL &&
+        !g_ptr_array_find_with_equal_func (fingerprints, s->fpr, (GEqualFunc) g_str_equal, NULL) &&
+        !g_ptr_array_find_with_equal_func (imported, s->fpr, (GEqualFunc) g_str_equal, NULL))
+      g_ptr_array_add (imported, g_strdup (s->fpr));
+  for (guint i = 0; i < imported->len; i++)
     {
       g_auto(gpgme_key_t) key = NULL;
+      const char *fpr = g_ptr_array_index (imported, i);
 
-      if (s->result != 0 || s->fpr == NULL ||
-          g_ptr_array_find_with_equal_func (fingerprints, s->fpr, (GEqualFunc) g_str_equal, NULL))
-        continue;
-      if (gpgme_get_key (session->keyring, s->fpr, &key, 0) == 0 && has_address (key, normal))
-        g_ptr_array_add (fingerprints, g_strdup (s->fpr));
+      if (signet_key_directory_get_key (session->keyring, fpr, FALSE, &key) == 0 && has_address (key, normal))
+        g_ptr_array_add (fingerprints, g_strdup (fpr));
     }
   return TRUE;
 }

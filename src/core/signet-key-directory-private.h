@@ -18,6 +18,10 @@ gpgme_ctx_t   signet_key_directory_new_context   (SignetKeyDirectory *self,
                                                   GError            **error);
 gboolean      signet_key_directory_wait_home     (SignetKeyDirectory *self,
                                                   GError            **error);
+gpgme_error_t signet_key_directory_get_key       (gpgme_ctx_t         ctx,
+                                                  const char         *fingerprint,
+                                                  gboolean            secret,
+                                                  gpgme_key_t        *r_key);
 GPtrArray    *signet_key_directory_resolve_sync  (SignetKeyDirectory *self,
                                                   const char * const *emails,
                                                   GCancellable       *cancellable,

@@ -313,6 +313,44 @@ signet_key_directory_new_context (SignetKeyDirectory *self,
   return ctx;
 }
 
+/* The one key @fingerprint (its secret part if @secret), listed in @ctx
+ * itself. gpgme_get_key() makes a context of its own and gives it the
+ * engine settings of @ctx, which runs "gpg --version" each time: a fork of
+ * this whole process more per key. @ctx must be idle. */
+gpgme_error_t
+signet_key_directory_get_key (gpgme_ctx_t  ctx,
+                              const char  *fingerprint,
+                              gboolean     secret,
+                              gpgme_key_t *r_key)
+{
+  g_auto(gpgme_key_t) key = NULL;
+  gpgme_key_t other = NULL;
+  gpgme_error_t err;
+
+  *r_key = NULL;
+  if (fingerprint == NULL || *fingerprint == '\0')
+    return gpg_error (GPG_ERR_INV_VALUE);
+  err = gpgme_op_keylist_start (ctx, fingerprint, secret);
+  if (err == 0)
+    err = gpgme_op_keylist_next (ctx, &key);
+  /* One key, though gpg may list it twice. */
+  while (err == 0 && (err = gpgme_op_keylist_next (ctx, &other)) == 0)
+    {
+      gboolean same = other->fpr != NULL && key->fpr != NULL && g_ascii_strcasecmp (other->fpr, key->fpr) == 0;
+
+      gpgme_key_unref (other);
+      if (!same)
+        err = gpg_error (GPG_ERR_AMBIGUOUS_NAME);
+    }
+  gpgme_op_keylist_end (ctx);
+  if (key != NULL && gpgme_err_code (err) == GPG_ERR_EOF)
+    {
+      *r_key = g_steal_pointer (&key);
+      return 0;
+    }
+  return err != 0 ? err : gpg_error (GPG_ERR_EOF);
+}
+
 /* The application is ending: no GnuPG work may start in this directory
  * from now on (a gpg started now could start a gpg-agent that outlives
  * the process). */
@@ -810,7 +848,7 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
-      if (gpgme_get_key (ctx, g_ptr_array_index (fingerprints, i), &pub, 0) != 0 || pub == NULL)
+      if (signet_key_directory_get_key (ctx, g_ptr_array_index (fingerprints, i), FALSE, &pub) != 0)
         continue;
       for (gpgme_user_id_t uid = pub->uids; uid != NULL; uid = uid->next)
         {

@@ -38,7 +38,7 @@ own_key_can_sign (gpgme_ctx_t ctx, const SignetOwnKey *own)
 
   if (own->status != SIGNET_KEY_STATUS_OK && own->status != SIGNET_KEY_STATUS_CANNOT_ENCRYPT)
     return FALSE;
-  return gpgme_get_key (ctx, own->fingerprint, &key, 1) == 0 && key != NULL && can_sign (key);
+  return signet_key_directory_get_key (ctx, own->fingerprint, TRUE, &key) == 0 && can_sign (key);
 }
 
 static void
@@ -160,7 +160,7 @@ signet_signer_set_key (gpgme_ctx_t  ctx,
                        GError     **error)
 {
   g_auto(gpgme_key_t) key = NULL;
-  gpgme_error_t err = gpgme_get_key (ctx, fingerprint, &key, 1);
+  gpgme_error_t err = signet_key_directory_get_key (ctx, fingerprint, TRUE, &key);
 
   if (err != 0 || key == NULL || !can_sign (key))
     {
