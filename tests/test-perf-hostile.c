@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "signet-demo.h"
+#include "signet-errors.h"
 #include "signet-enchant-checker.h"
 #include "signet-test-util.h"
 
@@ -167,7 +168,8 @@ test_disk_full (void)
   g_assert_false (signet_demo_ensure_directory (home, NULL, &error));
   g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
   signal (SIGXFSZ, old_handler);
-  g_assert_nonnull (error);
+  g_assert_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE);
+  g_assert_true (g_str_has_prefix (error->message, "Could not create the demo directory "));
   g_assert_false (g_file_test (stamp, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (kbx, G_FILE_TEST_EXISTS));
   /* No temporary file left behind either. */
@@ -179,6 +181,31 @@ test_disk_full (void)
   g_assert_true (signet_demo_ensure_directory (home, NULL, &error));
   g_assert_no_error (error);
   assert_demo_signs (home);
+  remove_home (home);
+}
+
+/* A file of the home that cannot be written: the message names the home
+ * and the system's reason, not the temporary file it was written through. */
+static void
+test_unwritable_file (void)
+{
+  char *home = signet_test_make_tmpdir ();
+  g_autofree char *kbx = g_build_filename (home, "pubring.kbx", NULL);
+  g_autofree char *inside = g_build_filename (kbx, "keep", NULL);
+  g_autofree char *expected = g_strdup_printf ("Could not create the demo directory %s: %s", home, g_strerror (EISDIR));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir (kbx, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (inside, "", 0, NULL));
+  g_assert_false (signet_demo_ensure_directory (home, NULL, &error));
+  g_assert_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_clear_error (&error);
+
+  g_assert_cmpint (g_remove (inside), ==, 0);
+  g_assert_cmpint (g_rmdir (kbx), ==, 0);
+  g_assert_true (signet_demo_ensure_directory (home, NULL, &error));
+  g_assert_no_error (error);
   remove_home (home);
 }
 
@@ -263,6 +290,7 @@ main (int argc, char **argv)
   g_test_add_func ("/perf-hostile/demo/symlinked-keybox", test_symlinked_keybox);
   g_test_add_func ("/perf-hostile/demo/partial-home", test_partial_home);
   g_test_add_func ("/perf-hostile/demo/disk-full", test_disk_full);
+  g_test_add_func ("/perf-hostile/demo/unwritable-file", test_unwritable_file);
   g_test_add_func ("/perf-hostile/spell/dictionaries-freed-while-loading", test_dictionaries_freed_while_loading);
   return g_test_run ();
 }

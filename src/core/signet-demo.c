@@ -3,6 +3,7 @@
 #include "signet-demo.h"
 
 #include <errno.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
@@ -19,12 +20,44 @@
 
 #define DEMO_HOME_RESOURCE "/io/github/signetmail/Signet/demo/gnupg"
 
+/* Why a file of the home could not be written, in the words of the
+ * system (not GLib's, which name the temporary file it wrote through). */
+static void
+set_write_error (GError **error, const char *homedir, const GError *cause)
+{
+  static const struct { gint code; int errnum; } known[] = {
+    { G_FILE_ERROR_NOSPC, ENOSPC }, { G_FILE_ERROR_ACCES, EACCES }, { G_FILE_ERROR_PERM, EPERM },
+    { G_FILE_ERROR_ROFS, EROFS }, { G_FILE_ERROR_ISDIR, EISDIR }, { G_FILE_ERROR_NOTDIR, ENOTDIR },
+    { G_FILE_ERROR_NOENT, ENOENT }, { G_FILE_ERROR_IO, EIO }, { G_FILE_ERROR_LOOP, ELOOP },
+    { G_FILE_ERROR_NAMETOOLONG, ENAMETOOLONG },
+  };
+  const char *why = cause->message;
+
+  for (guint i = 0; cause->domain == G_FILE_ERROR && i < G_N_ELEMENTS (known); i++)
+    if (known[i].code == cause->code)
+      why = g_strerror (known[i].errnum);
+  g_set_error (error, SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
+               _("Could not create the demo directory %s: %s"), homedir, why);
+}
+
+/* Writes @len bytes of @data as @name in @homedir, for the owner only. */
+static gboolean
+write_home_file (const char *homedir, const char *name, const char *data, gsize len, GError **error)
+{
+  g_autofree char *path = g_build_filename (homedir, name, NULL);
+  g_autoptr(GError) cause = NULL;
+
+  if (g_file_set_contents_full (path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &cause))
+    return TRUE;
+  set_write_error (error, homedir, cause);
+  return FALSE;
+}
+
 /* Writes one file of the shipped home into @homedir. */
 static gboolean
 copy_resource (const char *homedir, const char *name, GError **error)
 {
   g_autofree char *resource = g_build_path ("/", DEMO_HOME_RESOURCE, name, NULL);
-  g_autofree char *path = g_build_filename (homedir, name, NULL);
   g_autoptr(GBytes) bytes = g_resources_lookup_data (resource, 0, error);
   gsize len;
   const char *data;
@@ -32,7 +65,7 @@ copy_resource (const char *homedir, const char *name, GError **error)
   if (bytes == NULL)
     return FALSE;
   data = g_bytes_get_data (bytes, &len);
-  return g_file_set_contents_full (path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  return write_home_file (homedir, name, data, len, error);
 }
 
 /* The keys go in as GnuPG keeps them (the keybox, and the agent's secret
@@ -80,7 +113,7 @@ signet_demo_ensure_directory (const char   *homedir,
                               GError      **error)
 {
   g_autofree char *stamp = g_build_filename (homedir, "signet-demo-ready", NULL);
-  g_autofree char *conf = g_build_filename (homedir, "gpg.conf", NULL);
+  static const char conf[] = "trusted-key " DEMO_SENDER_KEYID "\n";
 
   signet_core_init ();
   if (g_file_test (stamp, G_FILE_TEST_EXISTS))
@@ -91,11 +124,11 @@ signet_demo_ensure_directory (const char   *homedir,
                    _("Could not create the demo directory %s: %s"), homedir, g_strerror (errno));
       return FALSE;
     }
-  if (!g_file_set_contents (conf, "trusted-key " DEMO_SENDER_KEYID "\n", -1, error))
+  if (!write_home_file (homedir, "gpg.conf", conf, strlen (conf), error))
     return FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   if (!copy_keys (homedir, error))
     return FALSE;
-  return g_file_set_contents (stamp, "", 0, error);
+  return write_home_file (homedir, "signet-demo-ready", "", 0, error);
 }

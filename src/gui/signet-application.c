@@ -42,6 +42,7 @@ struct _SignetApplication
   GCancellable        *cancellable;
   GPtrArray           *pending;   /* SignetMessage to open once services are up */
   gboolean             demo;
+  gboolean             making_home;  /* the demo's GnuPG home, in a worker */
   gboolean             holding_for_outbox;
   gboolean             quitting;  /* app.quit is asking each composer in turn */
   gboolean             exiting;   /* SIGTERM or logout: saving drafts, then quit */
@@ -56,6 +57,9 @@ struct _SignetApplication
 /* Long enough for gpg to seal a few drafts; short enough that a session
  * ending is not held up by one that hangs. */
 #define EXIT_DEADLINE_SECONDS 10
+/* A sealed draft waits for the demo's home while it is being made: the
+ * ten seconds start once it is, unless making it hangs. */
+#define HOME_DEADLINE_SECONDS 60
 
 G_DEFINE_FINAL_TYPE (SignetApplication, signet_application, ADW_TYPE_APPLICATION)
 
@@ -150,6 +154,8 @@ on_queue_changed (SignetOutbox      *outbox,
     g_application_release (G_APPLICATION (self));
 }
 
+static gboolean on_exit_deadline (gpointer user_data);
+
 static void
 demo_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -169,7 +175,13 @@ on_demo_home_made (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   g_task_propagate_boolean (G_TASK (result), &error);
+  self->making_home = FALSE;
   signet_key_directory_release_home (directory, error);
+  if (self->exiting && self->exit_deadline_id != 0)
+    {
+      g_source_remove (self->exit_deadline_id);
+      self->exit_deadline_id = g_timeout_add_seconds (EXIT_DEADLINE_SECONDS, on_exit_deadline, self);
+    }
   if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       AdwMessageDialog *dialog;
@@ -192,6 +204,7 @@ make_demo_home (SignetApplication *self, SignetKeyDirectory *directory, const ch
   g_autoptr(GTask) task = g_task_new (self, self->cancellable, on_demo_home_made, g_object_ref (directory));
 
   signet_key_directory_hold_home (directory);
+  self->making_home = TRUE;
   g_application_hold (G_APPLICATION (self));
   g_task_set_task_data (task, g_strdup (homedir), g_free);
   g_task_run_in_thread (task, demo_thread);
@@ -596,7 +609,8 @@ start_exit (SignetApplication *self)
   for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
     if (SIGNET_IS_COMPOSE_WINDOW (l->data))
       g_signal_connect_object (l->data, "notify::busy", G_CALLBACK (schedule_exit_step), self, G_CONNECT_SWAPPED);
-  self->exit_deadline_id = g_timeout_add_seconds (EXIT_DEADLINE_SECONDS, on_exit_deadline, self);
+  self->exit_deadline_id = g_timeout_add_seconds (self->making_home ? HOME_DEADLINE_SECONDS : EXIT_DEADLINE_SECONDS,
+                                                  on_exit_deadline, self);
   schedule_exit_step (self);
 }
 

@@ -3,12 +3,17 @@
 Key management waits for it: on first use a typed recipient's key is found
 as soon as the home exists. When the home cannot be made, the composer
 stays with what was typed, the reason is shown, and sealing fails with that
-same reason: nothing is sent, queued or written in the clear."""
+same reason: nothing is sent, queued or written in the clear. And a
+session that ends while the home is still being made (a slow disk) waits
+for it, so that the sealed draft of what was typed is saved."""
 
+import email
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from signet_atspi import (App, Atspi, button_labelled, click, files_containing, recipients_text,  # noqa: E402
@@ -98,14 +103,47 @@ def home_not_made(binary, schema_dir):
             click(close)
     finally:
         app.close()
-    print("1..3")
+
+
+def exit_while_made(binary, schema_dir, slow_fsync):
+    # Each of the home's thirty-odd fsyncs takes 0.6 s: about twenty seconds,
+    # twice the ten that Signet gives drafts to be saved at exit.
+    asan = ":".join(o for o in (os.environ.get("ASAN_OPTIONS"), "verify_asan_link_order=0") if o)
+    app = App(binary, "--demo", schema_dir=schema_dir,
+              extra_env={"LD_PRELOAD": slow_fsync, "SIGNET_SLOW_FSYNC_MS": "600", "ASAN_OPTIONS": asan})
+    stamp = os.path.join(app.data_dir, "demo-gnupg", "signet-demo-ready")
+    try:
+        app.wait_find("frame", "New Message")
+        type_into(app, "To", "alice@example.org")
+        type_into(app, "Subject", SUBJECT)
+        type_into(app, "Message body", BODY)
+        app.seal_on()
+        assert not os.path.exists(stamp), "the home was made already: the disk is not slow enough"
+        started = time.monotonic()
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.proc.wait(timeout=120) == 0
+        waited = time.monotonic() - started
+        assert os.path.exists(stamp)
+        drafts = [f for f in app.files_in("Drafts") if "/new/" in f or "/cur/" in f]
+        assert len(drafts) == 1, drafts
+        with open(drafts[0], "rb") as f:
+            draft = f.read()
+        assert email.message_from_bytes(draft).get_content_type() == "multipart/encrypted"
+        clear, n = files_containing([app.tmp], [BODY.encode(), SUBJECT.encode()])
+        assert n > 0 and clear == [], clear
+        print(f"ok 4 - the session ends while the home is made ({waited:.0f} s): "
+              "Signet waits for it and saves the sealed draft")
+    finally:
+        app.close()
 
 
 def main():
-    binary, schema_dir = sys.argv[1], sys.argv[2]
+    binary, schema_dir, slow_fsync = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
     network_up()
     first_use(binary, schema_dir)
     home_not_made(binary, schema_dir)
+    exit_while_made(binary, schema_dir, slow_fsync)
+    print("1..4")
 
 
 if __name__ == "__main__":
