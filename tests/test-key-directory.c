@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -508,21 +509,41 @@ count_ended_children (void)
   g_assert_not_reached ();
 }
 
+static GStrv
+list_names (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_strv_builder_add (names, name);
+  return g_strv_builder_end (names);
+}
+
 /* Listing one's own keys runs one gpg for the secret keys and one per key
  * for its public part; nothing else (gpgme_get_key() ran "gpg --version"
- * besides, each time: a fork of the whole application more per key). */
+ * besides, each time: a fork of the whole application more per key). Asked
+ * again with the keyring unchanged (at each Send), it runs none; a key
+ * added is seen. */
 static void
 test_own_keys_engine_runs (void)
 {
   g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
   g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) warm = signet_key_directory_new (homedir, network);
   g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
   g_autoptr(GPtrArray) keys = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  g_autoptr(GPtrArray) more = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *private_dir = g_build_filename (homedir, "private-keys-v1.d", NULL);
+  g_auto(GStrv) secret_files = NULL;
   guint runs;
 
   /* The agent starts now, if it must, and is not this test's child. */
-  keys = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
+  keys = signet_key_directory_list_own_keys_sync (warm, "demo@example.org", NULL, &error);
   g_assert_no_error (error);
   g_clear_pointer (&keys, g_ptr_array_unref);
 
@@ -530,13 +551,51 @@ test_own_keys_engine_runs (void)
   g_assert_cmpuint (count_ended_children (), ==, 0);
   keys = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
   runs = count_ended_children ();
-  g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 0), ==, 0);
   g_assert_no_error (error);
   g_assert_cmpuint (keys->len, >=, 1);
   g_assert_cmpint (((SignetOwnKey *) g_ptr_array_index (keys, 0))->status, ==, SIGNET_KEY_STATUS_OK);
   /* Each gpg is a second fork: the intermediate process is reaped by
    * GPGME, the gpg itself here. */
   g_assert_cmpuint (runs, ==, 1 + keys->len);
+
+  again = signet_key_directory_list_own_keys_sync (directory, "Demo@Example.org", NULL, &error);
+  g_assert_cmpuint (count_ended_children (), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (again->len, ==, keys->len);
+  for (guint i = 0; i < keys->len; i++)
+    g_assert_cmpstr (((SignetOwnKey *) g_ptr_array_index (again, i))->fingerprint, ==,
+                     ((SignetOwnKey *) g_ptr_array_index (keys, i))->fingerprint);
+  g_assert_cmpint (prctl (PR_SET_CHILD_SUBREAPER, 0), ==, 0);
+
+  /* A new key pair for the address: the secret keys and the keyring change. */
+  secret_files = list_names (private_dir);
+  signet_test_add_key (homedir, "Demo Again <demo@example.org>");
+  more = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (more->len, ==, keys->len + 1);
+  /* Kept now (gpg may have updated its trust database the first time). */
+  g_clear_pointer (&more, g_ptr_array_unref);
+  more = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
+  g_assert_cmpuint (more->len, ==, keys->len + 1);
+
+  /* Its secret key files removed (gpg-agent's, the keyring is as it
+   * was): it is no longer one's own. */
+  {
+    g_autoptr(GDir) dir = g_dir_open (private_dir, 0, NULL);
+    const char *name;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      if (!g_strv_contains ((const char * const *) secret_files, name))
+        {
+          g_autofree char *path = g_build_filename (private_dir, name, NULL);
+
+          g_assert_cmpint (g_unlink (path), ==, 0);
+        }
+  }
+  g_clear_pointer (&again, g_ptr_array_unref);
+  again = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (again->len, ==, keys->len);
 }
 
 static char *

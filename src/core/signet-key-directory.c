@@ -820,9 +820,20 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
   g_autoptr(GPtrArray) fingerprints = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *wanted = signet_address_normalize (email);
   g_autofree char *pattern = g_strdup_printf ("<%s>", email);
+  g_autofree char *stamp = NULL;
+  g_autofree char *after = NULL;
+  gint64 valid_until = G_MAXINT64;
+  guint generation, generation_after;
+  GPtrArray *remembered;
   gpgme_key_t key = NULL;
   gpgme_error_t err;
 
+  /* Asked at start-up (can the sender sign?) and at each Send: answered
+   * from memory while the keyring stays as it was. */
+  stamp = signet_resolve_cache_begin (self->resolve_cache, &generation);
+  remembered = wanted != NULL ? signet_resolve_cache_lookup_own (self->resolve_cache, wanted, stamp, generation) : NULL;
+  if (remembered != NULL)
+    return remembered;
   ctx = signet_key_directory_new_context (self, error);
   if (ctx == NULL)
     return NULL;
@@ -863,6 +874,9 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
           own->created = pub->subkeys ? pub->subkeys->timestamp : 0;
           own->expires = pub->subkeys ? pub->subkeys->expires : 0;
           own->status = classify_key (pub, uid);
+          for (gpgme_subkey_t sub = pub->subkeys; sub != NULL; sub = sub->next)
+            if (sub->expires > 0 && !sub->expired)
+              valid_until = MIN (valid_until, (gint64) sub->expires * G_USEC_PER_SEC);
           /* One's own key needs no certification by oneself to be usable. */
           if (own->status == SIGNET_KEY_STATUS_UNTRUSTED)
             own->status = SIGNET_KEY_STATUS_OK;
@@ -871,6 +885,9 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
         }
     }
   g_ptr_array_sort (keys, compare_own_keys);
+  after = signet_resolve_cache_begin (self->resolve_cache, &generation_after);
+  if (wanted != NULL && strcmp (after, stamp) == 0)
+    signet_resolve_cache_store_own (self->resolve_cache, wanted, stamp, generation, valid_until, keys);
   return g_steal_pointer (&keys);
 }
 

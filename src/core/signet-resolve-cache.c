@@ -24,20 +24,25 @@
  *   is kept only until the first expiry among the keys listed; and GnuPG
  *   rechecks its trust database from time to time (signatures expire),
  *   which it only does when asked, so no answer is kept longer than
- *   MAX_AGE. */
+ *   MAX_AGE.
+ *
+ * One's own key pairs for an address are kept the same way, and also
+ * depend on the secret keys (private-keys-v1.d, whose entries change as
+ * keys come and go); certification does not count for them, so the
+ * trust database's rechecks do not age them. */
 
 #define MAX_AGE_USEC (60 * G_USEC_PER_SEC)
 #define MAX_ENTRIES 16
 
 static const char * const state_files[] = {
-  "pubring.kbx", "pubring.gpg", "trustdb.gpg", "tofu.db", "gpg.conf", "common.conf",
+  "pubring.kbx", "pubring.gpg", "trustdb.gpg", "tofu.db", "gpg.conf", "common.conf", "private-keys-v1.d",
 };
 
 typedef struct {
   char      *stamp;
   guint      generation;
   gint64     valid_until;  /* real time, µs */
-  gint64     stored;       /* monotonic time, µs */
+  gint64     stored;       /* monotonic time, µs; G_MAXINT64: never too old */
   GPtrArray *results;
 } Entry;
 
@@ -47,6 +52,7 @@ struct _SignetResolveCache
   char       *homedir;
   guint       generation;
   GHashTable *entries;    /* emails joined by '\n' → Entry */
+  GHashTable *own;        /* an address → Entry of SignetOwnKey */
 };
 
 static void
@@ -72,6 +78,7 @@ signet_resolve_cache_new (const char *homedir)
   else
     cache->homedir = g_build_filename (g_get_home_dir (), ".gnupg", NULL);
   cache->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) entry_free);
+  cache->own = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) entry_free);
   return cache;
 }
 
@@ -79,6 +86,7 @@ void
 signet_resolve_cache_free (SignetResolveCache *cache)
 {
   g_hash_table_unref (cache->entries);
+  g_hash_table_unref (cache->own);
   g_free (cache->homedir);
   g_mutex_clear (&cache->lock);
   g_free (cache);
@@ -91,6 +99,7 @@ signet_resolve_cache_invalidate (SignetResolveCache *cache)
   g_mutex_lock (&cache->lock);
   cache->generation++;
   g_hash_table_remove_all (cache->entries);
+  g_hash_table_remove_all (cache->own);
   g_mutex_unlock (&cache->lock);
 }
 
@@ -138,10 +147,72 @@ copy_result (gconstpointer result, gpointer unused)
   return signet_key_result_copy (result);
 }
 
-static GPtrArray *
-copy_results (GPtrArray *results)
+static gpointer
+copy_own_key (gconstpointer key, gpointer unused)
 {
-  return g_ptr_array_copy (results, copy_result, NULL);
+  return signet_own_key_copy (key);
+}
+
+/* A copy (by @copy) of the entry for @key in @table kept under the same
+ * @stamp and @generation, or NULL. */
+static GPtrArray *
+lookup_in (SignetResolveCache *cache,
+           GHashTable         *table,
+           const char         *key,
+           const char         *stamp,
+           guint               generation,
+           GCopyFunc           copy)
+{
+  GPtrArray *results = NULL;
+  Entry *entry;
+
+  g_mutex_lock (&cache->lock);
+  entry = g_hash_table_lookup (table, key);
+  if (entry != NULL && (entry->generation != generation || cache->generation != generation ||
+                        strcmp (entry->stamp, stamp) != 0 || g_get_real_time () >= entry->valid_until ||
+                        (entry->stored != G_MAXINT64 && g_get_monotonic_time () - entry->stored >= MAX_AGE_USEC)))
+    {
+      g_hash_table_remove (table, key);
+      entry = NULL;
+    }
+  if (entry != NULL)
+    results = g_ptr_array_copy (entry->results, copy, NULL);
+  g_mutex_unlock (&cache->lock);
+  return results;
+}
+
+/* Keeps a copy (by @copy) of @results in @table under @key (taken), unless
+ * Signet's generation moved on meanwhile. */
+static void
+store_in (SignetResolveCache *cache,
+          GHashTable         *table,
+          char               *key,
+          const char         *stamp,
+          guint               generation,
+          gint64              valid_until,
+          gboolean            ages,
+          GPtrArray          *results,
+          GCopyFunc           copy)
+{
+  Entry *entry = g_new0 (Entry, 1);
+
+  entry->stamp = g_strdup (stamp);
+  entry->generation = generation;
+  entry->valid_until = valid_until;
+  entry->stored = ages ? g_get_monotonic_time () : G_MAXINT64;
+  entry->results = g_ptr_array_copy (results, copy, NULL);
+  g_mutex_lock (&cache->lock);
+  if (generation != cache->generation)
+    {
+      g_mutex_unlock (&cache->lock);
+      g_free (key);
+      entry_free (entry);
+      return;
+    }
+  if (g_hash_table_size (table) >= MAX_ENTRIES)
+    g_hash_table_remove_all (table);
+  g_hash_table_replace (table, key, entry);
+  g_mutex_unlock (&cache->lock);
 }
 
 /* A copy of the answer for @emails kept under the same @stamp and
@@ -153,24 +224,10 @@ signet_resolve_cache_lookup (SignetResolveCache *cache,
                              guint               generation)
 {
   g_autofree char *key = key_of (emails);
-  GPtrArray *results = NULL;
-  Entry *entry;
 
   if (key == NULL)
     return NULL;
-  g_mutex_lock (&cache->lock);
-  entry = g_hash_table_lookup (cache->entries, key);
-  if (entry != NULL && (entry->generation != generation || cache->generation != generation ||
-                        strcmp (entry->stamp, stamp) != 0 || g_get_real_time () >= entry->valid_until ||
-                        g_get_monotonic_time () - entry->stored >= MAX_AGE_USEC))
-    {
-      g_hash_table_remove (cache->entries, key);
-      entry = NULL;
-    }
-  if (entry != NULL)
-    results = copy_results (entry->results);
-  g_mutex_unlock (&cache->lock);
-  return results;
+  return lookup_in (cache, cache->entries, key, stamp, generation, copy_result);
 }
 
 /* Keeps @results for @emails, taken when the home was in @stamp and Signet
@@ -185,26 +242,28 @@ signet_resolve_cache_store (SignetResolveCache *cache,
                             GPtrArray          *results)
 {
   char *key = key_of (emails);
-  Entry *entry;
 
-  if (key == NULL)
-    return;
-  entry = g_new0 (Entry, 1);
-  entry->stamp = g_strdup (stamp);
-  entry->generation = generation;
-  entry->valid_until = valid_until;
-  entry->stored = g_get_monotonic_time ();
-  entry->results = copy_results (results);
-  g_mutex_lock (&cache->lock);
-  if (generation != cache->generation)
-    {
-      g_mutex_unlock (&cache->lock);
-      g_free (key);
-      entry_free (entry);
-      return;
-    }
-  if (g_hash_table_size (cache->entries) >= MAX_ENTRIES)
-    g_hash_table_remove_all (cache->entries);
-  g_hash_table_replace (cache->entries, key, entry);
-  g_mutex_unlock (&cache->lock);
+  if (key != NULL)
+    store_in (cache, cache->entries, key, stamp, generation, valid_until, TRUE, results, copy_result);
+}
+
+/* One's own key pairs for @email (SignetOwnKey), as for recipients. */
+GPtrArray *
+signet_resolve_cache_lookup_own (SignetResolveCache *cache,
+                                 const char         *email,
+                                 const char         *stamp,
+                                 guint               generation)
+{
+  return lookup_in (cache, cache->own, email, stamp, generation, copy_own_key);
+}
+
+void
+signet_resolve_cache_store_own (SignetResolveCache *cache,
+                                const char         *email,
+                                const char         *stamp,
+                                guint               generation,
+                                gint64              valid_until,
+                                GPtrArray          *own_keys)
+{
+  store_in (cache, cache->own, g_strdup (email), stamp, generation, valid_until, FALSE, own_keys, copy_own_key);
 }

@@ -24,6 +24,17 @@ void                signet_resolve_cache_store      (SignetResolveCache  *cache,
                                                      gint64               valid_until,
                                                      GPtrArray           *results);
 
+GPtrArray          *signet_resolve_cache_lookup_own  (SignetResolveCache  *cache,
+                                                     const char          *email,
+                                                     const char          *stamp,
+                                                     guint                generation);
+void                signet_resolve_cache_store_own   (SignetResolveCache  *cache,
+                                                     const char          *email,
+                                                     const char          *stamp,
+                                                     guint                generation,
+                                                     gint64               valid_until,
+                                                     GPtrArray           *own_keys);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignetResolveCache, signet_resolve_cache_free)
 
 G_END_DECLS
