@@ -3,9 +3,11 @@
  * added to the keyring, a key accepted or chosen in Signet, a key that
  * expires. */
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "signet-key-directory-private.h"
+#include "signet-resolve-cache.h"
 #include "signet-test-util.h"
 
 static char *homedir;
@@ -164,6 +166,42 @@ test_expiry (Fixture *f, gconstpointer data)
   signet_test_wait_until (has_expired, f);
 }
 
+/* The stamp of a home: gpg-agent setting the mode of its key directory as
+ * it starts (only the directory's ctime) changes nothing; a key file
+ * coming or going does, and so does any change of the keybox. */
+static void
+test_stamp (void)
+{
+  g_autofree char *home = signet_test_make_tmpdir ();
+  g_autofree char *keys = g_build_filename (home, "private-keys-v1.d", NULL);
+  g_autofree char *key = g_build_filename (keys, "0123.key", NULL);
+  g_autofree char *kbx = g_build_filename (home, "pubring.kbx", NULL);
+  g_autoptr(SignetResolveCache) cache = signet_resolve_cache_new (home);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autofree char *fourth = NULL;
+  guint generation;
+
+  g_assert_cmpint (g_mkdir (keys, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (kbx, "keybox", -1, NULL));
+  first = signet_resolve_cache_begin (cache, &generation);
+  g_usleep (20000);
+  g_assert_cmpint (g_chmod (keys, 0700), ==, 0);
+  second = signet_resolve_cache_begin (cache, &generation);
+  g_assert_cmpstr (first, ==, second);
+
+  g_assert_true (g_file_set_contents (key, "(key)", -1, NULL));
+  third = signet_resolve_cache_begin (cache, &generation);
+  g_assert_cmpstr (third, !=, second);
+  g_assert_cmpint (g_unlink (key), ==, 0);
+  g_assert_true (g_file_set_contents (kbx, "keyboX", -1, NULL));
+  fourth = signet_resolve_cache_begin (cache, &generation);
+  g_assert_cmpstr (fourth, !=, third);
+  g_assert_cmpstr (fourth, !=, first);
+  signet_test_remove_tree (home);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -176,6 +214,7 @@ main (int argc, char *argv[])
   g_test_add ("/resolve-cache/acceptance", Fixture, NULL, fixture_setup, test_acceptance, fixture_teardown);
   g_test_add ("/resolve-cache/choice", Fixture, NULL, fixture_setup, test_choice, fixture_teardown);
   g_test_add ("/resolve-cache/expiry", Fixture, NULL, fixture_setup, test_expiry, fixture_teardown);
+  g_test_add_func ("/resolve-cache/stamp", test_stamp);
   status = g_test_run ();
   signet_test_remove_gnupghome (homedir);
   return status;

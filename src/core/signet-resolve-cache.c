@@ -124,10 +124,15 @@ signet_resolve_cache_begin (SignetResolveCache *cache,
           g_string_append_printf (stamp, "%s:-%d;", state_files[i], errno);
           continue;
         }
-      g_string_append_printf (stamp, "%s:%ju:%ju:%jd:%jd.%ld:%jd.%ld;", state_files[i],
+      g_string_append_printf (stamp, "%s:%ju:%ju:%jd:%jd.%ld", state_files[i],
                               (uintmax_t) st.st_dev, (uintmax_t) st.st_ino, (intmax_t) st.st_size,
-                              (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                              (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+                              (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+      /* A directory's entries change its mtime; gpg-agent sets the mode of
+       * its key directory each time it starts, which changes only the
+       * ctime. */
+      if (!S_ISDIR (st.st_mode))
+        g_string_append_printf (stamp, ":%jd.%ld", (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+      g_string_append_c (stamp, ';');
     }
   return g_string_free (stamp, FALSE);
 }
