@@ -390,6 +390,17 @@ let_time_pass (guint ms)
   signet_test_wait_until (time_passed, &until);
 }
 
+/* Starts resolving @list in @directory, whose home is held: the lookup
+ * waits for it. */
+static void
+resolve_held (SignetKeyDirectory *directory, GPtrArray *list, Resolved *r)
+{
+  signet_key_directory_hold_home (directory);
+  signet_key_directory_resolve_async (directory, list, NULL, on_resolved, r);
+  let_time_pass (200);
+  g_assert_false (r->done);
+}
+
 /* While the home is being made (the demo's, on first use), a lookup waits
  * for it instead of asking a keyring that is not there yet. */
 static void
@@ -406,10 +417,7 @@ test_home_being_made (void)
 
   g_ptr_array_add (list, (gpointer) "alice@example.org");
   g_ptr_array_add (list, (gpointer) "rex@example.org");
-  signet_key_directory_hold_home (directory);
-  signet_key_directory_resolve_async (directory, list, NULL, on_resolved, &r);
-  let_time_pass (300);
-  g_assert_false (r.done);
+  resolve_held (directory, list, &r);
   g_assert_false (g_file_test (home, G_FILE_TEST_EXISTS));
 
   g_assert_true (signet_demo_ensure_directory (home, NULL, &error));
@@ -446,10 +454,7 @@ test_home_not_made (void)
   Resolved r = { 0 };
 
   g_ptr_array_add (list, (gpointer) "alice@example.org");
-  signet_key_directory_hold_home (directory);
-  signet_key_directory_resolve_async (directory, list, NULL, on_resolved, &r);
-  let_time_pass (200);
-  g_assert_false (r.done);
+  resolve_held (directory, list, &r);
   signet_key_directory_release_home (directory, why);
   signet_test_wait_until (is_done, &r);
   g_assert_null (r.results);
@@ -474,10 +479,7 @@ test_home_quit_while_made (void)
   Resolved r = { 0 };
 
   g_ptr_array_add (list, (gpointer) "alice@example.org");
-  signet_key_directory_hold_home (directory);
-  signet_key_directory_resolve_async (directory, list, NULL, on_resolved, &r);
-  let_time_pass (200);
-  g_assert_false (r.done);
+  resolve_held (directory, list, &r);
   signet_key_directory_close (directory);
   signet_test_wait_until (is_done, &r);
   g_assert_null (r.results);

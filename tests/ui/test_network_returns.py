@@ -11,14 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import App, click, type_into, wait_for  # noqa: E402
-
-
-def network_up():
-    # Inside our own namespace only: a default route over loopback is what
-    # GNetworkMonitor needs to call the network available. Nothing is sent.
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    subprocess.run(["ip", "route", "add", "default", "dev", "lo"], check=True)
+from signet_atspi import network_up, App, click, type_into, wait_for  # noqa: E402
 
 
 def mailbox(app, email):
