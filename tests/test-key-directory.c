@@ -560,7 +560,7 @@ test_own_keys_engine_runs (void)
    * GPGME, the gpg itself here. */
   g_assert_cmpuint (runs, ==, 1 + keys->len);
 
-  again = signet_key_directory_list_own_keys_sync (directory, "Demo@Example.org", NULL, &error);
+  again = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
   g_assert_cmpuint (count_ended_children (), ==, 0);
   g_assert_no_error (error);
   g_assert_cmpuint (again->len, ==, keys->len);
@@ -598,6 +598,45 @@ test_own_keys_engine_runs (void)
   again = signet_key_directory_list_own_keys_sync (directory, "demo@example.org", NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (again->len, ==, keys->len);
+}
+
+/* Addresses that fold to the same text are still different mailboxes:
+ * each keeps its own key pairs, however they were asked for before. */
+static void
+test_own_keys_per_address (void)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  const char *pairs[][2] = {
+    { "Street <strasse@example.org>", "strasse@example.org" },
+    { "Stra\u00dfe <stra\u00dfe@example.org>", "stra\u00dfe@example.org" },
+    { "Kelvin <\u212aate@example.org>", "\u212aate@example.org" },
+    { "Kate <kate@example.org>", "kate@example.org" },
+  };
+  g_autoptr(GPtrArray) fingerprints = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    signet_test_add_key (homedir, pairs[i][0]);
+  /* Twice over, each asked after the one it folds to. */
+  for (guint round = 0; round < 2; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) keys = signet_key_directory_list_own_keys_sync (directory, pairs[i][1], NULL, &error);
+        const SignetOwnKey *own;
+
+        g_assert_no_error (error);
+        g_assert_cmpuint (keys->len, ==, 1);
+        own = g_ptr_array_index (keys, 0);
+        g_assert_true (g_str_has_prefix (own->user_id, pairs[i][0]));
+        if (round == 0)
+          g_ptr_array_add (fingerprints, g_strdup (own->fingerprint));
+        else
+          g_assert_cmpstr (own->fingerprint, ==, g_ptr_array_index (fingerprints, i));
+      }
+  for (guint i = 1; i < fingerprints->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (fingerprints, i), !=, g_ptr_array_index (fingerprints, i - 1));
 }
 
 static char *
@@ -646,6 +685,7 @@ test_get_key (void)
                    ==, GPG_ERR_EOF);
   g_assert_null (key);
   g_assert_cmpint (gpgme_err_code (signet_key_directory_get_key (ctx, "", FALSE, &key)), ==, GPG_ERR_INV_VALUE);
+  g_assert_cmpint (gpgme_err_code (signet_key_directory_get_key (ctx, "0x12", FALSE, &key)), ==, GPG_ERR_INV_VALUE);
   /* A pattern that names two keys is not one key. */
   g_assert_cmpint (gpgme_err_code (signet_key_directory_get_key (ctx, "dup@example.org", FALSE, &key)),
                    ==, GPG_ERR_AMBIGUOUS_NAME);
@@ -670,6 +710,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/key-directory/choice-persisted", test_choice_persisted);
   g_test_add_func ("/key-directory/get-key", test_get_key);
   g_test_add_func ("/key-directory/own-keys-engine-runs", test_own_keys_engine_runs);
+  g_test_add_func ("/key-directory/own-keys-per-address", test_own_keys_per_address);
   g_test_add_func ("/key-directory/home-being-made", test_home_being_made);
   g_test_add_func ("/key-directory/home-not-made", test_home_not_made);
   g_test_add_func ("/key-directory/home-quit-while-made", test_home_quit_while_made);

@@ -328,7 +328,8 @@ signet_key_directory_get_key (gpgme_ctx_t  ctx,
   gpgme_error_t err;
 
   *r_key = NULL;
-  if (fingerprint == NULL || *fingerprint == '\0')
+  /* As gpgme_get_key(): not a key ID or fingerprint. */
+  if (fingerprint == NULL || strlen (fingerprint) < 8)
     return gpg_error (GPG_ERR_INV_VALUE);
   err = gpgme_op_keylist_start (ctx, fingerprint, secret);
   if (err == 0)
@@ -831,7 +832,7 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
   /* Asked at start-up (can the sender sign?) and at each Send: answered
    * from memory while the keyring stays as it was. */
   stamp = signet_resolve_cache_begin (self->resolve_cache, &generation);
-  remembered = wanted != NULL ? signet_resolve_cache_lookup_own (self->resolve_cache, wanted, stamp, generation) : NULL;
+  remembered = signet_resolve_cache_lookup_own (self->resolve_cache, email, stamp, generation);
   if (remembered != NULL)
     return remembered;
   ctx = signet_key_directory_new_context (self, error);
@@ -886,8 +887,8 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
     }
   g_ptr_array_sort (keys, compare_own_keys);
   after = signet_resolve_cache_begin (self->resolve_cache, &generation_after);
-  if (wanted != NULL && strcmp (after, stamp) == 0)
-    signet_resolve_cache_store_own (self->resolve_cache, wanted, stamp, generation, valid_until, keys);
+  if (strcmp (after, stamp) == 0)
+    signet_resolve_cache_store_own (self->resolve_cache, email, stamp, generation, valid_until, keys);
   return g_steal_pointer (&keys);
 }
 

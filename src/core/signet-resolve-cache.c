@@ -26,10 +26,9 @@
  *   which it only does when asked, so no answer is kept longer than
  *   MAX_AGE.
  *
- * One's own key pairs for an address are kept the same way, and also
- * depend on the secret keys (private-keys-v1.d, whose entries change as
- * keys come and go); certification does not count for them, so the
- * trust database's rechecks do not age them. */
+ * One's own key pairs for an address are kept the same way, under the
+ * address exactly as asked for (gpg is asked for exactly that), and also
+ * depend on the secret keys: the names in private-keys-v1.d. */
 
 #define MAX_AGE_USEC (60 * G_USEC_PER_SEC)
 #define MAX_ENTRIES 16
@@ -42,7 +41,7 @@ typedef struct {
   char      *stamp;
   guint      generation;
   gint64     valid_until;  /* real time, µs */
-  gint64     stored;       /* monotonic time, µs; G_MAXINT64: never too old */
+  gint64     stored;       /* monotonic time, µs */
   GPtrArray *results;
 } Entry;
 
@@ -103,6 +102,30 @@ signet_resolve_cache_invalidate (SignetResolveCache *cache)
   g_mutex_unlock (&cache->lock);
 }
 
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* A digest of the names in the directory @path. */
+static void
+append_names (GString *stamp, const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GChecksum) digest = g_checksum_new (G_CHECKSUM_SHA256);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    g_checksum_update (digest, (const guchar *) g_ptr_array_index (names, i),
+                       strlen (g_ptr_array_index (names, i)) + 1);
+  g_string_append_printf (stamp, ":%s", g_checksum_get_string (digest));
+}
+
 /* The state of the GnuPG home now, and in @generation Signet's own: taken
  * before a lookup, so that a change while it runs makes its answer stale. */
 char *
@@ -127,10 +150,12 @@ signet_resolve_cache_begin (SignetResolveCache *cache,
       g_string_append_printf (stamp, "%s:%ju:%ju:%jd:%jd.%ld", state_files[i],
                               (uintmax_t) st.st_dev, (uintmax_t) st.st_ino, (intmax_t) st.st_size,
                               (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-      /* A directory's entries change its mtime; gpg-agent sets the mode of
-       * its key directory each time it starts, which changes only the
-       * ctime. */
-      if (!S_ISDIR (st.st_mode))
+      /* gpg-agent sets the mode of its key directory each time it starts,
+       * which changes the directory's ctime only: a directory counts by
+       * its mtime and the names in it (an mtime can be set back). */
+      if (S_ISDIR (st.st_mode))
+        append_names (stamp, path);
+      else
         g_string_append_printf (stamp, ":%jd.%ld", (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
       g_string_append_c (stamp, ';');
     }
@@ -175,7 +200,7 @@ lookup_in (SignetResolveCache *cache,
   entry = g_hash_table_lookup (table, key);
   if (entry != NULL && (entry->generation != generation || cache->generation != generation ||
                         strcmp (entry->stamp, stamp) != 0 || g_get_real_time () >= entry->valid_until ||
-                        (entry->stored != G_MAXINT64 && g_get_monotonic_time () - entry->stored >= MAX_AGE_USEC)))
+                        g_get_monotonic_time () - entry->stored >= MAX_AGE_USEC))
     {
       g_hash_table_remove (table, key);
       entry = NULL;
@@ -195,7 +220,6 @@ store_in (SignetResolveCache *cache,
           const char         *stamp,
           guint               generation,
           gint64              valid_until,
-          gboolean            ages,
           GPtrArray          *results,
           GCopyFunc           copy)
 {
@@ -204,7 +228,7 @@ store_in (SignetResolveCache *cache,
   entry->stamp = g_strdup (stamp);
   entry->generation = generation;
   entry->valid_until = valid_until;
-  entry->stored = ages ? g_get_monotonic_time () : G_MAXINT64;
+  entry->stored = g_get_monotonic_time ();
   entry->results = g_ptr_array_copy (results, copy, NULL);
   g_mutex_lock (&cache->lock);
   if (generation != cache->generation)
@@ -249,7 +273,7 @@ signet_resolve_cache_store (SignetResolveCache *cache,
   char *key = key_of (emails);
 
   if (key != NULL)
-    store_in (cache, cache->entries, key, stamp, generation, valid_until, TRUE, results, copy_result);
+    store_in (cache, cache->entries, key, stamp, generation, valid_until, results, copy_result);
 }
 
 /* One's own key pairs for @email (SignetOwnKey), as for recipients. */
@@ -270,5 +294,5 @@ signet_resolve_cache_store_own (SignetResolveCache *cache,
                                 gint64              valid_until,
                                 GPtrArray          *own_keys)
 {
-  store_in (cache, cache->own, g_strdup (email), stamp, generation, valid_until, FALSE, own_keys, copy_own_key);
+  store_in (cache, cache->own, g_strdup (email), stamp, generation, valid_until, own_keys, copy_own_key);
 }
