@@ -213,6 +213,18 @@ test_stamp (void)
   fourth = signet_resolve_cache_begin (cache, &generation);
   g_assert_cmpstr (fourth, !=, third);
   g_assert_cmpstr (fourth, !=, first);
+
+  /* keyboxd's keyring, where GnuPG 2.4 keeps public keys. */
+  {
+    g_autofree char *boxd = g_build_filename (home, "public-keys.d", NULL);
+    g_autofree char *db = g_build_filename (boxd, "pubring.db", NULL);
+    g_autofree char *fifth = NULL;
+
+    g_assert_cmpint (g_mkdir (boxd, 0700), ==, 0);
+    g_assert_true (g_file_set_contents (db, "SQLite format 3", -1, NULL));
+    fifth = signet_resolve_cache_begin (cache, &generation);
+    g_assert_cmpstr (fifth, !=, fourth);
+  }
   signet_test_remove_tree (home);
 }
 

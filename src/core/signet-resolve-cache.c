@@ -35,6 +35,8 @@
 
 static const char * const state_files[] = {
   "pubring.kbx", "pubring.gpg", "trustdb.gpg", "tofu.db", "gpg.conf", "common.conf", "private-keys-v1.d",
+  /* The keyring of keyboxd (GnuPG 2.4 with use-keyboxd). */
+  "public-keys.d/pubring.db",
 };
 
 typedef struct {

@@ -78,7 +78,7 @@ invalid_status (gpgme_ctx_t ctx, gpgme_key_t key)
 
       if (is_root (current))
         return current->invalid ? SIGNET_KEY_STATUS_UNTRUSTED : SIGNET_KEY_STATUS_INVALID;
-      if (gpgme_get_key (ctx, current->chain_id, &issuer, 0) != 0 || issuer == NULL)
+      if (signet_key_directory_get_key (ctx, current->chain_id, FALSE, &issuer) != 0)
         return SIGNET_KEY_STATUS_INVALID;
       gpgme_key_unref (current);
       current = issuer;
@@ -86,6 +86,8 @@ invalid_status (gpgme_ctx_t ctx, gpgme_key_t key)
   return SIGNET_KEY_STATUS_INVALID;
 }
 
+/* Whether @key can be sealed to; an invalid one's issuers are listed in
+ * @ctx, which must be idle. */
 SignetKeyStatus
 signet_smime_key_status (gpgme_ctx_t ctx, gpgme_key_t key)
 {
