@@ -13,6 +13,16 @@
 
 static char *homedir;
 
+/* A directory on @home, with the network up. */
+static SignetKeyDirectory *
+online_directory (const char *home)
+{
+  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
+  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
+
+  return signet_key_directory_new (home, network);
+}
+
 typedef struct {
   GPtrArray *results;
   GError    *error;
@@ -50,9 +60,7 @@ resolve (SignetKeyDirectory *directory, const char *const *emails)
 static void
 test_statuses (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   const char *emails[] = { "alice@example.org", "ERIN@example.org", "rex@example.org",
                            "nobody@example.org", "dup@example.org", "stranger@example.org",
                            "Carol@Example.Org", "disabled@example.org", "signer@example.org", NULL };
@@ -110,9 +118,7 @@ test_offline (void)
 static void
 test_cancelled (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GPtrArray) list = g_ptr_array_new ();
   Resolved r = { 0 };
@@ -263,9 +269,7 @@ test_candidates (void)
 static void
 test_choice (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   g_auto(GStrv) dup = gpg_fingerprints ("dup@example.org");
   g_auto(GStrv) alice = gpg_fingerprints ("alice@example.org");
   g_auto(GStrv) stranger = gpg_fingerprints ("stranger@example.org");
@@ -361,9 +365,7 @@ test_choice_persisted (void)
 static void
 test_gpg_missing (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   const char *emails[] = { "alice@example.org", NULL };
   Resolved r;
 
@@ -406,11 +408,9 @@ resolve_held (SignetKeyDirectory *directory, GPtrArray *list, Resolved *r)
 static void
 test_home_being_made (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
   g_autofree char *tmp = signet_test_make_tmpdir ();
   g_autofree char *home = g_build_filename (tmp, "demo-gnupg", NULL);
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (home, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (home);
   g_autoptr(GPtrArray) list = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
   Resolved r = { 0 };
@@ -445,9 +445,7 @@ test_home_being_made (void)
 static void
 test_home_not_made (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   g_autoptr(GPtrArray) list = g_ptr_array_new ();
   g_autoptr(GError) why = g_error_new_literal (SIGNET_KEY_MANAGEMENT_ERROR, SIGNET_KEY_MANAGEMENT_ERROR_ENGINE,
                                                "Could not create the demo directory /x: Not a directory");
@@ -472,9 +470,7 @@ test_home_not_made (void)
 static void
 test_home_quit_while_made (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   g_autoptr(GPtrArray) list = g_ptr_array_new ();
   Resolved r = { 0 };
 
@@ -532,10 +528,8 @@ list_names (const char *path)
 static void
 test_own_keys_engine_runs (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) warm = signet_key_directory_new (homedir, network);
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) warm = online_directory (homedir);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   g_autoptr(GPtrArray) keys = NULL;
   g_autoptr(GPtrArray) again = NULL;
   g_autoptr(GPtrArray) more = NULL;
@@ -605,9 +599,7 @@ test_own_keys_engine_runs (void)
 static void
 test_own_keys_per_address (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   const char *pairs[][2] = {
     { "Street <strasse@example.org>", "strasse@example.org" },
     { "Stra\u00dfe <stra\u00dfe@example.org>", "stra\u00dfe@example.org" },
@@ -657,9 +649,7 @@ first_fingerprint (gpgme_ctx_t ctx, const char *pattern)
 static void
 test_get_key (void)
 {
-  g_autoptr(SignetTestMonitor) monitor = signet_test_monitor_new (TRUE);
-  g_autoptr(SignetNetwork) network = signet_network_new (G_NETWORK_MONITOR (monitor));
-  g_autoptr(SignetKeyDirectory) directory = signet_key_directory_new (homedir, network);
+  g_autoptr(SignetKeyDirectory) directory = online_directory (homedir);
   g_autoptr(GError) error = NULL;
   g_auto(gpgme_ctx_t) ctx = signet_key_directory_new_context (directory, &error);
   g_autofree char *alice = signet_test_fingerprint (directory, "alice@example.org");
