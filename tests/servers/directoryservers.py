@@ -109,7 +109,12 @@ class Unavailable(Exception):
 def _run(argv, **kwargs):
     if "input" not in kwargs:
         kwargs["stdin"] = subprocess.DEVNULL
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    try:
+        return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    except subprocess.CalledProcessError as e:
+        # What the tool said, for the test's log.
+        sys.stderr.write((e.stderr or b"").decode(errors="replace"))
+        raise
 
 
 def _gpg(home, *args, **kwargs):

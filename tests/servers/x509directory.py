@@ -267,6 +267,10 @@ def smime_home(directory, home, secret=(), servers=True):
     ds._write(os.path.join(home, "gpg-agent.conf"), "allow-loopback-pinentry\n")
     ds._write(os.path.join(home, "trustlist.txt"), f"{_colons(env['CA_X509_FPR'])} S relax\n")
     _gpgsm(home, "--import", env["CA_CERT"], env["UNTRUSTED_CA_CERT"])
+    if secret:
+        # The agent is up before the imports that need it: gpgsm starting it
+        # itself gives up after a few seconds on a busy machine.
+        ds._run(["gpgconf", "--homedir", home, "--launch", "gpg-agent"])
     for uid in secret:
         _gpgsm(home, "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import",
                env[f"{uid.upper()}_P12"], input=b"\n")
