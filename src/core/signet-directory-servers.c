@@ -732,6 +732,16 @@ is_fresh (SignetDirectoryServers *self, const char *normal)
   return when != NULL && g_get_monotonic_time () - *when < FRESH_SECONDS * G_USEC_PER_SEC;
 }
 
+/* The dirmngr of the keyring's home, once the home is made (the demo's, on
+ * first use). */
+static SignetDirmngr *
+connect_dirmngr (SignetDirectoryServers *self, guint timeout, GCancellable *cancellable, GError **error)
+{
+  if (!signet_key_directory_wait_home (self->directory, error))
+    return NULL;
+  return signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
+}
+
 /* Refreshes and locates the keys of @emails in the configured servers and
  * imports what they have. Returns an array of SignetDirectoryFind for the
  * addresses asked (those still fresh from an update a few minutes ago are
@@ -772,9 +782,7 @@ signet_directory_servers_update_sync (SignetDirectoryServers *self,
   if (!signet_key_directory_check_available (self->directory, error))
     return NULL;
 
-  if (!signet_key_directory_wait_home (self->directory, error))
-    return NULL;
-  session.dirmngr = signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
+  session.dirmngr = connect_dirmngr (self, timeout, cancellable, error);
   if (session.dirmngr == NULL)
     return NULL;
   session.keyring = signet_key_directory_new_context (self->directory, error);
@@ -883,9 +891,7 @@ signet_directory_servers_search_sync (SignetDirectoryServers *self,
 
   if (folded == NULL || folded[0] == '\0')
     return TRUE;
-  if (!signet_key_directory_wait_home (self->directory, error))
-    return FALSE;
-  dirmngr = signet_dirmngr_connect (self->homedir, SEARCH_TIMEOUT_SECONDS, cancellable, error);
+  dirmngr = connect_dirmngr (self, SEARCH_TIMEOUT_SECONDS, cancellable, error);
   if (dirmngr == NULL || !signet_dirmngr_ask (dirmngr, server, command, answer, error))
     return FALSE;
   keys = signet_dirmngr_parse_search (answer);
@@ -971,9 +977,7 @@ signet_directory_servers_lookup_certificates_sync (SignetDirectoryServers *self,
     }
   if (specs->len > 0 && online)
     {
-      if (!signet_key_directory_wait_home (self->directory, error))
-        return NULL;
-      dirmngr = signet_dirmngr_connect (self->homedir, timeout, cancellable, error);
+      dirmngr = connect_dirmngr (self, timeout, cancellable, error);
       if (dirmngr == NULL)
         return NULL;
     }
