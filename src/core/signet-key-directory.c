@@ -626,14 +626,14 @@ add_patterns (GPtrArray *patterns, const char *email)
 }
 
 /* The first moment a subkey of @key expires, in real time (µs), or
- * G_MAXINT64. */
+ * G_MAXINT64. One that has expired already changes nothing later. */
 static gint64
 first_expiry (gpgme_key_t key)
 {
   gint64 first = G_MAXINT64;
 
   for (gpgme_subkey_t sub = key->subkeys; sub != NULL; sub = sub->next)
-    if (sub->expires > 0)
+    if (sub->expires > 0 && !sub->expired)
       first = MIN (first, (gint64) sub->expires * G_USEC_PER_SEC);
   return first;
 }
@@ -694,10 +694,9 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
   g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func ((GDestroyNotify) wanted_free);
   g_autofree char *stamp = NULL;
-  g_autofree char *after = NULL;
   gint64 valid_until = G_MAXINT64;
   GPtrArray *remembered;
-  guint generation, generation_after;
+  guint generation;
 
   if (emails[0] == NULL)
     return g_steal_pointer (&results);
@@ -723,11 +722,7 @@ signet_key_directory_resolve_sync (SignetKeyDirectory *self,
     return NULL;
   apply_choices (results, wanted);
   apply_acceptance (self, results);
-  /* Kept only when the keyring stayed as it was throughout: gpg itself may
-   * have updated its trust database while listing. */
-  after = signet_resolve_cache_begin (self->resolve_cache, &generation_after);
-  if (strcmp (after, stamp) == 0)
-    signet_resolve_cache_store (self->resolve_cache, emails, stamp, generation, valid_until, results);
+  signet_resolve_cache_store (self->resolve_cache, emails, stamp, generation, valid_until, results);
   return g_steal_pointer (&results);
 }
 
@@ -822,9 +817,8 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
   g_autofree char *wanted = signet_address_normalize (email);
   g_autofree char *pattern = g_strdup_printf ("<%s>", email);
   g_autofree char *stamp = NULL;
-  g_autofree char *after = NULL;
   gint64 valid_until = G_MAXINT64;
-  guint generation, generation_after;
+  guint generation;
   GPtrArray *remembered;
   gpgme_key_t key = NULL;
   gpgme_error_t err;
@@ -875,9 +869,7 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
           own->created = pub->subkeys ? pub->subkeys->timestamp : 0;
           own->expires = pub->subkeys ? pub->subkeys->expires : 0;
           own->status = classify_key (pub, uid);
-          for (gpgme_subkey_t sub = pub->subkeys; sub != NULL; sub = sub->next)
-            if (sub->expires > 0 && !sub->expired)
-              valid_until = MIN (valid_until, (gint64) sub->expires * G_USEC_PER_SEC);
+          valid_until = MIN (valid_until, first_expiry (pub));
           /* One's own key needs no certification by oneself to be usable. */
           if (own->status == SIGNET_KEY_STATUS_UNTRUSTED)
             own->status = SIGNET_KEY_STATUS_OK;
@@ -886,9 +878,7 @@ signet_key_directory_list_own_keys_sync (SignetKeyDirectory *self,
         }
     }
   g_ptr_array_sort (keys, compare_own_keys);
-  after = signet_resolve_cache_begin (self->resolve_cache, &generation_after);
-  if (strcmp (after, stamp) == 0)
-    signet_resolve_cache_store_own (self->resolve_cache, email, stamp, generation, valid_until, keys);
+  signet_resolve_cache_store_own (self->resolve_cache, email, stamp, generation, valid_until, keys);
   return g_steal_pointer (&keys);
 }
 

@@ -214,7 +214,8 @@ lookup_in (SignetResolveCache *cache,
 }
 
 /* Keeps a copy (by @copy) of @results in @table under @key (taken), unless
- * Signet's generation moved on meanwhile. */
+ * the home or Signet's generation changed since @stamp was taken: gpg itself
+ * may have updated its trust database while listing. */
 static void
 store_in (SignetResolveCache *cache,
           GHashTable         *table,
@@ -225,8 +226,16 @@ store_in (SignetResolveCache *cache,
           GPtrArray          *results,
           GCopyFunc           copy)
 {
-  Entry *entry = g_new0 (Entry, 1);
+  guint generation_now;
+  g_autofree char *now = signet_resolve_cache_begin (cache, &generation_now);
+  Entry *entry;
 
+  if (strcmp (now, stamp) != 0)
+    {
+      g_free (key);
+      return;
+    }
+  entry = g_new0 (Entry, 1);
   entry->stamp = g_strdup (stamp);
   entry->generation = generation;
   entry->valid_until = valid_until;
@@ -262,8 +271,9 @@ signet_resolve_cache_lookup (SignetResolveCache *cache,
 }
 
 /* Keeps @results for @emails, taken when the home was in @stamp and Signet
- * in @generation (signet_resolve_cache_begin()), until @valid_until (real
- * time in µs, G_MAXINT64: no expiry among the keys). */
+ * in @generation (signet_resolve_cache_begin()), if both are so still,
+ * until @valid_until (real time in µs, G_MAXINT64: no expiry among the
+ * keys). */
 void
 signet_resolve_cache_store (SignetResolveCache *cache,
                             const char * const *emails,
