@@ -200,6 +200,21 @@ def network_up():
     subprocess.run(["ip", "route", "add", "default", "dev", "lo"], check=True)
 
 
+def pills(field):
+    """A recipient field's pills as (name, description) pairs."""
+    found = []
+    for i in range(field.get_child_count()):
+        child = field.get_child_at_index(i)
+        if child is not None and child.get_name():
+            found.append((child.get_name(), child.get_description() or ""))
+    return found
+
+
+def described(field, address, words):
+    """Whether the pill of @address in @field says @words about its key."""
+    return any(name.endswith(address) and words in description for name, description in pills(field))
+
+
 def type_into(app, entry_name, text):
     entry = app.wait_find("text", entry_name)
     try:

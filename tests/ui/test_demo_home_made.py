@@ -15,7 +15,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import (network_up, App, Atspi, button_labelled, click, files_containing, recipients_text,  # noqa: E402
+from signet_atspi import (network_up, App, Atspi, button_labelled, click, described,  # noqa: E402
+                          files_containing, recipients_text,
                           text_of, type_into, wait_for, walk)
 
 HEADING = "The Demo Directory Could Not Be Created"
@@ -28,26 +29,15 @@ def texts(node):
     return [text_of(n) for n in walk(node)] + [n.get_name() or "" for n in walk(node)]
 
 
-def pill_says(app, address, words):
-    field = app.find("text", "To")
-    if field is None:
-        return False
-    for i in range(field.get_child_count()):
-        child = field.get_child_at_index(i)
-        if child is not None and (child.get_name() or "").endswith(address) and \
-                words in (child.get_description() or ""):
-            return True
-    return False
-
-
 def first_use(binary, schema_dir):
     app = App(binary, "--demo", schema_dir=schema_dir)
     try:
         app.wait_find("frame", "New Message")
         app.seal_on()
-        Atspi.EditableText.set_text_contents(app.wait_find("text", "To"), "alice@example.org, rex@example.org,")
-        wait_for(lambda: pill_says(app, "rex@example.org", "revoked"), "rex's pill to show his key is revoked", 60)
-        wait_for(lambda: pill_says(app, "alice@example.org", "Valid sealing key"),
+        to = app.wait_find("text", "To")
+        Atspi.EditableText.set_text_contents(to, "alice@example.org, rex@example.org,")
+        wait_for(lambda: described(to, "rex@example.org", "revoked"), "rex's pill to show his key is revoked", 60)
+        wait_for(lambda: described(to, "alice@example.org", "Valid sealing key"),
                  "alice's pill to show her key", 60)
         assert os.path.isfile(os.path.join(app.data_dir, "demo-gnupg", "signet-demo-ready"))
         assert not app.toplevels("dialog", HEADING)

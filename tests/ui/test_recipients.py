@@ -10,21 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from signet_atspi import network_up, App, Atspi, click, wait_for  # noqa: E402
-
-
-def pills(field):
-    """The field's pills as (name, description) pairs."""
-    found = []
-    for i in range(field.get_child_count()):
-        child = field.get_child_at_index(i)
-        if child is not None and child.get_name():
-            found.append((child.get_name(), child.get_description() or ""))
-    return found
-
-
-def described(field, address, words):
-    return any(name.endswith(address) and words in description for name, description in pills(field))
+from signet_atspi import network_up, App, Atspi, click, described, pills, wait_for  # noqa: E402
 
 
 def mailbox(app, email):
