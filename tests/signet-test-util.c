@@ -591,6 +591,20 @@ signet_test_wait_until (gboolean (*predicate) (gpointer),
     }
 }
 
+/* Iterates the default main context for @ms milliseconds: what is
+ * expected not to happen has had its chance to. */
+void
+signet_test_run_for (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < until)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
 #include "signet-key-directory-private.h"
 
 /* The fingerprint of the one usable key @directory has for @email. */

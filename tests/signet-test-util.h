@@ -87,6 +87,7 @@ SignetMessage *signet_test_new_message  (gboolean    seal,
                                          const char *cc,
                                          const char *bcc);
 char      *signet_test_read_clear_text  (const char *path);
+void       signet_test_run_for          (guint       ms);
 void       signet_test_wait_until       (gboolean  (*predicate) (gpointer),
                                          gpointer    data);
 char      *signet_test_fingerprint      (SignetKeyDirectory *directory,

@@ -377,20 +377,6 @@ test_gpg_missing (void)
   g_clear_error (&r.error);
 }
 
-static gboolean
-time_passed (gpointer data)
-{
-  return g_get_monotonic_time () >= *(gint64 *) data;
-}
-
-/* Lets lookups that do not wait run to their end meanwhile. */
-static void
-let_time_pass (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
-
-  signet_test_wait_until (time_passed, &until);
-}
 
 /* Starts resolving @list in @directory, whose home is held: the lookup
  * waits for it. */
@@ -399,7 +385,7 @@ resolve_held (SignetKeyDirectory *directory, GPtrArray *list, Resolved *r)
 {
   signet_key_directory_hold_home (directory);
   signet_key_directory_resolve_async (directory, list, NULL, on_resolved, r);
-  let_time_pass (200);
+  signet_test_run_for (200);
   g_assert_false (r->done);
 }
 

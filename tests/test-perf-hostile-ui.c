@@ -46,13 +46,7 @@ child (Fixture *f, const char *name)
 static void
 settle (void)
 {
-  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
-
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  signet_test_run_for (1000);
 }
 
 static void

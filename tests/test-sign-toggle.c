@@ -64,13 +64,7 @@ sign_sensitive (gpointer data)
 static void
 settle (void)
 {
-  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
-
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
+  signet_test_run_for (1000);
 }
 
 /* The shortcut bound to @action_name on the window's class, as a string. */
