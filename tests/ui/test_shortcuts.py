@@ -8,12 +8,17 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gi.repository import Atspi  # noqa: E402
 from signet_atspi import KB_HEADING, App, type_into, wait_for  # noqa: E402
 
 
 def press(keys):
     subprocess.run(["xdotool", "mousemove", "200", "200"], check=True)
     subprocess.run(["xdotool", "key", "--clearmodifiers", keys], check=True)
+
+
+def expanded(node):
+    return node.get_state_set().contains(Atspi.StateType.EXPANDED)
 
 
 def drafts(app):
@@ -48,6 +53,15 @@ def main():
         press("Escape")
         wait_for(lambda: not app.toplevels(name="Keyboard Shortcuts"), "the shortcuts window to close")
         print("ok - ctrl+? shows the keyboard shortcuts; Escape closes them")
+
+        menu_button = app.wait_find("push button", "Main Menu")
+        assert not expanded(menu_button)
+        press("F10")
+        wait_for(lambda: expanded(menu_button) and app.find("menu item", "Keyboard Shortcuts"),
+                 "the main menu after F10")
+        press("Escape")
+        wait_for(lambda: not expanded(menu_button), "the main menu to close")
+        print("ok - F10 opens the main menu; Escape closes it")
 
         press("ctrl+comma")
         wait_for(lambda: app.toplevels(name="Preferences"), "preferences after ctrl+,")
