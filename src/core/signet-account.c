@@ -2,12 +2,12 @@
 
 #include "signet-account.h"
 
-#include <libsecret/secret.h>
 #include <string.h>
 
 #include "signet-address.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
+#include "signet-secret-api.h"
 
 /* The account real delivery uses: servers, user names and trusted
  * certificates from GSettings, passwords from the Secret Service. A password
@@ -174,12 +174,19 @@ signet_account_class_init (SignetAccountClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
+/* Not secret_value_unref itself: taking its address would open libsecret
+ * with every account, before any password is needed. */
+static void
+free_value (gpointer value)
+{
+  secret_value_unref (value);
+}
+
 static void
 signet_account_init (SignetAccount *self)
 {
   g_mutex_init (&self->lock);
-  self->session = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) secret_value_unref);
+  self->session = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_value);
 }
 
 /* @settings: the application's settings (the schema with the smtp-* and
@@ -775,25 +782,36 @@ get_login (SignetAccount *self, SignetAccountProtocol protocol, Login *login, GE
 }
 
 /* Passwords are stored under the standard network-password schema (so
- * Seahorse shows them), and found whether or not they name it: one stored
- * with `secret-tool store protocol smtp server … port … user …` does not. */
+ * Seahorse shows them; libsecret's SECRET_SCHEMA_COMPAT_NETWORK), and
+ * found whether or not they name it: one stored with `secret-tool store
+ * protocol smtp server … port … user …` does not. */
+#define NETWORK_SCHEMA(flags) \
+  { \
+    "org.gnome.keyring.NetworkPassword", flags, \
+    { \
+      { "user", SECRET_SCHEMA_ATTRIBUTE_STRING }, \
+      { "domain", SECRET_SCHEMA_ATTRIBUTE_STRING }, \
+      { "object", SECRET_SCHEMA_ATTRIBUTE_STRING }, \
+      { "protocol", SECRET_SCHEMA_ATTRIBUTE_STRING }, \
+      { "port", SECRET_SCHEMA_ATTRIBUTE_INTEGER }, \
+      { "server", SECRET_SCHEMA_ATTRIBUTE_STRING }, \
+      { "authtype", SECRET_SCHEMA_ATTRIBUTE_STRING }, \
+      { NULL, 0 }, \
+    }, \
+  }
+
+static const SecretSchema *
+store_schema (void)
+{
+  static const SecretSchema schema = NETWORK_SCHEMA (SECRET_SCHEMA_NONE);
+
+  return &schema;
+}
+
 static const SecretSchema *
 lookup_schema (void)
 {
-  /* SECRET_SCHEMA_COMPAT_NETWORK, without matching its name. */
-  static const SecretSchema schema = {
-    "org.gnome.keyring.NetworkPassword", SECRET_SCHEMA_DONT_MATCH_NAME,
-    {
-      { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "domain", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "object", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "protocol", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "port", SECRET_SCHEMA_ATTRIBUTE_INTEGER },
-      { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "authtype", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { NULL, 0 },
-    },
-  };
+  static const SecretSchema schema = NETWORK_SCHEMA (SECRET_SCHEMA_DONT_MATCH_NAME);
 
   return &schema;
 }
@@ -801,12 +819,13 @@ lookup_schema (void)
 static GHashTable *
 login_attributes (const Login *login)
 {
-  return secret_attributes_build (SECRET_SCHEMA_COMPAT_NETWORK,
-                                  "protocol", protocols[login->protocol].name,
-                                  "server", login->host,
-                                  "port", (gint) login->port,
-                                  "user", login->user,
-                                  NULL);
+  GHashTable *attributes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  g_hash_table_insert (attributes, g_strdup ("protocol"), g_strdup (protocols[login->protocol].name));
+  g_hash_table_insert (attributes, g_strdup ("server"), g_strdup (login->host));
+  g_hash_table_insert (attributes, g_strdup ("port"), g_strdup_printf ("%u", login->port));
+  g_hash_table_insert (attributes, g_strdup ("user"), g_strdup (login->user));
+  return attributes;
 }
 
 static char *
@@ -1011,7 +1030,7 @@ on_replaced_cleared (GObject      *source,
       g_object_unref (task);
       return;
     }
-  secret_password_storev_binary (SECRET_SCHEMA_COMPAT_NETWORK, data->attributes, SECRET_COLLECTION_DEFAULT,
+  secret_password_storev_binary (store_schema (), data->attributes, SECRET_COLLECTION_DEFAULT,
                                  data->label, data->value, g_task_get_cancellable (task),
                                  on_password_stored, task);
 }
