@@ -1,4 +1,5 @@
 #include <adwaita.h>
+#include <gdk/x11/gdkx.h>
 #include <string.h>
 
 #include "signet-compose-window.h"
@@ -42,9 +43,15 @@ fixture_teardown (Fixture *f, gconstpointer data)
 }
 
 static GtkWidget *
+child_of (SignetComposeWindow *window, const char *name)
+{
+  return GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, name));
+}
+
+static GtkWidget *
 child (Fixture *f, const char *name)
 {
-  return GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (f->window), SIGNET_TYPE_COMPOSE_WINDOW, name));
+  return child_of (f->window, name);
 }
 
 static void
@@ -1172,6 +1179,63 @@ test_result_after_destroy (Fixture *f, gconstpointer data)
   g_assert_null (signet_ui_find_dialog ());
 }
 
+/* A composer is built without waiting on the X server: GTK asks it where
+ * the pointer is (three round trips) each time a shown widget's tooltip is
+ * set, and a composer sets ten before it is on screen. Its buttons have
+ * their tooltips all the same, and are shown or hidden as before. */
+static void
+test_built_without_round_trips (void)
+{
+  static const struct {
+    const char *widget;
+    const char *tooltip;
+    gboolean    visible;
+  } buttons[] = {
+    { "send_button", "Send (Ctrl+Enter)", TRUE },
+    { "seal_button", "Seal: encrypt the message so only its recipients can read it", TRUE },
+    { "sign_button", "Sign: prove with your own key that the message is from you and unchanged", TRUE },
+    { "menu_button", "Main Menu", TRUE },
+    { "cancel_button", "Stop sending (Escape)", FALSE },
+    { "attach_button", "Attach a File", TRUE },
+    { "check_names_button", "Check Names (Ctrl+K)", TRUE },
+  };
+  GdkDisplay *display = gdk_display_get_default ();
+  SignetTestServices s;
+  SignetComposeWindow *window;
+  unsigned long before;
+
+  if (!GDK_IS_X11_DISPLAY (display))
+    {
+      g_test_skip ("not on X11");
+      return;
+    }
+  signet_test_services_init (&s, homedir, FALSE);
+  /* The first one also sets up what every window shares. */
+  gtk_window_destroy (GTK_WINDOW (signet_compose_window_new (NULL, s.operation, s.network,
+                                                             "Signet Demo <demo@example.org>")));
+  before = XNextRequest (gdk_x11_display_get_xdisplay (display));
+  window = signet_compose_window_new (NULL, s.operation, s.network, "Signet Demo <demo@example.org>");
+  /* Fewer than one tooltip's questions (it was 32 requests). */
+  g_assert_cmpuint (XNextRequest (gdk_x11_display_get_xdisplay (display)) - before, <, 3);
+
+  for (guint i = 0; i < G_N_ELEMENTS (buttons); i++)
+    {
+      GtkWidget *button = child_of (window, buttons[i].widget);
+
+      g_assert_cmpstr (gtk_widget_get_tooltip_text (button), ==, buttons[i].tooltip);
+      g_assert_cmpint (gtk_widget_get_visible (button), ==, buttons[i].visible);
+    }
+
+  /* On screen, a tooltip is set as GTK sets it, and the button stays. */
+  gtk_window_present (GTK_WINDOW (window));
+  signet_test_run_for (200);
+  signet_compose_window_set_sign_by_default (window, TRUE);
+  g_assert_true (gtk_widget_get_mapped (child_of (window, "sign_button")));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (child_of (window, "sign_button")), ==, buttons[2].tooltip);
+  gtk_window_destroy (GTK_WINDOW (window));
+  signet_test_services_clear (&s);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1182,6 +1246,7 @@ main (int argc, char *argv[])
   homedir = signet_test_make_gnupghome ();
   app = GTK_APPLICATION (adw_application_new ("io.github.signetmail.Signet.ComposeTests", G_APPLICATION_NON_UNIQUE));
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  g_test_add_func ("/compose-window/built-without-round-trips", test_built_without_round_trips);
 #define ADD(path, flags, fn) \
   g_test_add ("/compose-window/" path, Fixture, GINT_TO_POINTER (flags), fixture_setup, fn, fixture_teardown)
   ADD ("offline-send-kb-dialog", FALSE, test_offline_send);

@@ -3,6 +3,7 @@
  * why, and each pill tells its key status in words. The field runs in a real
  * window; keys reach it through its key controller. */
 #include <adwaita.h>
+#include <gdk/x11/gdkx.h>
 #include <string.h>
 
 #include "signet-recipient-field.h"
@@ -235,6 +236,40 @@ test_paste_ten (Fixture *f, gconstpointer data)
       g_autofree char *expected = g_strdup_printf ("%c%u@example.org", 'a' + i, i);
       g_assert_cmpstr (email_at (f, i), ==, expected);
     }
+}
+
+/* A pill is made without waiting on the X server: a tooltip set on a
+ * shown widget makes GTK ask for the pointer (three round trips): a pill
+ * made ten requests, pasting a hundred addresses a thousand. Its status is
+ * still in its tooltip, once made and once checked. */
+static void
+test_pill_without_round_trips (Fixture *f, gconstpointer data)
+{
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (f->field));
+  g_autoptr(SignetAddress) address = signet_address_new ("Alice", "alice@example.org");
+  g_autoptr(SignetRecipient) recipient = signet_recipient_new (address);
+  g_autoptr(GtkWidget) first = NULL;
+  g_autoptr(GtkWidget) pill = NULL;
+  unsigned long before;
+
+  if (!GDK_IS_X11_DISPLAY (display))
+    {
+      g_test_skip ("not on X11");
+      return;
+    }
+  /* The first one also sets up what every pill shares. */
+  first = g_object_ref_sink (signet_recipient_pill_new (recipient));
+  before = XNextRequest (gdk_x11_display_get_xdisplay (display));
+  pill = g_object_ref_sink (signet_recipient_pill_new (recipient));
+  /* Fewer than one tooltip's questions (it was 10 requests). */
+  g_assert_cmpuint (XNextRequest (gdk_x11_display_get_xdisplay (display)) - before, <, 3);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pill), ==, "Alice <alice@example.org>");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (signet_recipient_pill_get_remove (pill)), ==,
+                   "Remove alice@example.org");
+  g_assert_true (gtk_widget_get_visible (pill));
+  g_assert_true (gtk_widget_get_visible (signet_recipient_pill_get_remove (pill)));
+  signet_recipient_set_status (recipient, SIGNET_KEY_STATUS_OK, "Valid sealing key");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pill), ==, "alice@example.org: Valid sealing key");
 }
 
 /* Many pills wrap onto several lines, the text after the last one. */
@@ -741,6 +776,7 @@ main (int argc, char *argv[])
 #define ADD(path, fn) \
   g_test_add ("/recipient-field/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("comma", test_comma);
+  ADD ("pill-without-round-trips", test_pill_without_round_trips);
   ADD ("comma-in-quotes", test_comma_in_quotes);
   ADD ("enter", test_enter);
   ADD ("tab", test_tab);

@@ -22,6 +22,7 @@
 #include "signet-report-text.h"
 #include "signet-sign-availability.h"
 #include "signet-spinner.h"
+#include "signet-tooltip.h"
 
 /* The composer. It only collects what the user typed into a SignetMessage and
  * maps the outcome of the send operation to what the user sees; it does no
@@ -1509,7 +1510,7 @@ create_attachment_row (gpointer item, gpointer user_data)
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), size);
   gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (remove, "flat");
-  gtk_widget_set_tooltip_text (remove, remove_label);
+  signet_tooltip_set_text (remove, remove_label);
   gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label, -1);
   g_object_set_data_full (G_OBJECT (remove), "attachment", g_object_ref (attachment), g_object_unref);
   g_signal_connect_object (remove, "clicked", G_CALLBACK (remove_attachment), self, 0);
@@ -1779,7 +1780,7 @@ update_sign_toggle (SignetComposeWindow *self)
                       : _("Sign: prove with your own key that the message is from you and unchanged");
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.sign", usable);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sign_button), tooltip);
+  signet_tooltip_set_text (GTK_WIDGET (self->sign_button), tooltip);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->sign_button),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, tooltip, -1);
   apply_sign (self);
@@ -1985,6 +1986,21 @@ signet_compose_window_set_property (GObject *object, guint prop_id, const GValue
     }
 }
 
+/* The header and action bar buttons' tooltips, set after the template is
+ * built rather than in it (signet-tooltip.c says why); the Sign toggle's
+ * depends on the sender (update_sign_toggle()). */
+static const struct {
+  const char *widget;
+  const char *text;
+} tooltips[] = {
+  { "send_button", N_("Send (Ctrl+Enter)") },
+  { "seal_button", N_("Seal: encrypt the message so only its recipients can read it") },
+  { "menu_button", N_("Main Menu") },
+  { "cancel_button", N_("Stop sending (Escape)") },
+  { "attach_button", N_("Attach a File") },
+  { "check_names_button", N_("Check Names (Ctrl+K)") },
+};
+
 static void
 signet_compose_window_class_init (SignetComposeWindowClass *klass)
 {
@@ -2051,6 +2067,9 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, body_view);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, attachment_list);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spell_language_menu);
+  gtk_widget_class_bind_template_child_full (widget_class, "send_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "attach_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "check_names_button", FALSE, 0);
 
   gtk_widget_class_install_action (widget_class, "compose.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "compose.check-names", NULL, check_names_action);
@@ -2079,6 +2098,13 @@ signet_compose_window_init (SignetComposeWindow *self)
   GtkEditable *recipients[3];
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  for (guint i = 0; i < G_N_ELEMENTS (tooltips); i++)
+    {
+      GObject *button = gtk_widget_get_template_child (GTK_WIDGET (self), SIGNET_TYPE_COMPOSE_WINDOW,
+                                                       tooltips[i].widget);
+
+      signet_tooltip_set_text (GTK_WIDGET (button), _(tooltips[i].text));
+    }
   fields[0] = GTK_EDITABLE (self->from_entry);
   fields[1] = GTK_EDITABLE (self->subject_entry);
   recipients[0] = GTK_EDITABLE (self->to_entry);

@@ -9,6 +9,7 @@
 
 #include "signet-directory-servers.h"
 #include "signet-i18n.h"
+#include "signet-tooltip.h"
 
 struct _SignetDirectoryPage
 {
@@ -92,13 +93,13 @@ server_row (SignetDirectoryPage *self, const char *url, gboolean trusted)
                                        : _("Keys found here are used once you accept them"));
   gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
   gtk_switch_set_active (GTK_SWITCH (toggle), trusted);
-  gtk_widget_set_tooltip_text (toggle, trust_label);
+  signet_tooltip_set_text (toggle, trust_label);
   gtk_accessible_update_property (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_PROPERTY_LABEL, trust_label, -1);
   g_object_set_data_full (G_OBJECT (toggle), "signet-url", g_strdup (url), g_free);
   g_signal_connect (toggle, "notify::active", G_CALLBACK (on_trusted_toggled), self);
   gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (remove, "flat");
-  gtk_widget_set_tooltip_text (remove, remove_label);
+  signet_tooltip_set_text (remove, remove_label);
   gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label, -1);
   g_object_set_data_full (G_OBJECT (remove), "signet-url", g_strdup (url), g_free);
   g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_clicked), self);
@@ -160,14 +161,14 @@ on_add_apply (AdwEntryRow *entry, SignetDirectoryPage *self)
   if (!signet_directory_server_url_is_valid (url))
     {
       gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (entry),
+      signet_tooltip_set_text (GTK_WIDGET (entry),
                                    _("Give an ldap://, ldaps://, hkp:// or hkps:// address without spaces"));
       gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                       _("Give an ldap://, ldaps://, hkp:// or hkps:// address without spaces"), -1);
       return;
     }
   gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (entry), NULL);
+  signet_tooltip_set_text (GTK_WIDGET (entry), NULL);
   gtk_accessible_reset_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
   servers = current (self, "directory-servers");
   if (!g_strv_contains ((const char * const *) servers, url))

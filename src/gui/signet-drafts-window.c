@@ -3,6 +3,7 @@
 #include "signet-drafts-window.h"
 
 #include "signet-i18n.h"
+#include "signet-tooltip.h"
 
 /* Drafts: every saved message, newest first, with its subject, recipients
  * and when it was saved; a sealed one is decrypted for the list by the
@@ -66,7 +67,7 @@ add_delete_button (GtkWidget *row, const SignetDraftInfo *info, const char *subj
   delete_label = g_strdup_printf (_("Delete draft %s"), subject);
   gtk_widget_add_css_class (remove, "flat");
   gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (remove, delete_label);
+  signet_tooltip_set_text (remove, delete_label);
   gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, delete_label, -1);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (remove), "app.delete-draft");
   gtk_actionable_set_action_target (GTK_ACTIONABLE (remove), "s", info->name);
@@ -112,7 +113,7 @@ create_row (const SignetDraftInfo *info)
     {
       GtkWidget *icon = gtk_image_new_from_icon_name ("channel-secure-symbolic");
 
-      gtk_widget_set_tooltip_text (icon, _("Sealed to your key"));
+      signet_tooltip_set_text (icon, _("Sealed to your key"));
       gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       _("Sealed to your key"), -1);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
@@ -121,7 +122,7 @@ create_row (const SignetDraftInfo *info)
   /* Translators: %s is the subject of a draft */
   open_label = g_strdup_printf (_("Open draft %s"), subject);
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, open_label, -1);
-  gtk_widget_set_tooltip_text (button, info->open ? _("Already open in a window") : _("Open in a new window"));
+  signet_tooltip_set_text (button, info->open ? _("Already open in a window") : _("Open in a new window"));
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "app.open-draft");
   gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", info->name);

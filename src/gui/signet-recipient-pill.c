@@ -7,6 +7,7 @@
 #include "signet-recipient-pill.h"
 
 #include "signet-i18n.h"
+#include "signet-tooltip.h"
 
 #define PILL_RESOURCE "/io/github/signetmail/Signet/signet-recipient-pill.ui"
 
@@ -56,7 +57,7 @@ update_status (GtkWidget *pill)
     {
       g_autofree char *full = signet_address_to_string (address);
 
-      gtk_widget_set_tooltip_text (pill, full);
+      signet_tooltip_set_text (pill, full);
       gtk_accessible_reset_property (GTK_ACCESSIBLE (pill), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
       return;
     }
@@ -65,14 +66,14 @@ update_status (GtkWidget *pill)
   /* Translators: an email address, then what is known about its key,
    * e.g. "alice@example.org: Valid sealing key" */
   words = g_strdup_printf (_("%s: %s"), address->email, signet_recipient_get_status_text (recipient));
-  gtk_widget_set_tooltip_text (pill, words);
+  signet_tooltip_set_text (pill, words);
   gtk_accessible_update_property (GTK_ACCESSIBLE (pill), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, words, -1);
 }
 
 static void
 label_button (GtkWidget *button, const char *text)
 {
-  gtk_widget_set_tooltip_text (button, text);
+  signet_tooltip_set_text (button, text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
 }
 
