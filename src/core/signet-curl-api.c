@@ -4,9 +4,8 @@
 
 #include "signet-curl-api.h"
 
-#include <dlfcn.h>
-
 #include "signet-i18n.h"
+#include "signet-library.h"
 
 /* What calls get when libcurl could not be opened: what libcurl itself
  * answers when it cannot start (no handle, CURLE_FAILED_INIT), and why in
@@ -37,45 +36,40 @@ static const SignetCurlApi stubs = {
   stub_multi_cleanup,
 };
 
+#define SYMBOL(field, symbol) SIGNET_LIBRARY_SYMBOL (SignetCurlApi, field, symbol)
+static const SignetLibrarySymbol symbols[] = {
+  SYMBOL (global_init, "curl_global_init"),
+  SYMBOL (easy_init, "curl_easy_init"),
+  SYMBOL (easy_setopt, "curl_easy_setopt"),
+  SYMBOL (easy_getinfo, "curl_easy_getinfo"),
+  SYMBOL (easy_cleanup, "curl_easy_cleanup"),
+  SYMBOL (easy_strerror, "curl_easy_strerror"),
+  SYMBOL (slist_append, "curl_slist_append"),
+  SYMBOL (slist_free_all, "curl_slist_free_all"),
+  SYMBOL (multi_init, "curl_multi_init"),
+  SYMBOL (multi_add_handle, "curl_multi_add_handle"),
+  SYMBOL (multi_remove_handle, "curl_multi_remove_handle"),
+  SYMBOL (multi_perform, "curl_multi_perform"),
+  SYMBOL (multi_poll, "curl_multi_poll"),
+  SYMBOL (multi_wakeup, "curl_multi_wakeup"),
+  SYMBOL (multi_info_read, "curl_multi_info_read"),
+  SYMBOL (multi_cleanup, "curl_multi_cleanup"),
+};
+#undef SYMBOL
+
 static gboolean
 open_curl (SignetCurlApi *api)
 {
-  void *handle = dlopen (SIGNET_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-  gboolean ok = handle != NULL;
+  g_autofree char *reason = signet_library_open (SIGNET_LIBCURL_SONAME, symbols, G_N_ELEMENTS (symbols), api);
 
-#define LOOK_UP(field, symbol) \
-  if (ok && (*(void **) &api->field = dlsym (handle, symbol)) == NULL) \
-    ok = FALSE
-  LOOK_UP (global_init, "curl_global_init");
-  LOOK_UP (easy_init, "curl_easy_init");
-  LOOK_UP (easy_setopt, "curl_easy_setopt");
-  LOOK_UP (easy_getinfo, "curl_easy_getinfo");
-  LOOK_UP (easy_cleanup, "curl_easy_cleanup");
-  LOOK_UP (easy_strerror, "curl_easy_strerror");
-  LOOK_UP (slist_append, "curl_slist_append");
-  LOOK_UP (slist_free_all, "curl_slist_free_all");
-  LOOK_UP (multi_init, "curl_multi_init");
-  LOOK_UP (multi_add_handle, "curl_multi_add_handle");
-  LOOK_UP (multi_remove_handle, "curl_multi_remove_handle");
-  LOOK_UP (multi_perform, "curl_multi_perform");
-  LOOK_UP (multi_poll, "curl_multi_poll");
-  LOOK_UP (multi_wakeup, "curl_multi_wakeup");
-  LOOK_UP (multi_info_read, "curl_multi_info_read");
-  LOOK_UP (multi_cleanup, "curl_multi_cleanup");
-#undef LOOK_UP
-  if (ok && api->global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
-    ok = FALSE;
-  if (!ok)
-    {
-      const char *reason = dlerror ();
-
-      /* Translators: %s is the library's file name, then why it failed */
-      failure = g_strdup_printf (_("The mail library %s could not be loaded: %s"), SIGNET_LIBCURL_SONAME,
-                                 reason != NULL ? reason : _("it did not start"));
-      g_warning ("%s", failure);
-    }
-  /* Kept open for the life of the process, as if linked. */
-  return ok;
+  if (reason == NULL && api->global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    reason = g_strdup (_("it did not start"));
+  if (reason == NULL)
+    return TRUE;
+  /* Translators: %s is the library's file name, then why it failed */
+  failure = g_strdup_printf (_("The mail library %s could not be loaded: %s"), SIGNET_LIBCURL_SONAME, reason);
+  g_warning ("%s", failure);
+  return FALSE;
 }
 
 const SignetCurlApi *

@@ -6,57 +6,51 @@
 #define SIGNET_LDAP_API_TABLE 1
 #include "signet-ldap-api.h"
 
-#include <dlfcn.h>
-
 #include "signet-i18n.h"
+#include "signet-library.h"
 
 static SignetLdapApi api;
 static char *failure;  /* why libldap could not be opened; NULL if it was */
 
+#define SYMBOL(field, symbol) SIGNET_LIBRARY_SYMBOL (SignetLdapApi, field, #symbol)
+static const SignetLibrarySymbol symbols[] = {
+  SYMBOL (initialize, ldap_initialize),
+  SYMBOL (url_parse, ldap_url_parse),
+  SYMBOL (free_urldesc, ldap_free_urldesc),
+  SYMBOL (set_option, ldap_set_option),
+  SYMBOL (sasl_bind, ldap_sasl_bind),
+  SYMBOL (result, ldap_result),
+  SYMBOL (parse_result, ldap_parse_result),
+  SYMBOL (abandon_ext, ldap_abandon_ext),
+  SYMBOL (unbind_ext_s, ldap_unbind_ext_s),
+  SYMBOL (search_ext, ldap_search_ext),
+  SYMBOL (search_ext_s, ldap_search_ext_s),
+  SYMBOL (first_entry, ldap_first_entry),
+  SYMBOL (next_entry, ldap_next_entry),
+  SYMBOL (get_values_len, ldap_get_values_len),
+  SYMBOL (value_free_len, ldap_value_free_len),
+  SYMBOL (msgfree, ldap_msgfree),
+  SYMBOL (err2string, ldap_err2string),
+  SYMBOL (create_page_control, ldap_create_page_control),
+  SYMBOL (parse_pageresponse_control, ldap_parse_pageresponse_control),
+  SYMBOL (control_find, ldap_control_find),
+  SYMBOL (control_free, ldap_control_free),
+  SYMBOL (controls_free, ldap_controls_free),
+  SYMBOL (ber_memfree, ber_memfree),
+};
+#undef SYMBOL
+
 static gboolean
 open_ldap (void)
 {
-  void *handle = dlopen (SIGNET_LIBLDAP_SONAME, RTLD_NOW | RTLD_LOCAL);
-  gboolean ok = handle != NULL;
+  g_autofree char *reason = signet_library_open (SIGNET_LIBLDAP_SONAME, symbols, G_N_ELEMENTS (symbols), &api);
 
-#define LOOK_UP(field, symbol) \
-  if (ok && (*(void **) &api.field = dlsym (handle, #symbol)) == NULL) \
-    ok = FALSE
-  LOOK_UP (initialize, ldap_initialize);
-  LOOK_UP (url_parse, ldap_url_parse);
-  LOOK_UP (free_urldesc, ldap_free_urldesc);
-  LOOK_UP (set_option, ldap_set_option);
-  LOOK_UP (sasl_bind, ldap_sasl_bind);
-  LOOK_UP (result, ldap_result);
-  LOOK_UP (parse_result, ldap_parse_result);
-  LOOK_UP (abandon_ext, ldap_abandon_ext);
-  LOOK_UP (unbind_ext_s, ldap_unbind_ext_s);
-  LOOK_UP (search_ext, ldap_search_ext);
-  LOOK_UP (search_ext_s, ldap_search_ext_s);
-  LOOK_UP (first_entry, ldap_first_entry);
-  LOOK_UP (next_entry, ldap_next_entry);
-  LOOK_UP (get_values_len, ldap_get_values_len);
-  LOOK_UP (value_free_len, ldap_value_free_len);
-  LOOK_UP (msgfree, ldap_msgfree);
-  LOOK_UP (err2string, ldap_err2string);
-  LOOK_UP (create_page_control, ldap_create_page_control);
-  LOOK_UP (parse_pageresponse_control, ldap_parse_pageresponse_control);
-  LOOK_UP (control_find, ldap_control_find);
-  LOOK_UP (control_free, ldap_control_free);
-  LOOK_UP (controls_free, ldap_controls_free);
-  LOOK_UP (ber_memfree, ber_memfree);
-#undef LOOK_UP
-  if (!ok)
-    {
-      const char *reason = dlerror ();
-
-      /* Translators: %s is the library's file name, then why it failed */
-      failure = g_strdup_printf (_("The directory library %s could not be loaded: %s"), SIGNET_LIBLDAP_SONAME,
-                                 reason != NULL ? reason : "");
-      g_warning ("%s", failure);
-    }
-  /* Kept open for the life of the process, as if linked. */
-  return ok;
+  if (reason == NULL)
+    return TRUE;
+  /* Translators: %s is the library's file name, then why it failed */
+  failure = g_strdup_printf (_("The directory library %s could not be loaded: %s"), SIGNET_LIBLDAP_SONAME, reason);
+  g_warning ("%s", failure);
+  return FALSE;
 }
 
 /* Opens libldap the first time (any thread); FALSE, with why, if it

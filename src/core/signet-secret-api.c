@@ -4,11 +4,11 @@
 
 #include "signet-secret-api.h"
 
-#include <dlfcn.h>
 #include <gio/gio.h>
 #include <string.h>
 
 #include "signet-i18n.h"
+#include "signet-library.h"
 
 /* What calls get when libsecret could not be opened: what they would get
  * with no Secret Service to talk to, and why in the error text. */
@@ -116,38 +116,33 @@ static const SignetSecretApi stubs = {
   stub_value_new, stub_value_get, stub_value_unref,
 };
 
+#define SYMBOL(field, symbol) SIGNET_LIBRARY_SYMBOL (SignetSecretApi, field, symbol)
+static const SignetLibrarySymbol symbols[] = {
+  SYMBOL (password_storev_binary, "secret_password_storev_binary"),
+  SYMBOL (password_store_finish, "secret_password_store_finish"),
+  SYMBOL (password_clearv, "secret_password_clearv"),
+  SYMBOL (password_clear_finish, "secret_password_clear_finish"),
+  SYMBOL (password_lookupv, "secret_password_lookupv"),
+  SYMBOL (password_lookup_finish, "secret_password_lookup_finish"),
+  SYMBOL (password_lookupv_sync, "secret_password_lookupv_sync"),
+  SYMBOL (password_free, "secret_password_free"),
+  SYMBOL (value_new, "secret_value_new"),
+  SYMBOL (value_get, "secret_value_get"),
+  SYMBOL (value_unref, "secret_value_unref"),
+};
+#undef SYMBOL
+
 static gboolean
 open_libsecret (SignetSecretApi *api)
 {
-  void *handle = dlopen (SIGNET_LIBSECRET_SONAME, RTLD_NOW | RTLD_LOCAL);
-  gboolean ok = handle != NULL;
+  g_autofree char *reason = signet_library_open (SIGNET_LIBSECRET_SONAME, symbols, G_N_ELEMENTS (symbols), api);
 
-#define LOOK_UP(field, symbol) \
-  if (ok && (*(void **) &api->field = dlsym (handle, symbol)) == NULL) \
-    ok = FALSE
-  LOOK_UP (password_storev_binary, "secret_password_storev_binary");
-  LOOK_UP (password_store_finish, "secret_password_store_finish");
-  LOOK_UP (password_clearv, "secret_password_clearv");
-  LOOK_UP (password_clear_finish, "secret_password_clear_finish");
-  LOOK_UP (password_lookupv, "secret_password_lookupv");
-  LOOK_UP (password_lookup_finish, "secret_password_lookup_finish");
-  LOOK_UP (password_lookupv_sync, "secret_password_lookupv_sync");
-  LOOK_UP (password_free, "secret_password_free");
-  LOOK_UP (value_new, "secret_value_new");
-  LOOK_UP (value_get, "secret_value_get");
-  LOOK_UP (value_unref, "secret_value_unref");
-#undef LOOK_UP
-  if (!ok)
-    {
-      const char *reason = dlerror ();
-
-      /* Translators: %s is the library's file name, then why it failed */
-      failure = g_strdup_printf (_("The keyring library %s could not be loaded: %s"), SIGNET_LIBSECRET_SONAME,
-                                 reason != NULL ? reason : _("it did not start"));
-      g_warning ("%s", failure);
-    }
-  /* Kept open for the life of the process, as if linked. */
-  return ok;
+  if (reason == NULL)
+    return TRUE;
+  /* Translators: %s is the library's file name, then why it failed */
+  failure = g_strdup_printf (_("The keyring library %s could not be loaded: %s"), SIGNET_LIBSECRET_SONAME, reason);
+  g_warning ("%s", failure);
+  return FALSE;
 }
 
 const SignetSecretApi *
