@@ -5,6 +5,7 @@
 #include "signet-compose-window.h"
 #include "signet-key-picker.h"
 #include "signet-recipient-field.h"
+#include "signet-tooltip.h"
 #include "signet-dialogs.h"
 #include "signet-test-util.h"
 #include "signet-ui-test.h"
@@ -1236,6 +1237,48 @@ test_built_without_round_trips (void)
   signet_test_services_clear (&s);
 }
 
+/* A tooltip set while the window is not on screen (hidden while a send
+ * finishes) leaves the window's focus where it was. */
+static void
+test_tooltip_keeps_focus (void)
+{
+  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *entry = gtk_entry_new ();
+  GtkWidget *button = gtk_toggle_button_new_with_label ("Sign");
+  GtkWidget *inner = gtk_button_new_with_label ("Inner");
+  GtkWidget *frame = gtk_frame_new (NULL);
+
+  gtk_box_append (GTK_BOX (box), entry);
+  gtk_box_append (GTK_BOX (box), button);
+  gtk_frame_set_child (GTK_FRAME (frame), inner);
+  gtk_box_append (GTK_BOX (box), frame);
+  gtk_window_set_child (window, box);
+  gtk_window_present (window);
+  signet_test_run_for (100);
+  gtk_widget_grab_focus (button);
+  gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+  g_assert_false (gtk_widget_get_mapped (button));
+
+  signet_tooltip_set_text (button, "Sign: prove it is from you");
+  g_assert_true (gtk_window_get_focus (window) == button);
+  gtk_widget_grab_focus (inner);
+  signet_tooltip_set_text (frame, "A frame");
+  g_assert_true (gtk_window_get_focus (window) == inner);
+  /* Without focus inside, the widget is set as quietly as before. */
+  signet_tooltip_set_text (entry, "An entry");
+  g_assert_true (gtk_window_get_focus (window) == inner);
+  g_assert_true (gtk_widget_get_visible (entry) && gtk_widget_get_visible (button) && gtk_widget_get_visible (frame));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (button), ==, "Sign: prove it is from you");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (frame), ==, "A frame");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (entry), ==, "An entry");
+
+  gtk_window_present (window);
+  signet_test_run_for (100);
+  g_assert_true (gtk_window_get_focus (window) == inner);
+  gtk_window_destroy (window);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1247,6 +1290,7 @@ main (int argc, char *argv[])
   app = GTK_APPLICATION (adw_application_new ("io.github.signetmail.Signet.ComposeTests", G_APPLICATION_NON_UNIQUE));
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
   g_test_add_func ("/compose-window/built-without-round-trips", test_built_without_round_trips);
+  g_test_add_func ("/compose-window/tooltip-keeps-focus", test_tooltip_keeps_focus);
 #define ADD(path, flags, fn) \
   g_test_add ("/compose-window/" path, Fixture, GINT_TO_POINTER (flags), fixture_setup, fn, fixture_teardown)
   ADD ("offline-send-kb-dialog", FALSE, test_offline_send);

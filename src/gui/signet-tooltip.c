@@ -13,13 +13,24 @@
 
 #include "signet-tooltip.h"
 
+/* Whether @widget or a widget inside it is its window's focus, which
+ * hiding it would take away (a window hidden while a send finishes). */
+static gboolean
+holds_focus (GtkWidget *widget)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+  return focus != NULL && (focus == widget || gtk_widget_is_ancestor (focus, widget));
+}
+
 void
 signet_tooltip_set_text (GtkWidget  *widget,
                          const char *text)
 {
   g_return_if_fail (GTK_IS_WIDGET (widget));
 
-  if (gtk_widget_get_mapped (widget) || !gtk_widget_get_visible (widget))
+  if (gtk_widget_get_mapped (widget) || !gtk_widget_get_visible (widget) || holds_focus (widget))
     {
       gtk_widget_set_tooltip_text (widget, text);
       return;
