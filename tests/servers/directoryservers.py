@@ -109,14 +109,6 @@ class Unavailable(Exception):
 def _run(argv, **kwargs):
     if "input" not in kwargs:
         kwargs["stdin"] = subprocess.DEVNULL
-    # Without meson's MALLOC_PERTURB_, meant for Signet's own code: with it
-    # in gpgsm's and gpg-agent's environment, importing a PKCS#12 file
-    # failed in 6 of about 250 tries here ("decryption failed ... possibly
-    # bad passphrase"), and in none of 130 without: GnuPG reads memory it
-    # never wrote there.
-    env = dict(kwargs.pop("env", None) or os.environ)
-    env.pop("MALLOC_PERTURB_", None)
-    kwargs["env"] = env
     try:
         return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
     except subprocess.CalledProcessError as e:
