@@ -45,6 +45,7 @@ Unavailable, and the command exits with 77 (meson's "skip"), without them.
 
 import base64
 import os
+import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -138,6 +139,33 @@ def _issue(ca, x509, uid, expired=False):
     return pem
 
 
+def _export_p12(base, scratch):
+    """base.p12 from base.pem and base.key, without a password. gpgsm 2.2
+    cannot decrypt about one PKCS#12 file in sixty, always the same files:
+    which ones depends only on the random salts OpenSSL picks. Each export
+    is imported into a scratch home first, and made again until gpgsm reads
+    it."""
+    for attempt in range(10):
+        _openssl("pkcs12", "-export", "-in", base + ".pem", "-inkey", base + ".key", "-passout", "pass:",
+                 "-name", "Tim Berners-Lee", "-out", base + ".p12",
+                 # what gpgsm 2.2 reads (not OpenSSL 3's default PBES2)
+                 "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1")
+        home = f"{scratch}-{attempt}"
+        os.makedirs(home, 0o700)
+        ds._write(os.path.join(home, "gpg-agent.conf"), "allow-loopback-pinentry\n")
+        try:
+            ds._run(["gpgconf", "--homedir", home, "--launch", "gpg-agent"])
+            read = subprocess.run(["gpgsm", "--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback",
+                                   "--passphrase-fd", "0", "--import", base + ".p12"],
+                                  input=b"\n", capture_output=True).returncode == 0
+        finally:
+            subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True)
+            shutil.rmtree(home, ignore_errors=True)
+        if read:
+            return
+    raise RuntimeError(f"gpgsm could read none of ten exports of {base}.p12")
+
+
 def _crl(ca):
     path = os.path.join(ca, "crl.der")
     pem = _openssl("ca", "-batch", "-config", os.path.join(ca, "ca.cnf"), "-gencrl").stdout
@@ -207,10 +235,7 @@ def _make_certificates(d, env):
     for uid in REVOKED:
         _revoke(ca, x509, uid)
     tim = os.path.join(x509, "tim")
-    _openssl("pkcs12", "-export", "-in", tim + ".pem", "-inkey", tim + ".key", "-passout", "pass:",
-             "-name", "Tim Berners-Lee", "-out", tim + ".p12",
-             # what gpgsm 2.2 reads (not OpenSSL 3's default PBES2)
-             "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1")
+    _export_p12(tim, os.path.join(d, "p12-check"))
     env["TIM_P12"] = tim + ".p12"
     env["CA_CERT"] = os.path.join(ca, "ca.pem")
     env["CA_X509_FPR"] = _sha1(env["CA_CERT"])
