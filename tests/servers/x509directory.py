@@ -139,6 +139,15 @@ def _issue(ca, x509, uid, expired=False):
     return pem
 
 
+def _import_secret(home, p12):
+    """Imports the secret key in the PKCS#12 file p12 (no password) into
+    home, whose gpg-agent.conf allows loopback pinentry, unprotected."""
+    # The agent is up before the import: gpgsm starting it itself gives up
+    # after a few seconds on a busy machine.
+    ds._run(["gpgconf", "--homedir", home, "--launch", "gpg-agent"])
+    _gpgsm(home, "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", p12, input=b"\n")
+
+
 def _export_p12(base, scratch):
     """base.p12 from base.pem and base.key, without a password. gpgsm 2.2
     cannot decrypt about one PKCS#12 file in sixty, always the same files:
@@ -154,10 +163,10 @@ def _export_p12(base, scratch):
         os.makedirs(home, 0o700)
         ds._write(os.path.join(home, "gpg-agent.conf"), "allow-loopback-pinentry\n")
         try:
-            ds._run(["gpgconf", "--homedir", home, "--launch", "gpg-agent"])
-            read = subprocess.run(["gpgsm", "--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback",
-                                   "--passphrase-fd", "0", "--import", base + ".p12"],
-                                  input=b"\n", capture_output=True).returncode == 0
+            _import_secret(home, base + ".p12")
+            read = True
+        except subprocess.CalledProcessError:
+            read = False
         finally:
             subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True)
             shutil.rmtree(home, ignore_errors=True)
@@ -292,13 +301,8 @@ def smime_home(directory, home, secret=(), servers=True):
     ds._write(os.path.join(home, "gpg-agent.conf"), "allow-loopback-pinentry\n")
     ds._write(os.path.join(home, "trustlist.txt"), f"{_colons(env['CA_X509_FPR'])} S relax\n")
     _gpgsm(home, "--import", env["CA_CERT"], env["UNTRUSTED_CA_CERT"])
-    if secret:
-        # The agent is up before the imports that need it: gpgsm starting it
-        # itself gives up after a few seconds on a busy machine.
-        ds._run(["gpgconf", "--homedir", home, "--launch", "gpg-agent"])
     for uid in secret:
-        _gpgsm(home, "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import",
-               env[f"{uid.upper()}_P12"], input=b"\n")
+        _import_secret(home, env[f"{uid.upper()}_P12"])
     return home
 
 
