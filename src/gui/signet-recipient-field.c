@@ -21,6 +21,7 @@
 #include "signet-recipient-pill.h"
 
 #include "signet-i18n.h"
+#include "signet-tooltip.h"
 
 #define H_SPACING 4
 #define V_SPACING 4
@@ -439,7 +440,7 @@ set_error (SignetRecipientField *self, const char *message)
     gtk_widget_add_css_class (GTK_WIDGET (self), "error");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self), "error");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), message);
+  signet_tooltip_set_text (GTK_WIDGET (self), message);
   gtk_accessible_update_state (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_STATE_INVALID,
                                message != NULL ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE,
                                -1);
