@@ -200,6 +200,7 @@ class Bench:
         self._names_home = None
         self.send_waits = []   # ms the main thread waited for a CPU during Send
         self.send_runs = []    # ms it ran
+        self.send_longest = [] # in each Send's longest gap: (ms on a CPU, times blocked, times preempted)
 
     # shared fixtures
 
@@ -271,7 +272,7 @@ class Bench:
                 raise AssertionError("the main-loop probe did not answer")
             time.sleep(0.01)
         with open(probe) as f:
-            return int(f.read())
+            return int(f.read().split()[0])
 
     def send_gap(self):
         from signet_atspi import click, wait_for
@@ -304,7 +305,11 @@ class Bench:
             inbox = os.path.join(app.data_dir, "Local", "alice@example.org", "Inbox")
             wait_for(lambda: any(files for _, _, files in os.walk(inbox)), "the message to arrive", 10)
             with open(probe) as f:
-                return int(f.read()) / 1000
+                gap, cpu, blocked, preempted = (int(v) for v in f.read().split())
+            self.send_longest.append((cpu / 1000, blocked, preempted))
+            print(f"send: longest gap {gap / 1000:.1f} ms, the main thread on a CPU {cpu / 1000:.1f} ms of it, "
+                  f"blocked {blocked}×, preempted {preempted}×", file=sys.stderr, flush=True)
+            return gap / 1000
         finally:
             app.close()
 
@@ -414,6 +419,12 @@ def run(args):
                           f"{FRAME_MS:.0f} ms frame", ratio_text([g / FRAME_MS for g in gaps]), "never > 16 ms"))
             table.append(("main thread during that Send: time waiting for a CPU", fmt(bench.send_waits, "ms"),
                           "its time on a CPU: " + fmt(bench.send_runs, "ms"), "", ""))
+            cpu = [c for c, _, _ in bench.send_longest]
+            blocked = [b for _, b, _ in bench.send_longest]
+            preempted = [p for _, _, p in bench.send_longest]
+            table.append(("main thread during each Send's longest gap: time on a CPU", fmt(cpu, "ms", 1),
+                          f"times it blocked: {statistics.median(blocked):.0f} (max {max(blocked)}); "
+                          f"preempted: {statistics.median(preempted):.0f} (max {max(preempted)})", "", ""))
         if "names" in args.rows:
             gaps = [progress("names", i, attempt("names", bench.names_gap)) for i in range(args.pairs)]
             table.append((f"longest main-loop gap during Check Names, {N_RECIPIENTS} recipients, "

@@ -753,16 +753,47 @@ dismiss_close_dialog (SignetComposeWindow *self)
 typedef struct {
   SignetComposeWindow *window;
   GtkWidget           *contents;
+  GPtrArray           *parts;     /* of contents, each let go of in a step */
   guint                step;
 } Release;
+
+/* The parts of @widget to let go of one by one, innermost first: the
+ * children of its boxes and grids, whose removal is theirs to ask for. */
+static void
+collect_parts (GtkWidget *widget, GPtrArray *parts)
+{
+  if (!GTK_IS_BOX (widget) && !GTK_IS_GRID (widget))
+    return;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      collect_parts (child, parts);
+      g_ptr_array_add (parts, g_object_ref (child));
+    }
+}
+
+static void
+remove_part (GtkWidget *part)
+{
+  GtkWidget *parent = gtk_widget_get_parent (part);
+
+  if (GTK_IS_BOX (parent))
+    gtk_box_remove (GTK_BOX (parent), part);
+  else if (GTK_IS_GRID (parent))
+    gtk_grid_remove (GTK_GRID (parent), part);
+  g_object_unref (part);
+}
 
 /* Letting go of a composer takes longer than a frame (16 ms) does, so it
  * is done in steps, one per main-loop iteration, while other windows
  * draw theirs: its contents leave the window (each widget leaves the
  * window's focus and accessibility); the window is disposed (what it runs
  * stops, and it lets go of the widgets, which the contents still hold);
- * then the widgets go, and the window last. GTK's own order: the widgets
- * go while the window, disposed, is still there. */
+ * then the widgets go, a part of the contents at a time, and the window
+ * last. GTK's own order: the widgets go while the window, disposed, is
+ * still there. A part at a time because GTK 4.8 asks the X server for the
+ * keyboard as each text entry goes: a round trip, which takes
+ * milliseconds while a send still seals on the other core. */
 static gboolean
 release_step (gpointer data)
 {
@@ -780,8 +811,17 @@ release_step (gpointer data)
       return G_SOURCE_CONTINUE;
     case 1:
       g_object_run_dispose (G_OBJECT (self));
+      release->parts = g_ptr_array_new ();
+      if (release->contents != NULL)
+        collect_parts (release->contents, release->parts);
       return G_SOURCE_CONTINUE;
     default:
+      if (release->parts->len > 0)
+        {
+          remove_part (g_ptr_array_steal_index (release->parts, 0));
+          return G_SOURCE_CONTINUE;
+        }
+      g_ptr_array_unref (release->parts);
       g_clear_object (&release->contents);
       g_object_unref (self);
       g_free (release);
