@@ -60,7 +60,9 @@ signet_thread_priority_run_in_background (GTask           *task,
 
   job->task = g_object_ref (task);
   job->func = task_func;
-  g_thread_unref (g_thread_new ("signet-background", run_job, job));
+  /* Named (at most 15 bytes, or Linux keeps the process's name) so that
+   * tools and tests can tell it apart. */
+  g_thread_unref (g_thread_new ("signet-batch", run_job, job));
 }
 
 /* Nice 10 for the thread or process @id when the calling thread does

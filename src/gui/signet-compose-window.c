@@ -55,6 +55,7 @@ struct _SignetComposeWindow
   gboolean              sign_asked;       /* ... by the user (or the draft), not only by default */
   SignetSignAvailability *sign_availability; /* NULL: no directory to look in */
   gboolean                painted;           /* its first frame is on screen */
+  struct SendStart       *send_start;        /* a send that starts once the window shows it */
 
   Op                    op;
   guint                 op_serial;        /* bumped when a check is abandoned */
@@ -981,6 +982,82 @@ show_directory_progress (SignetComposeWindow *self, SignetMessage *message)
   gtk_widget_set_visible (GTK_WIDGET (self->progress_label), TRUE);
 }
 
+/* A send, waiting for the window to draw itself busy. */
+struct SendStart {
+  SignetSendOperation *operation;
+  SignetMessage       *message;
+  GCancellable        *cancellable;
+  OpData              *data;
+  GdkFrameClock       *clock;
+  gulong               painted_id;
+  guint                timeout_id;
+};
+
+/* Starts the send that waits, if one does. */
+static void
+start_send (SignetComposeWindow *self)
+{
+  struct SendStart *start = g_steal_pointer (&self->send_start);
+
+  if (start == NULL)
+    return;
+  /* A window let go of may have taken its clock's handlers with it. */
+  if (start->clock != NULL && g_signal_handler_is_connected (start->clock, start->painted_id))
+    g_signal_handler_disconnect (start->clock, start->painted_id);
+  g_clear_object (&start->clock);
+  g_clear_handle_id (&start->timeout_id, g_source_remove);
+  signet_send_operation_send_async (start->operation, start->message, start->cancellable, on_sent, start->data);
+  g_object_unref (start->operation);
+  g_object_unref (start->message);
+  g_object_unref (start->cancellable);
+  g_free (start);
+}
+
+static void
+on_busy_painted (GdkFrameClock *clock, SignetComposeWindow *self)
+{
+  start_send (self);
+}
+
+static gboolean
+on_busy_not_painted (gpointer user_data)
+{
+  SignetComposeWindow *self = user_data;
+
+  self->send_start->timeout_id = 0;
+  start_send (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The send starts once the window has drawn itself busy. GTK 4.8 lays a
+ * window out again for its new buttons, asking the X server five times,
+ * twice in that frame: with sealing already running on both cores, the
+ * X server answered each after milliseconds, and the frame took longer
+ * than a frame. A window not drawing (hidden, or its frames held back)
+ * starts it within a tenth of a second all the same. */
+static void
+defer_send (SignetComposeWindow *self, SignetMessage *message, OpData *data)
+{
+  struct SendStart *start = g_new0 (struct SendStart, 1);
+  GdkFrameClock *clock = gtk_widget_get_mapped (GTK_WIDGET (self))
+                         ? gtk_widget_get_frame_clock (GTK_WIDGET (self)) : NULL;
+
+  g_assert (self->send_start == NULL);
+  start->operation = g_object_ref (self->operation);
+  start->message = g_object_ref (message);
+  start->cancellable = g_object_ref (self->op_cancellable);
+  start->data = data;
+  self->send_start = start;
+  if (clock == NULL)
+    {
+      start_send (self);
+      return;
+    }
+  start->clock = g_object_ref (clock);
+  start->painted_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_busy_painted), self);
+  start->timeout_id = g_timeout_add (100, on_busy_not_painted, self);
+}
+
 static void
 send_now (SignetComposeWindow *self)
 {
@@ -1006,7 +1083,7 @@ send_now (SignetComposeWindow *self)
     signet_message_set_draft_name (message, signet_drafts_get_name (self->drafts, self->draft_slot));
   data = op_begin (self, OP_SEND, self->seal ? _("Sealing and sending a message") : _("Sending a message"));
   show_directory_progress (self, message);
-  signet_send_operation_send_async (self->operation, message, self->op_cancellable, on_sent, data);
+  defer_send (self, message, data);
 }
 
 static void
@@ -1421,6 +1498,7 @@ try_close (SignetComposeWindow *self)
       /* Closing does not stop a send or a save: it finishes out of sight,
        * and the window comes back if it fails. */
       self->close_after_op = TRUE;
+      start_send (self);
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
       finish_close (self, TRUE);
       return;
@@ -1910,6 +1988,8 @@ signet_compose_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->op_cancellable);
+  /* A send still waiting ends as one in flight does: cancelled. */
+  start_send (self);
   g_cancellable_cancel (self->status_cancellable);
   g_clear_object (&self->status_cancellable);
   g_clear_object (&self->sign_availability);
