@@ -1025,6 +1025,7 @@ on_busy_not_painted (gpointer user_data)
   SignetComposeWindow *self = user_data;
 
   self->send_start->timeout_id = 0;
+  g_debug ("The window drew no frame in time: sending without waiting for one");
   start_send (self);
   return G_SOURCE_REMOVE;
 }
