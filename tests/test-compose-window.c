@@ -3,6 +3,7 @@
 #include <gdk/x11/gdkx.h>
 #include <X11/Xlibint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "signet-compose-window.h"
 #include "signet-key-picker.h"
@@ -1434,6 +1435,103 @@ test_seals_once_drawn_busy (Fixture *f, gconstpointer data)
   g_assert_cmpuint (most_while_sealing, <, most_before);
 }
 
+typedef struct {
+  gboolean   done;
+  GPtrArray *items;
+  int        fd;
+  GError    *error;
+} OutboxAnswer;
+
+static void
+on_outbox_listed (GObject *object, GAsyncResult *result, gpointer data)
+{
+  OutboxAnswer *answer = data;
+
+  answer->items = signet_outbox_list_finish (SIGNET_OUTBOX (object), result, &answer->error);
+  answer->done = TRUE;
+}
+
+static void
+on_outbox_held (GObject *object, GAsyncResult *result, gpointer data)
+{
+  OutboxAnswer *answer = data;
+
+  answer->fd = signet_outbox_hold_finish (SIGNET_OUTBOX (object), result, NULL, &answer->error);
+  answer->done = TRUE;
+}
+
+static gboolean
+outbox_answered (gpointer data)
+{
+  return ((OutboxAnswer *) data)->done;
+}
+
+/* The one send waiting in the Outbox (its state in @state). */
+static char *
+outbox_only_item (Fixture *f, SignetOutboxItemState *state)
+{
+  OutboxAnswer answer = { 0 };
+  SignetOutboxItem *item;
+  char *id;
+
+  signet_outbox_list_async (f->s.outbox, NULL, on_outbox_listed, &answer);
+  signet_test_wait_until (outbox_answered, &answer);
+  g_assert_no_error (answer.error);
+  g_assert_cmpuint (answer.items->len, ==, 1);
+  item = g_ptr_array_index (answer.items, 0);
+  id = g_strdup (item->id);
+  *state = item->state;
+  g_ptr_array_unref (answer.items);
+  return id;
+}
+
+static gboolean
+origin_not_edited (gpointer data)
+{
+  SignetOutboxItemState state;
+  g_autofree char *id = outbox_only_item (data, &state);
+
+  return state != SIGNET_OUTBOX_ITEM_EDITING;
+}
+
+/* A composer opened on a send from the Outbox, whose own send fails after
+ * the window is gone (it was destroyed while it sealed): the send it came
+ * from is no longer being edited, and waits to be retried or opened again
+ * (it stayed marked as in a composer, and never left, until a restart). */
+static void
+test_origin_released_when_send_fails_unseen (Fixture *f, gconstpointer data)
+{
+  OutboxAnswer held = { 0 };
+  SignetOutboxItemState state;
+  g_autofree char *id = NULL;
+  g_autofree char *again = NULL;
+
+  /* Offline: the send waits in the Outbox. */
+  fill (f, "Alice Demo <alice@example.org>", NULL, "Waits in the Outbox.");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  signet_test_wait_until (window_gone, f);
+  id = outbox_only_item (f, &state);
+  signet_outbox_hold_async (f->s.outbox, id, NULL, on_outbox_held, &held);
+  signet_test_wait_until (outbox_answered, &held);
+  g_assert_no_error (held.error);
+  close (held.fd);
+  g_free (outbox_only_item (f, &state));
+  g_assert_cmpint (state, ==, SIGNET_OUTBOX_ITEM_EDITING);
+
+  f->window = signet_compose_window_new (NULL, f->s.operation, f->s.network, "Signet Demo <demo@example.org>");
+  g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
+  signet_compose_window_set_outbox_origin (f->window, f->s.outbox, id);
+  gtk_window_present (GTK_WINDOW (f->window));
+  fill (f, "Alice Demo <alice@example.org>", NULL, "Edited, then let go of while it was sent.");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_assert_null (f->window);
+
+  signet_test_wait_until (origin_not_edited, f);
+  again = outbox_only_item (f, &state);
+  g_assert_cmpstr (again, ==, id);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1454,6 +1552,7 @@ main (int argc, char *argv[])
   ADD ("typed-into-while-let-go", TRUE, test_typed_into_while_let_go);
   ADD ("let-go-in-steps", TRUE, test_let_go_in_steps);
   ADD ("seals-once-drawn-busy", TRUE, test_seals_once_drawn_busy);
+  ADD ("origin-released-when-send-fails-unseen", FALSE, test_origin_released_when_send_fails_unseen);
   ADD ("initial-focus", TRUE, test_initial_focus);
   ADD ("live-status", TRUE, test_live_status);
   ADD ("completion", TRUE, test_completion);

@@ -910,6 +910,18 @@ forget_origin (OpData *data)
   g_clear_object (&self);
 }
 
+/* A send that failed once its window was gone: the message it was opened
+ * from waits in the Outbox again, no longer being edited, to be retried
+ * or opened again. (A window still there keeps it, and shows why.) */
+static void
+release_origin_if_gone (OpData *data)
+{
+  g_autoptr(SignetComposeWindow) self = g_weak_ref_get (&data->window);
+
+  if (data->origin_outbox != NULL && (self == NULL || !window_alive (self)))
+    signet_outbox_release (data->origin_outbox, data->origin_id);
+}
+
 static void
 on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
 {
@@ -927,6 +939,8 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
                                             &report, &key_results, &error);
   if (sent)
     forget_origin (user_data);
+  else
+    release_origin_if_gone (user_data);
   /* In the Outbox now: the message's draft has done its job. */
   if (sent && drafts != NULL)
     signet_drafts_remove (drafts, draft_slot);
