@@ -1121,6 +1121,32 @@ test_check_names_status (Fixture *f, gconstpointer data)
   g_assert_cmpint (pill_status (f, "to_entry", "alice@example.org"), ==, SIGNET_KEY_STATUS_OK);
 }
 
+/* Check Names starts once the window has drawn itself busy; stopped
+ * (Escape) before it started, the window can send at once, and the check
+ * that never showed anything ends quietly. Twice over, and then a check
+ * that runs to its end. */
+static void
+test_check_stopped_before_it_starts (Fixture *f, gconstpointer data)
+{
+  fill (f, "alice@example.org", NULL, "Checked, stopped, sent.");
+  set_seal (f, TRUE);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
+      g_assert_true (signet_compose_window_get_busy (f->window));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.cancel", NULL));
+      g_assert_false (signet_compose_window_get_busy (f->window));
+    }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
+  signet_test_wait_until (all_valid_toast, f);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.cancel", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  signet_test_wait_until (window_closed_and_sent, f);
+  g_assert_null (signet_ui_find_dialog ());
+  g_assert_cmpuint (count (f, "Sent"), ==, 1);
+}
+
 /* The recipients (or Seal) change while Check Names runs: its result is for
  * text that is gone, and is not shown. The change happens before the main
  * loop runs again, so before any result can arrive. */
@@ -1552,6 +1578,7 @@ main (int argc, char *argv[])
   ADD ("typed-into-while-let-go", TRUE, test_typed_into_while_let_go);
   ADD ("let-go-in-steps", TRUE, test_let_go_in_steps);
   ADD ("seals-once-drawn-busy", TRUE, test_seals_once_drawn_busy);
+  ADD ("check-stopped-before-it-starts", TRUE, test_check_stopped_before_it_starts);
   ADD ("origin-released-when-send-fails-unseen", FALSE, test_origin_released_when_send_fails_unseen);
   ADD ("initial-focus", TRUE, test_initial_focus);
   ADD ("live-status", TRUE, test_live_status);

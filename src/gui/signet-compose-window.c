@@ -55,7 +55,7 @@ struct _SignetComposeWindow
   gboolean              sign_asked;       /* ... by the user (or the draft), not only by default */
   SignetSignAvailability *sign_availability; /* NULL: no directory to look in */
   gboolean                painted;           /* its first frame is on screen */
-  struct SendStart       *send_start;        /* a send that starts once the window shows it */
+  struct OpStart         *op_start;          /* a send or check that starts once the window shows it */
 
   Op                    op;
   guint                 op_serial;        /* bumped when a check is abandoned */
@@ -131,6 +131,8 @@ static void save_draft (SignetComposeWindow *self);
 static void update_title (SignetComposeWindow *self);
 static void show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_results);
 static void try_close (SignetComposeWindow *self);
+static void on_names_checked (GObject *object, GAsyncResult *result, gpointer user_data);
+static void start_op (SignetComposeWindow *self);
 static void focus_start (SignetComposeWindow *self);
 static void on_first_map (SignetComposeWindow *self);
 static void show_shortcuts (GSimpleAction *action, GVariant *parameter, gpointer user_data);
@@ -299,6 +301,8 @@ static void
 op_abandon (SignetComposeWindow *self)
 {
   g_cancellable_cancel (self->op_cancellable);
+  /* One still waiting to start ends now, cancelled, its result unseen. */
+  start_op (self);
   self->op_serial++;
   self->op = OP_NONE;
   update_busy (self);
@@ -996,8 +1000,9 @@ show_directory_progress (SignetComposeWindow *self, SignetMessage *message)
   gtk_widget_set_visible (GTK_WIDGET (self->progress_label), TRUE);
 }
 
-/* A send, waiting for the window to draw itself busy. */
-struct SendStart {
+/* A send or a check, waiting for the window to draw itself busy. */
+struct OpStart {
+  Op                   op;
   SignetSendOperation *operation;
   SignetMessage       *message;
   GCancellable        *cancellable;
@@ -1007,11 +1012,11 @@ struct SendStart {
   guint                timeout_id;
 };
 
-/* Starts the send that waits, if one does. */
+/* Starts the send or check that waits, if one does. */
 static void
-start_send (SignetComposeWindow *self)
+start_op (SignetComposeWindow *self)
 {
-  struct SendStart *start = g_steal_pointer (&self->send_start);
+  struct OpStart *start = g_steal_pointer (&self->op_start);
 
   if (start == NULL)
     return;
@@ -1020,7 +1025,12 @@ start_send (SignetComposeWindow *self)
     g_signal_handler_disconnect (start->clock, start->painted_id);
   g_clear_object (&start->clock);
   g_clear_handle_id (&start->timeout_id, g_source_remove);
-  signet_send_operation_send_async (start->operation, start->message, start->cancellable, on_sent, start->data);
+  if (start->op == OP_CHECK)
+    signet_send_operation_check_names_async (start->operation, start->message, start->cancellable,
+                                             on_names_checked, start->data);
+  else
+    signet_send_operation_send_async (start->operation, start->message, start->cancellable, on_sent,
+                                      start->data);
   g_object_unref (start->operation);
   g_object_unref (start->message);
   g_object_unref (start->cancellable);
@@ -1030,7 +1040,7 @@ start_send (SignetComposeWindow *self)
 static void
 on_busy_painted (GdkFrameClock *clock, SignetComposeWindow *self)
 {
-  start_send (self);
+  start_op (self);
 }
 
 static gboolean
@@ -1038,34 +1048,38 @@ on_busy_not_painted (gpointer user_data)
 {
   SignetComposeWindow *self = user_data;
 
-  self->send_start->timeout_id = 0;
-  g_debug ("The window drew no frame in time: sending without waiting for one");
-  start_send (self);
+  self->op_start->timeout_id = 0;
+  g_debug ("The window drew no frame in time: starting without waiting for one");
+  start_op (self);
   return G_SOURCE_REMOVE;
 }
 
-/* The send starts once the window has drawn itself busy. GTK 4.8 lays a
- * window out again for its new buttons, asking the X server five times,
- * twice in that frame: with sealing already running on both cores, the
- * X server answered each after milliseconds, and the frame took longer
- * than a frame. A window not drawing (hidden, or its frames held back)
- * starts it within a tenth of a second all the same. */
+/* A send or a check starts once the window has drawn itself busy. GTK
+ * 4.8 lays a window out again for its new buttons, asking the X server
+ * five times, twice in that frame: with sealing (or gpg's lookups)
+ * already running on both cores, the X server answered each after
+ * milliseconds, and the frame took longer than a frame. A window not
+ * drawing (hidden, or its frames held back) starts it within a tenth of a
+ * second all the same. */
 static void
-defer_send (SignetComposeWindow *self, SignetMessage *message, OpData *data)
+defer_op (SignetComposeWindow *self, SignetMessage *message, OpData *data)
 {
-  struct SendStart *start = g_new0 (struct SendStart, 1);
+  struct OpStart *start = g_new0 (struct OpStart, 1);
   GdkFrameClock *clock = gtk_widget_get_mapped (GTK_WIDGET (self))
                          ? gtk_widget_get_frame_clock (GTK_WIDGET (self)) : NULL;
 
-  g_assert (self->send_start == NULL);
+  /* Never two: one still waiting (which cannot be) starts first. */
+  g_warn_if_fail (self->op_start == NULL);
+  start_op (self);
+  start->op = self->op;
   start->operation = g_object_ref (self->operation);
   start->message = g_object_ref (message);
   start->cancellable = g_object_ref (self->op_cancellable);
   start->data = data;
-  self->send_start = start;
+  self->op_start = start;
   if (clock == NULL)
     {
-      start_send (self);
+      start_op (self);
       return;
     }
   start->clock = g_object_ref (clock);
@@ -1098,7 +1112,7 @@ send_now (SignetComposeWindow *self)
     signet_message_set_draft_name (message, signet_drafts_get_name (self->drafts, self->draft_slot));
   data = op_begin (self, OP_SEND, self->seal ? _("Sealing and sending a message") : _("Sending a message"));
   show_directory_progress (self, message);
-  defer_send (self, message, data);
+  defer_op (self, message, data);
 }
 
 static void
@@ -1195,8 +1209,7 @@ check_names_action (GtkWidget *widget, const char *action_name, GVariant *parame
     }
   data = op_begin (self, OP_CHECK, NULL);
   show_directory_progress (self, message);
-  signet_send_operation_check_names_async (self->operation, message, self->op_cancellable,
-                                           on_names_checked, data);
+  defer_op (self, message, data);
 }
 
 /* Why a draft could not be saved, for the log: no addresses, no subject,
@@ -1513,7 +1526,7 @@ try_close (SignetComposeWindow *self)
       /* Closing does not stop a send or a save: it finishes out of sight,
        * and the window comes back if it fails. */
       self->close_after_op = TRUE;
-      start_send (self);
+      start_op (self);
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
       finish_close (self, TRUE);
       return;
@@ -2003,8 +2016,8 @@ signet_compose_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->op_cancellable);
-  /* A send still waiting ends as one in flight does: cancelled. */
-  start_send (self);
+  /* A send or check still waiting ends as one in flight does: cancelled. */
+  start_op (self);
   g_cancellable_cancel (self->status_cancellable);
   g_clear_object (&self->status_cancellable);
   g_clear_object (&self->sign_availability);
