@@ -31,8 +31,12 @@ def main():
         home = os.path.join(app.data_dir, "demo-gnupg")
         sealed = gpg(home, "--trust-model", "always", "--armor", "--encrypt", "-r", OWN,
                      input=b"for the demo key only\n").stdout
-        subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], check=True)
-        wait_for(lambda: not App._agents(home), "no demo gpg-agent before the test", 10)
+        # Signet itself may start the agent again as it starts up (it asks
+        # whether the sender can sign): stopped until none is left.
+        def stopped():
+            subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], check=True)
+            return not App._agents(home)
+        wait_for(stopped, "no demo gpg-agent before the test", 10)
 
         # Waits for its input, then needs the agent (it starts one) to decrypt.
         late = subprocess.Popen(["gpg", "--homedir", home, "--batch", "--no-tty", "--decrypt"],
