@@ -13,11 +13,11 @@
 #include "config.h"
 
 #include <gio/gsettingsbackend.h>
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "signet-account.h"
 #include "signet-errors.h"
+#include "signet-test-no-library.h"
 
 static void
 store_result (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -108,26 +108,7 @@ child (void)
 static void
 test_not_a_library (void)
 {
-  g_autofree char *dir = NULL;
-  g_autofree char *fake = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (g_test_subprocess ())
-    {
-      child ();
-      return;
-    }
-  dir = g_dir_make_tmp ("signet-no-secret-XXXXXX", &error);
-  g_assert_no_error (error);
-  fake = g_build_filename (dir, SIGNET_LIBSECRET_SONAME, NULL);
-  g_assert_true (g_file_set_contents (fake, "not a library\n", -1, NULL));
-  /* Read by the dynamic loader when the child starts. */
-  g_setenv ("LD_LIBRARY_PATH", dir, TRUE);
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_unsetenv ("LD_LIBRARY_PATH");
-  g_unlink (fake);
-  g_rmdir (dir);
-  g_test_trap_assert_passed ();
+  signet_test_without_library (SIGNET_LIBSECRET_SONAME, child);
 }
 
 int
