@@ -261,8 +261,20 @@ class Bench:
 
     # main-loop gaps in the real binary
 
-    def _probe(self, app, probe):
-        """Asks the probe for the longest gap since the last ask (µs)."""
+    @staticmethod
+    def _read_probe(probe, row=None):
+        """The longest gap the probe wrote to @probe: (ms, ms on a CPU, times
+        blocked, times preempted); said on stderr for @row."""
+        with open(probe) as f:
+            gap, cpu, blocked, preempted = (int(v) for v in f.read().split())
+        if row is not None:
+            print(f"{row}: longest gap {gap / 1000:.1f} ms, the main thread on a CPU {cpu / 1000:.1f} ms of it, "
+                  f"blocked {blocked}×, preempted {preempted}×", file=sys.stderr, flush=True)
+        return gap / 1000, cpu / 1000, blocked, preempted
+
+    def _probe(self, app, probe, row=None):
+        """Asks the probe for the longest gap since the last ask, as
+        _read_probe() gives it."""
         if os.path.exists(probe):
             os.unlink(probe)
         app.proc.send_signal(signal.SIGUSR1)
@@ -271,10 +283,7 @@ class Bench:
             if time.monotonic() > deadline:
                 raise AssertionError("the main-loop probe did not answer")
             time.sleep(0.01)
-        with open(probe) as f:
-            gap, cpu, blocked, preempted = (int(v) for v in f.read().split())
-        self.last_probe = (gap / 1000, cpu / 1000, blocked, preempted)
-        return gap
+        return self._read_probe(probe, row)
 
     def send_gap(self):
         from signet_atspi import click, wait_for
@@ -306,12 +315,9 @@ class Bench:
             assert code == 0, f"signet exited with {code}"
             inbox = os.path.join(app.data_dir, "Local", "alice@example.org", "Inbox")
             wait_for(lambda: any(files for _, _, files in os.walk(inbox)), "the message to arrive", 10)
-            with open(probe) as f:
-                gap, cpu, blocked, preempted = (int(v) for v in f.read().split())
-            self.send_longest.append((cpu / 1000, blocked, preempted))
-            print(f"send: longest gap {gap / 1000:.1f} ms, the main thread on a CPU {cpu / 1000:.1f} ms of it, "
-                  f"blocked {blocked}×, preempted {preempted}×", file=sys.stderr, flush=True)
-            return gap / 1000
+            gap, *during = self._read_probe(probe, "send")
+            self.send_longest.append(tuple(during))
+            return gap
         finally:
             app.close()
 
@@ -344,11 +350,7 @@ class Bench:
             click(check)
             wait_for(lambda: app.find("label", "All recipients have valid sealing keys") or app.toplevels("dialog"),
                      "Check Names to finish", 120)
-            gap = self._probe(app, probe) / 1000
-            _, cpu, blocked, preempted = self.last_probe
-            print(f"names: longest gap {gap:.1f} ms, the main thread on a CPU {cpu:.1f} ms of it, "
-                  f"blocked {blocked}×, preempted {preempted}×", file=sys.stderr, flush=True)
-            return gap
+            return self._probe(app, probe, "names")[0]
         finally:
             app.close()
 
