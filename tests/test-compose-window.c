@@ -34,6 +34,17 @@ _XReply (Display *display, xReply *reply, int extra, Bool discard)
   return real (display, reply, extra, discard);
 }
 
+/* The tests that count X requests or replies: skipped, and TRUE, on
+ * another display. */
+static gboolean
+skipped_off_x11 (void)
+{
+  if (GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
+    return FALSE;
+  g_test_skip ("not on X11");
+  return TRUE;
+}
+
 typedef struct {
   GThreadFunc func;
   gpointer    data;
@@ -1288,11 +1299,8 @@ test_built_without_round_trips (void)
   SignetComposeWindow *window;
   unsigned long before;
 
-  if (!GDK_IS_X11_DISPLAY (display))
-    {
-      g_test_skip ("not on X11");
-      return;
-    }
+  if (skipped_off_x11 ())
+    return;
   signet_test_services_init (&s, homedir, FALSE);
   /* The first one also sets up what every window shares. */
   gtk_window_destroy (GTK_WINDOW (signet_compose_window_new (NULL, s.operation, s.network,
@@ -1384,11 +1392,8 @@ test_let_go_in_steps (Fixture *f, gconstpointer data)
   guint total = 0;
   guint steps = 0;
 
-  if (!GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
-    {
-      g_test_skip ("not on X11");
-      return;
-    }
+  if (skipped_off_x11 ())
+    return;
   fill (f, "Alice Demo <alice@example.org>", NULL, "Sent, then let go of.");
   set_seal (f, TRUE);
   g_object_add_weak_pointer (G_OBJECT (contents), (gpointer *) &contents);
@@ -1431,11 +1436,8 @@ test_seals_once_drawn_busy (Fixture *f, gconstpointer data)
   guint most_before = 0;
   guint most_while_sealing = 0;
 
-  if (!GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
-    {
-      g_test_skip ("not on X11");
-      return;
-    }
+  if (skipped_off_x11 ())
+    return;
   fill (f, "Alice Demo <alice@example.org>", NULL, "Sealed once the window says so.");
   set_seal (f, TRUE);
   signet_test_run_for (200);
