@@ -78,6 +78,10 @@ struct _SignetComposeWindow
   GtkRevealer          *offline_revealer;
   GtkLabel             *offline_label;
   GtkWidget            *work_online_button;
+  GtkWidget            *send_button;
+  GtkWidget            *busy_box;
+  GtkWidget            *check_names_button;
+  GtkWidget            *check_names_busy;
   SignetSpinner        *spinner;
   GtkWidget            *cancel_button;
   GtkToggleButton      *seal_button;
@@ -193,14 +197,50 @@ mark_unmodified (SignetComposeWindow *self)
   update_modified (self);
 }
 
+/* Send and, in its place, Cancel with the spinner: both always there and
+ * laid out, one of them mapped; Check Names likewise, with a copy that
+ * cannot be pressed. A widget shown or hidden, and a button made
+ * insensitive, has GTK 4.8 lay the window out again, and under X11 it then
+ * asks the server about the window's monitor (five round trips, two or
+ * three times in that frame): while sealing held both cores the answers
+ * took milliseconds each. Mapped or not, nothing moves. (So none of these
+ * buttons has an action of its own, which would make it insensitive with
+ * the action: each is out of reach, unmapped, while its action is off.) */
+static void
+set_shown (GtkWidget *widget, gboolean shown)
+{
+  gtk_widget_set_child_visible (widget, shown);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_STATE_HIDDEN, !shown, -1);
+}
+
+static void
+on_send_clicked (SignetComposeWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "compose.send", NULL);
+}
+
+static void
+on_check_names_clicked (SignetComposeWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "compose.check-names", NULL);
+}
+
+static void
+on_cancel_clicked (SignetComposeWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "compose.cancel", NULL);
+}
+
 static void
 update_busy (SignetComposeWindow *self)
 {
   gboolean busy = self->op != OP_NONE;
 
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
+  set_shown (self->send_button, !busy);
+  set_shown (self->busy_box, busy);
+  set_shown (self->check_names_button, !busy);
+  set_shown (self->check_names_busy, busy);
   signet_spinner_set_spinning (self->spinner, busy);
-  gtk_widget_set_visible (self->cancel_button, busy);
   if (!busy)
     gtk_widget_set_visible (GTK_WIDGET (self->progress_label), FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compose.cancel", busy);
@@ -1054,13 +1094,12 @@ on_busy_not_painted (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* A send or a check starts once the window has drawn itself busy. GTK
- * 4.8 lays a window out again for its new buttons, asking the X server
- * five times, twice in that frame: with sealing (or gpg's lookups)
- * already running on both cores, the X server answered each after
- * milliseconds, and the frame took longer than a frame. A window not
- * drawing (hidden, or its frames held back) starts it within a tenth of a
- * second all the same. */
+/* A send or a check starts once the window has drawn itself busy: that
+ * frame still waits on the X server (the frame's own round trips, and those
+ * of any layout a field's commit brings), and with sealing (or gpg's
+ * lookups) already on both cores each answer took milliseconds. A window
+ * not drawing (hidden, or its frames held back) starts it within a tenth of
+ * a second all the same. */
 static void
 defer_op (SignetComposeWindow *self, SignetMessage *message, OpData *data)
 {
@@ -2150,6 +2189,7 @@ static const struct {
   { "cancel_button", N_("Stop sending (Escape)") },
   { "attach_button", N_("Attach a File") },
   { "check_names_button", N_("Check Names (Ctrl+K)") },
+  { "check_names_busy", N_("Check Names (Ctrl+K)") },
 };
 
 static void
@@ -2204,6 +2244,10 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, offline_revealer);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, offline_label);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, work_online_button);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, send_button);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, busy_box);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, check_names_button);
+  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, check_names_busy);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, seal_button);
@@ -2218,10 +2262,11 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, body_view);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, attachment_list);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spell_language_menu);
-  gtk_widget_class_bind_template_child_full (widget_class, "send_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "attach_button", FALSE, 0);
-  gtk_widget_class_bind_template_child_full (widget_class, "check_names_button", FALSE, 0);
 
+  gtk_widget_class_bind_template_callback (widget_class, on_send_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_check_names_clicked);
   gtk_widget_class_install_action (widget_class, "compose.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "compose.check-names", NULL, check_names_action);
   gtk_widget_class_install_action (widget_class, "compose.save-draft", NULL, save_draft_action);
