@@ -1534,6 +1534,53 @@ test_seals_once_drawn_busy (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_batch_started, >, 0);
 }
 
+/* Send pressed (as the keyboard or a screen reader presses it: held down
+ * a quarter of a second, then let go). GTK 4.8 lays the window out again
+ * for each frame of a button's transition, each layout waiting on the X
+ * server: with Adwaita's transitions the window did so for about 450 ms
+ * after the press, into the sealing. Now once as it is pressed and once as
+ * it is let go (with the busy frame), and not at all while sealing runs. */
+static void
+test_steady_when_pressed (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+  guint layouts_before = 0;
+  guint most_while_sealing = 0;
+
+  if (skipped_off_x11 ())
+    return;
+  /* Signet's own style sheet, as the application loads it. */
+  gtk_css_provider_load_from_resource (css, "/io/github/signetmail/Signet/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  fill (f, "Alice Demo <alice@example.org>", NULL, "Pressed, not clicked.");
+  set_seal (f, TRUE);
+  signet_recipient_field_commit (SIGNET_RECIPIENT_FIELD (child (f, "to_entry")));
+  signet_test_wait_until (no_batch_running, NULL);
+  settle_layout ();
+  n_batch_started = 0;
+  g_assert_true (gtk_widget_activate (child (f, "send_button")));
+  while (f->window != NULL && (n_batch_started == 0 || g_atomic_int_get (&n_batch_running) > 0))
+    {
+      gboolean sealing = n_batch_started > 0;
+
+      n_x_replies = 0;
+      g_main_context_iteration (NULL, TRUE);
+      if (sealing)
+        most_while_sealing = MAX (most_while_sealing, n_x_replies);
+      else if (n_x_replies > 4)
+        layouts_before++;
+    }
+  signet_test_wait_until (window_closed_and_sent, f);
+  gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css));
+  g_test_message ("%u layouts before sealing began, at most %u round trips in an iteration while it ran",
+                  layouts_before, most_while_sealing);
+  g_assert_cmpuint (n_batch_started, >, 0);
+  g_assert_cmpuint (layouts_before, >=, 1);
+  g_assert_cmpuint (layouts_before, <=, 2);
+  g_assert_cmpuint (most_while_sealing, <=, 4);
+}
+
 typedef struct {
   gboolean   done;
   GPtrArray *items;
@@ -1651,6 +1698,7 @@ main (int argc, char *argv[])
   ADD ("typed-into-while-let-go", TRUE, test_typed_into_while_let_go);
   ADD ("let-go-in-steps", TRUE, test_let_go_in_steps);
   ADD ("seals-once-drawn-busy", TRUE, test_seals_once_drawn_busy);
+  ADD ("steady-when-pressed", TRUE, test_steady_when_pressed);
   ADD ("check-stopped-before-it-starts", TRUE, test_check_stopped_before_it_starts);
   ADD ("origin-released-when-send-fails-unseen", FALSE, test_origin_released_when_send_fails_unseen);
   ADD ("initial-focus", TRUE, test_initial_focus);
