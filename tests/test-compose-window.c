@@ -8,6 +8,7 @@
 #include "signet-compose-window.h"
 #include "signet-key-picker.h"
 #include "signet-recipient-field.h"
+#include "signet-spinner.h"
 #include "signet-tooltip.h"
 #include "signet-dialogs.h"
 #include "signet-test-util.h"
@@ -667,6 +668,95 @@ test_narrow (Fixture *f, gconstpointer data)
   g_assert_cmpint (minimum, <=, 360);
 }
 
+/* The spinner has its room beside the main menu, kept while it is still
+ * (so that it turns without a new layout), in windows down to half a
+ * laptop's screen; on narrower ones (phones) it gives way, and Cancel in
+ * Send's place says the window is busy. */
+static void
+test_spinner_room (Fixture *f, gconstpointer data)
+{
+  static const int widths[] = { 760, 600, 540 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
+    {
+      SignetComposeWindow *window = signet_compose_window_new (NULL, f->s.operation, f->s.network,
+                                                               "Signet Demo <demo@example.org>");
+      GtkWidget *spinner;
+
+      gtk_window_set_default_size (GTK_WINDOW (window), widths[i], 620);
+      gtk_window_present (GTK_WINDOW (window));
+      signet_test_run_for (200);
+      spinner = child_of (window, "spinner");
+      g_test_message ("%d px wide (%d): spinner %d px", widths[i], gtk_widget_get_width (GTK_WIDGET (window)),
+                      gtk_widget_get_mapped (spinner) ? gtk_widget_get_width (spinner) : 0);
+      g_assert_true (gtk_widget_get_mapped (spinner));
+      g_assert_cmpint (gtk_widget_get_width (spinner), >=, 16);
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
+}
+
+/* The keyboard's focus on a button that goes as the window turns busy (or
+ * back) goes nowhere, as from a button made insensitive: not on to the
+ * next button, where a key pressed again (Space, Return) would turn Seal
+ * off or send. Cancel, focused as the send ends, gives it to Send. */
+static void
+test_busy_focus (Fixture *f, gconstpointer data)
+{
+  GtkRoot *root = GTK_ROOT (f->window);
+
+  fill (f, "alice@example.org", NULL, "Focus goes nowhere.");
+  set_seal (f, TRUE);
+
+  gtk_widget_grab_focus (child (f, "send_button"));
+  g_assert_true (gtk_root_get_focus (root) == child (f, "send_button"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  g_assert_null (gtk_root_get_focus (root));
+  /* Tab (or Return on Cancel), and Cancel. */
+  gtk_widget_grab_focus (child (f, "cancel_button"));
+  g_assert_true (gtk_root_get_focus (root) == child (f, "cancel_button"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.cancel", NULL));
+  signet_test_wait_until (not_busy, f);
+  g_assert_true (gtk_root_get_focus (root) == child (f, "send_button"));
+
+  gtk_widget_grab_focus (child (f, "check_names_button"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
+  g_assert_null (gtk_root_get_focus (root));
+  signet_test_wait_until (not_busy, f);
+  g_assert_null (gtk_root_get_focus (root));
+  assert_text_kept (f, "alice@example.org", "Focus goes nowhere.");
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+}
+
+/* Cancel lies where Send was: the second click of a double click on Send
+ * lands on it and does not stop the send; a click once the double click
+ * is over does. */
+static void
+test_double_click_send (Fixture *f, gconstpointer data)
+{
+  GtkSettings *settings = gtk_widget_get_settings (GTK_WIDGET (f->window));
+  int double_click_ms;
+
+  g_object_get (settings, "gtk-double-click-time", &double_click_ms, NULL);
+  fill (f, "alice@example.org", NULL, "Clicked twice.");
+  set_seal (f, TRUE);
+
+  /* A Cancel clicked after the double click time stops it. */
+  g_object_set (settings, "gtk-double-click-time", 0, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  g_signal_emit_by_name (child (f, "cancel_button"), "clicked");
+  signet_test_wait_until (not_busy, f);
+  g_assert_nonnull (f->window);
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+
+  /* Within it, the click is the double click's second. */
+  g_object_set (settings, "gtk-double-click-time", MAX (double_click_ms, 400), NULL);
+  g_signal_emit_by_name (child (f, "send_button"), "clicked");
+  g_signal_emit_by_name (child (f, "cancel_button"), "clicked");
+  g_assert_true (signet_compose_window_get_busy (f->window));
+  signet_test_wait_until (window_closed_and_sent, f);
+  g_object_set (settings, "gtk-double-click-time", double_click_ms, NULL);
+}
+
 /* Removing an attachment takes it out of the message. */
 static void
 test_remove_attachment (Fixture *f, gconstpointer data)
@@ -1099,13 +1189,13 @@ unseen (Fixture *f, const char *name)
   return !gtk_widget_get_mapped (child (f, name));
 }
 
-/* Send seen, Cancel and the spinner not, nor can Cancel be reached. */
+/* Send seen, Cancel not, and the spinner still. */
 static void
 assert_idle_buttons (Fixture *f)
 {
   g_assert_true (seen (f, "send_button"));
   g_assert_true (unseen (f, "cancel_button"));
-  g_assert_true (unseen (f, "spinner"));
+  g_assert_false (signet_spinner_get_spinning (SIGNET_SPINNER (child (f, "spinner"))));
   g_assert_true (seen (f, "check_names_button"));
   g_assert_true (unseen (f, "check_names_busy"));
 }
@@ -1127,6 +1217,7 @@ test_cancel_send (Fixture *f, gconstpointer data)
   /* Cancel and the spinner in Send's place. */
   g_assert_true (seen (f, "cancel_button"));
   g_assert_true (gtk_widget_get_mapped (child (f, "spinner")));
+  g_assert_true (signet_spinner_get_spinning (SIGNET_SPINNER (child (f, "spinner"))));
   g_assert_true (unseen (f, "send_button"));
   /* Check Names as it was, but it cannot be pressed. */
   g_assert_true (unseen (f, "check_names_button"));
@@ -1699,6 +1790,9 @@ main (int argc, char *argv[])
   ADD ("let-go-in-steps", TRUE, test_let_go_in_steps);
   ADD ("seals-once-drawn-busy", TRUE, test_seals_once_drawn_busy);
   ADD ("steady-when-pressed", TRUE, test_steady_when_pressed);
+  ADD ("spinner-room", TRUE, test_spinner_room);
+  ADD ("busy-focus", TRUE, test_busy_focus);
+  ADD ("double-click-send", TRUE, test_double_click_send);
   ADD ("check-stopped-before-it-starts", TRUE, test_check_stopped_before_it_starts);
   ADD ("origin-released-when-send-fails-unseen", FALSE, test_origin_released_when_send_fails_unseen);
   ADD ("initial-focus", TRUE, test_initial_focus);

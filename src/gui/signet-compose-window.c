@@ -79,9 +79,9 @@ struct _SignetComposeWindow
   GtkLabel             *offline_label;
   GtkWidget            *work_online_button;
   GtkWidget            *send_button;
-  GtkWidget            *busy_box;
   GtkWidget            *check_names_button;
   GtkWidget            *check_names_busy;
+  gint64                busy_since;       /* when Cancel took Send's place */
   SignetSpinner        *spinner;
   GtkWidget            *cancel_button;
   GtkToggleButton      *seal_button;
@@ -197,15 +197,15 @@ mark_unmodified (SignetComposeWindow *self)
   update_modified (self);
 }
 
-/* Send and, in its place, Cancel with the spinner: both always there and
- * laid out, one of them mapped; Check Names likewise, with a copy that
- * cannot be pressed. A widget shown or hidden, and a button made
- * insensitive, has GTK 4.8 lay the window out again, and under X11 it then
- * asks the server about the window's monitor (five round trips, two or
- * three times in that frame): while sealing held both cores the answers
- * took milliseconds each. Mapped or not, nothing moves. (So none of these
- * buttons has an action of its own, which would make it insensitive with
- * the action: each is out of reach, unmapped, while its action is off.) */
+/* Send and, in its place, Cancel: both always there and laid out, one of
+ * them mapped; Check Names likewise, with a copy that cannot be pressed.
+ * A widget shown or hidden, and a button made insensitive, has GTK 4.8 lay
+ * the window out again, and under X11 it then asks the server about the
+ * window's monitor (five round trips, two or three times in that frame):
+ * while sealing held both cores the answers took milliseconds each. Mapped
+ * or not, nothing moves. (So none of these buttons has an action of its
+ * own, which would make it insensitive with the action: each is out of
+ * reach, unmapped, while its action is off.) */
 static void
 set_shown (GtkWidget *widget, gboolean shown)
 {
@@ -228,6 +228,16 @@ on_check_names_clicked (SignetComposeWindow *self)
 static void
 on_cancel_clicked (SignetComposeWindow *self)
 {
+  int double_click_ms = 400;
+
+  /* Cancel is where Send was: a second click of a double click on Send
+   * lands on it, and is not a wish to stop. */
+  g_object_get (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-double-click-time", &double_click_ms, NULL);
+  if (g_get_monotonic_time () - self->busy_since < (gint64) double_click_ms * 1000)
+    {
+      g_debug ("Cancel clicked as part of a double click on Send: not cancelling");
+      return;
+    }
   gtk_widget_activate_action (GTK_WIDGET (self), "compose.cancel", NULL);
 }
 
@@ -235,11 +245,24 @@ static void
 update_busy (SignetComposeWindow *self)
 {
   gboolean busy = self->op != OP_NONE;
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+  gboolean focus_goes = busy ? focus == self->send_button || focus == self->check_names_button
+                             : focus == self->cancel_button;
 
+  if (busy && !gtk_widget_get_child_visible (self->cancel_button))
+    self->busy_since = g_get_monotonic_time ();
+  /* The button with the keyboard's focus about to go: the focus goes
+   * nowhere, as from a button made insensitive, not (as GTK would move it)
+   * on to the next button, where a key pressed again would turn Seal off
+   * or send. Cancel gives it back to Send, in its place. */
+  if (focus_goes)
+    gtk_root_set_focus (GTK_ROOT (self), NULL);
   set_shown (self->send_button, !busy);
-  set_shown (self->busy_box, busy);
+  set_shown (self->cancel_button, busy);
   set_shown (self->check_names_button, !busy);
   set_shown (self->check_names_busy, busy);
+  if (focus_goes && !busy)
+    gtk_widget_grab_focus (self->send_button);
   signet_spinner_set_spinning (self->spinner, busy);
   if (!busy)
     gtk_widget_set_visible (GTK_WIDGET (self->progress_label), FALSE);
@@ -2245,7 +2268,6 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, offline_label);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, work_online_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, send_button);
-  gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, busy_box);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, check_names_button);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, check_names_busy);
   gtk_widget_class_bind_template_child (widget_class, SignetComposeWindow, spinner);

@@ -179,6 +179,7 @@ signet_spinner_class_init (SignetSpinnerClass *klass)
 static void
 signet_spinner_init (SignetSpinner *self)
 {
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_STATE_HIDDEN, TRUE, -1);
 }
 
 GtkWidget *
@@ -199,7 +200,9 @@ signet_spinner_set_spinning (SignetSpinner *self,
   self->spinning = spinning;
   self->start = 0;
   update_tick (self);
-  gtk_accessible_update_state (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_STATE_BUSY, spinning, -1);
+  /* Not turning, it draws nothing, and screen readers are not told of it. */
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_STATE_BUSY, spinning,
+                               GTK_ACCESSIBLE_STATE_HIDDEN, !spinning, -1);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPINNING]);
 }
