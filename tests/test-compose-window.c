@@ -1552,13 +1552,6 @@ test_let_go_in_steps (Fixture *f, gconstpointer data)
   signet_test_wait_until (window_closed_and_sent, f);
 }
 
-/* Pressing Send puts Cancel and the spinner in its place, and nothing
- * else of the window moves: GTK has nothing to lay out again. Under X11
- * GTK 4.8 asks the server five times for each new layout of a window
- * (which monitor, its work area, the window manager's hints), twice in the
- * frame after a change of size; with sealing or gpg's lookups on both
- * cores each answer took milliseconds and that frame took longer than a
- * frame. Sealing also starts only once the busy window is drawn. */
 static gboolean
 no_batch_running (gpointer data)
 {
@@ -1590,22 +1583,34 @@ settle_layout (void)
   g_source_remove (tick);
 }
 
-static void
-test_seals_once_drawn_busy (Fixture *f, gconstpointer data)
-{
-  guint most_before = 0;
-  guint most_while_sealing = 0;
+/* The X round trips of each main-loop iteration from a send's start until
+ * its sealing ends: the most in one before sealing began, how many of those
+ * laid the window out (more than a frame's own), and the most in one
+ * while it ran. */
+typedef struct {
+  guint most_before;
+  guint layouts_before;
+  guint most_while_sealing;
+} RoundTrips;
 
-  if (skipped_off_x11 ())
-    return;
-  fill (f, "Alice Demo <alice@example.org>", NULL, "Sealed once the window says so.");
+/* A sealed message to Alice, as a pill (as one typed and left becomes
+ * before Send), and a window gone quiet. */
+static void
+ready_to_send (Fixture *f, const char *body)
+{
+  fill (f, "Alice Demo <alice@example.org>", NULL, body);
   set_seal (f, TRUE);
-  /* A pill, as one typed and left becomes before Send. */
   signet_recipient_field_commit (SIGNET_RECIPIENT_FIELD (child (f, "to_entry")));
   signet_test_wait_until (no_batch_running, NULL);
   settle_layout ();
   n_batch_started = 0;
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+}
+
+static RoundTrips
+count_until_sealed (Fixture *f)
+{
+  RoundTrips trips = { 0, 0, 0 };
+
   while (f->window != NULL && (n_batch_started == 0 || g_atomic_int_get (&n_batch_running) > 0))
     {
       gboolean sealing = n_batch_started > 0;
@@ -1613,16 +1618,40 @@ test_seals_once_drawn_busy (Fixture *f, gconstpointer data)
       n_x_replies = 0;
       g_main_context_iteration (NULL, TRUE);
       if (sealing)
-        most_while_sealing = MAX (most_while_sealing, n_x_replies);
+        trips.most_while_sealing = MAX (trips.most_while_sealing, n_x_replies);
       else
-        most_before = MAX (most_before, n_x_replies);
+        {
+          trips.most_before = MAX (trips.most_before, n_x_replies);
+          trips.layouts_before += n_x_replies > 4;
+        }
     }
   signet_test_wait_until (window_closed_and_sent, f);
-  g_test_message ("at most %u round trips in an iteration before sealing began, %u while it ran", most_before,
-                  most_while_sealing);
-  /* A frame's own, without a new layout (which would be 10 or more). */
-  g_assert_cmpuint (most_before, <=, 4);
   g_assert_cmpuint (n_batch_started, >, 0);
+  g_test_message ("before sealing began: at most %u round trips in an iteration, %u layouts; "
+                  "at most %u in one while it ran", trips.most_before, trips.layouts_before,
+                  trips.most_while_sealing);
+  return trips;
+}
+
+/* Sending puts Cancel in Send's place and the spinner turning, and
+ * nothing of the window moves: GTK has nothing to lay out again. Under
+ * X11 GTK 4.8 asks the server five times for each new layout of a window
+ * (which monitor, its work area, the window manager's hints), two or three
+ * times in the frame after a change; with sealing or gpg's lookups on both
+ * cores each answer took milliseconds and that frame took longer than a
+ * frame. Sealing also starts only once the busy window is drawn. */
+static void
+test_seals_once_drawn_busy (Fixture *f, gconstpointer data)
+{
+  RoundTrips trips;
+
+  if (skipped_off_x11 ())
+    return;
+  ready_to_send (f, "Sealed once the window says so.");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
+  trips = count_until_sealed (f);
+  /* A frame's own, without a new layout (which would be 10 or more). */
+  g_assert_cmpuint (trips.most_before, <=, 4);
 }
 
 /* Send pressed (as the keyboard or a screen reader presses it: held down
@@ -1635,8 +1664,7 @@ static void
 test_steady_when_pressed (Fixture *f, gconstpointer data)
 {
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-  guint layouts_before = 0;
-  guint most_while_sealing = 0;
+  RoundTrips trips;
 
   if (skipped_off_x11 ())
     return;
@@ -1644,32 +1672,13 @@ test_steady_when_pressed (Fixture *f, gconstpointer data)
   gtk_css_provider_load_from_resource (css, "/io/github/signetmail/Signet/style.css");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  fill (f, "Alice Demo <alice@example.org>", NULL, "Pressed, not clicked.");
-  set_seal (f, TRUE);
-  signet_recipient_field_commit (SIGNET_RECIPIENT_FIELD (child (f, "to_entry")));
-  signet_test_wait_until (no_batch_running, NULL);
-  settle_layout ();
-  n_batch_started = 0;
+  ready_to_send (f, "Pressed, not clicked.");
   g_assert_true (gtk_widget_activate (child (f, "send_button")));
-  while (f->window != NULL && (n_batch_started == 0 || g_atomic_int_get (&n_batch_running) > 0))
-    {
-      gboolean sealing = n_batch_started > 0;
-
-      n_x_replies = 0;
-      g_main_context_iteration (NULL, TRUE);
-      if (sealing)
-        most_while_sealing = MAX (most_while_sealing, n_x_replies);
-      else if (n_x_replies > 4)
-        layouts_before++;
-    }
-  signet_test_wait_until (window_closed_and_sent, f);
+  trips = count_until_sealed (f);
   gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css));
-  g_test_message ("%u layouts before sealing began, at most %u round trips in an iteration while it ran",
-                  layouts_before, most_while_sealing);
-  g_assert_cmpuint (n_batch_started, >, 0);
-  g_assert_cmpuint (layouts_before, >=, 1);
-  g_assert_cmpuint (layouts_before, <=, 2);
-  g_assert_cmpuint (most_while_sealing, <=, 4);
+  g_assert_cmpuint (trips.layouts_before, >=, 1);
+  g_assert_cmpuint (trips.layouts_before, <=, 2);
+  g_assert_cmpuint (trips.most_while_sealing, <=, 4);
 }
 
 typedef struct {
