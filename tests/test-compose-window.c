@@ -698,7 +698,7 @@ test_spinner_room (Fixture *f, gconstpointer data)
 /* The keyboard's focus on a button that goes as the window turns busy (or
  * back) goes nowhere, as from a button made insensitive: not on to the
  * next button, where a key pressed again (Space, Return) would turn Seal
- * off or send. Cancel, focused as the send ends, gives it to Send. */
+ * off, send, or stop. */
 static void
 test_busy_focus (Fixture *f, gconstpointer data)
 {
@@ -711,12 +711,15 @@ test_busy_focus (Fixture *f, gconstpointer data)
   g_assert_true (gtk_root_get_focus (root) == child (f, "send_button"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
   g_assert_null (gtk_root_get_focus (root));
-  /* Tab (or Return on Cancel), and Cancel. */
+  /* Tab to Cancel, and Return: Return again does not send. */
   gtk_widget_grab_focus (child (f, "cancel_button"));
   g_assert_true (gtk_root_get_focus (root) == child (f, "cancel_button"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.cancel", NULL));
   signet_test_wait_until (not_busy, f);
-  g_assert_true (gtk_root_get_focus (root) == child (f, "send_button"));
+  g_assert_null (gtk_root_get_focus (root));
+  /* Clicked, Cancel leaves the focus where it was (in the body, say), so
+   * that what is typed next goes there and not to Send. */
+  g_assert_false (gtk_widget_get_focus_on_click (child (f, "cancel_button")));
 
   gtk_widget_grab_focus (child (f, "check_names_button"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.check-names", NULL));
@@ -727,32 +730,74 @@ test_busy_focus (Fixture *f, gconstpointer data)
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
 }
 
-/* Cancel lies where Send was: the second click of a double click on Send
- * lands on it and does not stop the send; a click once the double click
- * is over does. */
+/* A press in the cell of Send and Cancel, as GTK counts them: @n_press 2
+ * for the second of a double click. */
 static void
-test_double_click_send (Fixture *f, gconstpointer data)
+press_cell (Fixture *f, int n_press)
 {
-  GtkSettings *settings = gtk_widget_get_settings (GTK_WIDGET (f->window));
+  GtkWidget *cell = gtk_widget_get_parent (child (f, "send_button"));
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (cell);
+  gboolean pressed = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_CLICK (controller))
+        {
+          g_signal_emit_by_name (controller, "pressed", n_press, 1.0, 1.0);
+          pressed = TRUE;
+        }
+    }
+  g_assert_true (pressed);
+}
+
+/* Send and Cancel take each other's place under the pointer. The second
+ * click of a double click went to the other button and is not taken,
+ * either way; nor is a click on Send just after it came back (a check
+ * ended as Cancel was clicked). A single click is, at once, and so is a
+ * press from the keyboard or a screen reader. */
+static void
+test_clicks_in_send_cell (Fixture *f, gconstpointer data)
+{
+  GtkWidget *send = child (f, "send_button");
+  GtkWidget *cancel = child (f, "cancel_button");
+  GtkSettings *settings = gtk_widget_get_settings (send);
   int double_click_ms;
 
+  /* Long enough that a slow build checks within it. */
   g_object_get (settings, "gtk-double-click-time", &double_click_ms, NULL);
+  g_object_set (settings, "gtk-double-click-time", 2000, NULL);
   fill (f, "alice@example.org", NULL, "Clicked twice.");
   set_seal (f, TRUE);
 
-  /* A Cancel clicked after the double click time stops it. */
-  g_object_set (settings, "gtk-double-click-time", 0, NULL);
+  /* Sent with Ctrl+Enter, and Cancel clicked at once: it stops. Pressed,
+   * Cancel cannot be pressed again. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
-  g_signal_emit_by_name (child (f, "cancel_button"), "clicked");
+  press_cell (f, 1);
+  g_signal_emit_by_name (cancel, "clicked");
+  g_assert_false (gtk_widget_is_sensitive (cancel));
   signet_test_wait_until (not_busy, f);
-  g_assert_nonnull (f->window);
+  g_assert_true (gtk_widget_is_sensitive (cancel));
   g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
 
-  /* Within it, the click is the double click's second. */
-  g_object_set (settings, "gtk-double-click-time", MAX (double_click_ms, 400), NULL);
-  g_signal_emit_by_name (child (f, "send_button"), "clicked");
-  g_signal_emit_by_name (child (f, "cancel_button"), "clicked");
+  /* Send, back under the pointer as Cancel was clicked again: not sent. */
+  press_cell (f, 1);
+  g_signal_emit_by_name (send, "clicked");
+  g_assert_false (signet_compose_window_get_busy (f->window));
+  /* The second click of a double click on Cancel: not sent either. */
+  press_cell (f, 2);
+  g_signal_emit_by_name (send, "clicked");
+  g_assert_false (signet_compose_window_get_busy (f->window));
+  g_assert_cmpuint (signet_test_count_files (f->s.mail), ==, 0);
+
+  /* From the keyboard: sent. The second click of a double click on Send
+   * lands on Cancel, and does not stop it. */
+  g_signal_emit_by_name (send, "clicked");
   g_assert_true (signet_compose_window_get_busy (f->window));
+  press_cell (f, 2);
+  g_signal_emit_by_name (cancel, "clicked");
+  g_assert_true (gtk_widget_is_sensitive (cancel));
   signet_test_wait_until (window_closed_and_sent, f);
   g_object_set (settings, "gtk-double-click-time", double_click_ms, NULL);
 }
@@ -1226,6 +1271,8 @@ test_cancel_send (Fixture *f, gconstpointer data)
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (f, "cancel_button"))), ==, "_Cancel");
   /* Before the main loop runs again: nothing can have been sealed yet. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.cancel", NULL));
+  /* Taken: it cannot be pressed again. */
+  g_assert_false (gtk_widget_is_sensitive (child (f, "cancel_button")));
   signet_test_wait_until (not_busy, f);
   assert_idle_buttons (f);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
@@ -1801,7 +1848,7 @@ main (int argc, char *argv[])
   ADD ("steady-when-pressed", TRUE, test_steady_when_pressed);
   ADD ("spinner-room", TRUE, test_spinner_room);
   ADD ("busy-focus", TRUE, test_busy_focus);
-  ADD ("double-click-send", TRUE, test_double_click_send);
+  ADD ("clicks-in-send-cell", TRUE, test_clicks_in_send_cell);
   ADD ("check-stopped-before-it-starts", TRUE, test_check_stopped_before_it_starts);
   ADD ("origin-released-when-send-fails-unseen", FALSE, test_origin_released_when_send_fails_unseen);
   ADD ("initial-focus", TRUE, test_initial_focus);

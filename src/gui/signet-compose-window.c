@@ -81,7 +81,8 @@ struct _SignetComposeWindow
   GtkWidget            *send_button;
   GtkWidget            *check_names_button;
   GtkWidget            *check_names_busy;
-  gint64                busy_since;       /* when Cancel took Send's place */
+  gint64                idle_since;       /* when Send took Cancel's place */
+  int                   cell_presses;     /* the press count of the last click in their cell */
   SignetSpinner        *spinner;
   GtkWidget            *cancel_button;
   GtkToggleButton      *seal_button;
@@ -213,10 +214,41 @@ set_shown (GtkWidget *widget, gboolean shown)
   gtk_accessible_update_state (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_STATE_HIDDEN, !shown, -1);
 }
 
+/* Send and Cancel take each other's place under the pointer. A click on
+ * either that is the second of a double click (or more) in their cell
+ * went to the other, and is not taken; nor is a click on Send in the
+ * double-click time after it came back (a check ended just as Cancel was
+ * clicked). Clicks not from a pointer (keyboard, screen reader) are taken
+ * as they come. */
+static void
+on_cell_pressed (SignetComposeWindow *self, int n_press, double x, double y)
+{
+  self->cell_presses = n_press;
+}
+
+static gboolean
+click_taken (SignetComposeWindow *self, gboolean is_send)
+{
+  int presses = self->cell_presses;
+  int double_click_ms = 400;
+
+  self->cell_presses = 0;
+  g_object_get (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-double-click-time", &double_click_ms, NULL);
+  if (presses > 1 || (presses == 1 && is_send
+                      && g_get_monotonic_time () - self->idle_since < (gint64) double_click_ms * 1000))
+    {
+      g_debug ("A click on %s just after it took the place of %s: not taken", is_send ? "Send" : "Cancel",
+               is_send ? "Cancel" : "Send");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 on_send_clicked (SignetComposeWindow *self)
 {
-  gtk_widget_activate_action (GTK_WIDGET (self), "compose.send", NULL);
+  if (click_taken (self, TRUE))
+    gtk_widget_activate_action (GTK_WIDGET (self), "compose.send", NULL);
 }
 
 static void
@@ -228,17 +260,8 @@ on_check_names_clicked (SignetComposeWindow *self)
 static void
 on_cancel_clicked (SignetComposeWindow *self)
 {
-  int double_click_ms = 400;
-
-  /* Cancel is where Send was: a second click of a double click on Send
-   * lands on it, and is not a wish to stop. */
-  g_object_get (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-double-click-time", &double_click_ms, NULL);
-  if (g_get_monotonic_time () - self->busy_since < (gint64) double_click_ms * 1000)
-    {
-      g_debug ("Cancel clicked as part of a double click on Send: not cancelling");
-      return;
-    }
-  gtk_widget_activate_action (GTK_WIDGET (self), "compose.cancel", NULL);
+  if (click_taken (self, FALSE))
+    gtk_widget_activate_action (GTK_WIDGET (self), "compose.cancel", NULL);
 }
 
 static void
@@ -249,20 +272,22 @@ update_busy (SignetComposeWindow *self)
   gboolean focus_goes = busy ? focus == self->send_button || focus == self->check_names_button
                              : focus == self->cancel_button;
 
-  if (busy && !gtk_widget_get_child_visible (self->cancel_button))
-    self->busy_since = g_get_monotonic_time ();
+  if (!busy && gtk_widget_get_child_visible (self->cancel_button))
+    self->idle_since = g_get_monotonic_time ();
   /* The button with the keyboard's focus about to go: the focus goes
    * nowhere, as from a button made insensitive, not (as GTK would move it)
-   * on to the next button, where a key pressed again would turn Seal off
-   * or send. Cancel gives it back to Send, in its place. */
+   * on to the next button, where a key pressed again would turn Seal off,
+   * send, or stop. */
   if (focus_goes)
     gtk_root_set_focus (GTK_ROOT (self), NULL);
   set_shown (self->send_button, !busy);
   set_shown (self->cancel_button, busy);
   set_shown (self->check_names_button, !busy);
   set_shown (self->check_names_busy, busy);
-  if (focus_goes && !busy)
-    gtk_widget_grab_focus (self->send_button);
+  /* Pressed, Cancel says so (cancel_action()); out of sight, it is ready
+   * for the next time. */
+  if (!busy)
+    gtk_widget_set_sensitive (self->cancel_button, TRUE);
   signet_spinner_set_spinning (self->spinner, busy);
   if (!busy)
     gtk_widget_set_visible (GTK_WIDGET (self->progress_label), FALSE);
@@ -1554,6 +1579,8 @@ cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
     }
   g_cancellable_cancel (self->op_cancellable);
   gtk_widget_action_set_enabled (widget, "compose.cancel", FALSE);
+  /* Taken: it cannot be pressed again while the send or save stops. */
+  gtk_widget_set_sensitive (self->cancel_button, FALSE);
 }
 
 static void
@@ -2289,6 +2316,7 @@ signet_compose_window_class_init (SignetComposeWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_send_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_check_names_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_cell_pressed);
   gtk_widget_class_install_action (widget_class, "compose.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "compose.check-names", NULL, check_names_action);
   gtk_widget_class_install_action (widget_class, "compose.save-draft", NULL, save_draft_action);
