@@ -1605,11 +1605,9 @@ no_batch_running (gpointer data)
   return g_atomic_int_get (&n_batch_running) == 0;
 }
 
-static gboolean
-keep_waking (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
+/* The most X round trips a main-loop iteration makes when it draws a
+ * frame without laying the window out again (a layout makes 10 or more). */
+#define FRAME_ROUND_TRIPS 4
 
 /* Until the window has gone 300 ms without a new layout (its pill taking
  * the key's status, say). */
@@ -1618,21 +1616,20 @@ settle_layout (void)
 {
   gint64 quiet_since = g_get_monotonic_time ();
   gint64 give_up = quiet_since + 10 * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (10, keep_waking, NULL);
 
   while (g_get_monotonic_time () - quiet_since < 300000 && g_get_monotonic_time () < give_up)
     {
       n_x_replies = 0;
-      g_main_context_iteration (NULL, TRUE);
-      if (n_x_replies > 4)
+      g_main_context_iteration (NULL, FALSE);
+      if (n_x_replies > FRAME_ROUND_TRIPS)
         quiet_since = g_get_monotonic_time ();
+      g_usleep (1000);
     }
-  g_source_remove (tick);
 }
 
 /* The X round trips of each main-loop iteration from a send's start until
  * its sealing ends: the most in one before sealing began, how many of those
- * laid the window out (more than a frame's own), and the most in one
+ * laid the window out (more than FRAME_ROUND_TRIPS), and the most in one
  * while it ran. */
 typedef struct {
   guint most_before;
@@ -1669,7 +1666,7 @@ count_until_sealed (Fixture *f)
       else
         {
           trips.most_before = MAX (trips.most_before, n_x_replies);
-          trips.layouts_before += n_x_replies > 4;
+          trips.layouts_before += n_x_replies > FRAME_ROUND_TRIPS;
         }
     }
   signet_test_wait_until (window_closed_and_sent, f);
@@ -1697,8 +1694,8 @@ test_seals_once_drawn_busy (Fixture *f, gconstpointer data)
   ready_to_send (f, "Sealed once the window says so.");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "compose.send", NULL));
   trips = count_until_sealed (f);
-  /* A frame's own, without a new layout (which would be 10 or more). */
-  g_assert_cmpuint (trips.most_before, <=, 4);
+  /* A frame's own, without a new layout. */
+  g_assert_cmpuint (trips.most_before, <=, FRAME_ROUND_TRIPS);
 }
 
 /* Send pressed (as the keyboard or a screen reader presses it: held down
@@ -1725,7 +1722,7 @@ test_steady_when_pressed (Fixture *f, gconstpointer data)
   gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css));
   g_assert_cmpuint (trips.layouts_before, >=, 1);
   g_assert_cmpuint (trips.layouts_before, <=, 2);
-  g_assert_cmpuint (trips.most_while_sealing, <=, 4);
+  g_assert_cmpuint (trips.most_while_sealing, <=, FRAME_ROUND_TRIPS);
 }
 
 typedef struct {
