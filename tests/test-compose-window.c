@@ -695,6 +695,54 @@ test_spinner_room (Fixture *f, gconstpointer data)
     }
 }
 
+static gboolean
+has_popover (gpointer data)
+{
+  return gtk_menu_button_get_popover (data) != NULL;
+}
+
+/* The main menu is two fifths of the window's widgets: it is built after
+ * the window's first frame, and opened before (F10 as the window comes
+ * up), then. Either way it is the whole menu, built once, and its button
+ * can be pressed from the start. */
+static void
+test_main_menu_later (Fixture *f, gconstpointer data)
+{
+  GObject *menu = gtk_widget_get_template_child (GTK_WIDGET (f->window), SIGNET_TYPE_COMPOSE_WINDOW, "primary_menu");
+  GtkMenuButton *button = GTK_MENU_BUTTON (child (f, "menu_button"));
+  SignetComposeWindow *early;
+  GtkMenuButton *early_button;
+  GtkPopover *popover;
+
+  g_assert_true (G_IS_MENU_MODEL (menu));
+  g_assert_cmpint (g_menu_model_get_n_items (G_MENU_MODEL (menu)), ==, 4);
+  /* Presented, not yet drawn. */
+  g_assert_null (gtk_menu_button_get_popover (button));
+  g_assert_true (gtk_widget_get_sensitive (gtk_widget_get_first_child (GTK_WIDGET (button))));
+  signet_test_wait_until (has_popover, button);
+  g_assert_true (gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (gtk_menu_button_get_popover (button))) ==
+                 G_MENU_MODEL (menu));
+  g_assert_true (gtk_menu_button_get_menu_model (button) == G_MENU_MODEL (menu));
+
+  /* Opened as soon as it is presented. */
+  early = signet_compose_window_new (NULL, f->s.operation, f->s.network, "Signet Demo <demo@example.org>");
+  gtk_window_present (GTK_WINDOW (early));
+  early_button = GTK_MENU_BUTTON (child_of (early, "menu_button"));
+  g_assert_null (gtk_menu_button_get_popover (early_button));
+  gtk_menu_button_popup (early_button);
+  popover = gtk_menu_button_get_popover (early_button);
+  g_assert_nonnull (popover);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (popover)));
+  g_assert_true (gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (popover)) ==
+                 G_MENU_MODEL (gtk_widget_get_template_child (GTK_WIDGET (early), SIGNET_TYPE_COMPOSE_WINDOW,
+                                                              "primary_menu")));
+  /* Its first frame drawn, the window keeps that menu. */
+  signet_test_run_for (200);
+  g_assert_true (gtk_menu_button_get_popover (early_button) == popover);
+  gtk_menu_button_popdown (early_button);
+  gtk_window_destroy (GTK_WINDOW (early));
+}
+
 /* The keyboard's focus on a button that goes as the window turns busy (or
  * back) goes nowhere, as from a button made insensitive: not on to the
  * next button, where a key pressed again (Space, Return) would turn Seal
@@ -1844,6 +1892,7 @@ main (int argc, char *argv[])
   ADD ("seals-once-drawn-busy", TRUE, test_seals_once_drawn_busy);
   ADD ("steady-when-pressed", TRUE, test_steady_when_pressed);
   ADD ("spinner-room", TRUE, test_spinner_room);
+  ADD ("main-menu-later", TRUE, test_main_menu_later);
   ADD ("busy-focus", TRUE, test_busy_focus);
   ADD ("clicks-in-send-cell", TRUE, test_clicks_in_send_cell);
   ADD ("check-stopped-before-it-starts", TRUE, test_check_stopped_before_it_starts);

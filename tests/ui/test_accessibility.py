@@ -66,30 +66,41 @@ def main():
         n = check(compose, "compose window with its main menu open")
         print(f"ok 1 - compose window and main menu: {n} controls, all named and focusable")
 
+        # The menu is built after the window's first frame: its items are
+        # announced by their kind all the same.
+        kinds = {node.get_name(): node.get_role_name() for node in walk(compose)
+                 if node.get_role_name().endswith("menu item")}
+        expected = {"Save Draft": "menu item", "Check Names": "menu item", "Check Spelling": "check menu item",
+                    "Spelling Language": "menu item", "Outbox": "menu item", "Work Offline": "check menu item",
+                    "Preferences": "menu item", "About Signet": "menu item",
+                    "English (United States)": "radio menu item", "German (Germany)": "radio menu item"}
+        assert {name: kinds.get(name) for name in expected} == expected, kinds
+        print("ok 2 - the main menu's check and radio items are announced as such")
+
         # GtkShortcutsWindow and AdwAboutWindow are GTK's and libadwaita's
         # own; of them only the window's name is ours to give.
         click(app.wait_find("menu item", "Keyboard Shortcuts"))
         toplevel(app, "Keyboard Shortcuts")
-        print("ok 2 - the keyboard shortcuts window opens from the main menu, named")
+        print("ok 3 - the keyboard shortcuts window opens from the main menu, named")
 
         click(app.wait_find("push button", "Main Menu"))
         click(app.wait_find("menu item", "About Signet"))
         toplevel(app, "About")
-        print("ok 3 - About opens from the main menu")
+        print("ok 4 - About opens from the main menu")
 
         click(app.wait_find("push button", "Main Menu"))
         click(app.wait_find("menu item", "Preferences"))
         preferences = toplevel(app, "Preferences")
         wait_for(lambda: app.find("text", "Name and address"), "the identity field")
         n = check(preferences, "preferences")
-        print(f"ok 4 - preferences: {n} controls, all named and focusable")
+        print(f"ok 5 - preferences: {n} controls, all named and focusable")
 
         type_into(app, "To", "alice@example.org")
         app.seal_on()
         click(app.wait_find("push button", "Send"))
         dialog = app.wait_find("dialog", KB_HEADING)
         n = check(dialog, "KB dialog")
-        print(f"ok 5 - the KB dialog: {n} controls, all named and focusable")
+        print(f"ok 6 - the KB dialog: {n} controls, all named and focusable")
     finally:
         app.close()
 
