@@ -858,6 +858,46 @@ body_sign_by_default (SignetApplication *app)
   signet_test_wait_until (no_windows, app);
 }
 
+static gboolean
+menu_built (gpointer data)
+{
+  return gtk_menu_button_get_popover (GTK_MENU_BUTTON (field (data, "menu_button"))) != NULL;
+}
+
+static void
+count_changes (GtkIconTheme *theme, guint *n)
+{
+  (*n)++;
+}
+
+/* Start-up keeps the icon theme GTK reads in a thread as it starts: with
+ * a resource base path, GTK would add that path's icons to the theme,
+ * which throws away what was read, and the composer's first icon would read
+ * the theme again, before the first frame. */
+static void
+body_first_frame (SignetApplication *app)
+{
+  SignetComposeWindow *window = wait_for_composers (app, 1);
+
+  /* The main menu is built after the first frame. */
+  signet_test_wait_until (menu_built, window);
+  quit (app);
+  signet_test_wait_until (no_windows, app);
+}
+
+static void
+test_icon_theme_kept (void)
+{
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gdk_display_get_default ());
+  guint changes = 0;
+  gulong id = g_signal_connect (theme, "changed", G_CALLBACK (count_changes), &changes);
+
+  reset ();
+  g_assert_cmpint (run_app (body_first_frame, NULL), ==, 0);
+  g_signal_handler_disconnect (theme, id);
+  g_assert_cmpuint (changes, ==, 0);
+}
+
 /* ---- drafts: the Drafts window, and the offer after a crash ----------- */
 
 #include "signet-drafts-window.h"
@@ -1036,6 +1076,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/application/sigterm-unsavable", test_sigterm_unsavable);
   g_test_add_func ("/application/query-end", test_query_end);
   g_test_add_func ("/application/settings", test_settings);
+  g_test_add_func ("/application/icon-theme-kept", test_icon_theme_kept);
   g_test_add_func ("/application/outbox-edit", test_outbox_edit);
   g_test_add_func ("/application/outbox-edit-unreadable", test_outbox_edit_unreadable);
   g_test_add_func ("/application/crash-offer", test_crash_offer);

@@ -861,10 +861,15 @@ signet_application_init (SignetApplication *self)
 SignetApplication *
 signet_application_new (void)
 {
-  /* The Devel profile shares the release's resources (help overlay, etc.). */
+  /* No resource base path: Signet loads its style sheet itself, and has no
+   * icons, menus or help overlay for GTK and libadwaita to look for there.
+   * With one, libadwaita would load the style sheet a second time, and GTK
+   * would add a path to the icon theme, which throws away the theme GTK has
+   * just read in a thread: the window's first icon would read it again,
+   * before the first frame. */
   return g_object_new (SIGNET_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "resource-base-path", "/io/github/signetmail/Signet",
+                       "resource-base-path", NULL,
                        "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
                        "register-session", TRUE,
                        NULL);
