@@ -3,6 +3,7 @@
 #include "signet-account-page.h"
 
 #include "signet-address.h"
+#include "signet-button-label.h"
 #include "signet-dialogs.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -647,31 +648,12 @@ on_keep_clicked (SignetAccountPage *self, GtkWidget *button)
 
 /* Test Connection */
 
-/* GTK 4.8 names a button with a mnemonic by its label, underscore and
- * all, followed by its text (the label it is labelled by): the name is
- * the text alone. */
-static void
-set_button_label (GtkButton *button, const char *label)
-{
-  g_autoptr(GString) plain = g_string_new (NULL);
-
-  for (const char *p = label; *p != '\0'; p++)
-    {
-      if (*p == '_' && p[1] != '\0')
-        p++;
-      g_string_append_c (plain, *p);
-    }
-  gtk_button_set_label (button, label);
-  gtk_accessible_reset_relation (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, plain->str, -1);
-}
-
 static void
 set_testing (Server *server, gboolean testing)
 {
   gtk_widget_set_visible (GTK_WIDGET (server->test_spinner), testing);
   signet_spinner_set_spinning (server->test_spinner, testing);
-  set_button_label (server->test_button, testing ? _("_Cancel") : _("_Test Connection"));
+  signet_button_set_mnemonic_label (server->test_button, testing ? _("_Cancel") : _("_Test Connection"));
   if (testing)
     {
       adw_action_row_set_icon_name (server->test_row, NULL);
@@ -1032,8 +1014,8 @@ signet_account_page_init (SignetAccountPage *self)
     {
       self->servers[i].page = self;
       self->servers[i].protocol = i;
-      set_button_label (self->servers[i].test_button, _("_Test Connection"));
-      set_button_label (self->servers[i].keep_button, _("_Keep for This Session"));
+      signet_button_set_mnemonic_label (self->servers[i].test_button, _("_Test Connection"));
+      signet_button_set_mnemonic_label (self->servers[i].keep_button, _("_Keep for This Session"));
     }
 }
 

@@ -10,6 +10,7 @@
 #include "signet-address.h"
 #include "signet-attachment-drop.h"
 #include "signet-attachment-reminder.h"
+#include "signet-button-label.h"
 #include "signet-compose-spelling.h"
 #include "signet-dialogs.h"
 #include "signet-drafts.h"
@@ -743,6 +744,7 @@ offer_found_key (SignetComposeWindow *self, AdwMessageDialog *dialog, GPtrArray 
       /* Translators: %s is an email address */
       label = g_strdup_printf (_("_Review Key for %s…"), r->email);
       adw_message_dialog_add_response (dialog, RESPONSE_REVIEW_KEY, label);
+      signet_button_label_name_all (GTK_WIDGET (dialog));
       adw_message_dialog_set_default_response (dialog, RESPONSE_REVIEW_KEY);
       g_object_set_data_full (G_OBJECT (dialog), "signet-email", g_strdup (r->email), g_free);
       g_object_set_data_full (G_OBJECT (dialog), "signet-fingerprint", g_strdup (r->fingerprint), g_free);
@@ -802,6 +804,7 @@ show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_res
           g_autofree char *label = g_strdup_printf (_("_Choose Key for %s…"), ambiguous);
 
           adw_message_dialog_add_response (dialog, RESPONSE_CHOOSE_KEY, label);
+          signet_button_label_name_all (GTK_WIDGET (dialog));
           adw_message_dialog_set_default_response (dialog, RESPONSE_CHOOSE_KEY);
           g_object_set_data_full (G_OBJECT (dialog), "signet-ambiguous", g_strdup (ambiguous), g_free);
           g_signal_connect_object (dialog, "response", G_CALLBACK (on_problems_response), self, 0);
@@ -2363,6 +2366,8 @@ signet_compose_window_init (SignetComposeWindow *self)
   /* libadwaita's striped header bar: this is not the release. */
   gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
 #endif
+  signet_button_set_mnemonic_label (GTK_BUTTON (self->cancel_button), NULL);
+  signet_button_set_mnemonic_label (GTK_BUTTON (self->work_online_button), NULL);
   /* Opened before the window had its first frame, the menu is built then. */
   gtk_menu_button_set_create_popup_func (self->menu_button, ensure_main_menu, self, NULL);
   g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions, G_N_ELEMENTS (window_actions), self);

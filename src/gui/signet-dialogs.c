@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "signet-address.h"
+#include "signet-button-label.h"
 #include "signet-directory-servers.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -21,6 +22,8 @@ new_dialog (GtkWindow *parent, const char *heading, const char *body)
   gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
   /* A dialog must never outlive the window its buttons act on. */
   gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
+  /* Its responses' buttons, named as they read. */
+  signet_button_label_name_all_when_mapped (GTK_WIDGET (dialog));
   return dialog;
 }
 

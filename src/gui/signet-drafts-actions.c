@@ -2,6 +2,7 @@
 
 #include "signet-drafts-actions.h"
 
+#include "signet-button-label.h"
 #include "signet-compose-window.h"
 #include "signet-dialogs.h"
 #include "signet-drafts-window.h"
@@ -201,6 +202,7 @@ on_recovered (GObject *object, GAsyncResult *result, gpointer user_data)
   adw_message_dialog_set_default_response (dialog, RESPONSE_RESTORE);
   adw_message_dialog_set_close_response (dialog, "later");
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_recovery_response), application, 0);
+  signet_button_label_name_all (GTK_WIDGET (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

@@ -2,6 +2,7 @@
 
 #include "signet-key-picker.h"
 
+#include "signet-button-label.h"
 #include "signet-i18n.h"
 
 /* Asks which of the keys for an ambiguous address to seal to. The keys are
@@ -255,6 +256,8 @@ static void
 signet_key_picker_init (SignetKeyPicker *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  signet_button_set_mnemonic_label (self->cancel_button, NULL);
+  signet_button_set_mnemonic_label (self->use_button, NULL);
   self->cancellable = g_cancellable_new ();
 }
 

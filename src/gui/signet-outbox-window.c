@@ -2,6 +2,7 @@
 
 #include "signet-outbox-window.h"
 
+#include "signet-button-label.h"
 #include "signet-i18n.h"
 
 /* The Outbox: every send that has not left yet, what it is waiting for, and
@@ -584,6 +585,7 @@ delete_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   g_object_set_data_full (G_OBJECT (dialog), "signet-outbox-id", g_strdup (id), g_free);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_delete_response), self, G_CONNECT_SWAPPED);
+  signet_button_label_name_all (GTK_WIDGET (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

@@ -20,6 +20,14 @@ def unnamed(name):
     return not name or name.startswith(("Gtk", "Adw"))
 
 
+def misnamed(name):
+    """Named by a mnemonic label as written ("_Work Online"), or by it and
+    its text ("_Work Online Work Online"): GTK 4.8 names a plain button
+    with a mnemonic so."""
+    words = name.split()
+    return "_" in name or (len(words) % 2 == 0 and words[:len(words) // 2] == words[len(words) // 2:])
+
+
 def on_screen(node):
     """Shown with a size: a hidden or collapsed widget (say, a closed search
     bar's entry) is not something a user can reach."""
@@ -44,6 +52,8 @@ def check(root, where):
         if role in CONTROLS or role in TOPLEVELS:
             if unnamed(node.get_name()):
                 problems.append(f"{where}: {role} without a name ({node.get_name()!r})")
+            elif misnamed(node.get_name()):
+                problems.append(f"{where}: {role} named {node.get_name()!r}")
             elif role in CONTROLS and role != "menu" and not focusable(node):
                 problems.append(f"{where}: {role} {node.get_name()!r} cannot take keyboard focus")
     assert not problems, "\n".join(problems)
@@ -95,12 +105,22 @@ def main():
         n = check(preferences, "preferences")
         print(f"ok 5 - preferences: {n} controls, all named and focusable")
 
+        # Work Offline shows the offline banner and its button.
+        click(app.wait_find("push button", "Main Menu"))
+        click(app.wait_find("check menu item", "Work Offline"))
+        work_online = app.wait_find("push button", "Work Online")
+        n = check(compose, "compose window working offline")
+        click(work_online)
+        wait_for(lambda: not work_online.get_state_set().contains(Atspi.StateType.SHOWING),
+                 "the offline banner to go")
+        print(f"ok 6 - compose window working offline: {n} controls, all named and focusable")
+
         type_into(app, "To", "alice@example.org")
         app.seal_on()
         click(app.wait_find("push button", "Send"))
         dialog = app.wait_find("dialog", KB_HEADING)
         n = check(dialog, "KB dialog")
-        print(f"ok 6 - the KB dialog: {n} controls, all named and focusable")
+        print(f"ok 7 - the KB dialog: {n} controls, all named and focusable")
     finally:
         app.close()
 
