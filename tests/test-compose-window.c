@@ -743,6 +743,31 @@ test_main_menu_later (Fixture *f, gconstpointer data)
   gtk_window_destroy (GTK_WINDOW (early));
 }
 
+static gboolean
+is_null (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+/* Closed before its first frame, a window leaves no menu to build behind
+ * it: its menu button, held elsewhere and opened, does nothing. */
+static void
+test_main_menu_closed_early (Fixture *f, gconstpointer data)
+{
+  SignetComposeWindow *window = signet_compose_window_new (NULL, f->s.operation, f->s.network,
+                                                           "Signet Demo <demo@example.org>");
+  g_autoptr(GtkMenuButton) button = NULL;
+
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_present (GTK_WINDOW (window));
+  button = g_object_ref (GTK_MENU_BUTTON (child_of (window, "menu_button")));
+  gtk_window_destroy (GTK_WINDOW (window));
+  signet_test_wait_until (is_null, &window);
+  g_assert_null (gtk_menu_button_get_popover (button));
+  gtk_menu_button_popup (button);
+  g_assert_null (gtk_menu_button_get_popover (button));
+}
+
 /* The keyboard's focus on a button that goes as the window turns busy (or
  * back) goes nowhere, as from a button made insensitive: not on to the
  * next button, where a key pressed again (Space, Return) would turn Seal
@@ -1893,6 +1918,7 @@ main (int argc, char *argv[])
   ADD ("steady-when-pressed", TRUE, test_steady_when_pressed);
   ADD ("spinner-room", TRUE, test_spinner_room);
   ADD ("main-menu-later", TRUE, test_main_menu_later);
+  ADD ("main-menu-closed-early", TRUE, test_main_menu_closed_early);
   ADD ("busy-focus", TRUE, test_busy_focus);
   ADD ("clicks-in-send-cell", TRUE, test_clicks_in_send_cell);
   ADD ("check-stopped-before-it-starts", TRUE, test_check_stopped_before_it_starts);

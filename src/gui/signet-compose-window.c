@@ -2134,6 +2134,9 @@ signet_compose_window_dispose (GObject *object)
       gtk_window_destroy (self->shortcuts);
       self->shortcuts = NULL;
     }
+  /* A button held elsewhere must not build a menu for a window gone. */
+  if (self->menu_button != NULL)
+    gtk_menu_button_set_create_popup_func (self->menu_button, NULL, NULL, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), SIGNET_TYPE_COMPOSE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->op_cancellable);
