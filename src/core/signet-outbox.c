@@ -1587,20 +1587,33 @@ signet_outbox_flush_finish (SignetOutbox *self,
 static gboolean
 queue_flush_in_context (gpointer user_data)
 {
-  SignetOutbox *self = user_data;
+  g_autoptr(SignetOutbox) self = g_weak_ref_get (user_data);
 
-  if (!g_cancellable_is_cancelled (self->cancellable))
+  if (self != NULL && !g_cancellable_is_cancelled (self->cancellable))
     request_flush (self, NULL, on_queued_flush_done, NULL);
   return G_SOURCE_REMOVE;
 }
 
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
 /* Asks for a delivery run, from any thread; the result goes to the
- * signals. */
+ * signals. A run asked for does not keep the Outbox alive: once let go,
+ * it starts none (its sends stay queued for the next Outbox on the
+ * store). */
 void
 signet_outbox_queue_flush (SignetOutbox *self)
 {
+  GWeakRef *ref;
+
   g_return_if_fail (SIGNET_IS_OUTBOX (self));
-  run_in_context (self, queue_flush_in_context, g_object_ref (self), g_object_unref);
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  run_in_context (self, queue_flush_in_context, ref, weak_ref_free);
 }
 
 /* How sends leave from the next delivery run on (the one running keeps
