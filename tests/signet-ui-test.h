@@ -84,4 +84,37 @@ signet_ui_click_response (AdwMessageDialog *dialog, const char *label)
   g_signal_emit_by_name (button, "clicked");
 }
 
+static inline void
+signet_ui_check_mnemonics (GtkWidget *widget, GHashTable *taken)
+{
+  if (!gtk_widget_get_mapped (widget))
+    return;
+  if (GTK_IS_LABEL (widget) && gtk_label_get_mnemonic_keyval (GTK_LABEL (widget)) != GDK_KEY_VoidSymbol)
+    {
+      guint key = gdk_keyval_to_lower (gtk_label_get_mnemonic_keyval (GTK_LABEL (widget)));
+      const char *label = gtk_label_get_label (GTK_LABEL (widget));
+      const char *other = g_hash_table_lookup (taken, GUINT_TO_POINTER (key));
+
+      if (other != NULL)
+        g_error ("Alt+%s is both \"%s\" and \"%s\"", gdk_keyval_name (key), other, label);
+      g_test_message ("Alt+%s: %s", gdk_keyval_name (key), label);
+      g_hash_table_insert (taken, GUINT_TO_POINTER (key), (gpointer) label);
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    signet_ui_check_mnemonics (c, taken);
+}
+
+/* No two controls on screen in @root share an Alt key: GTK would only move
+ * the focus between them, and a key pressed next would go to the wrong one
+ * (Enter on Cancel, meant for a recipient field). Returns how many Alt keys
+ * are in use. */
+static inline guint
+signet_ui_assert_mnemonics_unique (GtkWidget *root)
+{
+  g_autoptr(GHashTable) taken = g_hash_table_new (NULL, NULL);
+
+  signet_ui_check_mnemonics (root, taken);
+  return g_hash_table_size (taken);
+}
+
 G_END_DECLS

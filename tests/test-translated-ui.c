@@ -35,7 +35,7 @@ test_german (void)
   dialog = signet_ui_find_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==,
                    "Der Clientvorgang ist fehlgeschlagen. Die Empfänger konnten nicht überprüft werden.");
-  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_SAVE_DRAFT), ==, "Entwurf _speichern");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_SAVE_DRAFT), ==, "_Entwurf speichern");
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_CLOSE), ==, "_Schließen");
   g_assert_cmpuint (signet_test_count_files (s.mail), ==, 0);
 
@@ -65,7 +65,7 @@ test_german_close_prompt (void)
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Nachricht als Entwurf speichern?");
   g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==,
                    "„Fusion“ wurde weder gesendet noch gespeichert. Wenn Sie es verwerfen, geht das Geschriebene verloren.");
-  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_SAVE_DRAFT), ==, "Entwurf _speichern");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_SAVE_DRAFT), ==, "_Entwurf speichern");
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_DISCARD), ==, "_Verwerfen");
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, SIGNET_RESPONSE_CANCEL), ==, "_Abbrechen");
 
@@ -74,6 +74,63 @@ test_german_close_prompt (void)
     ;
   g_assert_null (signet_ui_find_dialog ());
   signet_test_services_clear (&s);
+}
+
+/* In each language, no two controls of the composer (working offline: its
+ * banner's button too), of the KB dialog or of the question asked before
+ * closing share an Alt key. */
+static void
+test_mnemonics (gconstpointer data)
+{
+  const char *language = data;
+  SignetTestServices s;
+  SignetComposeWindow *window;
+  AdwMessageDialog *dialog;
+
+  g_setenv ("LANGUAGE", language, TRUE);
+  /* gettext forgets the translations it looked up when the locale
+   * changes (not when it is set to the same again). */
+  setlocale (LC_ALL, "C.UTF-8");
+  setlocale (LC_ALL, "de_DE.UTF-8");
+  signet_test_services_init (&s, "/nonexistent", FALSE);
+  signet_network_set_work_offline (s.network, TRUE);
+  window = signet_compose_window_new (NULL, s.operation, s.network, "Signet Demo <demo@example.org>");
+  gtk_window_present (GTK_WINDOW (window));
+  /* Working offline: the banner and its Work Online button. */
+  signet_test_wait_until ((GSourceFunc) gtk_widget_get_mapped,
+                          gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW,
+                                                         "work_online_button"));
+  if (g_str_equal (language, "de"))
+    g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Neue Nachricht");
+  else if (g_str_equal (language, "fr"))
+    g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Nouveau message");
+  else
+    g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "New Message");
+  /* Send, Seal, Sign, Attach, Check Names, From, To, Cc, Bcc, Subject, and
+   * Work Online. */
+  g_assert_cmpuint (signet_ui_assert_mnemonics_unique (GTK_WIDGET (window)), ==, 11);
+
+  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "to_entry")),
+                         "alice@example.org");
+  g_object_set (window, "seal", TRUE, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "compose.send", NULL));
+  dialog = signet_ui_wait_for_dialog ();
+  /* Save Draft and Close. */
+  g_assert_cmpuint (signet_ui_assert_mnemonics_unique (GTK_WIDGET (dialog)), ==, 2);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = signet_ui_wait_for_dialog ();
+  /* Save Draft, Discard and Cancel. */
+  g_assert_cmpuint (signet_ui_assert_mnemonics_unique (GTK_WIDGET (dialog)), ==, 3);
+
+  signet_ui_destroy_all_windows ();
+  signet_test_services_clear (&s);
+  g_setenv ("LANGUAGE", "de", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+  setlocale (LC_ALL, "de_DE.UTF-8");
 }
 
 int
@@ -91,5 +148,8 @@ main (int argc, char *argv[])
   adw_init ();
   g_test_add_func ("/translated-ui/german", test_german);
   g_test_add_func ("/translated-ui/german-close-prompt", test_german_close_prompt);
+  g_test_add_data_func ("/translated-ui/mnemonics/en", "en", test_mnemonics);
+  g_test_add_data_func ("/translated-ui/mnemonics/de", "de", test_mnemonics);
+  g_test_add_data_func ("/translated-ui/mnemonics/fr", "fr", test_mnemonics);
   return g_test_run ();
 }

@@ -2369,7 +2369,6 @@ signet_compose_window_init (SignetComposeWindow *self)
   /* libadwaita's striped header bar: this is not the release. */
   gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
 #endif
-  signet_button_set_mnemonic_label (GTK_BUTTON (self->cancel_button), NULL);
   signet_button_set_mnemonic_label (GTK_BUTTON (self->work_online_button), NULL);
   /* Opened before the window had its first frame, the menu is built then. */
   gtk_menu_button_set_create_popup_func (self->menu_button, ensure_main_menu, self, NULL);
