@@ -77,8 +77,8 @@ test_german_close_prompt (void)
 }
 
 /* In each language, no two controls of the composer (working offline: its
- * banner's button too), of the KB dialog or of the question asked before
- * closing share an Alt key. */
+ * banner's button too), of its main menu, of the KB dialog or of the
+ * question asked before closing share an Alt key. */
 static void
 test_mnemonics (gconstpointer data)
 {
@@ -86,6 +86,7 @@ test_mnemonics (gconstpointer data)
   SignetTestServices s;
   SignetComposeWindow *window;
   AdwMessageDialog *dialog;
+  GtkMenuButton *menu_button;
 
   g_setenv ("LANGUAGE", language, TRUE);
   /* gettext forgets the translations it looked up when the locale
@@ -109,6 +110,14 @@ test_mnemonics (gconstpointer data)
   /* Send, Seal, Sign, Attach, Check Names, From, To, Cc, Bcc, Subject, and
    * Work Online. */
   g_assert_cmpuint (signet_ui_assert_mnemonics_unique (GTK_WIDGET (window)), ==, 11);
+
+  /* The main menu: its twelve items on its first page. */
+  menu_button = GTK_MENU_BUTTON (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW,
+                                                                "menu_button"));
+  gtk_menu_button_popup (menu_button);
+  signet_test_wait_until ((GSourceFunc) gtk_widget_get_mapped, gtk_menu_button_get_popover (menu_button));
+  g_assert_cmpuint (signet_ui_assert_mnemonics_unique (GTK_WIDGET (gtk_menu_button_get_popover (menu_button))), ==, 12);
+  gtk_menu_button_popdown (menu_button);
 
   gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (window), SIGNET_TYPE_COMPOSE_WINDOW, "to_entry")),
                          "alice@example.org");
