@@ -180,6 +180,11 @@ test_fields (Fixture *f, gconstpointer data)
 {
   GtkWidget *same = child (f, "same_switch");
 
+  /* Both servers' Test Connection on screen, and no Alt key twice. */
+  g_assert_true (gtk_widget_get_mapped (child (f, "smtp_test_button")));
+  g_assert_true (gtk_widget_get_mapped (child (f, "imap_test_button")));
+  signet_ui_assert_mnemonics_unique (GTK_WIDGET (f->window));
+
   enter (f, "identity_row", "  Sam Sender <sam@example.org> ");
   assert_setting (f, "identity", "Sam Sender <sam@example.org>");
   g_assert_cmpstr (text_of (f, "identity_row"), ==, "Sam Sender <sam@example.org>");
@@ -322,7 +327,8 @@ test_refused (Fixture *f, gconstpointer data)
   enter (f, "smtp_host_row", "");
   g_signal_emit_by_name (child (f, "smtp_test_button"), "clicked");
   g_assert_cmpstr (subtitle (f, "smtp_test_row"), ==, "No SMTP server is set.");
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (f, "smtp_test_button"))), ==, "_Test Connection");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (f, "smtp_test_button"))), ==, "Test Connection");
+  signet_ui_assert_mnemonics_unique (GTK_WIDGET (f->window));
 }
 
 /* ---- passwords ------------------------------------------------------------------ */
@@ -446,7 +452,7 @@ test_no_keyring (Fixture *f, gconstpointer data)
                    "No keyring (Secret Service) is available to keep passwords. "
                    "A password can be kept for this session only.");
   g_assert_true (gtk_widget_get_visible (keep));
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (keep)), ==, "_Keep for This Session");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (keep)), ==, "Keep for This Session");
   assert_not_in_settings (f->settings, password);
 
   g_signal_emit_by_name (keep, "clicked");
@@ -598,7 +604,7 @@ test_done (gpointer data)
   g_autofree char *row = g_strdup_printf ("%s_test_row", wait->server);
 
   return signet_ui_find_dialog () != NULL
-      || (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (child (wait->f, button))), "_Test Connection") == 0
+      || (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (child (wait->f, button))), "Test Connection") == 0
           && g_strcmp0 (subtitle (wait->f, row), "Testing…") != 0);
 }
 
@@ -612,7 +618,7 @@ wait_for_test (Fixture *f, const char *server)
   g_autofree char *spinner = g_strdup_printf ("%s_test_spinner", server);
   ServerWait wait = { f, server };
 
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (f, button))), ==, "_Cancel");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (f, button))), ==, "Cancel");
   g_assert_true (gtk_widget_get_visible (child (f, spinner)));
   g_assert_cmpstr (subtitle (f, row), ==, "Testing…");
   signet_test_wait_until (test_done, &wait);
@@ -741,7 +747,7 @@ test_cancel (Fixture *f, gconstpointer data)
   set_up_local_server (f, "smtp", "SMTP_PORT");
   gtk_editable_set_text (GTK_EDITABLE (child (f, "smtp_password_row")), server_env ("DEMO_PASSWORD"));
   g_signal_emit_by_name (button, "clicked");
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "_Cancel");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "Cancel");
   g_signal_emit_by_name (button, "clicked");
   {
     ServerWait wait = { f, "smtp" };
