@@ -788,6 +788,82 @@ test_send_cancelled (Fixture *f, gconstpointer data)
   wait_until (engine_gone, NULL, GIVE_UP_SECONDS, "gpg to stop after Cancel");
 }
 
+typedef struct {
+  char   *outbox_tmp;
+  goffset largest;      /* the largest file seen being written */
+} Writing;
+
+static goffset
+largest_file (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  goffset largest = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf st;
+
+      if (g_lstat (path, &st) != 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        largest = MAX (largest, largest_file (path));
+      else if (S_ISREG (st.st_mode))
+        largest = MAX (largest, st.st_size);
+    }
+  return largest;
+}
+
+static gboolean
+writing_started (gpointer data)
+{
+  Writing *w = data;
+
+  w->largest = MAX (w->largest, largest_file (w->outbox_tmp));
+  return w->largest > (1 << 20);
+}
+
+typedef struct {
+  Writing           *writing;
+  SignetTestOutcome *outcome;
+} WritingDone;
+
+static gboolean
+writing_done (gpointer data)
+{
+  WritingDone *d = data;
+
+  writing_started (d->writing);
+  return signet_test_outcome_done (d->outcome);
+}
+
+/* Send, not sealed: Cancel pressed while the message with a large
+ * attachment is being written into the Outbox. The writing stops at once,
+ * not once the whole message is out, and nothing is left. */
+static void
+test_send_clear_cancelled (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_auto(SignetTestOutcome) o = { 0 };
+  g_autofree char *big = make_sparse_file (f, "scan.tiff", BIG_ATTACHMENT_SIZE);
+  g_autoptr(SignetAttachment) attachment = attachment_for (big);
+  g_autoptr(SignetMessage) message = new_message (FALSE, attachment);
+  g_autofree char *outbox_tmp = g_build_filename (f->mail, "Outbox", "tmp", NULL);
+  Writing writing = { outbox_tmp, 0 };
+  WritingDone done = { &writing, &o };
+
+  signet_send_operation_send_async (f->operation, message, cancellable, signet_test_on_sent, &o);
+  wait_until (writing_started, &writing, GIVE_UP_SECONDS, "the message being written into the Outbox");
+  g_cancellable_cancel (cancellable);
+  wait_until (writing_done, &done, 3, "Send to return after Cancel");
+  g_assert_false (o.ok);
+  g_assert_error (o.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* The whole message would be a third larger than the attachment. */
+  g_assert_cmpint (writing.largest, <, BIG_ATTACHMENT_SIZE / 8);
+  assert_nothing_written (f);
+}
+
 /* Attachments that are no longer the regular file that was attached. Each
  * case makes the attachment and returns the name the message must give. */
 typedef char *(*MakeAttachment) (Fixture *f, SignetAttachment **attachment);
@@ -904,6 +980,7 @@ main (int argc, char *argv[])
   ADD ("engine-gone-pipes-open", test_engine_gone_pipes_open);
   ADD ("send-engine-killed", test_send_engine_killed);
   ADD ("send-cancelled", test_send_cancelled);
+  ADD ("send-clear-cancelled", test_send_clear_cancelled);
   ADD ("open-regular", test_open_regular);
   g_test_add ("/seal-failures/engine-priority/background", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
               test_engine_priority, fixture_teardown);

@@ -89,7 +89,7 @@ build_signed (SignetSealer        *sealer,
        (fds[0] = signet_sealer_open_temp_file (sealer, error)) >= 0 &&
        (fds[1] = signet_sealer_open_temp_file (sealer, error)) >= 0 &&
        (fds[2] = signet_sealer_open_temp_file (sealer, error)) >= 0 &&
-       signet_sealer_write_canonical (entity, fds[0], error) && signet_sealer_rewind (fds[0], error);
+       signet_sealer_write_canonical (entity, fds[0], cancellable, error) && signet_sealer_rewind (fds[0], error);
   if (ok)
     {
       gpgme_set_armor (ctx, 0);
@@ -154,7 +154,7 @@ signet_cms_sealer_write_signed (SignetSealer            *sealer,
   if (signed_part != NULL)
     {
       g_mime_message_set_mime_part (mime, signed_part);
-      ok = signet_sealer_write_object (GMIME_OBJECT (mime), fd, error);
+      ok = signet_sealer_write_object (GMIME_OBJECT (mime), fd, cancellable, error);
     }
   close_fds (fds, G_N_ELEMENTS (fds));
   return ok;
@@ -257,7 +257,7 @@ signet_cms_sealer_write_sealed (SignetSealer            *sealer,
       g_mime_part_set_content (GMIME_PART (envelope), content);
       g_mime_message_set_mime_part (mime, GMIME_OBJECT (envelope));
       g_object_unref (envelope);
-      ok = signet_sealer_write_object (GMIME_OBJECT (mime), fd, error);
+      ok = signet_sealer_write_object (GMIME_OBJECT (mime), fd, cancellable, error);
     }
   close_fds (fds, G_N_ELEMENTS (fds));
   return ok;

@@ -33,11 +33,13 @@ GMimeMessage *signet_sealer_build_outer        (SignetMessage           *message
 char         *signet_sealer_new_message_id     (SignetMessage           *message);
 gboolean      signet_sealer_write_object       (GMimeObject             *object,
                                                 int                      fd,
+                                                GCancellable            *cancellable,
                                                 GError                 **error);
 int           signet_sealer_open_temp_file     (SignetSealer            *self,
                                                 GError                 **error);
 gboolean      signet_sealer_write_canonical    (GMimeObject             *entity,
                                                 int                      fd,
+                                                GCancellable            *cancellable,
                                                 GError                 **error);
 gboolean      signet_sealer_rewind             (int                      fd,
                                                 GError                 **error);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "signet-armor.h"
+#include "signet-cancellable-stream.h"
 #include "signet-core.h"
 #include "signet-encrypt.h"
 #include "signet-errors.h"
@@ -313,15 +314,18 @@ new_message_id (SignetMessage *message)
   return g_mime_utils_generate_message_id (at != NULL ? at + 1 : "localhost");
 }
 
+/* Cancelled, it stops at the next block GMime writes. */
 static gboolean
-write_object (GMimeObject *object, int fd, GError **error)
+write_object (GMimeObject *object, int fd, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMimeStream) out = g_mime_stream_fs_new (fd);
+  g_autoptr(GMimeStream) out = signet_cancellable_stream_new (fd, cancellable);
 
-  g_mime_stream_fs_set_owner (GMIME_STREAM_FS (out), FALSE);
   if (g_mime_object_write_to_stream (object, NULL, out) < 0 || g_mime_stream_flush (out) != 0)
     {
       int saved_errno = errno;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
       g_set_error (error, SIGNET_STORE_ERROR, SIGNET_STORE_ERROR_FAILED,
                    _("Could not write the message: %s"), g_strerror (saved_errno));
       return FALSE;
@@ -355,7 +359,7 @@ signet_sealer_write_clear (SignetSealer            *self,
   if (options->signer != NULL)
     return write_signed (self, mime, content, options->signer, fd, cancellable, error);
   g_mime_message_set_mime_part (mime, content);
-  return write_object (GMIME_OBJECT (mime), fd, error);
+  return write_object (GMIME_OBJECT (mime), fd, cancellable, error);
 }
 
 typedef struct {
@@ -674,20 +678,22 @@ rewind_fd (int fd, GError **error)
  * written "=46rom ", which decodes the same: mail stores that escape such
  * lines as ">From " would otherwise break the signature. */
 static gboolean
-write_canonical (GMimeObject *entity, int fd, GError **error)
+write_canonical (GMimeObject *entity, int fd, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMimeStream) file = g_mime_stream_fs_new (fd);
+  g_autoptr(GMimeStream) file = signet_cancellable_stream_new (fd, cancellable);
   g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new (file);
   g_autoptr(GMimeFilter) from = g_mime_filter_from_new (GMIME_FILTER_FROM_MODE_ARMOR);
   g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new (FALSE);
 
-  g_mime_stream_fs_set_owner (GMIME_STREAM_FS (file), FALSE);
   g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), from);
   g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), crlf);
   errno = 0;
   if (g_mime_object_write_to_stream (entity, NULL, filtered) < 0 || g_mime_stream_flush (filtered) != 0)
     {
       int saved_errno = errno;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
       g_set_error (error, SIGNET_SEALER_ERROR, SIGNET_SEALER_ERROR_ATTACHMENT,
                    _("The message could not be read for signing: %s"), g_strerror (saved_errno));
       return FALSE;
@@ -719,7 +725,7 @@ write_signed (SignetSealer  *self,
        (canonical_fd = open_cipher_file (self, error)) >= 0 &&
        (content_fd = open_cipher_file (self, error)) >= 0 &&
        (signature_fd = open_cipher_file (self, error)) >= 0 &&
-       write_canonical (content, canonical_fd, error) && rewind_fd (canonical_fd, error) &&
+       write_canonical (content, canonical_fd, cancellable, error) && rewind_fd (canonical_fd, error) &&
        signet_signer_sign_stream (ctx, canonical_fd, signature_fd, &micalg, cancellable, error) &&
        rewind_fd (canonical_fd, error) && signet_signer_copy_to_lf (canonical_fd, content_fd, error) &&
        rewind_fd (content_fd, error) && rewind_fd (signature_fd, error);
@@ -727,7 +733,7 @@ write_signed (SignetSealer  *self,
     {
       signed_part = signet_signer_build_signed_part (content_fd, signature_fd, micalg);
       g_mime_message_set_mime_part (mime, signed_part);
-      ok = write_object (GMIME_OBJECT (mime), fd, error);
+      ok = write_object (GMIME_OBJECT (mime), fd, cancellable, error);
     }
   for (guint i = 0; i < 3; i++)
     {
@@ -787,9 +793,9 @@ signet_sealer_new_message_id (SignetMessage *message)
 }
 
 gboolean
-signet_sealer_write_object (GMimeObject *object, int fd, GError **error)
+signet_sealer_write_object (GMimeObject *object, int fd, GCancellable *cancellable, GError **error)
 {
-  return write_object (object, fd, error);
+  return write_object (object, fd, cancellable, error);
 }
 
 /* An unlinked temporary file, or -1 with @error. */
@@ -800,9 +806,9 @@ signet_sealer_open_temp_file (SignetSealer *self, GError **error)
 }
 
 gboolean
-signet_sealer_write_canonical (GMimeObject *entity, int fd, GError **error)
+signet_sealer_write_canonical (GMimeObject *entity, int fd, GCancellable *cancellable, GError **error)
 {
-  return write_canonical (entity, fd, error);
+  return write_canonical (entity, fd, cancellable, error);
 }
 
 gboolean
