@@ -537,7 +537,9 @@ test_ambiguous_choose_key (Fixture *f, gconstpointer data)
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Some Recipients Cannot Receive Sealed Mail");
   g_assert_true (adw_message_dialog_has_response (dialog, "choose-key"));
   g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "choose-key"), ==,
-                   "_Choose Key for dup@example.org…");
+                   "Choose _Key for dup@example.org…");
+  /* Close and Choose Key. */
+  g_assert_cmpuint (signet_ui_assert_mnemonics_unique (GTK_WIDGET (dialog)), ==, 2);
   g_signal_emit_by_name (dialog, "response", "choose-key");
   gtk_window_destroy (GTK_WINDOW (dialog));
   wanted = choose_last_key (f);

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "signet-compose-spelling.h"
+#include "signet-spell-menu.h"
 #include "signet-compose-window.h"
 #include "signet-enchant-checker.h"
 #include "signet-spell-adapter.h"
@@ -413,7 +414,7 @@ test_menu (Fixture *f, gconstpointer data)
   signet_spell_adapter_prepare_menu (f->adapter, &iter);
   items = menu_text (signet_spell_adapter_get_menu (f->adapter));
   g_assert_nonnull (strstr (items, "[receive spelling.correctreceive]"));
-  g_assert_nonnull (strstr (items, "[_Add to Dictionary spelling.add] [_Ignore spelling.ignore]"));
+  g_assert_nonnull (strstr (items, "[Add to Dictio_nary spelling.add] [_Ignore spelling.ignore]"));
 
   /* A word spelt correctly has no spelling items. */
   iter_at (f, &iter, "message");
@@ -809,6 +810,94 @@ test_compose_no_dictionary (Fixture *f, gconstpointer data)
   g_assert_cmpstr (body, ==, "");
 }
 
+/* A checker whose dictionary tag and suggestion hold underscores: a tag
+ * Signet has no name for ("nso_ZA"), a word like "snake_case". */
+#define TEST_TYPE_UNDERSCORES (test_underscores_get_type ())
+G_DECLARE_FINAL_TYPE (TestUnderscores, test_underscores, TEST, UNDERSCORES, GObject)
+struct _TestUnderscores { GObject parent_instance; };
+static void test_underscores_iface_init (SignetSpellCheckerInterface *iface);
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestUnderscores, test_underscores, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SIGNET_TYPE_SPELL_CHECKER, test_underscores_iface_init))
+
+static char **underscores_list (SignetSpellChecker *c) { return g_strsplit ("nso_ZA", " ", -1); }
+static gboolean underscores_has (SignetSpellChecker *c, const char *tag) { return g_str_equal (tag, "nso_ZA"); }
+static gboolean underscores_set (SignetSpellChecker *c, const char *tag, GError **error) { return TRUE; }
+static const char *underscores_get (SignetSpellChecker *c) { return "nso_ZA"; }
+static gboolean underscores_check (SignetSpellChecker *c, const char *w, gssize l) { return FALSE; }
+static char **underscores_suggest (SignetSpellChecker *c, const char *w, gssize l) { return g_strsplit ("snake_case", " ", -1); }
+
+static void
+underscores_set_async (SignetSpellChecker *c, const char *tag, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (c, cancellable, callback, user_data);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+underscores_set_finish (SignetSpellChecker *c, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+test_underscores_iface_init (SignetSpellCheckerInterface *iface)
+{
+  iface->set_language_async = underscores_set_async;
+  iface->set_language_finish = underscores_set_finish;
+  iface->list_languages = underscores_list;
+  iface->has_language = underscores_has;
+  iface->set_language = underscores_set;
+  iface->get_language = underscores_get;
+  iface->check_word = underscores_check;
+  iface->list_suggestions = underscores_suggest;
+  iface->add_word = none_word;
+  iface->ignore_word = none_word;
+}
+
+static void
+underscores_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  g_value_set_string (value, "nso_ZA");
+}
+
+static void
+test_underscores_class_init (TestUnderscoresClass *klass)
+{
+  G_OBJECT_CLASS (klass)->get_property = underscores_get_property;
+  g_object_class_override_property (G_OBJECT_CLASS (klass), 1, "language");
+}
+
+static void
+test_underscores_init (TestUnderscores *self)
+{
+}
+
+/* Menus read "_" as a mnemonic: a dictionary named by its tag and a
+ * suggested word keep their underscores (doubled in the label), and the
+ * word put in is the word. */
+static void
+test_compose_underscores (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GMenu) languages = g_menu_new ();
+  g_autoptr(GMenu) corrections = g_menu_new ();
+  g_autoptr(SignetSpellChecker) checker = g_object_new (TEST_TYPE_UNDERSCORES, NULL);
+  g_autoptr(SignetComposeSpelling) spelling = NULL;
+  g_autofree char *items = NULL;
+  g_autofree char *suggested = NULL;
+
+  g_clear_object (&f->adapter);
+  g_clear_object (&f->subject);
+  spelling = signet_compose_spelling_new (f->view, f->entry, languages, checker);
+  items = menu_text (G_MENU_MODEL (languages));
+  g_assert_cmpstr (items, ==, "[nso__ZA spell.languagenso_ZA]");
+
+  signet_spell_menu_fill (corrections, checker, "snakecase");
+  suggested = menu_text (G_MENU_MODEL (corrections));
+  g_assert_nonnull (strstr (suggested, "[snake__case spelling.correctsnake_case]"));
+}
+
 /* The window's menu is put in its button after the window's first frame. */
 static gboolean
 menu_lists_languages (gpointer data)
@@ -844,7 +933,7 @@ test_compose_window (Fixture *f, gconstpointer data)
 
   signet_test_wait_until (menu_lists_languages, button);
   menu = menu_text_with_submenus (gtk_menu_button_get_menu_model (button));
-  g_assert_nonnull (strstr (menu, "[Check S_pelling spell.enabled]"));
+  g_assert_nonnull (strstr (menu, "[_Check Spelling spell.enabled]"));
   g_assert_nonnull (strstr (menu, "[English (United States) spell.languageen_US]"));
 
   /* The checker every composer shares: its dictionary loads in a thread. */
@@ -897,6 +986,7 @@ main (int argc, char *argv[])
   ADD ("compose/actions", test_compose_actions);
   ADD ("compose/language-gone", test_compose_language_gone);
   ADD ("compose/no-dictionary", test_compose_no_dictionary);
+  ADD ("compose/underscores", test_compose_underscores);
   ADD ("compose/window", test_compose_window);
 #undef ADD
   ret = g_test_run ();

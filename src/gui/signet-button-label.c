@@ -68,3 +68,21 @@ signet_button_label_name_all_when_mapped (GtkWidget *root)
 
   g_signal_connect (root, "map", G_CALLBACK (on_mapped), NULL);
 }
+
+/* @text (an address, a dictionary's name, a word) for a label that has a
+ * mnemonic: its underscores doubled, shown as they are and none taken for
+ * the mnemonic. */
+char *
+signet_mnemonic_escape (const char *text)
+{
+  GString *escaped = g_string_new (NULL);
+
+  g_return_val_if_fail (text != NULL, NULL);
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '_')
+        g_string_append_c (escaped, '_');
+      g_string_append_c (escaped, *p);
+    }
+  return g_string_free (escaped, FALSE);
+}

@@ -4,6 +4,7 @@
 
 #include "signet-compose-spelling.h"
 
+#include "signet-button-label.h"
 #include "signet-enchant-checker.h"
 #include "signet-i18n.h"
 #include "signet-spell-adapter.h"
@@ -107,7 +108,9 @@ fill_language_menu (SignetComposeSpelling *self)
   for (guint i = 0; tags != NULL && tags[i] != NULL; i++)
     {
       g_autofree char *name = signet_spell_language_name (tags[i]);
-      g_autoptr(GMenuItem) item = g_menu_item_new (name, NULL);
+      /* Unknown to Signet, a language is named by its tag ("nso_ZA"). */
+      g_autofree char *label = signet_mnemonic_escape (name);
+      g_autoptr(GMenuItem) item = g_menu_item_new (label, NULL);
 
       g_menu_item_set_action_and_target_value (item, "spell.language", g_variant_new_string (tags[i]));
       g_menu_append_item (self->language_menu, item);

@@ -736,13 +736,15 @@ offer_found_key (SignetComposeWindow *self, AdwMessageDialog *dialog, GPtrArray 
     {
       const SignetKeyResult *r = g_ptr_array_index (key_results, i);
       g_autofree char *origin = NULL;
+      g_autofree char *email = NULL;
       g_autofree char *label = NULL;
 
       if (r->status != SIGNET_KEY_STATUS_UNTRUSTED || r->fingerprint == NULL ||
           (origin = signet_directory_servers_dup_origin (servers, r->fingerprint)) == NULL)
         continue;
+      email = signet_mnemonic_escape (r->email);
       /* Translators: %s is an email address */
-      label = g_strdup_printf (_("_Review Key for %s…"), r->email);
+      label = g_strdup_printf (_("_Review Key for %s…"), email);
       adw_message_dialog_add_response (dialog, RESPONSE_REVIEW_KEY, label);
       signet_button_label_name_all (GTK_WIDGET (dialog));
       adw_message_dialog_set_default_response (dialog, RESPONSE_REVIEW_KEY);
@@ -801,7 +803,9 @@ show_failure (SignetComposeWindow *self, const GError *error, GPtrArray *key_res
       /* Several valid keys for one address: the user says which. */
       if (ambiguous != NULL)
         {
-          g_autofree char *label = g_strdup_printf (_("_Choose Key for %s…"), ambiguous);
+          g_autofree char *email = signet_mnemonic_escape (ambiguous);
+          /* Translators: %s is an email address */
+          g_autofree char *label = g_strdup_printf (_("Choose _Key for %s…"), email);
 
           adw_message_dialog_add_response (dialog, RESPONSE_CHOOSE_KEY, label);
           signet_button_label_name_all (GTK_WIDGET (dialog));

@@ -2,6 +2,7 @@
 
 #include "signet-spell-menu.h"
 
+#include "signet-button-label.h"
 #include "signet-i18n.h"
 #include "signet-spell-words.h"
 
@@ -22,7 +23,9 @@ signet_spell_menu_fill (GMenu *menu, SignetSpellChecker *checker, const char *wo
   suggestions = signet_spell_checker_list_suggestions (checker, word, -1);
   for (guint i = 0; suggestions[i] != NULL && i < SIGNET_SPELL_MENU_MAX_CORRECTIONS; i++)
     {
-      g_autoptr(GMenuItem) item = g_menu_item_new (suggestions[i], NULL);
+      g_autofree char *label = signet_mnemonic_escape (suggestions[i]);
+      g_autoptr(GMenuItem) item = g_menu_item_new (label, NULL);
+
       g_menu_item_set_action_and_target_value (item, "spelling.correct", g_variant_new_string (suggestions[i]));
       g_menu_append_item (corrections, item);
     }
@@ -31,7 +34,8 @@ signet_spell_menu_fill (GMenu *menu, SignetSpellChecker *checker, const char *wo
   g_menu_append_section (menu, NULL, G_MENU_MODEL (corrections));
 
   choices = g_menu_new ();
-  g_menu_append (choices, _("_Add to Dictionary"), "spelling.add");
+  /* GTK's own items hold A (Select All), D (Delete), T (Cut). */
+  g_menu_append (choices, _("Add to Dictio_nary"), "spelling.add");
   g_menu_append (choices, _("_Ignore"), "spelling.ignore");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (choices));
 }
