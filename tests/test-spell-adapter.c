@@ -631,58 +631,107 @@ test_subject_typing (Fixture *f, gconstpointer data)
 
 /* ---- The composer's part: actions, menus, settings ---------------------- */
 
-/* A checker with no dictionary at all, as on a system (or in a sandbox)
- * without any installed. */
-#define TEST_TYPE_NO_DICTIONARY (test_no_dictionary_get_type ())
-G_DECLARE_FINAL_TYPE (TestNoDictionary, test_no_dictionary, TEST, NO_DICTIONARY, GObject)
-struct _TestNoDictionary { GObject parent_instance; };
-static void test_no_dictionary_iface_init (SignetSpellCheckerInterface *iface);
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestNoDictionary, test_no_dictionary, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (SIGNET_TYPE_SPELL_CHECKER, test_no_dictionary_iface_init))
+/* A checker with at most one dictionary, @language, that finds every word
+ * misspelt and suggests @suggestion for it. With none, as on a system (or
+ * in a sandbox) without any dictionary installed. */
+#define TEST_TYPE_FIXED_CHECKER (test_fixed_checker_get_type ())
+G_DECLARE_FINAL_TYPE (TestFixedChecker, test_fixed_checker, TEST, FIXED_CHECKER, GObject)
+struct _TestFixedChecker {
+  GObject     parent_instance;
+  const char *language;
+  const char *suggestion;
+};
+static void test_fixed_checker_iface_init (SignetSpellCheckerInterface *iface);
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestFixedChecker, test_fixed_checker, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SIGNET_TYPE_SPELL_CHECKER, test_fixed_checker_iface_init))
 
-static char **none_list (SignetSpellChecker *c) { return g_new0 (char *, 1); }
-static gboolean none_has (SignetSpellChecker *c, const char *tag) { return FALSE; }
-static const char *none_get (SignetSpellChecker *c) { return NULL; }
-static gboolean none_check (SignetSpellChecker *c, const char *w, gssize l) { return TRUE; }
-static char **none_suggest (SignetSpellChecker *c, const char *w, gssize l) { return g_new0 (char *, 1); }
-static void none_word (SignetSpellChecker *c, const char *w, gssize l) { }
+#define FIXED(c) ((TestFixedChecker *) (c))
+
+static char **
+one_or_none (const char *item)
+{
+  char **list = g_new0 (char *, 2);
+
+  list[0] = g_strdup (item);
+  return list;
+}
+
+static char **fixed_list (SignetSpellChecker *c) { return one_or_none (FIXED (c)->language); }
+static gboolean fixed_has (SignetSpellChecker *c, const char *tag) { return g_strcmp0 (tag, FIXED (c)->language) == 0; }
+static const char *fixed_get (SignetSpellChecker *c) { return FIXED (c)->language; }
+static gboolean fixed_check (SignetSpellChecker *c, const char *w, gssize l) { return FIXED (c)->language == NULL; }
+static char **fixed_suggest (SignetSpellChecker *c, const char *w, gssize l) { return one_or_none (FIXED (c)->suggestion); }
+static void fixed_word (SignetSpellChecker *c, const char *w, gssize l) { }
 
 static gboolean
-none_set (SignetSpellChecker *c, const char *tag, GError **error)
+fixed_set (SignetSpellChecker *c, const char *tag, GError **error)
 {
+  if (fixed_has (c, tag))
+    return TRUE;
   g_set_error (error, SIGNET_SPELL_CHECKER_ERROR, SIGNET_SPELL_CHECKER_ERROR_NO_DICTIONARY, "none");
   return FALSE;
 }
 
 static void
-test_no_dictionary_iface_init (SignetSpellCheckerInterface *iface)
+fixed_set_async (SignetSpellChecker *c, const char *tag, GCancellable *cancellable,
+                 GAsyncReadyCallback callback, gpointer user_data)
 {
-  iface->list_languages = none_list;
-  iface->has_language = none_has;
-  iface->set_language = none_set;
-  iface->get_language = none_get;
-  iface->check_word = none_check;
-  iface->list_suggestions = none_suggest;
-  iface->add_word = none_word;
-  iface->ignore_word = none_word;
+  g_autoptr(GTask) task = g_task_new (c, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  if (fixed_set (c, tag, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static gboolean
+fixed_set_finish (SignetSpellChecker *c, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
-none_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+test_fixed_checker_iface_init (SignetSpellCheckerInterface *iface)
 {
-  g_value_set_string (value, NULL);
+  iface->list_languages = fixed_list;
+  iface->has_language = fixed_has;
+  iface->set_language = fixed_set;
+  iface->set_language_async = fixed_set_async;
+  iface->set_language_finish = fixed_set_finish;
+  iface->get_language = fixed_get;
+  iface->check_word = fixed_check;
+  iface->list_suggestions = fixed_suggest;
+  iface->add_word = fixed_word;
+  iface->ignore_word = fixed_word;
 }
 
 static void
-test_no_dictionary_class_init (TestNoDictionaryClass *klass)
+fixed_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  G_OBJECT_CLASS (klass)->get_property = none_get_property;
+  g_value_set_string (value, FIXED (object)->language);
+}
+
+static void
+test_fixed_checker_class_init (TestFixedCheckerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->get_property = fixed_get_property;
   g_object_class_override_property (G_OBJECT_CLASS (klass), 1, "language");
 }
 
 static void
-test_no_dictionary_init (TestNoDictionary *self)
+test_fixed_checker_init (TestFixedChecker *self)
 {
+}
+
+static SignetSpellChecker *
+fixed_checker_new (const char *language, const char *suggestion)
+{
+  TestFixedChecker *checker = g_object_new (TEST_TYPE_FIXED_CHECKER, NULL);
+
+  checker->language = language;
+  checker->suggestion = suggestion;
+  return SIGNET_SPELL_CHECKER (checker);
 }
 
 static GVariant *
@@ -787,7 +836,7 @@ static void
 test_compose_no_dictionary (Fixture *f, gconstpointer data)
 {
   g_autoptr(GMenu) languages = g_menu_new ();
-  g_autoptr(SignetSpellChecker) none = g_object_new (TEST_TYPE_NO_DICTIONARY, NULL);
+  g_autoptr(SignetSpellChecker) none = fixed_checker_new (NULL, NULL);
   g_autoptr(SignetComposeSpelling) spelling = NULL;
   g_autofree char *items = NULL;
   g_autofree char *body = NULL;
@@ -810,70 +859,6 @@ test_compose_no_dictionary (Fixture *f, gconstpointer data)
   g_assert_cmpstr (body, ==, "");
 }
 
-/* A checker whose dictionary tag and suggestion hold underscores: a tag
- * Signet has no name for ("nso_ZA"), a word like "snake_case". */
-#define TEST_TYPE_UNDERSCORES (test_underscores_get_type ())
-G_DECLARE_FINAL_TYPE (TestUnderscores, test_underscores, TEST, UNDERSCORES, GObject)
-struct _TestUnderscores { GObject parent_instance; };
-static void test_underscores_iface_init (SignetSpellCheckerInterface *iface);
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestUnderscores, test_underscores, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (SIGNET_TYPE_SPELL_CHECKER, test_underscores_iface_init))
-
-static char **underscores_list (SignetSpellChecker *c) { return g_strsplit ("nso_ZA", " ", -1); }
-static gboolean underscores_has (SignetSpellChecker *c, const char *tag) { return g_str_equal (tag, "nso_ZA"); }
-static gboolean underscores_set (SignetSpellChecker *c, const char *tag, GError **error) { return TRUE; }
-static const char *underscores_get (SignetSpellChecker *c) { return "nso_ZA"; }
-static gboolean underscores_check (SignetSpellChecker *c, const char *w, gssize l) { return FALSE; }
-static char **underscores_suggest (SignetSpellChecker *c, const char *w, gssize l) { return g_strsplit ("snake_case", " ", -1); }
-
-static void
-underscores_set_async (SignetSpellChecker *c, const char *tag, GCancellable *cancellable,
-                       GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_autoptr(GTask) task = g_task_new (c, cancellable, callback, user_data);
-
-  g_task_return_boolean (task, TRUE);
-}
-
-static gboolean
-underscores_set_finish (SignetSpellChecker *c, GAsyncResult *result, GError **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static void
-test_underscores_iface_init (SignetSpellCheckerInterface *iface)
-{
-  iface->set_language_async = underscores_set_async;
-  iface->set_language_finish = underscores_set_finish;
-  iface->list_languages = underscores_list;
-  iface->has_language = underscores_has;
-  iface->set_language = underscores_set;
-  iface->get_language = underscores_get;
-  iface->check_word = underscores_check;
-  iface->list_suggestions = underscores_suggest;
-  iface->add_word = none_word;
-  iface->ignore_word = none_word;
-}
-
-static void
-underscores_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  g_value_set_string (value, "nso_ZA");
-}
-
-static void
-test_underscores_class_init (TestUnderscoresClass *klass)
-{
-  G_OBJECT_CLASS (klass)->get_property = underscores_get_property;
-  g_object_class_override_property (G_OBJECT_CLASS (klass), 1, "language");
-}
-
-static void
-test_underscores_init (TestUnderscores *self)
-{
-}
-
 /* Menus read "_" as a mnemonic: a dictionary named by its tag and a
  * suggested word keep their underscores (doubled in the label), and the
  * word put in is the word. */
@@ -882,7 +867,8 @@ test_compose_underscores (Fixture *f, gconstpointer data)
 {
   g_autoptr(GMenu) languages = g_menu_new ();
   g_autoptr(GMenu) corrections = g_menu_new ();
-  g_autoptr(SignetSpellChecker) checker = g_object_new (TEST_TYPE_UNDERSCORES, NULL);
+  /* A tag Signet has no name for, and a word like "snake_case". */
+  g_autoptr(SignetSpellChecker) checker = fixed_checker_new ("nso_ZA", "snake_case");
   g_autoptr(SignetComposeSpelling) spelling = NULL;
   g_autofree char *items = NULL;
   g_autofree char *suggested = NULL;
