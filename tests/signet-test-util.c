@@ -299,7 +299,12 @@ void
 signet_test_remove_gnupghome (char *homedir)
 {
   const char *kill[] = { "gpgconf", "--kill", "all", NULL };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
+  /* A gpg that a window's background check started may still run: gone
+   * first, or it would make the home again (gpg creates a missing home). */
+  while (signet_gnupg_runs_on (homedir, FALSE) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
   run_or_fail (kill, homedir);
   signet_test_remove_tree (homedir);
   g_free (homedir);

@@ -9,5 +9,7 @@ G_BEGIN_DECLS
 gboolean signet_demo_ensure_directory (const char   *homedir,
                                        GCancellable *cancellable,
                                        GError      **error);
+gboolean signet_gnupg_runs_on          (const char   *homedir,
+                                       gboolean      daemons);
 
 G_END_DECLS

@@ -691,58 +691,12 @@ signet_application_startup (GApplication *app)
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
-/* Whether a GnuPG program of this user runs on @homedir (an absolute
- * path): its daemons (gpg-agent, dirmngr, keyboxd, scdaemon) when
- * @daemons, else the others (gpg, gpgsm, gpgconf). GPGME starts gpg
- * through a second fork, so it is no child of this process: it is known by
- * "--homedir HOMEDIR" in its command line, which GPGME gives it and it
- * gives the agent it starts, as an absolute path. */
-static gboolean
-gnupg_running_on (const char *homedir, gboolean daemons)
-{
-  static const char *const daemon_names[] = { "gpg-agent", "dirmngr", "keyboxd", "scdaemon", NULL };
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-
-  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *dir = NULL;
-      g_autofree char *path = NULL;
-      g_autofree char *cmdline = NULL;
-      g_autofree char *program = NULL;
-      GStatBuf st;
-      gsize len;
-      gboolean is_daemon;
-
-      if (!g_ascii_isdigit (*name))
-        continue;
-      dir = g_build_filename ("/proc", name, NULL);
-      if (g_stat (dir, &st) != 0 || st.st_uid != getuid ())
-        continue;
-      path = g_build_filename (dir, "cmdline", NULL);
-      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0 || cmdline[len - 1] != '\0')
-        continue;
-      program = g_path_get_basename (cmdline);
-      is_daemon = g_strv_contains (daemon_names, program);
-      if (is_daemon != daemons || (!is_daemon && !g_str_has_prefix (program, "gpg")))
-        continue;
-      /* The arguments, each ended by a NUL: "--homedir" then @homedir. */
-      for (const char *arg = cmdline, *next; arg < cmdline + len; arg = next)
-        {
-          next = arg + strlen (arg) + 1;
-          if (g_str_equal (arg, "--homedir") && next < cmdline + len && g_str_equal (next, homedir))
-            return TRUE;
-        }
-    }
-  return FALSE;
-}
-
 /* Waits until @deadline (monotonic time) while GnuPG programs (or its
  * daemons) run on @homedir; TRUE if none is left. */
 static gboolean
 wait_for_gnupg_on (const char *homedir, gboolean daemons, gint64 deadline)
 {
-  while (gnupg_running_on (homedir, daemons))
+  while (signet_gnupg_runs_on (homedir, daemons))
     {
       if (g_get_monotonic_time () >= deadline)
         return FALSE;
@@ -780,7 +734,7 @@ stop_demo_gnupg (void)
           return;
         }
       if (wait_for_gnupg_on (homedir, TRUE, MIN (deadline, g_get_monotonic_time () + G_USEC_PER_SEC)) &&
-          !gnupg_running_on (homedir, FALSE))
+          !signet_gnupg_runs_on (homedir, FALSE))
         return;
       if (g_get_monotonic_time () >= deadline)
         {
