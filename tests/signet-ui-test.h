@@ -89,9 +89,7 @@ signet_ui_check_mnemonics (GtkWidget *widget, GHashTable *taken)
 {
   if (!gtk_widget_get_mapped (widget))
     return;
-  /* A label that may have a mnemonic and has none says 0. */
-  if (GTK_IS_LABEL (widget) && gtk_label_get_mnemonic_keyval (GTK_LABEL (widget)) != GDK_KEY_VoidSymbol &&
-      gtk_label_get_mnemonic_keyval (GTK_LABEL (widget)) != 0)
+  if (GTK_IS_LABEL (widget) && gtk_label_get_mnemonic_keyval (GTK_LABEL (widget)) != GDK_KEY_VoidSymbol)
     {
       guint key = gdk_keyval_to_lower (gtk_label_get_mnemonic_keyval (GTK_LABEL (widget)));
       const char *label = gtk_label_get_label (GTK_LABEL (widget));

@@ -3,7 +3,6 @@
 #include "signet-account-page.h"
 
 #include "signet-address.h"
-#include "signet-button-label.h"
 #include "signet-dialogs.h"
 #include "signet-errors.h"
 #include "signet-i18n.h"
@@ -653,7 +652,7 @@ set_testing (Server *server, gboolean testing)
 {
   gtk_widget_set_visible (GTK_WIDGET (server->test_spinner), testing);
   signet_spinner_set_spinning (server->test_spinner, testing);
-  signet_button_set_mnemonic_label (server->test_button, testing ? _("Cancel") : _("Test Connection"));
+  gtk_button_set_label (server->test_button, testing ? _("Cancel") : _("Test Connection"));
   if (testing)
     {
       adw_action_row_set_icon_name (server->test_row, NULL);
@@ -1014,8 +1013,6 @@ signet_account_page_init (SignetAccountPage *self)
     {
       self->servers[i].page = self;
       self->servers[i].protocol = i;
-      signet_button_set_mnemonic_label (self->servers[i].test_button, _("Test Connection"));
-      signet_button_set_mnemonic_label (self->servers[i].keep_button, _("Keep for This Session"));
     }
 }
 
