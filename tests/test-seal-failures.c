@@ -789,8 +789,9 @@ test_send_cancelled (Fixture *f, gconstpointer data)
 }
 
 typedef struct {
-  char   *outbox_tmp;
-  goffset largest;      /* the largest file seen being written */
+  const char        *outbox_tmp;
+  goffset            largest;   /* the largest file seen being written */
+  SignetTestOutcome *outcome;
 } Writing;
 
 static goffset
@@ -824,18 +825,13 @@ writing_started (gpointer data)
   return w->largest > (1 << 20);
 }
 
-typedef struct {
-  Writing           *writing;
-  SignetTestOutcome *outcome;
-} WritingDone;
-
 static gboolean
 writing_done (gpointer data)
 {
-  WritingDone *d = data;
+  Writing *w = data;
 
-  writing_started (d->writing);
-  return signet_test_outcome_done (d->outcome);
+  writing_started (w);
+  return signet_test_outcome_done (w->outcome);
 }
 
 /* Send, not sealed: Cancel pressed while the message with a large
@@ -850,13 +846,12 @@ test_send_clear_cancelled (Fixture *f, gconstpointer data)
   g_autoptr(SignetAttachment) attachment = attachment_for (big);
   g_autoptr(SignetMessage) message = new_message (FALSE, attachment);
   g_autofree char *outbox_tmp = g_build_filename (f->mail, "Outbox", "tmp", NULL);
-  Writing writing = { outbox_tmp, 0 };
-  WritingDone done = { &writing, &o };
+  Writing writing = { outbox_tmp, 0, &o };
 
   signet_send_operation_send_async (f->operation, message, cancellable, signet_test_on_sent, &o);
   wait_until (writing_started, &writing, GIVE_UP_SECONDS, "the message being written into the Outbox");
   g_cancellable_cancel (cancellable);
-  wait_until (writing_done, &done, 3, "Send to return after Cancel");
+  wait_until (writing_done, &writing, 3, "Send to return after Cancel");
   g_assert_false (o.ok);
   g_assert_error (o.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   /* The whole message would be a third larger than the attachment. */
